@@ -1,0 +1,35 @@
+"""IBM Training Suite: an LTI 1.3 tool for Integrated Border Management training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Builds the app; rooms are imported here, never at package import time."""
+    from . import config as settings
+    from .errors import register_error_handlers
+    from .extensions import csrf, db, migrate
+
+    values = settings.build(config)
+    app = Flask(__name__, instance_path=values["INSTANCE_PATH"], instance_relative_config=False)
+    app.config.update(values)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    register_error_handlers(app)
+
+    from . import content, demo, i18n, lti, tenancy, web
+
+    for room in (tenancy, i18n, content, lti, demo, web):
+        room.init_app(app)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,81 @@
+"""The `ibm-lms` command: serve, demo, db, and each room's sub-groups."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+
+from .config import ConfigurationError
+
+
+def _create_app():
+    from . import create_app
+
+    try:
+        return create_app()
+    except ConfigurationError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+
+
+def register_commands(app) -> None:
+    app.cli.add_command(serve_command)
+    app.cli.add_command(demo_command)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve_command(host, port, workers):
+    """Serve the tool with gunicorn."""
+    from gunicorn.app.wsgiapp import run
+
+    sys.argv = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
+                "--forwarded-allow-ips", os.environ.get("IBM_LMS_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+                "ibm_lms.wsgi:app"]
+    run()
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Set up only.")
+def demo_command(host, port, no_serve):
+    """Set up the embedded default (SQLite), load the courses, register the demo platform, serve."""
+    from flask_migrate import upgrade
+    from werkzeug.serving import run_simple
+
+    from . import create_app
+    from .content import service as content
+    from .demo.setup import register_demo_platform
+
+    overrides = {"DEMO_MODE": True}
+    if not os.environ.get("IBM_LMS_BASE_URL"):
+        overrides["BASE_URL"] = f"http://{host}:{port}"
+    app = create_app(overrides)
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        report = content.load(Path(app.config["COURSES_DIR"]))
+        click.echo(f"courses: {report.created} new, {report.updated} updated")
+        record = register_demo_platform()
+        click.echo(f"demo platform registered: {record.issuer} (tenant {record.tenant_slug})")
+    if no_serve:
+        return
+    click.echo(f"\n  Open {app.config['BASE_URL']}/demo/ and press \"Launch as trainee\".\n")
+    # Threaded: the tool fetches the demo platform's keys from this same server.
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def main() -> None:
+    # The demo runs without a configured secret key (it keeps a random one in the instance folder).
+    if len(sys.argv) > 1 and sys.argv[1] == "demo":
+        os.environ.setdefault("IBM_LMS_DEMO", "1")
+    cli = FlaskGroup(create_app=_create_app, add_default_commands=True, add_version_option=False,
+                     help="IBM Training Suite.")
+    cli.main(prog_name="ibm-lms")

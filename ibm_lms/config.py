@@ -1,0 +1,161 @@
+"""Settings: defaults, then IBM_LMS_* environment variables, then the mapping a caller hands to create_app."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+# The eight interface languages; the first is the fallback.
+LOCALES = ("en", "ru", "uk", "ka", "hy", "az", "ro", "be")
+
+ENV_PREFIX = "IBM_LMS_"
+
+# Environment names, without the prefix, mapped to Flask config keys.
+_ENVIRONMENT_KEYS = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "BASE_URL": "BASE_URL",
+    "INSTANCE_PATH": "INSTANCE_PATH",
+    "LRS_ENDPOINT": "LRS_ENDPOINT",
+    "LRS_USERNAME": "LRS_USERNAME",
+    "LRS_PASSWORD": "LRS_PASSWORD",
+    "COURSES_DIR": "COURSES_DIR",
+    "DEMO": "DEMO_MODE",
+    "DEBUG": "DEBUG",
+}
+
+_BOOLEAN_KEYS = {"DEMO_MODE", "DEBUG", "TESTING"}
+
+
+class ConfigurationError(RuntimeError):
+    """Start-up stops with this when a setting is missing or unusable."""
+
+
+def _as_bool(value: str | bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def defaults() -> dict:
+    return {
+        "BASE_URL": "http://127.0.0.1:5000",
+        "INSTANCE_PATH": str(PROJECT_DIR / "instance"),
+        "COURSES_DIR": str(PROJECT_DIR / "courses"),
+        "TRANSLATIONS_DIR": str(PROJECT_DIR / "translations"),
+        "SCORM_PACKAGES_DIR": str(PROJECT_DIR / "scorm_packages"),
+        "SQLALCHEMY_DATABASE_URI": None,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SECRET_KEY": None,
+        "DEBUG": False,
+        "TESTING": False,
+        "DEMO_MODE": False,
+        "LRS_ENDPOINT": None,
+        "LRS_USERNAME": None,
+        "LRS_PASSWORD": None,
+        "LOCALES": LOCALES,
+        "BABEL_DEFAULT_LOCALE": "en",
+        # Id tokens and forms above this size are refused with 413 before any parsing.
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+        # How long a login's state and nonce wait for the launch that finishes it.
+        "LTI_STATE_TTL_SECONDS": 600,
+        # Clock skew tolerated between platform and tool when checking exp and iat.
+        "LTI_CLOCK_SKEW_SECONDS": 60,
+        # An id token older than this is refused even if its exp is far away.
+        "LTI_MAX_TOKEN_AGE_SECONDS": 3600,
+        "LTI_JWKS_TIMEOUT_SECONDS": 5.0,
+        # Used when the platform's JWKS response carries no usable Cache-Control.
+        "LTI_JWKS_DEFAULT_TTL_SECONDS": 3600,
+        # An unknown kid triggers at most one refetch per key set in this window.
+        "LTI_JWKS_MIN_REFETCH_SECONDS": 30,
+        # A rotated-out tool key stays published this long (longer than any token it signed lives).
+        "LTI_KEY_GRACE_SECONDS": 24 * 3600,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    }
+
+
+def from_environment(environ: dict | None = None) -> dict:
+    environ = os.environ if environ is None else environ
+    found = {}
+    for name, key in _ENVIRONMENT_KEYS.items():
+        value = environ.get(ENV_PREFIX + name)
+        if value is not None and value != "":
+            found[key] = value
+    return found
+
+
+def cookie_policy(base_url: str) -> dict:
+    """Cookie flags follow the public scheme.
+
+    Over https the tool lives in Moodle's cross-site iframe, so every cookie must be
+    SameSite=None; Secure; Partitioned (CHIPS) to survive third-party cookie blocking.
+    Plain http is only for loopback demos and tests, where Secure cannot be set.
+    """
+    secure = urlsplit(base_url).scheme == "https"
+    return {
+        "SESSION_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_SAMESITE": "None" if secure else "Lax",
+        "SESSION_COOKIE_PARTITIONED": secure,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_NAME": "ibm_lms_session",
+    }
+
+
+def build(overrides: dict | None = None, environ: dict | None = None) -> dict:
+    config = defaults()
+    config.update(from_environment(environ))
+    config.update(overrides or {})
+    for key in _BOOLEAN_KEYS:
+        config[key] = _as_bool(config.get(key, False))
+    config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
+    base = urlsplit(config["BASE_URL"])
+    if base.scheme not in {"http", "https"} or not base.netloc:
+        raise ConfigurationError(
+            f"IBM_LMS_BASE_URL must be an absolute http(s) URL, got {config['BASE_URL']!r}."
+        )
+    instance = Path(config["INSTANCE_PATH"]).resolve()
+    config["INSTANCE_PATH"] = str(instance)
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'ibm_lms.sqlite3'}"
+    config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    for key in ("COURSES_DIR", "TRANSLATIONS_DIR", "SCORM_PACKAGES_DIR"):
+        config[key] = str(Path(config[key]).resolve())
+    # Flask-Babel resolves relative directories against the package; ours sit beside it.
+    config["BABEL_TRANSLATION_DIRECTORIES"] = config["TRANSLATIONS_DIR"]
+    if not config.get("SECRET_KEY"):
+        if not (config["DEBUG"] or config["TESTING"] or config["DEMO_MODE"]):
+            raise ConfigurationError(
+                "IBM_LMS_SECRET_KEY is not set. Set it to a long random value "
+                "(for example: python3 -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+        config["SECRET_KEY"] = _instance_secret(instance)
+    for key, value in cookie_policy(config["BASE_URL"]).items():
+        config.setdefault(key, value)
+    return config
+
+
+def _normalise_database_url(url: str) -> str:
+    # psycopg 3 is the driver we ship; plain postgresql:// URLs would ask for psycopg2.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _instance_secret(instance: Path) -> str:
+    """Debug, demo and test runs keep a random key in the instance folder, never in the repository."""
+    import secrets
+
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,74 @@
+"""Reads and validates courses/<slug>/course.toml files into CourseDefinitions (no database here)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from marshmallow import ValidationError
+
+from .data import CourseDefinition
+from .errors import CourseFileError
+from .schemas import CourseSchema
+
+COURSE_FILE = "course.toml"
+
+
+def _flatten(messages, prefix: str = "") -> list[str]:
+    found = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            found += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        found.append(f"{prefix}: {'; '.join(messages)}")
+    else:
+        for item in messages:
+            found += _flatten(item, prefix)
+    return found
+
+
+def read_course(path: Path) -> CourseDefinition:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        # tomllib's message already carries "(at line N, column M)".
+        raise CourseFileError(path=str(path), reason=str(error)) from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise CourseFileError(path=str(path), reason=str(error)) from error
+    try:
+        data = CourseSchema().load(raw)
+    except ValidationError as error:
+        raise CourseFileError(path=str(path), reason=", ".join(_flatten(error.messages))) from error
+    if data["slug"] != path.parent.name:
+        raise CourseFileError(
+            path=str(path), reason=f"slug {data['slug']!r} differs from its folder {path.parent.name!r}"
+        )
+    return CourseDefinition(
+        slug=data["slug"],
+        order=data["order"],
+        horizontal=data["horizontal"],
+        title=data["title"],
+        summary=data["summary"],
+        outcomes=tuple(data["outcomes"]),
+        source=str(path),
+    )
+
+
+def read_all(courses_dir: Path) -> tuple[list[CourseDefinition], list[CourseFileError]]:
+    """Every course under the folder, and every file that failed (so one bad file hides no other)."""
+    courses, errors = [], []
+    for path in sorted(courses_dir.glob(f"*/{COURSE_FILE}")):
+        try:
+            courses.append(read_course(path))
+        except CourseFileError as error:
+            errors.append(error)
+    seen: dict[int, str] = {}
+    for course in courses:
+        if course.order in seen:
+            errors.append(
+                CourseFileError(
+                    path=course.source, reason=f"order {course.order} is also used by {seen[course.order]}"
+                )
+            )
+        seen[course.order] = course.slug
+    return courses, errors

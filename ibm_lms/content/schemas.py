@@ -1,0 +1,43 @@
+"""The shape of a course file under courses/<slug>/course.toml."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from ibm_lms.config import LOCALES
+
+SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,63}$", error="must be lower-case letters, digits and hyphens")
+
+
+class LocalisedText(fields.Dict):
+    """A table with one non-empty string per interface locale."""
+
+    def __init__(self, **kwargs):
+        super().__init__(keys=fields.String(), values=fields.String(), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        missing = [locale for locale in LOCALES if not (result.get(locale) or "").strip()]
+        unknown = sorted(set(result) - set(LOCALES))
+        problems = []
+        if missing:
+            problems.append("missing locales: " + ", ".join(missing))
+        if unknown:
+            problems.append("unknown locales: " + ", ".join(unknown))
+        if problems:
+            raise ValidationError("; ".join(problems))
+        return {locale: result[locale].strip() for locale in LOCALES}
+
+
+class CourseSchema(Schema):
+    slug = fields.String(required=True, validate=SLUG)
+    order = fields.Integer(required=True, validate=validate.Range(min=1, max=999))
+    horizontal = fields.Boolean(load_default=False)
+    title = LocalisedText(required=True)
+    summary = LocalisedText(required=True)
+    outcomes = fields.List(LocalisedText(), required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def _order_is_positive(self, data, **kwargs):
+        if data.get("order", 1) < 1:
+            raise ValidationError("must be at least 1", "order")

@@ -1,0 +1,23 @@
+"""Registers the demo platform with the tool, the way an administrator would register a Moodle."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from ibm_lms.lti import service as lti
+
+from .views import CLIENT_ID, DEPLOYMENT_ID, issuer
+
+
+def register_demo_platform():
+    base = current_app.config["BASE_URL"]
+    return lti.add_platform(
+        tenant_slug="demo",
+        name="Demo platform",
+        issuer=issuer(base),
+        client_id=CLIENT_ID,
+        auth_login_url=base + "/demo/platform/auth",
+        auth_token_url=base + "/demo/platform/token",
+        keyset_url=base + "/demo/platform/jwks.json",
+        deployment_ids=[DEPLOYMENT_ID],
+    )

@@ -1,0 +1,67 @@
+"""The demo platform's pages: a course page framing the tool, its JWKS and its OIDC authorisation endpoint."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
+
+from ibm_lms.i18n.service import LANGUAGE_NAMES
+
+from .platform import DEMO_USERS, SimulatedPlatform, load_or_create_key
+
+blueprint = Blueprint("demo", __name__, url_prefix="/demo")
+CLIENT_ID = "ibm-lms-demo"
+DEPLOYMENT_ID = "demo-deployment-1"
+
+
+def issuer(base_url: str) -> str:
+    return base_url + "/demo/platform"
+
+
+@lru_cache(maxsize=4)
+def _platform(base_url: str, key_path: str) -> SimulatedPlatform:
+    return SimulatedPlatform(
+        issuer=issuer(base_url), client_id=CLIENT_ID, deployment_id=DEPLOYMENT_ID,
+        private_key=load_or_create_key(Path(key_path)), kid="demo-platform-key-1",
+    )
+
+
+def platform() -> SimulatedPlatform:
+    config = current_app.config
+    return _platform(config["BASE_URL"], str(Path(config["INSTANCE_PATH"]) / "demo_platform_key.pem"))
+
+
+@blueprint.get("/")
+def home():
+    base = current_app.config["BASE_URL"]
+    sim = platform()
+    params = sim.login_parameters(target_link_uri=base + "/courses/", login_hint="trainee")
+    del params["login_hint"]
+    return render_template("demo/home.html", login_url=base + "/lti/login", params=params,
+                           language_names=LANGUAGE_NAMES, locales=current_app.config["LOCALES"])
+
+
+@blueprint.get("/platform/jwks.json")
+def jwks():
+    return jsonify(platform().jwks())
+
+
+@blueprint.get("/platform/auth")
+def authorize():
+    """The platform's OIDC authorisation endpoint: answers with an id token posted back to the tool."""
+    args = request.args
+    base = current_app.config["BASE_URL"]
+    sim = platform()
+    if (args.get("client_id") != CLIENT_ID or args.get("redirect_uri") != base + "/lti/launch"
+            or args.get("response_type") != "id_token" or args.get("scope") != "openid"
+            or not args.get("nonce") or not args.get("state")):
+        abort(400)
+    user = DEMO_USERS.get(args.get("login_hint", ""))
+    if user is None:
+        abort(400)
+    hint = args.get("lti_message_hint", "")
+    locale = hint if hint in current_app.config["LOCALES"] else "en"
+    claims = sim.launch_claims(nonce=args["nonce"], target_link_uri=base + "/courses/", user=user, locale=locale)
+    return render_template("demo/form_post.html", action=args["redirect_uri"],
+                           fields={"id_token": sim.sign(claims), "state": args["state"]})

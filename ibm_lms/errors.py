@@ -1,0 +1,75 @@
+"""Domain errors carry a status and a translatable reason; one handler renders them as HTML or JSON."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
+from werkzeug.exceptions import HTTPException
+
+from ibm_lms.markers import N_
+
+log = logging.getLogger(__name__)
+
+__all__ = ["N_", "DomainError", "register_error_handlers"]
+
+
+class DomainError(Exception):
+    """Base of every room's errors. `message` is an untranslated msgid, translated when shown."""
+
+    status = 400
+    code = "bad_request"
+    message = N_("The request could not be processed.")
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, **params):
+        self.message = message or self.message
+        self.code = code or self.code
+        self.params = params
+        super().__init__(self.message % params if params else self.message)
+
+    def translated(self) -> str:
+        return gettext(self.message, **self.params)
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def _render(status: int, code: str, message: str):
+    if _wants_json() or request.path.startswith("/api/"):
+        return jsonify({"error": code, "message": message}), status
+    return render_template("layout/error.html", status=status, code=code, message=message), status
+
+
+# Werkzeug's own HTTP errors, with messages routed through the catalogs.
+_HTTP_MESSAGES = {
+    400: N_("The request could not be understood."),
+    401: N_("Please open this tool from your Moodle course."),
+    403: N_("You do not have permission to see this page."),
+    404: N_("This page does not exist."),
+    405: N_("This address does not accept that kind of request."),
+    413: N_("The request is too large."),
+    429: N_("Too many requests. Please wait a moment and try again."),
+    500: N_("Something went wrong on our side. The error has been logged."),
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):
+        log.warning("%s %s refused: %s (%s)", request.method, request.path, error.code, error)
+        return _render(error.status, error.code, error.translated())
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        status = error.code or 500
+        msgid = _HTTP_MESSAGES.get(status)
+        message = gettext(msgid) if msgid else (error.description or error.name)
+        return _render(status, error.name.lower().replace(" ", "_"), message)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        return _render(500, "internal_error", gettext(_HTTP_MESSAGES[500]))

@@ -1,0 +1,13 @@
+"""Errors of the i18n room."""
+
+from ibm_lms.errors import DomainError, N_
+
+
+class UnsupportedLocale(DomainError):
+    code = "unsupported_locale"
+    message = N_("The language %(locale)s is not available.")
+
+
+class CatalogError(DomainError):
+    code = "catalog_error"
+    message = N_("The translation catalogs have problems.")

@@ -1,0 +1,67 @@
+"""The i18n room's door: the locale of the current request and the user's own choice."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+
+from ibm_lms.extensions import db
+from ibm_lms.tenancy import service as tenancy
+from ibm_lms.tenancy.identity import current_identity
+
+from .errors import UnsupportedLocale
+from .negotiation import choose_locale, normalise, parse_accept_language
+
+# Names of the languages in themselves, for the language menu.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "ru": "Русский",
+    "uk": "Українська",
+    "ka": "ქართული",
+    "hy": "Հայերեն",
+    "az": "Azərbaycan",
+    "ro": "Română",
+    "be": "Беларуская",
+}
+
+
+def supported_locales() -> tuple[str, ...]:
+    return tuple(current_app.config["LOCALES"])
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector.
+
+    The session's locale was set at launch from launch_presentation.locale (or the
+    user's remembered choice when the platform sent none) and changes when the user
+    picks another language in the tool.
+    """
+    return choose_locale(
+        supported_locales(),
+        launch_locale=None,
+        chosen_locale=session.get("locale"),
+        accept_language=parse_accept_language(request.headers.get("Accept-Language")),
+        default=current_app.config["BABEL_DEFAULT_LOCALE"],
+    )
+
+
+def locale_for_launch(launch_locale: str | None, remembered: str | None) -> str:
+    return choose_locale(
+        supported_locales(),
+        launch_locale=launch_locale,
+        chosen_locale=remembered,
+        accept_language=parse_accept_language(request.headers.get("Accept-Language")),
+        default=current_app.config["BABEL_DEFAULT_LOCALE"],
+    )
+
+
+def choose(locale: str) -> str:
+    """Switches the session's language and remembers it for a signed-in user."""
+    found = normalise(locale, supported_locales())
+    if found is None or found != locale:
+        raise UnsupportedLocale(locale=str(locale)[:16])
+    session["locale"] = found
+    identity = current_identity()
+    if identity is not None:
+        tenancy.set_preferred_locale(identity.tenant_id, identity.user_id, found)
+        db.session.commit()
+    return found

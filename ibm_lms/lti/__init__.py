@@ -1,0 +1,11 @@
+"""LTI 1.3: tool configuration from the database, keys, OIDC login, launch, dynamic registration."""
+
+
+def init_app(app) -> None:
+    from . import models  # noqa: F401
+    from .cli import keys_group, platform_group
+    from .views import blueprint
+
+    app.register_blueprint(blueprint)
+    app.cli.add_command(platform_group)
+    app.cli.add_command(keys_group)

@@ -1,0 +1,55 @@
+"""`ibm-lms platform add|list` and `ibm-lms keys rotate`."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from ibm_lms.errors import DomainError
+
+from . import keys, service
+
+platform_group = AppGroup("platform", help="Platform (Moodle) registrations.")
+keys_group = AppGroup("keys", help="The tool's signing keys.")
+
+
+@platform_group.command("add")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+@click.option("--auth-login-url", required=True)
+@click.option("--auth-token-url", required=True)
+@click.option("--keyset-url", required=True)
+@click.option("--deployment-id", "deployment_ids", multiple=True, required=True, help="Repeat for several.")
+@click.option("--tenant", required=True, help="Slug of the academy that owns this platform.")
+@click.option("--name", default=None)
+@click.option("--auth-audience", default=None)
+def add_command(issuer, client_id, auth_login_url, auth_token_url, keyset_url, deployment_ids, tenant, name,
+                auth_audience):
+    """Register a platform client (or add deployments to it)."""
+    try:
+        record = service.add_platform(
+            tenant_slug=tenant, issuer=issuer, client_id=client_id, auth_login_url=auth_login_url,
+            auth_token_url=auth_token_url, keyset_url=keyset_url, deployment_ids=list(deployment_ids),
+            name=name, auth_audience=auth_audience,
+        )
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"registered {record.issuer} client {record.client_id} for tenant {record.tenant_slug}; "
+               f"deployments: {', '.join(record.deployment_ids)}")
+
+
+@platform_group.command("list")
+def list_command():
+    """List registered platforms."""
+    platforms = service.list_platforms()
+    if not platforms:
+        click.echo("no platforms registered")
+    for p in platforms:
+        click.echo(f"{p.tenant_slug}\t{p.issuer}\t{p.client_id}\t{','.join(p.deployment_ids)}\t{p.keyset_url}")
+
+
+@keys_group.command("rotate")
+def rotate_command():
+    """Create a new signing key; the old one stays published until tokens it signed have expired."""
+    key, retired = keys.rotate()
+    click.echo(f"new key {key.kid}; still published for the grace period: {', '.join(retired) or 'none'}")

@@ -1,0 +1,25 @@
+"""pylti1p3's cookie service with our cookie policy: partitioned cross-site cookies over https."""
+
+from __future__ import annotations
+
+from flask import current_app
+from pylti1p3.contrib.flask import FlaskCookieService
+
+
+class ToolCookieService(FlaskCookieService):
+    """Flags come from IBM_LMS_BASE_URL, not request.is_secure, so TLS ended at a proxy still gets Secure cookies."""
+
+    def update_response(self, response):
+        config = current_app.config
+        for key, data in self._cookie_data_to_set.items():
+            response.set_cookie(
+                key,
+                str(data["value"]),
+                max_age=data["exp"],
+                path="/",
+                httponly=True,
+                secure=config["SESSION_COOKIE_SECURE"],
+                samesite=config["SESSION_COOKIE_SAMESITE"],
+                partitioned=config["SESSION_COOKIE_PARTITIONED"],
+            )
+        return response

@@ -1,0 +1,54 @@
+"""Errors of the LTI room: each refusal names its reason, shown to the user in their locale."""
+
+from ibm_lms.errors import DomainError, N_
+
+
+class LtiError(DomainError):
+    status = 400
+    code = "lti_error"
+    message = N_("The launch could not be completed.")
+
+
+class LoginRejected(LtiError):
+    code = "login_rejected"
+    message = N_("The login request is invalid: %(reason)s")
+
+
+class UnknownPlatform(LtiError):
+    code = "unknown_platform"
+    message = N_("This platform is not registered with the tool (issuer %(issuer)s, client %(client_id)s).")
+
+
+class LaunchRejected(LtiError):
+    """A launch refused for a specific reason; the reason's msgid is the message."""
+
+    code = "launch_rejected"
+
+
+class StateMissing(LtiError):
+    """The state cookie did not come back: the browser blocked the tool's cookies."""
+
+    code = "state_cookie_missing"
+    message = N_("Your browser did not send back the tool's cookie, so the launch cannot be verified.")
+
+
+class PlatformKeysUnavailable(LtiError):
+    status = 502
+    code = "platform_keys_unavailable"
+    message = N_("The platform's public keys could not be fetched: %(reason)s")
+
+
+class RegistrationError(LtiError):
+    code = "registration_failed"
+    message = N_("The registration with the platform failed: %(reason)s")
+
+
+class InvalidPlatformSettings(LtiError):
+    code = "invalid_platform"
+    message = N_("The platform settings are invalid: %(reason)s")
+
+
+class ToolKeyUnreadable(LtiError):
+    status = 500
+    code = "tool_key_unreadable"
+    message = N_("The tool's signing key cannot be decrypted with the configured secret key.")

@@ -1,0 +1,114 @@
+"""The tool's RSA key pair: generated on first use, encrypted at rest, published as a JWKS, rotated on demand."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ibm_lms.extensions import db
+
+from .errors import ToolKeyUnreadable
+from .models import ToolKey
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _b64(number: int) -> str:
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def public_jwk(public_key: rsa.RSAPublicKey) -> dict:
+    numbers = public_key.public_numbers()
+    jwk = {"kty": "RSA", "e": _b64(numbers.e), "n": _b64(numbers.n)}
+    # RFC 7638 thumbprint: a kid that names the key itself.
+    canonical = json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()
+    kid = base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
+    return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
+
+
+@lru_cache(maxsize=8)
+def _fernet(secret: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ibm-lms tool signing keys").derive(
+        secret.encode()
+    )
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _encrypt(pem: bytes) -> str:
+    return _fernet(current_app.config["SECRET_KEY"]).encrypt(pem).decode()
+
+
+@lru_cache(maxsize=16)
+def _decrypt_cached(secret: str, token: str) -> bytes:
+    return _fernet(secret).decrypt(token.encode())
+
+
+def _create_key() -> ToolKey:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    jwk = public_jwk(private.public_key())
+    key = ToolKey(kid=jwk["kid"], private_key=_encrypt(pem), public_jwk=jwk, created_at=_now())
+    db.session.add(key)
+    db.session.flush()
+    return key
+
+
+def current_key() -> ToolKey:
+    """The signing key, created on first use. Commits when it had to create one."""
+    found = db.session.execute(
+        select(ToolKey).where(ToolKey.retired_at.is_(None)).order_by(ToolKey.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    try:
+        key = _create_key()
+        db.session.commit()
+        return key
+    except IntegrityError:
+        db.session.rollback()
+        return current_key()
+
+
+def private_key_pem(key: ToolKey) -> str:
+    try:
+        return _decrypt_cached(current_app.config["SECRET_KEY"], key.private_key).decode()
+    except InvalidToken as error:
+        raise ToolKeyUnreadable() from error
+
+
+def rotate() -> tuple[ToolKey, list[str]]:
+    """Retires every current key and creates a new one. Retired keys stay published for the grace period."""
+    retiring = [
+        kid for kid in db.session.execute(select(ToolKey.kid).where(ToolKey.retired_at.is_(None))).scalars()
+    ]
+    db.session.execute(update(ToolKey).where(ToolKey.retired_at.is_(None)).values(retired_at=_now()))
+    key = _create_key()
+    db.session.commit()
+    return key, retiring
+
+
+def published_jwks() -> dict:
+    current_key()
+    grace = timedelta(seconds=current_app.config["LTI_KEY_GRACE_SECONDS"])
+    rows = db.session.execute(
+        select(ToolKey.public_jwk)
+        .where(or_(ToolKey.retired_at.is_(None), ToolKey.retired_at > _now() - grace))
+        .order_by(ToolKey.id.desc())
+    ).scalars()
+    return {"keys": list(rows)}

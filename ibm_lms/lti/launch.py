@@ -1,0 +1,175 @@
+"""Launch validation: pylti1p3's message launch with the gaps closed.
+
+pylti1p3 never consumes the nonce (a replayed id_token and state pass), fetches the
+platform's JWKS without a timeout and never refetches for an unknown kid, and checks
+neither audience nor azp. This subclass keeps the library's registration, deployment
+and message checks and replaces the rest: the state must come back in the browser's
+cookie and exist in the database, the nonce must be the one bound to that state, and
+both are consumed in one statement, last, so a forged launch stores nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+
+import jwt
+from flask import current_app
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
+from pylti1p3.exception import LtiException
+from sqlalchemy import delete
+
+from ibm_lms.extensions import db
+from ibm_lms.markers import N_
+
+from . import platform_keys
+from .claims import ClaimError, LaunchClaims, check_claims, check_header
+from .cookies import ToolCookieService
+from .errors import LaunchRejected, StateMissing
+from .models import LoginState, Platform
+from .tool_conf import DatabaseToolConf
+
+log = logging.getLogger(__name__)
+MAX_ID_TOKEN_LENGTH = 32 * 1024
+
+
+def _reject(reason: str, **params) -> LaunchRejected:
+    return LaunchRejected(reason, **params)
+
+
+class ToolMessageLaunch(FlaskMessageLaunch):
+    def __init__(self, request: FlaskRequest, tool_conf: DatabaseToolConf, cookies: ToolCookieService):
+        super().__init__(request, tool_conf, cookie_service=cookies)
+        self.tool_conf = tool_conf
+        self.claims: LaunchClaims | None = None
+        self.login_params: dict = {}
+
+    # -- the order of checks: nothing is written until every check has passed --
+    def validate(self):
+        self._validated = True
+        try:
+            self.validate_state()
+            self.validate_jwt_format()
+            self._algorithm, self._kid = check_header(self._jwt.get("header", {}))
+            self.validate_registration()
+            self.validate_jwt_signature()
+            self.validate_deployment()
+            self._check_claims()
+            self.validate_message()
+            self._consume_state()
+        except ClaimError as error:
+            self._validated = False
+            raise _reject(error.reason, **error.params) from error
+        except LtiException as error:
+            self._validated = False
+            log.warning("pylti1p3 refused a launch: %s", error)
+            raise _reject(N_("The launch message is invalid.")) from error
+        except Exception:
+            self._validated = False
+            raise
+        return self
+
+    def validate_state(self):
+        state = self._get_request_param("state")
+        if not state:
+            raise _reject(N_("The launch has no state."))
+        cookie = self._cookie_service.get_cookie(state)
+        if cookie is None:
+            if any(name.startswith("lti1p3-state-") for name in self._request._cookies):
+                raise _reject(N_("The launch state does not match."))
+            raise StateMissing(state=state)
+        if cookie != state:
+            raise _reject(N_("The launch state does not match."))
+        return self
+
+    def validate_jwt_format(self):
+        token = self._get_request_param("id_token") or ""
+        if not token:
+            raise _reject(N_("The launch has no id token."))
+        try:
+            super().validate_jwt_format()
+        except LtiException as error:
+            raise _reject(N_("The id token is not a well-formed JWT.")) from error
+        if not isinstance(self._jwt.get("header"), dict) or not isinstance(self._jwt.get("body"), dict):
+            raise _reject(N_("The id token is not a well-formed JWT."))
+        return self
+
+    def validate_registration(self):
+        try:
+            return super().validate_registration()
+        except LtiException as error:
+            raise _reject(N_("The launch comes from a platform that is not registered.")) from error
+
+    def validate_jwt_signature(self):
+        assert self._registration is not None
+        key = platform_keys.public_key(self._registration.get_key_set_url(), self._kid)
+        if key is None:
+            raise _reject(N_("The id token was signed with a key the platform does not publish."))
+        try:
+            jwt.decode(
+                self._get_request_param("id_token"),
+                key,
+                algorithms=[self._algorithm],
+                # Claims are checked one by one afterwards, each with its own reason.
+                options={"verify_signature": True, "verify_exp": False, "verify_iat": False,
+                         "verify_nbf": False, "verify_aud": False, "verify_iss": False},
+            )
+        except jwt.InvalidTokenError as error:
+            raise _reject(N_("The id token's signature is invalid.")) from error
+        return self
+
+    def validate_deployment(self):
+        try:
+            return super().validate_deployment()
+        except LtiException as error:
+            raise _reject(N_("The deployment %(deployment_id)s is not registered for this platform."),
+                deployment_id=str(self._jwt["body"].get(
+                    "https://purl.imsglobal.org/spec/lti/claim/deployment_id", ""))[:100],
+            ) from error
+
+    def _check_claims(self):
+        config = current_app.config
+        platform: Platform = self.tool_conf.platform
+        self.claims = check_claims(
+            self._jwt["body"],
+            issuer=platform.issuer,
+            client_id=platform.client_id,
+            now=int(time.time()),
+            skew=config["LTI_CLOCK_SKEW_SECONDS"],
+            max_age=config["LTI_MAX_TOKEN_AGE_SECONDS"],
+            base_url=config["BASE_URL"],
+        )
+
+    def _consume_state(self):
+        state = self._get_request_param("state")
+        platform: Platform = self.tool_conf.platform
+        now = datetime.now(UTC).replace(tzinfo=None)
+        # One statement both checks and burns the state, so two concurrent replays cannot both pass.
+        consumed = db.session.execute(
+            delete(LoginState)
+            .where(LoginState.state == state, LoginState.platform_id == platform.id, LoginState.expires_at > now)
+            .returning(LoginState.nonce, LoginState.params)
+        ).first()
+        if consumed is None:
+            db.session.rollback()
+            raise _reject(N_("This launch was already used or its login has expired."))
+        if consumed.nonce != self.claims.nonce:
+            # A token minted for another login must not burn this login's state.
+            db.session.rollback()
+            raise _reject(N_("The nonce does not match this login."))
+        self.login_params = consumed.params or {}
+
+
+def validate(form, cookies) -> ToolMessageLaunch:
+    """Validates a launch POST; on success the state is consumed in the open transaction (the caller commits)."""
+    token = form.get("id_token") or ""
+    if len(token) > MAX_ID_TOKEN_LENGTH:
+        raise _reject(N_("The id token is too large."))
+    request = FlaskRequest(
+        cookies=cookies, request_data={"id_token": token, "state": form.get("state") or ""}
+    )
+    tool_conf = DatabaseToolConf()
+    launch = ToolMessageLaunch(request, tool_conf, ToolCookieService(request))
+    launch.validate()
+    return launch

@@ -1,0 +1,118 @@
+"""OIDC third-party initiated login: pylti1p3 builds the authentication request, we keep state and nonce in the database."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from flask import current_app
+from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest, FlaskSessionService
+from pylti1p3.exception import OIDCException
+
+from ibm_lms.extensions import db
+
+from .claims import _same_tool
+from .cookies import ToolCookieService
+from .errors import LoginRejected, UnknownPlatform
+from .models import LoginState
+from .tool_conf import DatabaseToolConf
+
+# The parameters a platform may send to initiate a login (LTI 1.3 Core 5.1.1).
+LOGIN_PARAMETERS = (
+    "iss",
+    "login_hint",
+    "target_link_uri",
+    "lti_message_hint",
+    "lti_deployment_id",
+    "client_id",
+    "lti_storage_target",
+)
+MAX_PARAMETER_LENGTH = 4096
+
+
+@dataclass(frozen=True)
+class LoginRedirect:
+    auth_url: str
+    state: str
+    cookie_service: ToolCookieService
+    params: dict
+
+
+class _LoginStateRecorder(FlaskSessionService):
+    """pylti1p3 hands over the nonce and then the state; both go into one LoginState row."""
+
+    def __init__(self, request, platform_id: int, ttl: int):
+        super().__init__(request)
+        self._platform_id = platform_id
+        self._ttl = ttl
+        self._nonce: str | None = None
+        self.state: str | None = None
+
+    def save_nonce(self, nonce: str):
+        self._nonce = nonce
+
+    def save_state_params(self, state: str, params):
+        self.state = state
+        expires = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=self._ttl)
+        db.session.add(
+            LoginState(state=state, nonce=self._nonce, platform_id=self._platform_id, params=params, expires_at=expires)
+        )
+
+
+class _ToolOIDCLogin(FlaskOIDCLogin):
+    def _generate_nonce(self) -> str:
+        return secrets.token_urlsafe(32)
+
+    def _get_uuid(self) -> str:
+        return secrets.token_urlsafe(24)
+
+
+def _parameters(source) -> dict[str, str]:
+    found = {}
+    for name in LOGIN_PARAMETERS:
+        value = source.get(name)
+        if value is None or value == "":
+            continue
+        if len(value) > MAX_PARAMETER_LENGTH:
+            raise LoginRejected(reason=name)
+        found[name] = value
+    return found
+
+
+def start(source) -> LoginRedirect:
+    """Validates a login initiation and prepares the redirect to the platform's authorisation endpoint."""
+    params = _parameters(source)
+    for required in ("iss", "login_hint", "target_link_uri"):
+        if required not in params:
+            raise LoginRejected(reason=required)
+    base_url = current_app.config["BASE_URL"]
+    if not _same_tool(params["target_link_uri"], base_url):
+        raise LoginRejected(reason="target_link_uri")
+    tool_conf = DatabaseToolConf()
+    platform = tool_conf.find_platform(params["iss"], params.get("client_id"))
+    if platform is None:
+        raise UnknownPlatform(issuer=params["iss"][:200], client_id=params.get("client_id", "-")[:200])
+    if "lti_deployment_id" in params and tool_conf.find_deployment_by_params(
+        platform.issuer, params["lti_deployment_id"], platform.client_id
+    ) is None:
+        raise LoginRejected(reason="lti_deployment_id")
+    request = FlaskRequest(request_data={**params, "client_id": platform.client_id})
+    cookies = ToolCookieService(request)
+    recorder = _LoginStateRecorder(request, platform.id, current_app.config["LTI_STATE_TTL_SECONDS"])
+    login = _ToolOIDCLogin(request, tool_conf, session_service=recorder, cookie_service=cookies)
+    login.pass_params_to_launch({"target_link_uri": params["target_link_uri"], "login": params})
+    try:
+        redirect = login.get_redirect_object(base_url + "/lti/launch")
+    except OIDCException as error:
+        raise LoginRejected(reason=str(error)) from error
+    db.session.commit()
+    return LoginRedirect(auth_url=redirect.get_redirect_url(), state=recorder.state, cookie_service=cookies, params=params)
+
+
+def new_window_url(params: dict) -> str:
+    """Login again as a top-level page, where the tool's cookies are first-party."""
+    query = {k: v for k, v in params.items() if k != "lti_storage_target"}
+    query["lti1p3_new_window"] = "1"
+    return current_app.config["BASE_URL"] + "/lti/login?" + urlencode(query)

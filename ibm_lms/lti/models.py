@@ -1,0 +1,97 @@
+"""LTI tables: platform registrations and deployments, tool keys, login states, platform key sets, resource links."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ibm_lms.extensions import db
+
+
+class Platform(db.Model):
+    """One client registration of a platform (issuer + client_id) owned by a tenant."""
+
+    __tablename__ = "lti_platforms"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    issuer: Mapped[str] = mapped_column(String(255), index=True)
+    client_id: Mapped[str] = mapped_column(String(255))
+    auth_login_url: Mapped[str] = mapped_column(Text)
+    auth_token_url: Mapped[str] = mapped_column(Text)
+    keyset_url: Mapped[str] = mapped_column(Text)
+    auth_audience: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    deployments: Mapped[list[Deployment]] = relationship(
+        back_populates="platform", cascade="all, delete-orphan", order_by="Deployment.id"
+    )
+
+
+class Deployment(db.Model):
+    __tablename__ = "lti_deployments"
+    __table_args__ = (UniqueConstraint("platform_id", "deployment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+
+    platform: Mapped[Platform] = relationship(back_populates="deployments")
+
+
+class ToolKey(db.Model):
+    """The tool's RSA signing keys; the newest unretired one signs, retired ones stay published for a grace period."""
+
+    __tablename__ = "lti_tool_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    # Fernet-encrypted PKCS#8 PEM; the key is derived from IBM_LMS_SECRET_KEY.
+    private_key: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+
+
+class LoginState(db.Model):
+    """An OIDC login waiting for its launch: the state, the nonce bound to it, and the login's parameters."""
+
+    __tablename__ = "lti_login_states"
+
+    state: Mapped[str] = mapped_column(String(128), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(128))
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    params: Mapped[dict] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class PlatformKeySet(db.Model):
+    """A platform's JWKS as last fetched, shared by every worker so a launch never waits on the platform."""
+
+    __tablename__ = "lti_platform_key_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    jwks: Mapped[dict] = mapped_column(JSON)
+    fetched_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class ResourceLink(db.Model):
+    __tablename__ = "lti_resource_links"
+    __table_args__ = (UniqueConstraint("platform_id", "lti_resource_link_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    context_id: Mapped[int | None] = mapped_column(ForeignKey("contexts.id"))
+    lti_resource_link_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    target_link_uri: Mapped[str] = mapped_column(Text)
+    custom: Mapped[dict | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime]

@@ -1,0 +1,142 @@
+"""The platforms' public keys: fetched with a timeout, cached per key set in the database and in each process.
+
+A launch normally finds its key in memory. The database row lets every worker share
+one fetch; Cache-Control decides how long it is reused. A kid we have not seen makes
+us refetch once (a platform may have rotated), at most once per key set in a short
+window so random kids cannot turn us into a request amplifier.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import requests
+from flask import current_app
+from jwt.algorithms import RSAAlgorithm
+from sqlalchemy import select
+
+from ibm_lms.database import upsert
+from ibm_lms.extensions import db
+
+from .cache_control import max_age_seconds
+from .errors import PlatformKeysUnavailable
+from .models import PlatformKeySet
+
+log = logging.getLogger(__name__)
+MAX_JWKS_BYTES = 256 * 1024
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class _CachedSet:
+    keys: dict[str, object]
+    expires_at: datetime
+    fetched_at: datetime
+
+
+_cache: dict[str, _CachedSet] = {}
+_lock = threading.Lock()
+# Counts real HTTP fetches; read by tests and the benchmark.
+fetch_count = 0
+
+
+def clear_process_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _parse(jwks: dict) -> dict[str, object]:
+    keys = {}
+    for jwk in jwks.get("keys", []) if isinstance(jwks, dict) else []:
+        if not isinstance(jwk, dict) or jwk.get("kty") != "RSA" or not jwk.get("kid"):
+            continue
+        if jwk.get("use", "sig") != "sig":
+            continue
+        try:
+            keys[jwk["kid"]] = RSAAlgorithm.from_jwk(json.dumps(jwk))
+        except (ValueError, TypeError, KeyError):
+            log.warning("Skipping an unreadable key %s in a platform key set", jwk.get("kid"))
+    return keys
+
+
+def _fetch(url: str) -> tuple[dict, int]:
+    global fetch_count
+    config = current_app.config
+    try:
+        response = requests.get(
+            url,
+            timeout=config["LTI_JWKS_TIMEOUT_SECONDS"],
+            headers={"Accept": "application/json", "User-Agent": "ibm-lms"},
+            stream=True,
+        )
+        with response:
+            fetch_count += 1
+            response.raise_for_status()
+            body = response.raw.read(MAX_JWKS_BYTES + 1, decode_content=True)
+            if len(body) > MAX_JWKS_BYTES:
+                raise PlatformKeysUnavailable(reason="the key set is too large")
+            jwks = json.loads(body)
+            ttl = max_age_seconds(response.headers.get("Cache-Control"), config["LTI_JWKS_DEFAULT_TTL_SECONDS"])
+    except requests.RequestException as error:
+        raise PlatformKeysUnavailable(reason=type(error).__name__) from error
+    except ValueError as error:
+        raise PlatformKeysUnavailable(reason="the key set is not JSON") from error
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+        raise PlatformKeysUnavailable(reason="the key set has no keys list")
+    return jwks, ttl
+
+
+def _store(url: str, jwks: dict, ttl: int) -> _CachedSet:
+    now = _now()
+    entry = _CachedSet(keys=_parse(jwks), expires_at=now + timedelta(seconds=ttl), fetched_at=now)
+    upsert(
+        PlatformKeySet.__table__,
+        {"url": url, "jwks": jwks, "fetched_at": now, "expires_at": entry.expires_at},
+        conflict_on=("url",),
+        update=("jwks", "fetched_at", "expires_at"),
+    )
+    db.session.commit()
+    with _lock:
+        _cache[url] = entry
+    return entry
+
+
+def _from_database(url: str) -> _CachedSet | None:
+    row = db.session.execute(select(PlatformKeySet).where(PlatformKeySet.url == url)).scalar_one_or_none()
+    if row is None or row.expires_at <= _now():
+        return None
+    entry = _CachedSet(keys=_parse(row.jwks), expires_at=row.expires_at, fetched_at=row.fetched_at)
+    with _lock:
+        _cache[url] = entry
+    return entry
+
+
+def _current(url: str) -> _CachedSet:
+    entry = _cache.get(url)
+    if entry is not None and entry.expires_at > _now():
+        return entry
+    entry = _from_database(url)
+    if entry is not None:
+        return entry
+    return _store(url, *_fetch(url))
+
+
+def public_key(url: str, kid: str):
+    """The platform's public key with this kid, or None if the platform does not publish it."""
+    entry = _current(url)
+    key = entry.keys.get(kid)
+    if key is not None:
+        return key
+    window = timedelta(seconds=current_app.config["LTI_JWKS_MIN_REFETCH_SECONDS"])
+    if entry.fetched_at + window > _now():
+        # Another worker may have refetched already; the database is cheaper than the platform.
+        shared = _from_database(url)
+        return shared.keys.get(kid) if shared else None
+    return _store(url, *_fetch(url)).keys.get(kid)

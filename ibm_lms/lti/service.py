@@ -1,0 +1,258 @@
+"""The LTI room's door: platform registrations, login, launch, and the tool's configuration document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ibm_lms.database import upsert
+from ibm_lms.events import LaunchCompleted, bus
+from ibm_lms.extensions import db
+from ibm_lms.i18n import service as i18n
+from ibm_lms.tenancy import service as tenancy
+from ibm_lms.tenancy.data import LaunchIdentity, RecordedIdentity
+
+from . import launch as launch_validation
+from .claims import DEEP_LINKING_REQUEST, LaunchClaims
+from .errors import InvalidPlatformSettings
+from .models import Deployment, LoginState, Platform, ResourceLink
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class PlatformRecord:
+    id: int
+    tenant_slug: str
+    name: str | None
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    keyset_url: str
+    deployment_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompletedLaunch:
+    identity: RecordedIdentity
+    claims: LaunchClaims
+    locale: str
+    resource_link_id: int | None
+    landing_path: str
+
+
+def _check_url(name: str, value: str, *, allow_http: bool) -> str:
+    parts = urlsplit(value or "")
+    schemes = {"https", "http"} if allow_http else {"https"}
+    if parts.scheme not in schemes or not parts.netloc:
+        raise InvalidPlatformSettings(reason=f"{name} must be an absolute {'/'.join(sorted(schemes))} URL")
+    return value
+
+
+def _allow_http() -> bool:
+    # Plain http only where the tool itself runs on plain http (loopback demo and tests).
+    return urlsplit(current_app.config["BASE_URL"]).scheme == "http"
+
+
+def add_platform(
+    *,
+    tenant_slug: str,
+    issuer: str,
+    client_id: str,
+    auth_login_url: str,
+    auth_token_url: str,
+    keyset_url: str,
+    deployment_ids: list[str],
+    name: str | None = None,
+    auth_audience: str | None = None,
+) -> PlatformRecord:
+    """Registers a platform client, or adds deployments to an existing one (same issuer and client id)."""
+    allow_http = _allow_http()
+    issuer = _check_url("issuer", issuer, allow_http=allow_http)
+    for label, url in (("auth login URL", auth_login_url), ("auth token URL", auth_token_url),
+                       ("keyset URL", keyset_url)):
+        _check_url(label, url, allow_http=allow_http)
+    if not client_id or len(client_id) > 255:
+        raise InvalidPlatformSettings(reason="client id must be 1 to 255 characters")
+    if any(not d or len(d) > 255 for d in deployment_ids):
+        raise InvalidPlatformSettings(reason="deployment ids must be 1 to 255 characters")
+    tenant = tenancy.ensure_tenant(tenant_slug)
+    platform = db.session.execute(
+        select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
+    ).scalar_one_or_none()
+    if platform is None:
+        platform = Platform(tenant_id=tenant.id, issuer=issuer, client_id=client_id, created_at=_now())
+        db.session.add(platform)
+    elif platform.tenant_id != tenant.id:
+        raise InvalidPlatformSettings(reason="this issuer and client id already belong to another tenant")
+    platform.name = name or platform.name
+    platform.auth_login_url = auth_login_url
+    platform.auth_token_url = auth_token_url
+    platform.keyset_url = keyset_url
+    platform.auth_audience = auth_audience
+    known = {d.deployment_id for d in platform.deployments}
+    for deployment_id in deployment_ids:
+        if deployment_id not in known:
+            platform.deployments.append(Deployment(deployment_id=deployment_id))
+            known.add(deployment_id)
+    db.session.commit()
+    return _platform_record(platform, tenant.slug)
+
+
+def _platform_record(platform: Platform, tenant_slug: str) -> PlatformRecord:
+    return PlatformRecord(
+        id=platform.id,
+        tenant_slug=tenant_slug,
+        name=platform.name,
+        issuer=platform.issuer,
+        client_id=platform.client_id,
+        auth_login_url=platform.auth_login_url,
+        auth_token_url=platform.auth_token_url,
+        keyset_url=platform.keyset_url,
+        deployment_ids=tuple(d.deployment_id for d in platform.deployments),
+    )
+
+
+def list_platforms() -> list[PlatformRecord]:
+    tenants = {t.id: t.slug for t in tenancy.list_tenants()}
+    rows = db.session.execute(
+        select(Platform).options(selectinload(Platform.deployments)).order_by(Platform.issuer, Platform.client_id)
+    ).scalars()
+    return [_platform_record(p, tenants.get(p.tenant_id, "?")) for p in rows]
+
+
+def complete_launch(form, cookies) -> CompletedLaunch:
+    """Validates a launch and records who arrived, from which context and link, in one transaction."""
+    validated = launch_validation.validate(form, cookies)
+    claims = validated.claims
+    platform = validated.tool_conf.platform
+    context = claims.context or {}
+    recorded = tenancy.record_launch_identity(
+        LaunchIdentity(
+            tenant_id=platform.tenant_id,
+            issuer=claims.issuer,
+            subject=claims.subject,
+            lti_roles=claims.roles,
+            given_name=claims.given_name,
+            family_name=claims.family_name,
+            name=claims.name,
+            email=claims.email,
+            lti_context_id=context.get("id"),
+            context_label=context.get("label"),
+            context_title=context.get("title"),
+            context_types=tuple(t for t in context.get("type", ()) if isinstance(t, str)),
+        )
+    )
+    resource_link_id = None
+    if claims.resource_link is not None:
+        link = claims.resource_link
+        resource_link_id = upsert(
+            ResourceLink.__table__,
+            {
+                "tenant_id": platform.tenant_id,
+                "platform_id": platform.id,
+                "context_id": recorded.context_id,
+                "lti_resource_link_id": link["id"],
+                "title": link.get("title"),
+                "description": link.get("description"),
+                "target_link_uri": claims.target_link_uri,
+                "custom": dict(claims.custom),
+                "updated_at": _now(),
+            },
+            conflict_on=("platform_id", "lti_resource_link_id"),
+            update=("context_id", "title", "description", "target_link_uri", "custom", "updated_at"),
+        )
+    locale = i18n.locale_for_launch(claims.locale, recorded.preferred_locale)
+    bus.publish(
+        LaunchCompleted(
+            tenant_id=platform.tenant_id,
+            user_id=recorded.user_id,
+            issuer=claims.issuer,
+            subject=claims.subject,
+            role=recorded.role.value,
+            locale=locale,
+            message_type=claims.message_type,
+            context_id=recorded.context_id,
+            resource_link_id=resource_link_id,
+            target_link_uri=claims.target_link_uri,
+        )
+    )
+    db.session.commit()
+    return CompletedLaunch(
+        identity=recorded,
+        claims=claims,
+        locale=locale,
+        resource_link_id=resource_link_id,
+        landing_path=_landing_path(claims),
+    )
+
+
+def _landing_path(claims: LaunchClaims) -> str:
+    """The tool page the link points at; anything unknown lands on the catalogue."""
+    base_path = urlsplit(current_app.config["BASE_URL"]).path.rstrip("/")
+    path = urlsplit(claims.target_link_uri).path
+    relative = path[len(base_path):] if path.startswith(base_path) else path
+    if claims.message_type == DEEP_LINKING_REQUEST:
+        return "/courses/"
+    if relative.startswith("/courses/") and relative.count("/") == 2:
+        return relative
+    return "/courses/"
+
+
+def login_params_for_state(state: str) -> dict | None:
+    """The login parameters a pending state was created with (for the new-window fallback)."""
+    row = db.session.execute(
+        select(LoginState.params).where(LoginState.state == state, LoginState.expires_at > _now())
+    ).scalar_one_or_none()
+    return (row or {}).get("login") if row else None
+
+
+def purge_expired_states() -> int:
+    from sqlalchemy import delete
+
+    result = db.session.execute(delete(LoginState).where(LoginState.expires_at <= _now()))
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def tool_configuration() -> dict:
+    """Everything a Moodle administrator types into "Tool settings" for a manual registration."""
+    base = current_app.config["BASE_URL"]
+    return {
+        "title": "IBM Training Suite",
+        "description": "Integrated Border Management training for border guards and customs officers.",
+        "lti_version": "1.3.0",
+        "tool_url": base + "/courses/",
+        "target_link_uri": base + "/courses/",
+        "initiate_login_url": base + "/lti/login",
+        "redirection_uris": [base + "/lti/launch"],
+        "public_keyset_url": base + "/.well-known/jwks.json",
+        "public_key_type": "Keyset URL",
+        "dynamic_registration_url": base + "/lti/register",
+        "deep_linking_url": base + "/lti/launch",
+        "supports_deep_linking": True,
+        "content_selection_url": base + "/lti/launch",
+        "icon_url": base + "/static/icon.svg",
+        "domain": urlsplit(base).netloc,
+        "custom_parameters": "",
+        "claims": ["iss", "sub", "name", "given_name", "family_name", "email", "locale"],
+        "scopes": [
+            "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+            "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+        ],
+        "privacy": {"share_name": "optional", "share_email": "optional"},
+        "messages": [
+            {"type": "LtiResourceLinkRequest", "target_link_uri": base + "/courses/"},
+            {"type": "LtiDeepLinkingRequest", "target_link_uri": base + "/lti/launch"},
+        ],
+    }

@@ -1,0 +1,69 @@
+"""pylti1p3's tool configuration, read from our platform and deployment tables."""
+
+from __future__ import annotations
+
+from pylti1p3.deployment import Deployment as LtiDeployment
+from pylti1p3.registration import Registration
+from pylti1p3.tool_config import ToolConfAbstract
+from sqlalchemy import select
+
+from ibm_lms.extensions import db
+
+from .models import Deployment, Platform
+
+
+class DatabaseToolConf(ToolConfAbstract):
+    """Every issuer may have several client ids, so lookups always use (issuer, client_id)."""
+
+    def __init__(self) -> None:
+        # Per-instance, so pylti1p3's class-level relation map is never shared between requests.
+        self.issuers_relation_types = {}
+        self.platform: Platform | None = None
+
+    def check_iss_has_one_client(self, iss: str) -> bool:
+        return False
+
+    def check_iss_has_many_clients(self, iss: str) -> bool:
+        return True
+
+    def find_platform(self, iss: str, client_id: str | None) -> Platform | None:
+        if not iss:
+            return None
+        query = select(Platform).where(Platform.issuer == iss)
+        if client_id:
+            query = query.where(Platform.client_id == client_id)
+        found = db.session.execute(query.limit(2)).scalars().all()
+        # Without a client_id the issuer must be unambiguous.
+        self.platform = found[0] if len(found) == 1 else None
+        return self.platform
+
+    def find_registration_by_issuer(self, iss: str, *args, **kwargs) -> Registration | None:
+        return self.find_registration_by_params(iss, None)
+
+    def find_registration_by_params(self, iss: str, client_id: str | None, *args, **kwargs):
+        platform = self.find_platform(iss, client_id)
+        if platform is None:
+            return None
+        registration = Registration()
+        registration.set_issuer(platform.issuer).set_client_id(platform.client_id)
+        registration.set_auth_login_url(platform.auth_login_url).set_auth_token_url(platform.auth_token_url)
+        registration.set_key_set_url(platform.keyset_url)
+        if platform.auth_audience:
+            registration.set_auth_audience(platform.auth_audience)
+        return registration
+
+    def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
+        return self.find_deployment_by_params(iss, deployment_id, None)
+
+    def find_deployment_by_params(self, iss: str, deployment_id: str, client_id: str | None, *args, **kwargs):
+        platform = self.platform if self.platform and self.platform.issuer == iss else self.find_platform(iss, client_id)
+        if platform is None or not deployment_id:
+            return None
+        found = db.session.execute(
+            select(Deployment.id).where(
+                Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
+            )
+        ).first()
+        if found is None:
+            return None
+        return LtiDeployment().set_deployment_id(deployment_id)

@@ -1,0 +1,75 @@
+"""LTI endpoints: JWKS, configuration, OIDC login, launch, dynamic registration."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+
+from ibm_lms.extensions import csrf
+from ibm_lms.tenancy.identity import sign_in
+
+from . import keys, login, registration, service
+from .errors import StateMissing
+
+blueprint = Blueprint("lti", __name__)
+PROBE_COOKIE = "ibm_lms_cookies"
+
+
+@blueprint.get("/.well-known/jwks.json")
+def jwks():
+    response = jsonify(keys.published_jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@blueprint.get("/lti/config")
+def config():
+    return jsonify(service.tool_configuration())
+
+
+@blueprint.route("/lti/login", methods=["GET", "POST"])
+@csrf.exempt
+def oidc_login():
+    source = request.form if request.method == "POST" else request.args
+    started = login.start(source)
+    top_level = source.get("lti1p3_new_window") == "1"
+    if top_level or request.cookies.get(PROBE_COOKIE):
+        # Cookies are known to work here: a plain GET redirect, which Moodle's Lax session cookie survives.
+        response = redirect(started.auth_url, code=302)
+    else:
+        # First visit from this frame: check in the browser that our cookies are kept, else offer a new window.
+        response = current_app.make_response(
+            render_template(
+                "lti/login_check.html",
+                auth_url=started.auth_url,
+                new_window_url=login.new_window_url(started.params),
+                probe_cookie=PROBE_COOKIE,
+                secure=current_app.config["SESSION_COOKIE_SECURE"],
+            )
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return started.cookie_service.update_response(response)
+
+
+@blueprint.post("/lti/launch")
+@csrf.exempt
+def launch():
+    try:
+        completed = service.complete_launch(request.form, request.cookies)
+    except StateMissing as error:
+        params = service.login_params_for_state(error.params.get("state", ""))
+        return (
+            render_template(
+                "lti/cookies_blocked.html",
+                new_window_url=login.new_window_url(params) if params else None,
+                message=error.translated(),
+            ),
+            error.status,
+        )
+    sign_in(completed.identity, resource_link_id=completed.resource_link_id, locale=completed.locale)
+    return redirect(completed.landing_path, code=303)
+
+
+@blueprint.get("/lti/register")
+def dynamic_registration():
+    result = registration.register(request.args)
+    return render_template("lti/registered.html", result=result)

@@ -1,0 +1,18 @@
+"""Tenants, users keyed by (issuer, sub), roles, and the identity of the current request."""
+
+
+def init_app(app) -> None:
+    from flask_babel import gettext
+
+    # Models must be imported for Alembic and the metadata to see them.
+    from . import models  # noqa: F401
+    from .roles import Role
+
+    labels = {Role.LEARNER: "Trainee", Role.INSTRUCTOR: "Instructor", Role.ADMINISTRATOR: "Administrator"}
+
+    def role_label(role: Role) -> str:
+        # Literal msgids below keep the labels in the catalogs.
+        return {"Trainee": gettext("Trainee"), "Instructor": gettext("Instructor"),
+                "Administrator": gettext("Administrator")}[labels[role]]
+
+    app.jinja_env.globals["role_label"] = role_label

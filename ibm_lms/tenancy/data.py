@@ -1,0 +1,58 @@
+"""Records tenancy hands to other rooms (never ORM rows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .roles import Role
+
+
+@dataclass(frozen=True)
+class TenantRecord:
+    id: int
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class LaunchIdentity:
+    """What a validated launch says about who is arriving, from where."""
+
+    tenant_id: int
+    issuer: str
+    subject: str
+    lti_roles: tuple[str, ...]
+    given_name: str | None = None
+    family_name: str | None = None
+    name: str | None = None
+    email: str | None = None
+    lti_context_id: str | None = None
+    context_label: str | None = None
+    context_title: str | None = None
+    context_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordedIdentity:
+    user_id: int
+    tenant_id: int
+    context_id: int | None
+    role: Role
+    display_name: str | None
+    preferred_locale: str | None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The signed-in user of the current request, as the session holds it."""
+
+    user_id: int
+    tenant_id: int
+    role: Role
+    context_id: int | None
+    display_name: str | None
+    resource_link_id: int | None = None
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role.rank >= Role.INSTRUCTOR.rank

@@ -1,0 +1,20 @@
+"""Errors of the tenancy room."""
+
+from ibm_lms.errors import DomainError, N_
+
+
+class NotSignedIn(DomainError):
+    status = 401
+    code = "not_signed_in"
+    message = N_("Your session has ended. Please open this tool again from your Moodle course.")
+
+
+class UnknownTenant(DomainError):
+    status = 404
+    code = "unknown_tenant"
+    message = N_("There is no tenant named %(slug)s.")
+
+
+class InvalidTenantSlug(DomainError):
+    code = "invalid_tenant"
+    message = N_("A tenant name may use lower-case letters, digits and hyphens (2 to 64 characters).")

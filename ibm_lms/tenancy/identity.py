@@ -1,0 +1,66 @@
+"""The signed-in identity of a request, kept in the session after a launch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import g, session
+
+from .data import Identity, RecordedIdentity
+from .errors import NotSignedIn
+from .roles import Role
+
+_KEY = "identity"
+
+
+def sign_in(recorded: RecordedIdentity, *, resource_link_id: int | None, locale: str) -> None:
+    # A fresh session on every launch: nothing of a previous user's session survives.
+    session.clear()
+    session.permanent = True
+    session[_KEY] = {
+        "user_id": recorded.user_id,
+        "tenant_id": recorded.tenant_id,
+        "role": recorded.role.value,
+        "context_id": recorded.context_id,
+        "display_name": recorded.display_name,
+        "resource_link_id": resource_link_id,
+    }
+    session["locale"] = locale
+
+
+def current_identity() -> Identity | None:
+    if "identity" in g:
+        return g.identity
+    raw = session.get(_KEY)
+    identity = None
+    if isinstance(raw, dict):
+        try:
+            identity = Identity(
+                user_id=int(raw["user_id"]),
+                tenant_id=int(raw["tenant_id"]),
+                role=Role(raw["role"]),
+                context_id=raw.get("context_id"),
+                display_name=raw.get("display_name"),
+                resource_link_id=raw.get("resource_link_id"),
+            )
+        except (KeyError, TypeError, ValueError):
+            identity = None
+    g.identity = identity
+    return identity
+
+
+def require_identity() -> Identity:
+    identity = current_identity()
+    if identity is None:
+        raise NotSignedIn()
+    return identity
+
+
+def login_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        require_identity()
+        return view(*args, **kwargs)
+
+    return wrapped

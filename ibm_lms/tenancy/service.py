@@ -1,0 +1,169 @@
+"""The tenancy room's door: tenants, the identities launches bring, and the signed-in user."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+
+from ibm_lms.database import upsert
+from ibm_lms.extensions import db
+
+from .data import LaunchIdentity, RecordedIdentity, TenantRecord
+from .errors import InvalidTenantSlug, UnknownTenant
+from .models import Context, Enrolment, Tenant, User
+from .roles import Role, role_from_lti
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _record(tenant: Tenant) -> TenantRecord:
+    return TenantRecord(id=tenant.id, slug=tenant.slug, name=tenant.name)
+
+
+def ensure_tenant(slug: str, name: str | None = None) -> TenantRecord:
+    """Returns the tenant, creating it if new. The caller commits."""
+    if not _SLUG.match(slug or ""):
+        raise InvalidTenantSlug()
+    tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+    if tenant is None:
+        tenant = Tenant(slug=slug, name=name or slug)
+        db.session.add(tenant)
+        db.session.flush()
+    return _record(tenant)
+
+
+def get_tenant(slug: str) -> TenantRecord:
+    tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+    if tenant is None:
+        raise UnknownTenant(slug=slug)
+    return _record(tenant)
+
+
+def get_tenant_by_id(tenant_id: int) -> TenantRecord:
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise UnknownTenant(slug=str(tenant_id))
+    return _record(tenant)
+
+
+def list_tenants() -> list[TenantRecord]:
+    return [_record(t) for t in db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars()]
+
+
+def record_launch_identity(identity: LaunchIdentity) -> RecordedIdentity:
+    """Upserts the user, the context and the enrolment a launch describes. The caller commits.
+
+    Personal fields are overwritten with exactly what this launch shared, so a
+    platform that stops sharing names or emails also stops us holding them.
+    """
+    now = _now()
+    role = role_from_lti(identity.lti_roles)
+    personal = {
+        "given_name": identity.given_name,
+        "family_name": identity.family_name,
+        "name": identity.name,
+        "email": identity.email,
+    }
+    user_id = upsert(
+        User.__table__,
+        {
+            "tenant_id": identity.tenant_id,
+            "issuer": identity.issuer,
+            "subject": identity.subject,
+            "created_at": now,
+            "last_seen_at": now,
+            **personal,
+        },
+        conflict_on=("issuer", "subject"),
+        update=("last_seen_at", *personal),
+    )
+    context_id = None
+    if identity.lti_context_id:
+        context_id = upsert(
+            Context.__table__,
+            {
+                "tenant_id": identity.tenant_id,
+                "issuer": identity.issuer,
+                "lti_context_id": identity.lti_context_id,
+                "label": identity.context_label,
+                "title": identity.context_title,
+                "types": list(identity.context_types),
+                "updated_at": now,
+            },
+            conflict_on=("issuer", "lti_context_id"),
+            update=("label", "title", "types", "updated_at"),
+        )
+        upsert(
+            Enrolment.__table__,
+            {
+                "tenant_id": identity.tenant_id,
+                "user_id": user_id,
+                "context_id": context_id,
+                "role": role.value,
+                "lti_roles": list(identity.lti_roles),
+                "last_launch_at": now,
+            },
+            conflict_on=("user_id", "context_id"),
+            update=("role", "lti_roles", "last_launch_at"),
+        )
+    preferred = db.session.execute(select(User.preferred_locale).where(User.id == user_id)).scalar_one()
+    return RecordedIdentity(
+        user_id=user_id,
+        tenant_id=identity.tenant_id,
+        context_id=context_id,
+        role=role,
+        display_name=_display_name(identity),
+        preferred_locale=preferred,
+    )
+
+
+def _display_name(identity: LaunchIdentity) -> str | None:
+    if identity.name:
+        return identity.name
+    parts = [p for p in (identity.given_name, identity.family_name) if p]
+    if parts:
+        return " ".join(parts)
+    return identity.email
+
+
+def set_preferred_locale(tenant_id: int, user_id: int, locale: str) -> None:
+    """Remembers a user's own language choice. The caller commits."""
+    db.session.execute(
+        update(User).where(User.id == user_id, User.tenant_id == tenant_id).values(preferred_locale=locale)
+    )
+
+
+def context_title(tenant_id: int, context_id: int | None) -> str | None:
+    if context_id is None:
+        return None
+    row = db.session.execute(
+        select(Context.title, Context.label).where(Context.id == context_id, Context.tenant_id == tenant_id)
+    ).first()
+    if row is None:
+        return None
+    return row.title or row.label
+
+
+def count_users(tenant_id: int) -> int:
+    from sqlalchemy import func
+
+    return db.session.execute(select(func.count(User.id)).where(User.tenant_id == tenant_id)).scalar_one()
+
+
+__all__ = [
+    "Role",
+    "context_title",
+    "count_users",
+    "ensure_tenant",
+    "get_tenant",
+    "get_tenant_by_id",
+    "list_tenants",
+    "record_launch_identity",
+    "set_preferred_locale",
+]

@@ -1,0 +1,9 @@
+"""The WSGI entry point for gunicorn: `gunicorn ibm_lms.wsgi:app`."""
+
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ibm_lms import create_app
+
+app = create_app()
+# Behind a TLS-terminating proxy: trust one hop's X-Forwarded-For/Proto/Host.
+app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)

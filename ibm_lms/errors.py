@@ -12,7 +12,7 @@ from ibm_lms.markers import N_
 
 log = logging.getLogger(__name__)
 
-__all__ = ["N_", "DomainError", "register_error_handlers"]
+__all__ = ["N_", "DomainError", "register_error_handlers", "wants_json"]
 
 
 class DomainError(Exception):
@@ -32,13 +32,13 @@ class DomainError(Exception):
         return gettext(self.message, **self.params)
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
 def _render(status: int, code: str, message: str):
-    if _wants_json() or request.path.startswith("/api/"):
+    if wants_json() or request.path.startswith("/api/"):
         return jsonify({"error": code, "message": message}), status
     return render_template("layout/error.html", status=status, code=code, message=message), status
 

@@ -99,6 +99,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         try:
             return super().validate_registration()
         except LtiException as error:
+            issuer = self._jwt["body"].get("iss")
+            if isinstance(issuer, str) and self.tool_conf.issuer_is_registered(issuer):
+                raise _reject(N_("The id token is not addressed to this tool (audience).")) from error
             raise _reject(N_("The launch comes from a platform that is not registered.")) from error
 
     def validate_jwt_signature(self):

@@ -37,6 +37,9 @@ class DatabaseToolConf(ToolConfAbstract):
         self.platform = found[0] if len(found) == 1 else None
         return self.platform
 
+    def issuer_is_registered(self, iss: str) -> bool:
+        return db.session.execute(select(Platform.id).where(Platform.issuer == iss).limit(1)).first() is not None
+
     def find_registration_by_issuer(self, iss: str, *args, **kwargs) -> Registration | None:
         return self.find_registration_by_params(iss, None)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 
+from ibm_lms.errors import wants_json
 from ibm_lms.extensions import csrf
 from ibm_lms.tenancy.identity import sign_in
 
@@ -56,6 +57,8 @@ def launch():
     try:
         completed = service.complete_launch(request.form, request.cookies)
     except StateMissing as error:
+        if wants_json():
+            raise
         params = service.login_params_for_state(error.params.get("state", ""))
         return (
             render_template(

@@ -1,0 +1,198 @@
+"""Shared fixtures: the app on SQLite or PostgreSQL, a clean database per test, and a real test platform."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+from html import unescape
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from ibm_lms import create_app
+from ibm_lms.extensions import db
+from ibm_lms.lti import platform_keys
+from tests.platform import PlatformServer
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOL_BASE_URL = "http://localhost"
+# CI sets this to run the whole suite on PostgreSQL as well as on SQLite.
+POSTGRES_URL = os.environ.get("IBM_LMS_TEST_DATABASE_URL")
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if POSTGRES_URL:
+        _reset_postgres(POSTGRES_URL)
+        return POSTGRES_URL
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+def make_app(database_url: str, instance: Path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(instance),
+        "BASE_URL": TOOL_BASE_URL,
+        "COURSES_DIR": str(ROOT / "courses"),
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    app = make_app(database_url, tmp_path_factory.mktemp("instance"))
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def clean_database(request, app):
+    """Every test starts with empty tables and leaves none behind, even when it fails."""
+    context = app.app_context()
+    context.push()
+    platform_keys.clear_process_cache()
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.session.remove()
+        context.pop()
+
+
+class IsolatedClient(FlaskClient):
+    """Runs each request in an empty context, as a server would.
+
+    The tests hold an app context open for direct database access; without this,
+    requests would share its `g` (and Flask-Babel's cached locale) with each other.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = IsolatedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def cli(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def courses(app):
+    from ibm_lms.content import service
+
+    service.load(Path(app.config["COURSES_DIR"]))
+
+
+@pytest.fixture(scope="session")
+def platform_server():
+    server = PlatformServer(tool_base_url=TOOL_BASE_URL).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def platform(app, platform_server):
+    """The test platform, registered with the tool as an administrator would."""
+    from ibm_lms.demo.platform import DEMO_USERS
+    from ibm_lms.lti import service
+
+    platform_server.jwks_fetches = 0
+    platform_server.jwks_cache_control = "max-age=3600"
+    platform_server.user = DEMO_USERS["trainee"]
+    platform_server.claim_overrides = {}
+    service.add_platform(
+        tenant_slug="ge-academy",
+        issuer=platform_server.base_url,
+        client_id=platform_server.sim.client_id,
+        auth_login_url=platform_server.auth_login_url,
+        auth_token_url=platform_server.token_url,
+        keyset_url=platform_server.keyset_url,
+        deployment_ids=[platform_server.sim.deployment_id],
+    )
+    return platform_server
+
+
+class Launcher:
+    """Drives login and launch through the tool's HTTP interface, forging whatever a test asks."""
+
+    def __init__(self, client, platform: PlatformServer):
+        self.client = client
+        self.platform = platform
+        self.sim = platform.sim
+
+    def login(self, method: str = "GET", **overrides) -> tuple[dict, object]:
+        params = self.sim.login_parameters(
+            target_link_uri=TOOL_BASE_URL + "/courses/", login_hint=self.platform.user.subject
+        )
+        params.update(overrides)
+        params = {k: v for k, v in params.items() if v is not None}
+        if method == "GET":
+            response = self.client.get("/lti/login", query_string=params)
+        else:
+            response = self.client.post("/lti/login", data=params)
+        if response.status_code == 302:
+            auth_url = response.headers["Location"]
+        else:
+            found = re.search(r'data-auth-url="([^"]+)"', response.get_data(as_text=True))
+            if not found:
+                return {}, response
+            auth_url = unescape(found.group(1))
+        query = {k: v[0] for k, v in parse_qs(urlsplit(auth_url).query).items()}
+        return query, response
+
+    def claims(self, auth: dict, *, locale: str | None = "en", **overrides) -> dict:
+        claims = self.sim.launch_claims(
+            nonce=auth["nonce"], target_link_uri=TOOL_BASE_URL + "/courses/", user=self.platform.user,
+            locale=locale,
+        )
+        for name, value in overrides.items():
+            claims[name] = value
+        return claims
+
+    def post(self, token: str, state: str):
+        return self.client.post("/lti/launch", data={"id_token": token, "state": state})
+
+    def launch(self, *, locale: str | None = "en", remove: tuple = (), sign=None, **overrides):
+        auth, _ = self.login()
+        claims = self.claims(auth, locale=locale, **overrides)
+        for name in remove:
+            claims.pop(name, None)
+        token = sign(claims) if sign else self.sim.sign(claims)
+        return self.post(token, auth["state"])
+
+
+@pytest.fixture
+def launcher(client, platform):
+    return Launcher(client, platform)
+
+
+def error_code(response) -> str | None:
+    found = re.search(r'data-error-code="(\w+)"', response.get_data(as_text=True))
+    return found.group(1) if found else None

@@ -1,0 +1,158 @@
+"""End-to-end launches against the test platform: the flow, the stored identity, and the valid variants."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from ibm_lms.demo.platform import LTI
+from ibm_lms.extensions import db
+from ibm_lms.lti.models import LoginState, ResourceLink
+from ibm_lms.tenancy.models import Context, Enrolment, User
+from tests.conftest import error_code
+
+
+def _identity(client) -> dict:
+    with client.session_transaction() as session:
+        return dict(session.get("identity") or {})
+
+
+def test_login_redirects_to_the_platform_with_a_get_and_keeps_state_in_the_database(launcher, client):
+    client.set_cookie("ibm_lms_cookies", "1")
+    auth, response = launcher.login()
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(launcher.platform.auth_login_url + "?")
+    assert auth["response_mode"] == "form_post" and auth["prompt"] == "none" and auth["scope"] == "openid"
+    assert auth["redirect_uri"] == "http://localhost/lti/launch"
+    stored = db.session.execute(select(LoginState)).scalar_one()
+    assert stored.state == auth["state"] and stored.nonce == auth["nonce"]
+    cookie = response.headers["Set-Cookie"]
+    assert f"lti1p3-{auth['state']}={auth['state']}" in cookie and "HttpOnly" in cookie
+
+
+def test_first_login_in_a_frame_checks_cookies_before_leaving(launcher):
+    auth, response = launcher.login()
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "login_check.js" in page and "lti1p3_new_window=1" in page
+    assert auth["state"]
+
+
+def test_login_by_post_works_like_get(launcher):
+    auth, response = launcher.login(method="POST")
+    assert auth.get("state") and response.status_code in (200, 302)
+
+
+def test_full_launch_records_identity_and_lands_on_the_catalogue(launcher, client, courses):
+    response = launcher.launch(locale="en")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/courses/"
+    user = db.session.execute(select(User)).scalar_one()
+    assert (user.subject, user.given_name, user.email) == ("demo-trainee-1", "Nino", "trainee@demo.invalid")
+    context = db.session.execute(select(Context)).scalar_one()
+    assert context.lti_context_id == "demo-course-1" and context.title == "IBM Training (demo course)"
+    enrolment = db.session.execute(select(Enrolment)).scalar_one()
+    assert enrolment.role == "learner" and enrolment.user_id == user.id
+    link = db.session.execute(select(ResourceLink)).scalar_one()
+    assert link.lti_resource_link_id == "demo-link-1" and link.context_id == context.id
+    assert db.session.execute(select(func.count()).select_from(LoginState)).scalar_one() == 0
+    assert _identity(client)["user_id"] == user.id
+    page = client.get("/courses/").get_data(as_text=True)
+    assert "Nino Beridze" in page and "Trainee" in page and "IBM Training (demo course)" in page
+    assert page.count('class="course-card"') == 7
+
+
+def test_launch_locale_sets_the_interface_language(launcher, client, courses):
+    launcher.launch(locale="uk-UA")
+    page = client.get("/courses/").get_data(as_text=True)
+    assert '<html lang="uk">' in page
+    assert "Курси" in page
+
+
+def test_launch_to_a_course_link_lands_on_that_course(launcher, client, courses):
+    response = launcher.launch(**{LTI + "target_link_uri": "http://localhost/courses/risk-analysis"})
+    assert response.headers["Location"] == "/courses/risk-analysis"
+    assert client.get("/courses/risk-analysis").status_code == 200
+
+
+def test_second_launch_updates_rather_than_duplicates(launcher, client):
+    launcher.launch()
+    launcher.launch(**{LTI + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]})
+    assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 1
+    assert db.session.execute(select(Enrolment.role)).scalar_one() == "instructor"
+
+
+@pytest.mark.parametrize(
+    ("roles", "expected"),
+    [
+        (["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
+          "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student"], "learner"),
+        (["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
+          "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"], "instructor"),
+        (["Instructor"], "instructor"),
+        (["Learner"], "learner"),
+        (["http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"], "instructor"),
+        (["http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"], "administrator"),
+        (["http://example.org/roles#Astronaut"], "learner"),
+        ([], "learner"),
+    ],
+    ids=["several", "learner-and-instructor", "short-instructor", "short-learner", "sub-role", "admin",
+         "unknown", "none"],
+)
+def test_role_variants(launcher, client, roles, expected):
+    response = launcher.launch(**{LTI + "roles": roles})
+    assert response.status_code == 303
+    assert _identity(client)["role"] == expected
+
+
+@pytest.mark.parametrize(
+    ("removed", "kept"),
+    [
+        (("name", "given_name", "family_name", "email"), {}),
+        (("name", "given_name", "family_name"), {"email": "trainee@demo.invalid"}),
+        (("email",), {"given_name": "Nino", "family_name": "Beridze"}),
+    ],
+    ids=["no-name-no-email", "email-only", "names-only"],
+)
+def test_personal_data_is_stored_only_when_sent(launcher, removed, kept):
+    assert launcher.launch(remove=removed).status_code == 303
+    user = db.session.execute(select(User)).scalar_one()
+    for field in ("name", "given_name", "family_name", "email"):
+        assert getattr(user, field) == kept.get(field, None if field in removed else getattr(user, field))
+    for field in removed:
+        assert getattr(user, field) is None
+
+
+def test_launch_without_context(launcher, client, courses):
+    response = launcher.launch(remove=(LTI + "context",))
+    assert response.status_code == 303
+    assert db.session.execute(select(func.count()).select_from(Context)).scalar_one() == 0
+    assert _identity(client)["context_id"] is None
+    assert client.get("/courses/").status_code == 200
+
+
+def test_deep_linking_launch_is_accepted(launcher, client):
+    response = launcher.launch(
+        remove=(LTI + "resource_link",),
+        **{LTI + "message_type": "LtiDeepLinkingRequest",
+           LTI + "target_link_uri": "http://localhost/lti/launch",
+           "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {
+               "deep_link_return_url": "http://127.0.0.1/return", "accept_types": ["ltiResourceLink"],
+               "accept_presentation_document_targets": ["iframe"]}},
+    )
+    assert response.status_code == 303, error_code(response)
+
+
+def test_pages_need_a_launch(client):
+    response = client.get("/courses/")
+    assert response.status_code == 401
+    assert error_code(response) == "not_signed_in"
+
+
+def test_each_launch_starts_a_fresh_session(launcher, client):
+    launcher.launch()
+    with client.session_transaction() as session:
+        session["leftover"] = "from-before"
+    launcher.launch()
+    with client.session_transaction() as session:
+        assert "leftover" not in session

@@ -1,0 +1,99 @@
+"""The platform's JWKS: fetched once, shared through the database, refetched for a new kid, bounded in time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select, update
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Response
+
+from ibm_lms.demo.platform import new_private_key
+from ibm_lms.extensions import db
+from ibm_lms.lti import platform_keys
+from ibm_lms.lti.models import PlatformKeySet
+from tests.conftest import error_code
+
+
+def test_jwks_is_fetched_once_for_many_launches(launcher):
+    for _ in range(5):
+        assert launcher.launch().status_code == 303
+    assert launcher.platform.jwks_fetches == 1
+
+
+def test_another_worker_reuses_the_stored_key_set(launcher):
+    assert launcher.launch().status_code == 303
+    platform_keys.clear_process_cache()  # as a fresh worker process would start
+    assert launcher.launch().status_code == 303
+    assert launcher.platform.jwks_fetches == 1
+
+
+def test_cache_control_max_age_is_honoured(launcher):
+    launcher.platform.jwks_cache_control = "public, max-age=120"
+    before = datetime.utcnow()
+    launcher.launch()
+    row = db.session.execute(select(PlatformKeySet)).scalar_one()
+    assert 110 <= (row.expires_at - before).total_seconds() <= 130
+
+
+def test_expired_key_set_is_fetched_again(launcher):
+    launcher.launch()
+    db.session.execute(update(PlatformKeySet).values(expires_at=datetime(2000, 1, 1)))
+    db.session.commit()
+    platform_keys.clear_process_cache()
+    assert launcher.launch().status_code == 303
+    assert launcher.platform.jwks_fetches == 2
+
+
+def test_rotated_platform_key_is_picked_up_with_one_refetch(launcher, app):
+    launcher.launch()
+    old_key, old_kid = launcher.sim.private_key, launcher.sim.kid
+    launcher.sim.private_key, launcher.sim.kid = new_private_key(), "rotated-key"
+    app.config["LTI_JWKS_MIN_REFETCH_SECONDS"] = 0
+    try:
+        assert launcher.launch().status_code == 303
+        assert launcher.platform.jwks_fetches == 2
+    finally:
+        app.config["LTI_JWKS_MIN_REFETCH_SECONDS"] = 30
+        launcher.sim.private_key, launcher.sim.kid = old_key, old_kid
+
+
+def test_unknown_kids_cannot_force_a_fetch_storm(launcher):
+    launcher.launch()
+    rogue = new_private_key()
+    for index in range(5):
+        response = launcher.launch(sign=lambda c, i=index: launcher.sim.sign(c, kid=f"random-{i}", key=rogue))
+        assert response.status_code == 400
+    assert launcher.platform.jwks_fetches == 1
+
+
+@pytest.fixture
+def slow_keyset():
+    def app(environ, start_response):
+        time.sleep(2)
+        return Response("{}", mimetype="application/json")(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/jwks"
+    server.shutdown()
+
+
+def test_slow_platform_keys_time_out_with_a_clear_error(launcher, app, slow_keyset):
+    from ibm_lms.lti.models import Platform
+
+    db.session.execute(update(Platform).values(keyset_url=slow_keyset))
+    db.session.commit()
+    app.config["LTI_JWKS_TIMEOUT_SECONDS"] = 0.3
+    try:
+        started = time.monotonic()
+        response = launcher.launch()
+        assert time.monotonic() - started < 1.9
+    finally:
+        app.config["LTI_JWKS_TIMEOUT_SECONDS"] = 5.0
+    assert response.status_code == 502
+    assert error_code(response) == "platform_keys_unavailable"

@@ -1,0 +1,160 @@
+"""A faithful stand-in for Moodle as an LTI 1.3 platform, served over real HTTP on loopback.
+
+It signs real RS256 id tokens with its own key, publishes its JWKS (counting fetches),
+answers the OIDC authorisation request with a form post like Moodle's auth.php, frames
+the tool in a course page, and plays the platform side of Dynamic Registration.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from ibm_lms.demo.platform import DEMO_USERS, DemoUser, SimulatedPlatform
+
+
+@dataclass
+class PlatformServer:
+    """The HTTP face of a SimulatedPlatform."""
+
+    host: str = "127.0.0.1"
+    ssl_context: object | None = None
+    public_host: str | None = None
+    jwks_cache_control: str = "max-age=3600"
+    jwks_fetches: int = 0
+    registrations: list = field(default_factory=list)
+    tool_base_url: str = ""
+    user: DemoUser = DEMO_USERS["trainee"]
+    claim_overrides: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self._server = make_server(self.host, 0, self._app, threaded=True, ssl_context=self.ssl_context)
+        self.port = self._server.server_port
+        scheme = "https" if self.ssl_context else "http"
+        self.base_url = f"{scheme}://{self.public_host or self.host}:{self.port}"
+        self.sim = SimulatedPlatform(issuer=self.base_url, client_id="moodle-client-1", deployment_id="1")
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> PlatformServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+    # -- the URLs an administrator would copy into the tool --
+    @property
+    def auth_login_url(self) -> str:
+        return self.base_url + "/mod/lti/auth.php"
+
+    @property
+    def token_url(self) -> str:
+        return self.base_url + "/mod/lti/token.php"
+
+    @property
+    def keyset_url(self) -> str:
+        return self.base_url + "/mod/lti/certs.php"
+
+    def _app(self, environ, start_response):
+        request = Request(environ)
+        handler = {
+            "/mod/lti/certs.php": self._jwks,
+            "/mod/lti/auth.php": self._authorize,
+            "/course/view.php": self._course_page,
+            "/.well-known/openid-configuration": self._openid_configuration,
+            "/mod/lti/register.php": self._register,
+        }.get(request.path)
+        response = handler(request) if handler else Response("not found", status=404)
+        return response(environ, start_response)
+
+    def _jwks(self, request: Request) -> Response:
+        self.jwks_fetches += 1
+        response = Response(json.dumps(self.sim.jwks()), mimetype="application/json")
+        if self.jwks_cache_control:
+            response.headers["Cache-Control"] = self.jwks_cache_control
+        return response
+
+    def _authorize(self, request: Request) -> Response:
+        args = request.args
+        problems = [
+            name for name, ok in (
+                ("scope", args.get("scope") == "openid"),
+                ("response_type", args.get("response_type") == "id_token"),
+                ("response_mode", args.get("response_mode") == "form_post"),
+                ("prompt", args.get("prompt") == "none"),
+                ("client_id", args.get("client_id") == self.sim.client_id),
+                ("redirect_uri", args.get("redirect_uri") == self.tool_base_url + "/lti/launch"),
+                ("nonce", bool(args.get("nonce"))),
+                ("state", bool(args.get("state"))),
+                ("login_hint", args.get("login_hint") == self.user.subject),
+            ) if not ok
+        ]
+        if problems:
+            return Response("invalid authentication request: " + ", ".join(problems), status=400)
+        claims = self.sim.launch_claims(
+            nonce=args["nonce"], target_link_uri=self.tool_base_url + "/courses/", user=self.user,
+            locale=args.get("lti_message_hint") or "en",
+        )
+        claims.update(self.claim_overrides)
+        fields = {"id_token": self.sim.sign(claims), "state": args["state"]}
+        inputs = "".join(
+            f'<input type="hidden" name="{k}" value="{html.escape(v)}">' for k, v in fields.items()
+        )
+        page = (
+            f'<!doctype html><html><body><form id="f" method="post" action="{html.escape(args["redirect_uri"])}">'
+            f"{inputs}</form><script>document.getElementById('f').submit()</script></body></html>"
+        )
+        return Response(page, mimetype="text/html")
+
+    def login_url(self, locale: str = "en") -> str:
+        params = self.sim.login_parameters(
+            target_link_uri=self.tool_base_url + "/courses/", login_hint=self.user.subject, message_hint=locale
+        )
+        return self.tool_base_url + "/lti/login?" + urlencode(params)
+
+    def _course_page(self, request: Request) -> Response:
+        locale = request.args.get("locale", "en")
+        page = (
+            "<!doctype html><html><head><title>Moodle course</title></head><body>"
+            "<h1>Border Guard Academy: IBM course</h1>"
+            f'<iframe id="tool" name="tool" src="{html.escape(self.login_url(locale))}" '
+            'style="width:100%;height:600px" allow="fullscreen"></iframe></body></html>'
+        )
+        return Response(page, mimetype="text/html")
+
+    def _openid_configuration(self, request: Request) -> Response:
+        return Response(json.dumps({
+            "issuer": self.base_url,
+            "authorization_endpoint": self.auth_login_url,
+            "token_endpoint": self.token_url,
+            "jwks_uri": self.keyset_url,
+            "registration_endpoint": self.base_url + "/mod/lti/register.php",
+            "scopes_supported": ["openid", "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+                                 "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"],
+            "response_types_supported": ["id_token"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                "product_family_code": "moodle", "version": "4.5",
+                "messages_supported": [{"type": "LtiResourceLinkRequest"}, {"type": "LtiDeepLinkingRequest"}],
+            },
+        }), mimetype="application/json")
+
+    def _register(self, request: Request) -> Response:
+        if request.headers.get("Authorization") != "Bearer registration-token-1":
+            return Response(json.dumps({"error": "invalid token"}), status=401, mimetype="application/json")
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return Response(json.dumps({"error": "invalid body"}), status=400, mimetype="application/json")
+        self.registrations.append(body)
+        client_id = f"registered-client-{len(self.registrations)}"
+        answer = {**body, "client_id": client_id,
+                  "https://purl.imsglobal.org/spec/lti-tool-configuration": {
+                      **body.get("https://purl.imsglobal.org/spec/lti-tool-configuration", {}),
+                      "deployment_id": f"deployment-{len(self.registrations)}"}}
+        return Response(json.dumps(answer), mimetype="application/json")

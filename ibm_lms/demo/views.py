@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
 from ibm_lms.i18n.service import LANGUAGE_NAMES

@@ -1,6 +1,6 @@
 """Errors of the LTI room: each refusal names its reason, shown to the user in their locale."""
 
-from ibm_lms.errors import DomainError, N_
+from ibm_lms.errors import N_, DomainError
 
 
 class LtiError(DomainError):

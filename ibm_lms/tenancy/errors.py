@@ -1,6 +1,6 @@
 """Errors of the tenancy room."""
 
-from ibm_lms.errors import DomainError, N_
+from ibm_lms.errors import N_, DomainError
 
 
 class NotSignedIn(DomainError):

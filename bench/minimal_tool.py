@@ -1,0 +1,92 @@
+"""(b) A minimal LTI 1.3 tool built the way pylti1p3's own Flask example builds one, with library defaults.
+
+- ToolConfDict with one issuer, one client id and one deployment; the platform's keys
+  come from its key_set_url (no key_set pasted in, no public-key cache configured).
+- Login: FlaskOIDCLogin(FlaskRequest(), tool_conf).redirect(launch_url): a plain 302,
+  the state in a cookie, the nonce in Flask's (cookie) session.
+- Launch: FlaskMessageLaunch(FlaskRequest(), tool_conf).get_launch_data(), with the default
+  session storage and cookie service, then a small page with the user's name.
+
+Configured from the environment by bench/run.py:
+BENCH_ISSUER, BENCH_CLIENT_ID, BENCH_DEPLOYMENT_ID, BENCH_AUTH_LOGIN_URL,
+BENCH_AUTH_TOKEN_URL, BENCH_KEYSET_URL, BENCH_TOOL_BASE_URL, BENCH_SECRET_KEY and
+optionally BENCH_PRIVATE_KEY_FILE (a PEM; otherwise a key is generated at start).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import secrets
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.tool_config import ToolConfDict
+
+ISSUER = os.environ.get("BENCH_ISSUER", "http://127.0.0.1:9001")
+CLIENT_ID = os.environ.get("BENCH_CLIENT_ID", "bench-client")
+DEPLOYMENT_ID = os.environ.get("BENCH_DEPLOYMENT_ID", "1")
+TOOL_BASE_URL = os.environ.get("BENCH_TOOL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def _private_key_pem() -> str:
+    path = os.environ.get("BENCH_PRIVATE_KEY_FILE")
+    if path:
+        with open(path) as handle:
+            return handle.read()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def _public_key_pem(private_pem: str) -> str:
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+PRIVATE_KEY = _private_key_pem()
+PUBLIC_KEY = _public_key_pem(PRIVATE_KEY)
+
+
+def get_tool_conf() -> ToolConfDict:
+    tool_conf = ToolConfDict({
+        ISSUER: {
+            "default": True,
+            "client_id": CLIENT_ID,
+            "auth_login_url": os.environ.get("BENCH_AUTH_LOGIN_URL", ISSUER + "/auth"),
+            "auth_token_url": os.environ.get("BENCH_AUTH_TOKEN_URL", ISSUER + "/token"),
+            "key_set_url": os.environ.get("BENCH_KEYSET_URL", ISSUER + "/jwks"),
+            "key_set": None,
+            "deployment_ids": [DEPLOYMENT_ID],
+        }
+    })
+    tool_conf.set_private_key(ISSUER, PRIVATE_KEY)
+    tool_conf.set_public_key(ISSUER, PUBLIC_KEY)
+    return tool_conf
+
+
+app = Flask(__name__)
+app.secret_key = os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(32)
+
+
+@app.route("/login", methods=["GET", "POST"])
+def login():
+    # As in pylti1p3's Flask example: a tool conf and a FlaskRequest per request.
+    tool_conf = get_tool_conf()
+    flask_request = FlaskRequest()
+    return FlaskOIDCLogin(flask_request, tool_conf).redirect(TOOL_BASE_URL + "/launch")
+
+
+@app.post("/launch")
+def launch():
+    tool_conf = get_tool_conf()
+    flask_request = FlaskRequest()
+    message_launch = FlaskMessageLaunch(flask_request, tool_conf)
+    launch_data = message_launch.get_launch_data()
+    name = launch_data.get("name") or launch_data.get("sub", "")
+    return f"<!doctype html><title>Launched</title><p>Hello, {html.escape(name)}!</p>"

@@ -1,0 +1,92 @@
+"""The course files, their validation errors, and the catalogue they load into."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from ibm_lms.content import service
+from ibm_lms.content.errors import CourseFileError
+from ibm_lms.content.loader import read_all
+from ibm_lms.content.models import Course
+from ibm_lms.extensions import db
+
+COURSES = Path(__file__).resolve().parents[2] / "courses"
+EXPECTED = ["ibm-strategy", "document-security", "risk-analysis", "drugs-tobacco", "intellectual-property",
+            "trafficking-human-beings", "anti-corruption"]
+
+
+def test_the_seven_courses_are_valid_and_ordered():
+    courses, errors = read_all(COURSES)
+    assert errors == []
+    assert [c.slug for c in sorted(courses, key=lambda c: c.order)] == EXPECTED
+    assert [c.slug for c in courses if c.horizontal] == ["anti-corruption"]
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "courses"
+    shutil.copytree(COURSES, target)
+    return target
+
+
+def test_syntax_error_names_file_and_line(tmp_path, cli):
+    folder = _copy(tmp_path)
+    path = folder / "risk-analysis" / "course.toml"
+    lines = path.read_text().splitlines()
+    lines[3] = "title = = broken"
+    path.write_text("\n".join(lines))
+    result = cli.invoke(args=["content", "check", "--dir", str(folder)])
+    assert result.exit_code != 0
+    assert "risk-analysis/course.toml" in result.output and "line 4" in result.output
+
+
+def test_missing_locale_is_reported_with_its_key(tmp_path):
+    folder = _copy(tmp_path)
+    path = folder / "drugs-tobacco" / "course.toml"
+    text = path.read_text()
+    start = text.index("\n", text.index("[title]"))
+    kept = [line for line in text[start:].splitlines() if not line.startswith("ka =")]
+    path.write_text(text[:start] + "\n" + "\n".join(kept))
+    _, errors = read_all(folder)
+    assert len(errors) >= 1
+    assert "drugs-tobacco" in str(errors[0]) and "missing locales: ka" in str(errors[0])
+
+
+def test_load_is_all_or_nothing(tmp_path, cli):
+    folder = _copy(tmp_path)
+    assert cli.invoke(args=["content", "load", "--dir", str(folder)]).exit_code == 0
+    before = db.session.execute(select(Course.title)).scalars().all()
+    (folder / "anti-corruption" / "course.toml").write_text('slug = "anti-corruption"\norder = "x"\n')
+    result = cli.invoke(args=["content", "load", "--dir", str(folder)])
+    assert result.exit_code != 0 and "anti-corruption" in result.output
+    db.session.expire_all()
+    assert db.session.execute(select(Course.title)).scalars().all() == before
+
+
+def test_slug_must_match_folder(tmp_path):
+    folder = _copy(tmp_path)
+    (folder / "risk-analysis").rename(folder / "risk")
+    _, errors = read_all(folder)
+    assert any("differs from its folder" in str(e) for e in errors)
+
+
+def test_reload_updates_in_place(app):
+    first = service.load(COURSES)
+    second = service.load(COURSES)
+    assert (first.created, second.created, second.updated) == (7, 0, 7)
+    assert db.session.execute(select(func.count()).select_from(Course)).scalar_one() == 7
+
+
+def test_empty_folder_is_an_error(tmp_path):
+    with pytest.raises(CourseFileError):
+        service.load(tmp_path)
+
+
+def test_unknown_course_is_a_404(launcher, client, courses):
+    launcher.launch()
+    response = client.get("/courses/no-such-course")
+    assert response.status_code == 404
+    assert "no-such-course" in response.get_data(as_text=True)

@@ -1,0 +1,66 @@
+"""The in-transaction event bus."""
+
+from __future__ import annotations
+
+from ibm_lms.events import DomainEvent, EventBus, LaunchCompleted
+
+
+def _event() -> LaunchCompleted:
+    return LaunchCompleted(tenant_id=1, user_id=2, issuer="i", subject="s", role="learner", locale="en",
+                           message_type="LtiResourceLinkRequest", context_id=None, resource_link_id=None,
+                           target_link_uri="http://t/")
+
+
+def test_handlers_of_the_type_and_its_bases_run():
+    bus, seen = EventBus(), []
+    bus.subscribe(LaunchCompleted, lambda e: seen.append(("exact", e.user_id)))
+    bus.subscribe(DomainEvent, lambda e: seen.append(("base", e.tenant_id)))
+    assert bus.publish(_event()) == 2
+    assert seen == [("exact", 2), ("base", 1)]
+
+
+def test_unsubscribe_and_no_duplicate_subscription():
+    bus, seen = EventBus(), []
+
+    def handler(event):
+        seen.append(event.event_id)
+
+    bus.subscribe(LaunchCompleted, handler)
+    bus.subscribe(LaunchCompleted, handler)
+    event = _event()
+    bus.publish(event)
+    bus.unsubscribe(LaunchCompleted, handler)
+    bus.publish(_event())
+    assert seen == [event.event_id]
+
+
+def test_launch_publishes_an_event_inside_the_launch(launcher):
+    from ibm_lms.events import bus
+
+    seen = []
+    bus.subscribe(LaunchCompleted, seen.append)
+    try:
+        assert launcher.launch(locale="ro").status_code == 303
+    finally:
+        bus.unsubscribe(LaunchCompleted, seen.append)
+    assert len(seen) == 1 and seen[0].locale == "ro" and seen[0].role == "learner"
+
+
+def test_a_failing_subscriber_rolls_the_launch_back(launcher):
+    from sqlalchemy import func, select
+
+    from ibm_lms.events import bus
+    from ibm_lms.extensions import db
+    from ibm_lms.tenancy.models import User
+
+    def broken(event):
+        raise RuntimeError("outbox unavailable")
+
+    bus.subscribe(LaunchCompleted, broken)
+    try:
+        response = launcher.launch()
+    finally:
+        bus.unsubscribe(LaunchCompleted, broken)
+    assert response.status_code == 500
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 0

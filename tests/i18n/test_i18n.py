@@ -1,0 +1,113 @@
+"""Locale negotiation, the language menu, and the completeness of every catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ibm_lms.config import LOCALES, PACKAGE_DIR
+from ibm_lms.i18n import catalogs
+from ibm_lms.i18n.negotiation import choose_locale, normalise, parse_accept_language
+
+TRANSLATIONS = PACKAGE_DIR.parent / "translations"
+
+
+@pytest.mark.parametrize(("tag", "expected"), [("uk-UA", "uk"), ("ka_GE", "ka"), ("RU", "ru"), ("de", None),
+                                               ("", None), (None, None)])
+def test_normalise(tag, expected):
+    assert normalise(tag, LOCALES) == expected
+
+
+def test_accept_language_order_and_zero_quality():
+    assert parse_accept_language("de;q=0.9, hy, ru;q=0.5, en;q=0") == ["hy", "de", "ru"]
+    assert parse_accept_language("x;q=abc") == []
+
+
+def test_priority_launch_then_choice_then_browser():
+    assert choose_locale(LOCALES, launch_locale="az-AZ", chosen_locale="ro", accept_language=["be"]) == "az"
+    assert choose_locale(LOCALES, launch_locale="fr", chosen_locale="ro", accept_language=["be"]) == "ro"
+    assert choose_locale(LOCALES, accept_language=["fr", "be-BY"]) == "be"
+    assert choose_locale(LOCALES, accept_language=["fr"]) == "en"
+
+
+def test_every_catalog_is_complete_with_matching_placeholders():
+    problems = catalogs.check(TRANSLATIONS, LOCALES)
+    assert problems == [], "\n".join(map(str, problems[:30]))
+
+
+def test_catalog_template_is_up_to_date(tmp_path):
+    fresh = catalogs.extract(PACKAGE_DIR, tmp_path)
+    with catalogs.template_path(TRANSLATIONS).open("rb") as handle:
+        from babel.messages.pofile import read_po
+
+        committed = read_po(handle)
+    missing = sorted(m.id for m in fresh if m.id and committed.get(m.id) is None)
+    assert missing == [], f"run `ibm-lms i18n extract` and `update`: {missing[:10]}"
+
+
+def test_check_finds_a_broken_placeholder_and_a_missing_message(tmp_path):
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    template = Catalog()
+    template.add("Hello %(name)s")
+    template.add("Bye")
+    with catalogs.template_path(tmp_path).open("wb") as handle:
+        write_po(handle, template)
+    broken = Catalog(locale="uk")
+    broken.add("Hello %(name)s", "Привіт %(nme)s")
+    path = catalogs.po_path(tmp_path, "uk")
+    path.parent.mkdir(parents=True)
+    with path.open("wb") as handle:
+        write_po(handle, broken)
+    reasons = sorted(p.reason for p in catalogs.check(tmp_path, ("uk",)))
+    assert reasons == ["message missing", "placeholders differ"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_page_renders_in_every_locale(launcher, client, courses, locale):
+    launcher.launch(locale=locale)
+    for path in ("/courses/", "/courses/anti-corruption"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert f'<html lang="{locale}">' in page.get_data(as_text=True)
+
+
+def test_language_menu_switches_and_remembers(launcher, client, courses):
+    from sqlalchemy import select
+
+    from ibm_lms.extensions import db
+    from ibm_lms.tenancy.models import User
+
+    launcher.launch(locale="en")
+    page = client.get("/courses/").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/i18n/locale", data={"locale": "ka", "next": "/courses/", "csrf_token": token})
+    assert response.status_code == 303 and response.headers["Location"] == "/courses/"
+    assert '<html lang="ka">' in client.get("/courses/").get_data(as_text=True)
+    assert db.session.execute(select(User.preferred_locale)).scalar_one() == "ka"
+    # A launch without a locale keeps the user's own choice.
+    launcher.launch(locale=None)
+    assert '<html lang="ka">' in client.get("/courses/").get_data(as_text=True)
+
+
+def test_language_form_needs_csrf_and_a_known_locale(launcher, client):
+    launcher.launch()
+    assert client.post("/i18n/locale", data={"locale": "ka"}).status_code == 400
+    page = client.get("/courses/").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/i18n/locale", data={"locale": "xx", "csrf_token": token})
+    assert response.status_code == 400
+    assert "not available" in response.get_data(as_text=True)
+    offsite = client.post("/i18n/locale", data={"locale": "ro", "csrf_token": token, "next": "//evil.example/"})
+    assert offsite.headers["Location"] == "/courses/"
+
+
+def test_catalog_files_exist_for_every_locale():
+    for locale in LOCALES:
+        assert Path(catalogs.po_path(TRANSLATIONS, locale)).exists()

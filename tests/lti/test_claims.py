@@ -1,0 +1,91 @@
+"""The pure claim checks, without HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from ibm_lms.lti.cache_control import max_age_seconds
+from ibm_lms.lti.claims import LTI, ClaimError, check_claims, check_header
+
+NOW = 1_800_000_000
+BASE = {
+    "iss": "https://moodle.example",
+    "aud": "client-1",
+    "sub": "user-1",
+    "exp": NOW + 60,
+    "iat": NOW,
+    "nonce": "n-1",
+    LTI + "message_type": "LtiResourceLinkRequest",
+    LTI + "version": "1.3.0",
+    LTI + "deployment_id": "1",
+    LTI + "target_link_uri": "https://tool.example/lms/courses/",
+    LTI + "resource_link": {"id": "rl-1"},
+    LTI + "roles": [],
+}
+
+
+def check(**changes):
+    body = {**BASE, **changes}
+    body = {k: v for k, v in body.items() if v is not None}
+    return check_claims(body, issuer="https://moodle.example", client_id="client-1", now=NOW, skew=60,
+                        max_age=3600, base_url="https://tool.example/lms")
+
+
+def test_valid_claims_are_parsed():
+    claims = check(**{LTI + "launch_presentation": {"locale": "ka-GE"}})
+    assert claims.locale == "ka-GE" and claims.roles == () and claims.context is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"exp": NOW - 61}, "expired"),
+        ({"iat": NOW + 61}, "future"),
+        ({"iat": NOW - 3601}, "too old"),
+        ({"nbf": NOW + 120}, "not valid yet"),
+        ({"exp": "soon"}, "invalid value"),
+        ({"aud": ["client-1", "other"]}, "azp"),
+        ({"aud": 5}, "audience"),
+        ({LTI + "target_link_uri": "https://tool.example/lmsevil/"}, "not part of this tool"),
+        ({LTI + "target_link_uri": "http://tool.example/lms/courses/"}, "not part of this tool"),
+        ({LTI + "context": {"title": "no id"}}, "context.id"),
+        ({"sub": ""}, "sub"),
+        ({"given_name": 5}, "given_name"),
+        ({LTI + "message_type": "LtiDeepLinkingRequest"}, "deep_linking_settings"),
+    ],
+)
+def test_refusals_name_their_reason(changes, reason):
+    with pytest.raises(ClaimError) as raised:
+        check(**changes)
+    assert reason in str(raised.value)
+
+
+def test_skew_is_tolerated():
+    assert check(exp=NOW - 30, iat=NOW + 30).subject == "user-1"
+
+
+@pytest.mark.parametrize("header", [{"alg": "none", "kid": "k"}, {"alg": "HS256", "kid": "k"},
+                                    {"alg": "ES256", "kid": "k"}, {"alg": "RS256"}, {"alg": "RS256", "kid": 5}])
+def test_headers_refused(header):
+    with pytest.raises(ClaimError):
+        check_header(header)
+
+
+def test_header_accepted():
+    assert check_header({"alg": "RS256", "kid": "k1"}) == ("RS256", "k1")
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, 3600),
+        ("max-age=600", 600),
+        ("public, s-maxage=900, max-age=600", 900),
+        ("no-store", 60),
+        ("max-age=5", 60),
+        ("max-age=99999999", 86400),
+        ("max-age=abc", 3600),
+    ],
+)
+def test_cache_control(header, expected):
+    assert max_age_seconds(header, 3600) == expected

@@ -1,0 +1,65 @@
+"""Role mapping and tenant isolation."""
+
+from __future__ import annotations
+
+import pytest
+
+from ibm_lms.tenancy import service
+from ibm_lms.tenancy.data import LaunchIdentity
+from ibm_lms.tenancy.errors import InvalidTenantSlug
+from ibm_lms.tenancy.roles import Role, role_from_lti
+
+M = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+
+
+@pytest.mark.parametrize(
+    ("roles", "expected"),
+    [
+        ([M + "Learner"], Role.LEARNER),
+        ([M + "ContentDeveloper"], Role.INSTRUCTOR),
+        ([M + "Mentor"], Role.LEARNER),
+        (["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator", M + "Learner"],
+         Role.ADMINISTRATOR),
+        (["TeachingAssistant"], Role.INSTRUCTOR),
+        (["https://evil.example/vocab#Administrator"], Role.LEARNER),
+        ([None, 5, ""], Role.LEARNER),
+        (None, Role.LEARNER),
+    ],
+)
+def test_role_from_lti(roles, expected):
+    assert role_from_lti(roles) == expected
+
+
+def test_tenant_slugs_are_validated():
+    with pytest.raises(InvalidTenantSlug):
+        service.ensure_tenant("Not A Slug")
+    assert service.ensure_tenant("ge-academy").slug == "ge-academy"
+    assert service.ensure_tenant("ge-academy").id == service.get_tenant("ge-academy").id
+
+
+def _identity(tenant_id: int, issuer: str, context: str) -> LaunchIdentity:
+    return LaunchIdentity(tenant_id=tenant_id, issuer=issuer, subject="42", lti_roles=(M + "Learner",),
+                          name="Officer", lti_context_id=context, context_title=f"Course of {issuer}")
+
+
+def test_same_subject_on_two_platforms_is_two_users_in_two_tenants():
+    georgia = service.ensure_tenant("ge")
+    moldova = service.ensure_tenant("md")
+    first = service.record_launch_identity(_identity(georgia.id, "https://moodle.ge", "c1"))
+    second = service.record_launch_identity(_identity(moldova.id, "https://moodle.md", "c1"))
+    assert first.user_id != second.user_id and first.context_id != second.context_id
+    assert service.count_users(georgia.id) == 1 and service.count_users(moldova.id) == 1
+    # A tenant cannot read another tenant's context, even with its id.
+    assert service.context_title(moldova.id, first.context_id) is None
+    assert service.context_title(georgia.id, first.context_id) == "Course of https://moodle.ge"
+
+
+def test_preferred_locale_is_scoped_by_tenant():
+    georgia = service.ensure_tenant("ge")
+    moldova = service.ensure_tenant("md")
+    recorded = service.record_launch_identity(_identity(georgia.id, "https://moodle.ge", "c1"))
+    service.set_preferred_locale(moldova.id, recorded.user_id, "ro")
+    again = service.record_launch_identity(_identity(georgia.id, "https://moodle.ge", "c1"))
+    assert again.preferred_locale is None
+    service.set_preferred_locale(georgia.id, recorded.user_id, "ka")
+    assert service.record_launch_identity(_identity(georgia.id, "https://moodle.ge", "c1")).preferred_locale == "ka"

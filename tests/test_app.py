@@ -1,0 +1,76 @@
+"""The app as a whole: configuration, health, headers, errors, architecture and migrations."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from ibm_lms import config as settings
+from ibm_lms.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_missing_secret_key_stops_start_up(tmp_path):
+    with pytest.raises(settings.ConfigurationError, match="IBM_LMS_SECRET_KEY is not set"):
+        settings.build({"INSTANCE_PATH": str(tmp_path)}, environ={})
+
+
+def test_missing_secret_key_is_a_clear_cli_message(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "IBM_LMS_INSTANCE_PATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "ibm_lms", "platform", "list"], env=env, capture_output=True,
+                            text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 2
+    assert "IBM_LMS_SECRET_KEY is not set" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_base_url_is_refused(tmp_path):
+    with pytest.raises(settings.ConfigurationError, match="absolute http"):
+        settings.build({"BASE_URL": "tool.example", "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)}, environ={})
+
+
+def test_cookie_policy_follows_the_scheme():
+    assert settings.cookie_policy("https://tool.example") == {
+        "SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_SAMESITE": "None", "SESSION_COOKIE_PARTITIONED": True,
+        "SESSION_COOKIE_HTTPONLY": True, "SESSION_COOKIE_NAME": "ibm_lms_session"}
+    assert settings.cookie_policy("http://127.0.0.1:5000")["SESSION_COOKIE_SECURE"] is False
+
+
+def test_environment_is_read_and_postgres_urls_get_our_driver(tmp_path):
+    built = settings.build(environ={"IBM_LMS_SECRET_KEY": "s", "IBM_LMS_DATABASE_URL": "postgres://u@h/d",
+                                    "IBM_LMS_INSTANCE_PATH": str(tmp_path)})
+    assert built["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/d"
+    assert built["BABEL_TRANSLATION_DIRECTORIES"] == str(ROOT / "translations")
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_security_headers(client):
+    response = client.get("/lti/config")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_unknown_page_is_a_translated_404(client):
+    response = client.get("/nowhere", headers={"Accept-Language": "ru"})
+    assert response.status_code == 404 and '<html lang="ru">' in response.get_data(as_text=True)
+    assert client.get("/nowhere", headers={"Accept": "application/json"}).get_json()["error"] == "not_found"
+
+
+def test_migrations_match_the_models(app):
+    with db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert differences == []
+
+
+def test_architecture_contracts_hold():
+    result = subprocess.run([str(Path(sys.executable).parent / "lint-imports")], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -69,6 +69,8 @@ class PlatformServer:
             "/course/view.php": self._course_page,
             "/.well-known/openid-configuration": self._openid_configuration,
             "/mod/lti/register.php": self._register,
+            "/cookie-probe": self._cookie_probe,
+            "/frame-probe": self._frame_probe,
         }.get(request.path)
         response = handler(request) if handler else Response("not found", status=404)
         return response(environ, start_response)
@@ -127,6 +129,19 @@ class PlatformServer:
             'style="width:100%;height:600px" allow="fullscreen"></iframe></body></html>'
         )
         return Response(page, mimetype="text/html")
+
+    def _cookie_probe(self, request: Request) -> Response:
+        """Served under the tool's host name: shows whether the browser keeps third-party cookies in a frame."""
+        if request.args.get("set"):
+            response = Response("set", mimetype="text/plain")
+            response.set_cookie("probe_plain", "1", secure=True, samesite="None")
+            response.set_cookie("probe_partitioned", "1", secure=True, samesite="None", partitioned=True)
+            return response
+        return Response(json.dumps(sorted(request.cookies)), mimetype="application/json")
+
+    def _frame_probe(self, request: Request) -> Response:
+        src = html.escape(request.args.get("src", ""))
+        return Response(f'<!doctype html><iframe id="probe" src="{src}"></iframe>', mimetype="text/html")
 
     def _openid_configuration(self, request: Request) -> Response:
         return Response(json.dumps({

@@ -1,0 +1,131 @@
+"""Where our tool's CPU goes in a login+launch flow: cProfile in one process, Flask test client, PostgreSQL.
+
+    cd /work/main && .venv/bin/python bench/profile_flow.py [--flows 300] [--top 40]
+
+Creates (drops first) the database ibm_lms_bench_profile, registers a platform whose
+JWKS is served on loopback by a thread of this process, runs warm-up flows, then
+profiles only the tool's two requests per flow (token signing, the driver's part,
+is outside the profile). Prints CPU per login and per launch, and the top functions
+by cumulative and by own time; writes the raw profile to /tmp/ibm_lms_flow.prof.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import dataclasses
+import io
+import json
+import logging
+import pstats
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+from werkzeug.wrappers import Response  # noqa: E402
+
+from ibm_lms import create_app  # noqa: E402
+from ibm_lms.demo.platform import DEMO_USERS, SimulatedPlatform  # noqa: E402
+from ibm_lms.lti import service  # noqa: E402
+
+DB = "ibm_lms_bench_profile"
+PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
+BASE_URL = "http://127.0.0.1:8999"  # never listened on: the test client calls the app directly
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--flows", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--top", type=int, default=40)
+    args = parser.parse_args()
+
+    subprocess.run(["dropdb", *PG, "--if-exists", "--force", DB], check=True, timeout=60)
+    subprocess.run(["createdb", *PG, DB], check=True, timeout=60)
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    holder = {}
+
+    def jwks_app(environ, start_response):
+        return Response(json.dumps(holder["sim"].jwks()), mimetype="application/json",
+                        headers={"Cache-Control": "max-age=3600"})(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, jwks_app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    issuer = f"http://127.0.0.1:{server.server_port}"
+    sim = holder["sim"] = SimulatedPlatform(issuer=issuer, client_id="bench-client-1", deployment_id="bench-dep-1")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({
+            "SQLALCHEMY_DATABASE_URI": f"postgresql://postgres@127.0.0.1:5432/{DB}",
+            "SECRET_KEY": "profile-secret-key-profile-secret-key",
+            "BASE_URL": BASE_URL,
+            "INSTANCE_PATH": tmp,
+        })
+        with app.app_context():
+            upgrade(directory=app.extensions["migrate"].directory)
+            service.add_platform(
+                tenant_slug="bench", issuer=issuer, client_id=sim.client_id,
+                auth_login_url=issuer + "/auth", auth_token_url=issuer + "/token",
+                keyset_url=issuer + "/mod/lti/certs.php", deployment_ids=[sim.deployment_id],
+            )
+        users = [dataclasses.replace(DEMO_USERS["trainee"], subject=f"bench-user-{i}") for i in range(200)]
+        client = app.test_client()
+        profiler = cProfile.Profile()
+        cpu = {"login": 0.0, "launch": 0.0}
+
+        def flow(i: int, profile: bool) -> None:
+            user = users[i % len(users)]
+            client._cookies.clear()
+            client.set_cookie("ibm_lms_cookies", "1", domain="127.0.0.1")
+            params = sim.login_parameters(target_link_uri=BASE_URL + "/courses/", login_hint=user.subject)
+            url = "/lti/login?" + urlencode(params)
+            t0 = time.process_time()
+            if profile:
+                profiler.enable()
+            response = client.get(url, base_url=BASE_URL)
+            if profile:
+                profiler.disable()
+                cpu["login"] += time.process_time() - t0
+            assert response.status_code == 302, (response.status_code, response.text[:300])
+            query = parse_qs(urlsplit(response.headers["Location"]).query)
+            state, nonce = query["state"][0], query["nonce"][0]
+            token = sim.sign(sim.launch_claims(nonce=nonce, target_link_uri=BASE_URL + "/courses/", user=user))
+            t0 = time.process_time()
+            if profile:
+                profiler.enable()
+            response = client.post("/lti/launch", data={"id_token": token, "state": state}, base_url=BASE_URL)
+            if profile:
+                profiler.disable()
+                cpu["launch"] += time.process_time() - t0
+            assert response.status_code == 303, (response.status_code, response.text[:300])
+
+        for i in range(args.warmup):
+            flow(i, False)
+        for i in range(args.warmup, args.warmup + args.flows):
+            flow(i, True)
+
+    server.shutdown()
+    n = args.flows
+    print(f"in-process CPU (profiler on, so inflated): login {cpu['login'] / n * 1000:.2f} ms, "
+          f"launch {cpu['launch'] / n * 1000:.2f} ms per flow over {n} flows")
+    profiler.dump_stats("/tmp/ibm_lms_flow.prof")
+    for order in ("cumulative", "tottime"):
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats(order).print_stats(args.top)
+        print(out.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

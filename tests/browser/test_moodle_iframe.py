@@ -1,0 +1,85 @@
+"""A launch inside a cross-site iframe over HTTPS, in Chromium with third-party cookies blocked."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from ibm_lms.extensions import db
+from tests.browser.conftest import PLATFORM_HOST, TOOL_HOST
+from tests.conftest import make_app
+from tests.platform import PlatformServer
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def cross_site(app, database_url, tmp_path, certificate, monkeypatch):
+    """The tool on https://tool.test, the platform on https://platform.test, registered with each other."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])  # the tool trusts the platform's test certificate
+    tool_port = _free_port()
+    tool_url = f"https://{TOOL_HOST}:{tool_port}"
+    platform = PlatformServer(ssl_context=certificate, public_host=PLATFORM_HOST, tool_base_url=tool_url).start()
+    tool = make_app(database_url, tmp_path / "tool-instance", BASE_URL=tool_url)
+    with tool.app_context():
+        from ibm_lms.content import service as content
+        from ibm_lms.lti import service as lti
+
+        content.load(Path(tool.config["COURSES_DIR"]))
+        lti.add_platform(
+            tenant_slug="ua-academy", issuer=platform.base_url, client_id=platform.sim.client_id,
+            auth_login_url=platform.auth_login_url, auth_token_url=platform.token_url,
+            keyset_url=f"https://127.0.0.1:{platform.port}/mod/lti/certs.php",
+            deployment_ids=[platform.sim.deployment_id],
+        )
+        db.session.remove()
+    server = make_server("127.0.0.1", tool_port, tool, threaded=True, ssl_context=certificate)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield platform, tool_url
+    server.shutdown()
+    platform.stop()
+
+
+def test_browser_blocks_plain_third_party_cookies_but_keeps_partitioned_ones(browser, cross_site):
+    platform, _ = cross_site
+    probe = f"https://{TOOL_HOST}:{platform.port}/cookie-probe"
+    page = browser.new_page()
+    page.goto(f"{platform.base_url}/frame-probe?src={probe}?set=1")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{platform.base_url}/frame-probe?src={probe}")
+    frame = page.frame_locator("#probe")
+    returned = json.loads(frame.locator("body").inner_text())
+    assert "probe_partitioned" in returned
+    assert "probe_plain" not in returned, "third-party cookies are not blocked: the test would prove nothing"
+    page.close()
+
+
+def test_launch_and_two_clicks_inside_the_moodle_frame(browser, cross_site):
+    platform, tool_url = cross_site
+    page = browser.new_page()
+    page.goto(f"{platform.base_url}/course/view.php?locale=uk")
+    frame = page.frame_locator("#tool")
+    # The launch lands on the catalogue, signed in, in the platform's language.
+    frame.locator("h1", has_text="Курси").wait_for(timeout=15000)
+    assert "Nino Beridze" in frame.locator(".identity").inner_text()
+    assert frame.locator(".course-card").count() == 7
+    # First click: a course page inside the frame, still signed in.
+    frame.locator(".course-card a").nth(2).click()
+    frame.locator(".outcomes").wait_for(timeout=10000)
+    assert "Nino Beridze" in frame.locator(".identity").inner_text()
+    # Second click: change the language with the form (CSRF token and session cookie both needed).
+    frame.locator("#locale-select").select_option("ka")
+    frame.locator(".language-menu button").click()
+    frame.locator("html[lang=ka]").wait_for(timeout=10000)
+    assert "Nino Beridze" in frame.locator(".identity").inner_text()
+    assert page.url.startswith(platform.base_url)
+    page.close()

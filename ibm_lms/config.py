@@ -26,6 +26,7 @@ _ENVIRONMENT_KEYS = {
     "COURSES_DIR": "COURSES_DIR",
     "DEMO": "DEMO_MODE",
     "DEBUG": "DEBUG",
+    "REGISTRATION_ALLOWED_HOSTS": "REGISTRATION_ALLOWED_HOSTS",
 }
 
 _BOOLEAN_KEYS = {"DEMO_MODE", "DEBUG", "TESTING"}
@@ -114,6 +115,10 @@ def build(overrides: dict | None = None, environ: dict | None = None) -> dict:
     for key in _BOOLEAN_KEYS:
         config[key] = _as_bool(config.get(key, False))
     config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
+    hosts = config.get("REGISTRATION_ALLOWED_HOSTS") or ()
+    if isinstance(hosts, str):
+        hosts = tuple(h.strip().lower() for h in hosts.split(",") if h.strip())
+    config["REGISTRATION_ALLOWED_HOSTS"] = tuple(hosts)
     base = urlsplit(config["BASE_URL"])
     if base.scheme not in {"http", "https"} or not base.netloc:
         raise ConfigurationError(

@@ -623,6 +623,8 @@ def verdicts(results: list[Result]) -> tuple[list[str], bool]:
         f"- server CPU per flow, minimal / ours: {minimal_cpu / ours_cpu:.2f}x",
         f"- server CPU per flow, ours / one bare hello request: {ours_cpu / hello_cpu:.1f}x",
         f"- server CPU per flow, minimal / one bare hello request: {minimal_cpu / hello_cpu:.1f}x",
+        f"- two bare hello requests (the floor for a two-request flow under gunicorn sync workers): "
+        f"{2 * hello_cpu:.2f} ms server CPU",
         f"- server + PostgreSQL CPU per flow, ours: "
         f"{ours_cpu + ours.per_flow_ms(ours.measured.pg_cpu):.2f} ms",
         f"- throughput, hello requests/s / ours flows/s: {hello.flows_per_second / ours.flows_per_second:.1f}x",

@@ -31,6 +31,11 @@ class StateMissing(LtiError):
     code = "state_cookie_missing"
     message = N_("Your browser did not send back the tool's cookie, so the launch cannot be verified.")
 
+    def __init__(self, *, state: str = "", storage_target: str = ""):
+        super().__init__()
+        self.state = state
+        self.storage_target = storage_target
+
 
 class PlatformKeysUnavailable(LtiError):
     status = 502

@@ -10,7 +10,9 @@ both are consumed in one statement, last, so a forged launch stores nothing.
 
 from __future__ import annotations
 
+import hmac
 import logging
+import secrets
 import time
 from datetime import UTC, datetime
 
@@ -18,7 +20,7 @@ import jwt
 from flask import current_app
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
 from pylti1p3.exception import LtiException
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 
 from ibm_lms.extensions import db
 from ibm_lms.markers import N_
@@ -44,6 +46,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self.tool_conf = tool_conf
         self.claims: LaunchClaims | None = None
         self.login_params: dict = {}
+        self._storage_check = request.get_param("storage_check") or ""
 
     # -- the order of checks: nothing is written until every check has passed --
     def validate(self):
@@ -78,7 +81,12 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if cookie is None:
             if any(name.startswith("lti1p3-state-") for name in self._request._cookies):
                 raise _reject(N_("The launch state does not match."))
-            raise StateMissing(state=state)
+            if self._storage_check:
+                # The platform's client-side storage held the state; our own page proved it.
+                if not _storage_check_matches(state, self._storage_check):
+                    raise _reject(N_("The launch state does not match."))
+                return self
+            raise StateMissing(state=state, storage_target=self._get_request_param("lti_storage_target") or "")
         if cookie != state:
             raise _reject(N_("The launch state does not match."))
         return self
@@ -164,13 +172,43 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self.login_params = consumed.params or {}
 
 
+def _storage_check_matches(state: str, presented: str) -> bool:
+    expected = db.session.execute(
+        select(LoginState.storage_check).where(LoginState.state == state)
+    ).scalar_one_or_none()
+    return bool(expected) and hmac.compare_digest(expected, presented)
+
+
+def begin_storage_check(state: str) -> str | None:
+    """Issues the secret that the verification page sends back once the platform's storage confirmed the state.
+
+    The secret reaches only a page of our own origin, so a cross-site form cannot
+    complete someone else's launch in the victim's browser (login CSRF).
+    """
+    secret = secrets.token_urlsafe(32)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    updated = db.session.execute(
+        update(LoginState)
+        .where(LoginState.state == state, LoginState.expires_at > now, LoginState.storage_check.is_(None))
+        .values(storage_check=secret)
+    ).rowcount
+    db.session.commit()
+    return secret if updated == 1 else None
+
+
 def validate(form, cookies) -> ToolMessageLaunch:
     """Validates a launch POST; on success the state is consumed in the open transaction (the caller commits)."""
     token = form.get("id_token") or ""
     if len(token) > MAX_ID_TOKEN_LENGTH:
         raise _reject(N_("The id token is too large."))
     request = FlaskRequest(
-        cookies=cookies, request_data={"id_token": token, "state": form.get("state") or ""}
+        cookies=cookies,
+        request_data={
+            "id_token": token,
+            "state": form.get("state") or "",
+            "storage_check": form.get("storage_check") or "",
+            "lti_storage_target": form.get("lti_storage_target") or "",
+        },
     )
     tool_conf = DatabaseToolConf()
     launch = ToolMessageLaunch(request, tool_conf, ToolCookieService(request))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import current_app
 from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest, FlaskSessionService
@@ -36,8 +36,15 @@ MAX_PARAMETER_LENGTH = 4096
 class LoginRedirect:
     auth_url: str
     state: str
+    nonce: str
     cookie_service: ToolCookieService
     params: dict
+
+    @property
+    def platform_origin(self) -> str:
+        """Where client-side storage messages go: the origin of the platform's authorisation endpoint."""
+        parts = urlsplit(self.auth_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
 
 class _LoginStateRecorder(FlaskSessionService):
@@ -47,17 +54,17 @@ class _LoginStateRecorder(FlaskSessionService):
         super().__init__(request)
         self._platform_id = platform_id
         self._ttl = ttl
-        self._nonce: str | None = None
+        self.nonce: str | None = None
         self.state: str | None = None
 
     def save_nonce(self, nonce: str):
-        self._nonce = nonce
+        self.nonce = nonce
 
     def save_state_params(self, state: str, params):
         self.state = state
         expires = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=self._ttl)
         db.session.add(
-            LoginState(state=state, nonce=self._nonce, platform_id=self._platform_id, params=params, expires_at=expires)
+            LoginState(state=state, nonce=self.nonce, platform_id=self._platform_id, params=params, expires_at=expires)
         )
 
 
@@ -108,7 +115,7 @@ def start(source) -> LoginRedirect:
     except OIDCException as error:
         raise LoginRejected(reason=str(error)) from error
     db.session.commit()
-    return LoginRedirect(auth_url=redirect.get_redirect_url(), state=recorder.state, cookie_service=cookies, params=params)
+    return LoginRedirect(auth_url=redirect.get_redirect_url(), state=recorder.state, nonce=recorder.nonce, cookie_service=cookies, params=params)
 
 
 def new_window_url(params: dict) -> str:

@@ -215,6 +215,19 @@ def login_params_for_state(state: str) -> dict | None:
     return (row or {}).get("login") if row else None
 
 
+def platform_origin_for_state(state: str) -> str | None:
+    """The origin of the platform's authorisation endpoint for a pending login."""
+    row = db.session.execute(
+        select(Platform.auth_login_url)
+        .join(LoginState, LoginState.platform_id == Platform.id)
+        .where(LoginState.state == state, LoginState.expires_at > _now())
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    parts = urlsplit(row)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def purge_expired_states() -> int:
     from sqlalchemy import delete
 

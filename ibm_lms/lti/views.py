@@ -9,6 +9,7 @@ from ibm_lms.extensions import csrf
 from ibm_lms.tenancy.identity import sign_in
 
 from . import keys, login, registration, service
+from . import launch as launch_validation
 from .errors import StateMissing
 
 blueprint = Blueprint("lti", __name__)
@@ -42,6 +43,10 @@ def oidc_login():
             render_template(
                 "lti/login_check.html",
                 auth_url=started.auth_url,
+                state=started.state,
+                nonce=started.nonce,
+                storage_target=started.params.get("lti_storage_target", ""),
+                platform_origin=started.platform_origin,
                 new_window_url=login.new_window_url(started.params),
                 probe_cookie=PROBE_COOKIE,
                 secure=current_app.config["SESSION_COOKIE_SECURE"],
@@ -59,7 +64,11 @@ def launch():
     except StateMissing as error:
         if wants_json():
             raise
-        params = service.login_params_for_state(error.params.get("state", ""))
+        if error.storage_target:
+            page = _storage_check_page(error)
+            if page is not None:
+                return page
+        params = service.login_params_for_state(error.state)
         return (
             render_template(
                 "lti/cookies_blocked.html",
@@ -70,6 +79,21 @@ def launch():
         )
     sign_in(completed.identity, resource_link_id=completed.resource_link_id, locale=completed.locale)
     return redirect(completed.landing_path, code=303)
+
+
+def _storage_check_page(error: StateMissing):
+    """The platform offers client-side storage: let our page read the state back from it, then resubmit."""
+    origin = service.platform_origin_for_state(error.state)
+    secret = launch_validation.begin_storage_check(error.state) if origin else None
+    if secret is None:
+        return None
+    return render_template(
+        "lti/storage_check.html",
+        fields={"id_token": request.form.get("id_token", ""), "state": error.state,
+                "lti_storage_target": error.storage_target, "storage_check": secret},
+        platform_origin=origin,
+        message=error.translated(),
+    )
 
 
 @blueprint.get("/lti/register")

@@ -1,16 +1,24 @@
-// Proves in the browser that the tool's cookies survive in this frame before handing over to the platform;
-// when they do not, offers the tool in a new window instead of failing at launch.
+// Proves in the browser that the tool's cookies survive in this frame before handing over to the
+// platform. When they do not, the platform's client-side storage (lti_storage_target) keeps the
+// state and nonce instead; failing both, the tool is offered in a new window.
 (function () {
   var panel = document.getElementById("login-check");
   if (!panel) { return; }
-  var name = panel.dataset.probeCookie;
-  var secure = panel.dataset.secure === "true";
+  var data = panel.dataset;
+  var secure = data.secure === "true";
   var attributes = "; path=/; max-age=31536000" + (secure ? "; SameSite=None; Secure; Partitioned" : "; SameSite=Lax");
-  document.cookie = name + "=1" + attributes;
-  if (document.cookie.indexOf(name + "=1") !== -1) {
-    window.location.replace(panel.dataset.authUrl);
-    return;
+  document.cookie = data.probeCookie + "=1" + attributes;
+
+  function proceed() { window.location.replace(data.authUrl); }
+  function offerNewWindow() {
+    document.getElementById("connecting").hidden = true;
+    document.getElementById("cookies-blocked").hidden = false;
   }
-  document.getElementById("connecting").hidden = true;
-  document.getElementById("cookies-blocked").hidden = false;
+
+  if (document.cookie.indexOf(data.probeCookie + "=1") !== -1) { proceed(); return; }
+  if (!data.storageTarget || !window.ltiStorage) { offerNewWindow(); return; }
+  Promise.all([
+    window.ltiStorage.put(data.storageTarget, data.platformOrigin, "state_" + data.state, data.state),
+    window.ltiStorage.put(data.storageTarget, data.platformOrigin, "nonce_" + data.nonce, data.nonce)
+  ]).then(proceed, offerNewWindow);
 })();

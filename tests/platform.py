@@ -19,6 +19,23 @@ from werkzeug.wrappers import Request, Response
 from ibm_lms.demo.platform import DEMO_USERS, DemoUser, SimulatedPlatform
 
 
+# The platform side of LTI client-side storage, as the 1EdTech postMessage spec describes it.
+STORAGE_RESPONDER = """<script>
+var stored = {};
+window.addEventListener("message", function (event) {
+  var data = event.data || {};
+  if (data.subject === "lti.put_data") {
+    stored[event.origin + "|" + data.key] = data.value;
+    event.source.postMessage({subject: "lti.put_data.response", message_id: data.message_id,
+                              key: data.key, value: data.value}, event.origin);
+  } else if (data.subject === "lti.get_data") {
+    event.source.postMessage({subject: "lti.get_data.response", message_id: data.message_id,
+                              key: data.key, value: stored[event.origin + "|" + data.key]}, event.origin);
+  }
+});
+</script>"""
+
+
 @dataclass
 class PlatformServer:
     """The HTTP face of a SimulatedPlatform."""
@@ -32,6 +49,8 @@ class PlatformServer:
     tool_base_url: str = ""
     user: DemoUser = DEMO_USERS["trainee"]
     claim_overrides: dict = field(default_factory=dict)
+    # When set, the platform offers LTI client-side postMessage storage under this target name.
+    storage_target: str | None = None
 
     def __post_init__(self):
         self._server = make_server(self.host, 0, self._app, threaded=True, ssl_context=self.ssl_context)
@@ -105,6 +124,8 @@ class PlatformServer:
         )
         claims.update(self.claim_overrides)
         fields = {"id_token": self.sim.sign(claims), "state": args["state"]}
+        if self.storage_target:
+            fields["lti_storage_target"] = self.storage_target
         inputs = "".join(
             f'<input type="hidden" name="{k}" value="{html.escape(v)}">' for k, v in fields.items()
         )
@@ -118,6 +139,8 @@ class PlatformServer:
         params = self.sim.login_parameters(
             target_link_uri=self.tool_base_url + "/courses/", login_hint=self.user.subject, message_hint=locale
         )
+        if self.storage_target:
+            params["lti_storage_target"] = self.storage_target
         return self.tool_base_url + "/lti/login?" + urlencode(params)
 
     def _course_page(self, request: Request) -> Response:
@@ -126,7 +149,8 @@ class PlatformServer:
             "<!doctype html><html><head><title>Moodle course</title></head><body>"
             "<h1>Border Guard Academy: IBM course</h1>"
             f'<iframe id="tool" name="tool" src="{html.escape(self.login_url(locale))}" '
-            'style="width:100%;height:600px" allow="fullscreen"></iframe></body></html>'
+            'style="width:100%;height:600px" allow="fullscreen"></iframe>'
+            f"{STORAGE_RESPONDER if self.storage_target else ''}</body></html>"
         )
         return Response(page, mimetype="text/html")
 

@@ -47,6 +47,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self.claims: LaunchClaims | None = None
         self.login_params: dict = {}
         self._storage_check = request.get_param("storage_check") or ""
+        self.via_platform_storage = False
 
     # -- the order of checks: nothing is written until every check has passed --
     def validate(self):
@@ -85,6 +86,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 # The platform's client-side storage held the state; our own page proved it.
                 if not _storage_check_matches(state, self._storage_check):
                     raise _reject(N_("The launch state does not match."))
+                self.via_platform_storage = True
                 return self
             raise StateMissing(state=state, storage_target=self._get_request_param("lti_storage_target") or "")
         if cookie != state:

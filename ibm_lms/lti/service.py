@@ -47,6 +47,7 @@ class CompletedLaunch:
     locale: str
     resource_link_id: int | None
     landing_path: str
+    via_platform_storage: bool = False
 
 
 def _check_url(name: str, value: str, *, allow_http: bool) -> str:
@@ -192,6 +193,7 @@ def complete_launch(form, cookies) -> CompletedLaunch:
         locale=locale,
         resource_link_id=resource_link_id,
         landing_path=_landing_path(claims),
+        via_platform_storage=validated.via_platform_storage,
     )
 
 

@@ -77,7 +77,8 @@ def launch():
             ),
             error.status,
         )
-    sign_in(completed.identity, resource_link_id=completed.resource_link_id, locale=completed.locale)
+    sign_in(completed.identity, resource_link_id=completed.resource_link_id, locale=completed.locale,
+            cookieless=completed.via_platform_storage)
     return redirect(completed.landing_path, code=303)
 
 

@@ -5,8 +5,10 @@ def init_app(app) -> None:
     from flask_babel import gettext
 
     # Models must be imported for Alembic and the metadata to see them.
-    from . import models  # noqa: F401
+    from . import models, session_transport  # noqa: F401
     from .roles import Role
+
+    session_transport.init_app(app)
 
     labels = {Role.LEARNER: "Trainee", Role.INSTRUCTOR: "Instructor", Role.ADMINISTRATOR: "Administrator"}
 

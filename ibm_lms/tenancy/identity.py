@@ -6,17 +6,23 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import g, session
+from flask_wtf.csrf import generate_csrf
 
 from .data import Identity, RecordedIdentity
 from .errors import NotSignedIn
 from .roles import Role
+from .session_transport import carry_in_urls
 
 _KEY = "identity"
 
 
-def sign_in(recorded: RecordedIdentity, *, resource_link_id: int | None, locale: str) -> None:
+def sign_in(
+    recorded: RecordedIdentity, *, resource_link_id: int | None, locale: str, cookieless: bool = False
+) -> None:
     # A fresh session on every launch: nothing of a previous user's session survives.
     session.clear()
+    if cookieless:
+        carry_in_urls()
     session.permanent = True
     session[_KEY] = {
         "user_id": recorded.user_id,
@@ -27,6 +33,8 @@ def sign_in(recorded: RecordedIdentity, *, resource_link_id: int | None, locale:
         "resource_link_id": resource_link_id,
     }
     session["locale"] = locale
+    # Made now, so a session that travels in URLs already holds it when forms are rendered.
+    generate_csrf()
 
 
 def current_identity() -> Identity | None:

@@ -50,34 +50,55 @@ def certificate(tmp_path_factory) -> tuple[str, str]:
     return str(cert_path), str(key_path)
 
 
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory):
+def _require_chromium() -> None:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing: install the Debian packages chromium and chromium-driver")
         pytest.skip("Chromium is not installed (apt-get install chromium chromium-driver)")
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    _require_chromium()
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as driver:
+        yield driver
+
+
+def _chromium(playwright, tmp_path_factory, preferences: dict):
     profile = tmp_path_factory.mktemp("chromium-profile")
     default = profile / "Default"
     default.mkdir()
-    # The user's setting "Block third-party cookies", as an agency policy would set it.
-    (default / "Preferences").write_text(json.dumps({"profile": {"cookie_controls_mode": 1,
-                                                                  "block_third_party_cookies": True}}))
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=CHROMIUM,
-            headless=True,
-            ignore_https_errors=True,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                f"--host-resolver-rules=MAP {TOOL_HOST} 127.0.0.1, MAP {PLATFORM_HOST} 127.0.0.1",
-            ],
-        )
-        try:
-            yield context
-        finally:
-            context.close()
-    shutil.rmtree(profile, ignore_errors=True)
+    (default / "Preferences").write_text(json.dumps({"profile": preferences}))
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=CHROMIUM,
+        headless=True,
+        ignore_https_errors=True,
+        args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--host-resolver-rules=MAP {TOOL_HOST} 127.0.0.1, MAP {PLATFORM_HOST} 127.0.0.1",
+        ],
+    )
+    try:
+        yield context
+    finally:
+        context.close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser(playwright, tmp_path_factory):
+    """The user's (or the agency's) setting "Block third-party cookies"."""
+    yield from _chromium(playwright, tmp_path_factory, {"cookie_controls_mode": 1, "block_third_party_cookies": True})
+
+
+@pytest.fixture(scope="session")
+def cookieless_browser(playwright, tmp_path_factory):
+    """A browser that keeps no cookie at all for the tool's site, partitioned or not (as Safari may)."""
+    yield from _chromium(playwright, tmp_path_factory, {
+        "cookie_controls_mode": 1, "block_third_party_cookies": True,
+        "content_settings": {"exceptions": {"cookies": {f"[*.]{TOOL_HOST},*": {"setting": 2}}}},
+    })

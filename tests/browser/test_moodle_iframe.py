@@ -83,3 +83,27 @@ def test_launch_and_two_clicks_inside_the_moodle_frame(browser, cross_site):
     assert "Nino Beridze" in frame.locator(".identity").inner_text()
     assert page.url.startswith(platform.base_url)
     page.close()
+
+
+def test_launch_through_platform_storage_when_the_browser_keeps_no_tool_cookie(cookieless_browser, cross_site):
+    platform, _ = cross_site
+    platform.storage_target = "_parent"
+    try:
+        page = cookieless_browser.new_page()
+        page.goto(f"{platform.base_url}/course/view.php?locale=ro")
+        frame = page.frame_locator("#tool")
+        # The launch itself succeeds through the platform's storage and lands signed in.
+        frame.locator(".course-card").first.wait_for(timeout=15000)
+        assert "Nino Beridze" in frame.locator(".identity").inner_text()
+        assert frame.locator("html").get_attribute("lang") == "ro"
+        # The session travels in the links and forms, so clicks inside the frame keep working.
+        frame.locator(".course-card a").nth(4).click()
+        frame.locator(".outcomes").wait_for(timeout=10000)
+        assert "Nino Beridze" in frame.locator(".identity").inner_text()
+        frame.locator("#locale-select").select_option("hy")
+        frame.locator(".language-menu button").click()
+        frame.locator("html[lang=hy]").wait_for(timeout=10000)
+        assert "Nino Beridze" in frame.locator(".identity").inner_text()
+        page.close()
+    finally:
+        platform.storage_target = None

@@ -62,3 +62,29 @@ def test_the_check_completes_one_launch_only(launcher, client):
     assert client.post("/lti/launch", data=fields).status_code == 303
     replay = client.post("/lti/launch", data=fields)
     assert replay.status_code == 400
+
+
+def test_a_cookieless_launch_carries_the_session_in_its_links(launcher, client, courses):
+    _, _, first = _cookieless_launch(launcher, client)
+    second = client.post("/lti/launch", data=_fields(first.get_data(as_text=True)))
+    location = second.headers["Location"]
+    assert location.startswith("/courses/?ltik=")
+    client.delete_cookie("ibm_lms_session")
+    page = client.get(location).get_data(as_text=True)
+    assert "Nino Beridze" in page
+    assert re.search(r'href="/courses/anti-corruption\?ltik=[^"]+"', page)
+    assert 'action="/i18n/locale?ltik=' in page
+
+
+def test_a_tampered_or_missing_token_is_not_a_session(launcher, client, courses):
+    _, _, first = _cookieless_launch(launcher, client)
+    location = client.post("/lti/launch", data=_fields(first.get_data(as_text=True))).headers["Location"]
+    client.delete_cookie("ibm_lms_session")
+    assert client.get(location[:-3] + "abc").status_code == 401
+    assert client.get("/courses/").status_code == 401
+
+
+def test_a_cookie_launch_never_puts_the_session_in_urls(launcher, client, courses):
+    response = launcher.launch()
+    assert "ltik" not in response.headers["Location"]
+    assert "ltik=" not in client.get("/courses/").get_data(as_text=True)

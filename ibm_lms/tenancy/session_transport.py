@@ -1,0 +1,85 @@
+"""Where the session travels: in its partitioned cookie, or, for browsers that keep no cookie of ours
+at all inside the platform's frame, in a signed `ltik` token carried by every link and form.
+
+Token mode starts only after a launch proved through the platform's client-side storage that the
+browser drops our cookies. The token is the same signed session a cookie would hold, so any worker
+can read it, and it expires with the session.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from flask import Flask, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+TOKEN_PARAMETER = "ltik"
+
+
+class TransportedSession(SecureCookieSession):
+    travels_in_urls = False
+
+
+class SessionTransport(SecureCookieSessionInterface):
+    session_class = TransportedSession
+
+    def _token_serializer(self, app: Flask) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(app.secret_key, salt="ibm-lms-session-in-urls", serializer=self.serializer)
+
+    def open_session(self, app: Flask, request):
+        if app.config["SESSION_COOKIE_NAME"] in request.cookies:
+            return super().open_session(app, request)
+        # Only the query string: reading a body here would run before size limits can answer 413.
+        token = request.args.get(TOKEN_PARAMETER)
+        if not token:
+            return self.session_class()
+        try:
+            data = self._token_serializer(app).loads(
+                token, max_age=int(app.permanent_session_lifetime.total_seconds())
+            )
+        except BadSignature:
+            return self.session_class()
+        opened = self.session_class(data)
+        opened.travels_in_urls = True
+        return opened
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if getattr(session, "travels_in_urls", False):
+            return
+        super().save_session(app, session, response)
+
+    def token(self, app: Flask, session) -> str:
+        return self._token_serializer(app).dumps(dict(session))
+
+
+def carry_in_urls() -> None:
+    """Switches the current session to travel in URLs (the browser keeps no cookie of ours)."""
+    session.travels_in_urls = True
+
+
+def with_token(app: Flask, url: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != TOKEN_PARAMETER]
+    query.append((TOKEN_PARAMETER, app.session_interface.token(app, session)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = SessionTransport()
+
+    @app.url_defaults
+    def add_token(endpoint, values):
+        if endpoint != "static" and getattr(session, "travels_in_urls", False):
+            values[TOKEN_PARAMETER] = app.session_interface.token(app, session)
+
+    @app.after_request
+    def token_on_redirects(response):
+        location = response.headers.get("Location")
+        if location and response.status_code in (301, 302, 303, 307, 308) and getattr(
+            session, "travels_in_urls", False
+        ):
+            target = urlsplit(location)
+            if not target.netloc or target.netloc == request.host:
+                response.headers["Location"] = with_token(app, location)
+        return response

@@ -18,7 +18,6 @@ from werkzeug.wrappers import Request, Response
 
 from ibm_lms.demo.platform import DEMO_USERS, DemoUser, SimulatedPlatform
 
-
 # The platform side of LTI client-side storage, as the 1EdTech postMessage spec describes it.
 STORAGE_RESPONDER = """<script>
 var stored = {};

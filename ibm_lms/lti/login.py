@@ -115,7 +115,10 @@ def start(source) -> LoginRedirect:
     except OIDCException as error:
         raise LoginRejected(reason=str(error)) from error
     db.session.commit()
-    return LoginRedirect(auth_url=redirect.get_redirect_url(), state=recorder.state, nonce=recorder.nonce, cookie_service=cookies, params=params)
+    return LoginRedirect(
+        auth_url=redirect.get_redirect_url(), state=recorder.state, nonce=recorder.nonce,
+        cookie_service=cookies, params=params,
+    )
 
 
 def new_window_url(params: dict) -> str:

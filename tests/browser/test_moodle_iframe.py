@@ -64,7 +64,7 @@ def test_browser_blocks_plain_third_party_cookies_but_keeps_partitioned_ones(bro
 
 
 def test_launch_and_two_clicks_inside_the_moodle_frame(browser, cross_site):
-    platform, tool_url = cross_site
+    platform, _tool_url = cross_site
     page = browser.new_page()
     page.goto(f"{platform.base_url}/course/view.php?locale=uk")
     frame = page.frame_locator("#tool")

@@ -42,7 +42,7 @@ def test_launch_completes_through_the_platform_storage(launcher, client):
 
 
 def test_a_guessed_storage_check_is_refused(launcher, client):
-    auth, token, first = _cookieless_launch(launcher, client)
+    auth, token, _first = _cookieless_launch(launcher, client)
     forged = client.post("/lti/launch", data={"id_token": token, "state": auth["state"],
                                               "lti_storage_target": "_parent", "storage_check": "guess"})
     assert forged.status_code == 400 and "state does not match" in forged.get_data(as_text=True)
@@ -50,7 +50,7 @@ def test_a_guessed_storage_check_is_refused(launcher, client):
 
 
 def test_the_check_is_issued_once_per_login(launcher, client):
-    auth, token, first = _cookieless_launch(launcher, client)
+    auth, token, _first = _cookieless_launch(launcher, client)
     again = client.post("/lti/launch", data={"id_token": token, "state": auth["state"],
                                              "lti_storage_target": "_parent"})
     assert again.status_code == 400 and error_code(again) == "state_cookie_missing"

@@ -10,6 +10,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import current_app
 from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest, FlaskSessionService
 from pylti1p3.exception import OIDCException
+from sqlalchemy import delete
 
 from ibm_lms.extensions import db
 
@@ -30,6 +31,9 @@ LOGIN_PARAMETERS = (
     "lti_storage_target",
 )
 MAX_PARAMETER_LENGTH = 4096
+# Abandoned logins are swept by every Nth login of a process, off the common path.
+PURGE_EVERY = 100
+_logins_since_purge = 0
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,15 @@ def _parameters(source) -> dict[str, str]:
     return found
 
 
+def _purge_expired_states_now_and_then() -> None:
+    global _logins_since_purge
+    _logins_since_purge += 1
+    if _logins_since_purge >= PURGE_EVERY:
+        _logins_since_purge = 0
+        now = datetime.now(UTC).replace(tzinfo=None)
+        db.session.execute(delete(LoginState).where(LoginState.expires_at <= now))
+
+
 def start(source) -> LoginRedirect:
     """Validates a login initiation and prepares the redirect to the platform's authorisation endpoint."""
     params = _parameters(source)
@@ -114,6 +127,7 @@ def start(source) -> LoginRedirect:
         redirect = login.get_redirect_object(base_url + "/lti/launch")
     except OIDCException as error:
         raise LoginRejected(reason=str(error)) from error
+    _purge_expired_states_now_and_then()
     db.session.commit()
     return LoginRedirect(
         auth_url=redirect.get_redirect_url(), state=recorder.state, nonce=recorder.nonce,

@@ -230,14 +230,6 @@ def platform_origin_for_state(state: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def purge_expired_states() -> int:
-    from sqlalchemy import delete
-
-    result = db.session.execute(delete(LoginState).where(LoginState.expires_at <= _now()))
-    db.session.commit()
-    return result.rowcount or 0
-
-
 def tool_configuration() -> dict:
     """Everything a Moodle administrator types into "Tool settings" for a manual registration."""
     base = current_app.config["BASE_URL"]

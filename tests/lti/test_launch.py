@@ -156,3 +156,18 @@ def test_each_launch_starts_a_fresh_session(launcher, client):
     launcher.launch()
     with client.session_transaction() as session:
         assert "leftover" not in session
+
+
+def test_abandoned_logins_are_swept(launcher, monkeypatch):
+    from datetime import datetime
+
+    from sqlalchemy import update
+
+    from ibm_lms.lti import login
+
+    launcher.login()
+    db.session.execute(update(LoginState).values(expires_at=datetime(2000, 1, 1)))
+    db.session.commit()
+    monkeypatch.setattr(login, "_logins_since_purge", login.PURGE_EVERY - 1)
+    fresh, _ = launcher.login()
+    assert db.session.execute(select(LoginState.state)).scalars().all() == [fresh["state"]]

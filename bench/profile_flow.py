@@ -1,12 +1,18 @@
-"""Where our tool's CPU goes in a login+launch flow: cProfile in one process, Flask test client, PostgreSQL.
+"""Where our tool's CPU goes in a login+launch flow, with cProfile on a CPU clock, against PostgreSQL.
 
     cd /work/main && .venv/bin/python bench/profile_flow.py [--flows 300] [--top 40]
+    cd /work/main && .venv/bin/python bench/profile_flow.py --gunicorn [--flows 500]
 
-Creates (drops first) the database ibm_lms_bench_profile, registers a platform whose
-JWKS is served on loopback by a thread of this process, runs warm-up flows, then
-profiles only the tool's two requests per flow (token signing, the driver's part,
-is outside the profile). Prints CPU per login and per launch, and the top functions
-by cumulative and by own time; writes the raw profile to /tmp/ibm_lms_flow.prof.
+Default: one process, Flask test client. Creates (drops first) the database
+ibm_lms_bench_profile, registers a platform whose JWKS is served on loopback by a
+thread of this process, runs warm-up flows, measures CPU per login and per launch
+without the profiler, then profiles only the tool's two requests per flow (token
+signing, the driver's part, stays outside). Prints the top functions by cumulative and
+by own time and those of ibm_lms; writes the raw profile to /tmp/ibm_lms_flow.prof.
+
+--gunicorn: the same flows through bench/run.py's machinery, against
+`gunicorn -w 1 profiled_wsgi:app` (1 worker, 1 client), first without and then with
+the profiler inside the worker; prints the in-app CPU per path and the same tables.
 """
 
 from __future__ import annotations
@@ -47,7 +53,10 @@ def main() -> int:
     parser.add_argument("--flows", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--gunicorn", action="store_true", help="profile inside a gunicorn worker")
     args = parser.parse_args()
+    if args.gunicorn:
+        return profile_in_gunicorn(args)
 
     subprocess.run(["dropdb", *PG, "--if-exists", "--force", DB], check=True, timeout=60)
     subprocess.run(["createdb", *PG, DB], check=True, timeout=60)
@@ -126,11 +135,73 @@ def main() -> int:
 
     server.shutdown()
     profiler.dump_stats("/tmp/ibm_lms_flow.prof")
-    for order in ("cumulative", "tottime"):
+    print_tables(pstats.Stats(profiler, stream=io.StringIO()), args.top)
+    return 0
+
+
+def print_tables(stats: pstats.Stats, top: int) -> None:
+    for order, restriction in (("cumulative", ()), ("tottime", ()), ("cumulative", ("ibm_lms/",))):
         out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats(order).print_stats(args.top)
+        stats.stream = out
+        stats.sort_stats(order).print_stats(*restriction, top)
         print(out.getvalue())
+
+
+def profile_in_gunicorn(args) -> int:
+    import glob
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import run
+
+    run.WORKERS = 1
+    platform = run.PlatformProcess().start()
+    users = run.bench_users(200)
+    try:
+        for profiled in (False, True):
+            with tempfile.TemporaryDirectory() as tmp:
+                out_dir = Path(tmp) / "profiles"
+                out_dir.mkdir()
+                original = run.base_env
+
+                def env_with_profile(original=original, out_dir=out_dir, profiled=profiled):
+                    env = original()
+                    env.update(BENCH_PROFILE_DIR=str(out_dir), BENCH_PROFILE="1" if profiled else "0",
+                               PYTHONPATH=str(ROOT / "bench"))
+                    return env
+
+                run.base_env = env_with_profile
+                original_init = run.Gunicorn.__init__
+
+                def init(self, name, module, port, env, cwd, log_dir, original_init=original_init):
+                    original_init(self, name, "profiled_wsgi:app", port, env, cwd, log_dir)
+
+                run.Gunicorn.__init__ = init
+                try:
+                    target = run.setup_ours(Path(tmp), platform, users)
+                finally:
+                    run.base_env, run.Gunicorn.__init__ = original, original_init
+                try:
+                    run.run_flows(target, args.warmup, 1, 0, 120)
+                    # The account is dumped every 100 requests; count flows so it lands after the last one.
+                    flows = max(100, args.flows // 50 * 50)
+                    phase = run.run_flows(target, flows, 1, args.warmup, 300)
+                finally:
+                    target.server.stop()
+                label = "with profiler (inflated)" if profiled else "without profiler"
+                print(f"gunicorn worker, {label}: {phase.server_cpu / flows * 1000:.2f} ms server CPU per flow")
+                for path in glob.glob(str(out_dir / "worker-*.json")):
+                    account = json.loads(Path(path).read_text())
+                    for url_path, (count, seconds) in sorted(account.items()):
+                        if count > 1:
+                            print(f"  inside the app, {url_path}: {seconds / count * 1000:.2f} ms CPU per request "
+                                  f"({count} requests)")
+                if profiled:
+                    files = glob.glob(str(out_dir / "worker-*.prof"))
+                    stats = pstats.Stats(*files, stream=io.StringIO())
+                    stats.dump_stats("/tmp/ibm_lms_flow_gunicorn.prof")
+                    print_tables(stats, args.top)
+    finally:
+        platform.stop()
     return 0
 
 

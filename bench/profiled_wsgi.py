@@ -1,4 +1,4 @@
-"""Our WSGI app with an in-worker CPU account and optional cProfile, for `bench/run.py --profile-ours`.
+"""Our WSGI app with an in-worker CPU account and optional cProfile, for `bench/profile_flow.py --gunicorn`.
 
 Each gunicorn worker adds up the CPU spent inside the Flask app per path and, with
 BENCH_PROFILE_DIR set, dumps that account and (unless BENCH_PROFILE=0) profiles the app calls (CPU clock) and dumps

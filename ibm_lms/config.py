@@ -50,7 +50,8 @@ def defaults() -> dict:
         "TRANSLATIONS_DIR": str(PROJECT_DIR / "translations"),
         "SCORM_PACKAGES_DIR": str(PROJECT_DIR / "scorm_packages"),
         "SQLALCHEMY_DATABASE_URI": None,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Recycling instead of a ping per checkout: a ping is a round trip on every request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         "SECRET_KEY": None,
         "DEBUG": False,
         "TESTING": False,
@@ -70,6 +71,8 @@ def defaults() -> dict:
         # An id token older than this is refused even if its exp is far away.
         "LTI_MAX_TOKEN_AGE_SECONDS": 3600,
         "LTI_JWKS_TIMEOUT_SECONDS": 5.0,
+        # How long a process reuses a platform registration before reading it again.
+        "LTI_PLATFORM_CACHE_SECONDS": 30,
         # Used when the platform's JWKS response carries no usable Cache-Control.
         "LTI_JWKS_DEFAULT_TTL_SECONDS": 3600,
         # An unknown kid triggers at most one refetch per key set in this window.

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from ibm_lms import create_app
 from ibm_lms.extensions import db
-from ibm_lms.lti import platform_keys
+from ibm_lms.lti import directory, platform_keys
 from tests.platform import PlatformServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +70,7 @@ def clean_database(request, app):
     context = app.app_context()
     context.push()
     platform_keys.clear_process_cache()
+    directory.clear()
     try:
         yield
     finally:

@@ -10,8 +10,9 @@ from urllib.parse import urlencode, urlsplit
 from flask import current_app
 from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest, FlaskSessionService
 from pylti1p3.exception import OIDCException
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 
+from ibm_lms.database import execute
 from ibm_lms.extensions import db
 
 from .claims import _same_tool
@@ -31,6 +32,7 @@ LOGIN_PARAMETERS = (
     "lti_storage_target",
 )
 MAX_PARAMETER_LENGTH = 4096
+_INSERT_STATE = insert(LoginState)
 # Abandoned logins are swept by every Nth login of a process, off the common path.
 PURGE_EVERY = 100
 _logins_since_purge = 0
@@ -67,9 +69,8 @@ class _LoginStateRecorder(FlaskSessionService):
     def save_state_params(self, state: str, params):
         self.state = state
         expires = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=self._ttl)
-        db.session.add(
-            LoginState(state=state, nonce=self.nonce, platform_id=self._platform_id, params=params, expires_at=expires)
-        )
+        execute(_INSERT_STATE, {"state": state, "nonce": self.nonce, "platform_id": self._platform_id,
+                                "params": params, "expires_at": expires})
 
 
 class _ToolOIDCLogin(FlaskOIDCLogin):

@@ -17,6 +17,7 @@ from ibm_lms.i18n import service as i18n
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import LaunchIdentity, RecordedIdentity
 
+from . import directory
 from . import launch as launch_validation
 from .claims import DEEP_LINKING_REQUEST, LaunchClaims
 from .errors import InvalidPlatformSettings
@@ -105,6 +106,7 @@ def add_platform(
             platform.deployments.append(Deployment(deployment_id=deployment_id))
             known.add(deployment_id)
     db.session.commit()
+    directory.clear()
     return _platform_record(platform, tenant.slug)
 
 
@@ -155,7 +157,7 @@ def complete_launch(form, cookies) -> CompletedLaunch:
     resource_link_id = None
     if claims.resource_link is not None:
         link = claims.resource_link
-        resource_link_id = upsert(
+        (resource_link_id,) = upsert(
             ResourceLink.__table__,
             {
                 "tenant_id": platform.tenant_id,

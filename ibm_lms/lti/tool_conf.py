@@ -1,4 +1,4 @@
-"""pylti1p3's tool configuration, read from our platform and deployment tables."""
+"""pylti1p3's tool configuration, read from the platform directory."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from ibm_lms.extensions import db
 
-from .models import Deployment, Platform
+from . import directory
+from .directory import PlatformEntry
+from .models import Platform
 
 
 class DatabaseToolConf(ToolConfAbstract):
@@ -18,7 +20,7 @@ class DatabaseToolConf(ToolConfAbstract):
     def __init__(self) -> None:
         # Per-instance, so pylti1p3's class-level relation map is never shared between requests.
         self.issuers_relation_types = {}
-        self.platform: Platform | None = None
+        self.platform: PlatformEntry | None = None
 
     def check_iss_has_one_client(self, iss: str) -> bool:
         return False
@@ -26,15 +28,8 @@ class DatabaseToolConf(ToolConfAbstract):
     def check_iss_has_many_clients(self, iss: str) -> bool:
         return True
 
-    def find_platform(self, iss: str, client_id: str | None) -> Platform | None:
-        if not iss:
-            return None
-        query = select(Platform).where(Platform.issuer == iss)
-        if client_id:
-            query = query.where(Platform.client_id == client_id)
-        found = db.session.execute(query.limit(2)).scalars().all()
-        # Without a client_id the issuer must be unambiguous.
-        self.platform = found[0] if len(found) == 1 else None
+    def find_platform(self, iss: str, client_id: str | None) -> PlatformEntry | None:
+        self.platform = directory.find(iss, client_id)
         return self.platform
 
     def issuer_is_registered(self, iss: str) -> bool:
@@ -60,13 +55,6 @@ class DatabaseToolConf(ToolConfAbstract):
 
     def find_deployment_by_params(self, iss: str, deployment_id: str, client_id: str | None, *args, **kwargs):
         platform = self.platform if self.platform and self.platform.issuer == iss else self.find_platform(iss, client_id)
-        if platform is None or not deployment_id:
-            return None
-        found = db.session.execute(
-            select(Deployment.id).where(
-                Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
-            )
-        ).first()
-        if found is None:
+        if platform is None or not deployment_id or not directory.has_deployment(platform, deployment_id):
             return None
         return LtiDeployment().set_deployment_id(deployment_id)

@@ -70,7 +70,7 @@ def record_launch_identity(identity: LaunchIdentity) -> RecordedIdentity:
         "name": identity.name,
         "email": identity.email,
     }
-    user_id = upsert(
+    user_id, preferred = upsert(
         User.__table__,
         {
             "tenant_id": identity.tenant_id,
@@ -82,10 +82,11 @@ def record_launch_identity(identity: LaunchIdentity) -> RecordedIdentity:
         },
         conflict_on=("issuer", "subject"),
         update=("last_seen_at", *personal),
+        returning=("id", "preferred_locale"),
     )
     context_id = None
     if identity.lti_context_id:
-        context_id = upsert(
+        (context_id,) = upsert(
             Context.__table__,
             {
                 "tenant_id": identity.tenant_id,
@@ -112,7 +113,6 @@ def record_launch_identity(identity: LaunchIdentity) -> RecordedIdentity:
             conflict_on=("user_id", "context_id"),
             update=("role", "lti_roles", "last_launch_at"),
         )
-    preferred = db.session.execute(select(User.preferred_locale).where(User.id == user_id)).scalar_one()
     return RecordedIdentity(
         user_id=user_id,
         tenant_id=identity.tenant_id,

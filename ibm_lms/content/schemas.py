@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate
 
 from ibm_lms.config import LOCALES
 
@@ -36,8 +36,3 @@ class CourseSchema(Schema):
     title = LocalisedText(required=True)
     summary = LocalisedText(required=True)
     outcomes = fields.List(LocalisedText(), required=True, validate=validate.Length(min=1))
-
-    @validates_schema
-    def _order_is_positive(self, data, **kwargs):
-        if data.get("order", 1) < 1:
-            raise ValidationError("must be at least 1", "order")

@@ -79,6 +79,3 @@ def course(slug: str, locale: str) -> CourseSummary:
         raise CourseNotFound(slug=slug[:64])
     return _in_locale(row, locale)
 
-
-def course_exists(slug: str) -> bool:
-    return db.session.execute(select(Course.id).where(Course.slug == slug)).first() is not None

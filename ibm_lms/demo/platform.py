@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import secrets
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,6 +124,3 @@ class SimulatedPlatform:
             params["lti_message_hint"] = message_hint
         return params
 
-
-def new_subject() -> str:
-    return str(uuid.uuid4())

@@ -16,10 +16,10 @@ import secrets
 import time
 from datetime import UTC, datetime
 
-from jwt.algorithms import RSAAlgorithm
-from jwt.utils import base64url_decode
 import requests
 from flask import current_app
+from jwt.algorithms import RSAAlgorithm
+from jwt.utils import base64url_decode
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
 from pylti1p3.exception import LtiException
 from sqlalchemy import bindparam, delete, select, update
@@ -31,8 +31,8 @@ from ibm_lms.markers import N_
 from . import platform_keys
 from .claims import ClaimError, LaunchClaims, check_claims, check_header
 from .cookies import ToolCookieService
-from .errors import LaunchRejected, StateMissing
 from .directory import PlatformEntry
+from .errors import LaunchRejected, StateMissing
 from .models import LoginState
 from .tool_conf import DatabaseToolConf
 

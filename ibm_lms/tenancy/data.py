@@ -52,7 +52,3 @@ class Identity:
     context_id: int | None
     display_name: str | None
     resource_link_id: int | None = None
-
-    @property
-    def is_instructor(self) -> bool:
-        return self.role.rank >= Role.INSTRUCTOR.rank

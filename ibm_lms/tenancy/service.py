@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ibm_lms.database import upsert
 from ibm_lms.extensions import db
@@ -42,13 +42,6 @@ def get_tenant(slug: str) -> TenantRecord:
     tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
     if tenant is None:
         raise UnknownTenant(slug=slug)
-    return _record(tenant)
-
-
-def get_tenant_by_id(tenant_id: int) -> TenantRecord:
-    tenant = db.session.get(Tenant, tenant_id)
-    if tenant is None:
-        raise UnknownTenant(slug=str(tenant_id))
     return _record(tenant)
 
 
@@ -151,8 +144,6 @@ def context_title(tenant_id: int, context_id: int | None) -> str | None:
 
 
 def count_users(tenant_id: int) -> int:
-    from sqlalchemy import func
-
     return db.session.execute(select(func.count(User.id)).where(User.tenant_id == tenant_id)).scalar_one()
 
 
@@ -162,7 +153,6 @@ __all__ = [
     "count_users",
     "ensure_tenant",
     "get_tenant",
-    "get_tenant_by_id",
     "list_tenants",
     "record_launch_identity",
     "set_preferred_locale",

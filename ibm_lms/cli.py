@@ -27,18 +27,38 @@ def register_commands(app) -> None:
     app.cli.add_command(demo_command)
 
 
+def _run_gunicorn(load_app, *, host: str, port: int, workers: int, threads: int) -> None:
+    """Serves with gunicorn; each worker builds its own app (no database connection crosses a fork)."""
+    from gunicorn.app.base import BaseApplication
+
+    class _Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("forwarded_allow_ips", os.environ.get("IBM_LMS_FORWARDED_ALLOW_IPS", "127.0.0.1"))
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            return load_app()
+
+    _Server().run()
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-def serve_command(host, port, workers):
+@click.option("--threads", default=4, show_default=True, type=int)
+def serve_command(host, port, workers, threads):
     """Serve the tool with gunicorn."""
-    from gunicorn.app.wsgiapp import run
 
-    sys.argv = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
-                "--forwarded-allow-ips", os.environ.get("IBM_LMS_FORWARDED_ALLOW_IPS", "127.0.0.1"),
-                "ibm_lms.wsgi:app"]
-    run()
+    def load_app():
+        from .wsgi import app
+
+        return app
+
+    _run_gunicorn(load_app, host=host, port=port, workers=workers, threads=threads)
 
 
 @click.command("demo")
@@ -48,7 +68,6 @@ def serve_command(host, port, workers):
 def demo_command(host, port, no_serve):
     """Set up the embedded default (SQLite), load the courses, register the demo platform, serve."""
     from flask_migrate import upgrade
-    from werkzeug.serving import run_simple
 
     from . import create_app
     from .content import service as content
@@ -67,8 +86,8 @@ def demo_command(host, port, no_serve):
     if no_serve:
         return
     click.echo(f"\n  Open {app.config['BASE_URL']}/demo/ and press \"Launch as trainee\".\n")
-    # Threaded: the tool fetches the demo platform's keys from this same server.
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    # Threads: the tool fetches the demo platform's keys from this same server. One worker: SQLite.
+    _run_gunicorn(lambda: create_app(overrides), host=host, port=port, workers=1, threads=4)
 
 
 def main() -> None:

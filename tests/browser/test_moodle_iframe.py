@@ -63,6 +63,41 @@ def test_browser_blocks_plain_third_party_cookies_but_keeps_partitioned_ones(bro
     page.close()
 
 
+ACCESSIBILITY_PROBLEMS = """() => {
+  const problems = [];
+  for (const control of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    const labelled = control.labels && control.labels.length || control.getAttribute("aria-label");
+    if (!labelled) problems.push("unlabelled control " + (control.name || control.id));
+  }
+  for (const image of document.querySelectorAll("img")) {
+    if (!image.hasAttribute("alt")) problems.push("image without alt " + image.src);
+  }
+  for (const button of document.querySelectorAll("button, a")) {
+    if (!button.textContent.trim() && !button.getAttribute("aria-label")) problems.push("empty " + button.tagName);
+  }
+  if (document.querySelectorAll("h1").length !== 1) problems.push("pages need exactly one h1");
+  if (!document.documentElement.lang) problems.push("no lang on html");
+  if (!document.querySelector("main")) problems.push("no main landmark");
+  const wide = [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1);
+  if (wide.length) problems.push("wider than the screen: " + wide[0].tagName + "." + wide[0].className);
+  return problems;
+}"""
+
+
+def test_pages_are_accessible_and_fit_a_phone(browser, cross_site):
+    platform, _ = cross_site
+    page = browser.new_page()
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"{platform.base_url}/course/view.php?locale=ka")
+    page.frame_locator("#tool").locator(".course-card").first.wait_for(timeout=15000)
+    tool = page.frame("tool")
+    assert tool.evaluate(ACCESSIBILITY_PROBLEMS) == []
+    page.frame_locator("#tool").locator(".course-card a").first.click()
+    page.frame_locator("#tool").locator(".outcomes").wait_for(timeout=10000)
+    assert page.frame("tool").evaluate(ACCESSIBILITY_PROBLEMS) == []
+    page.close()
+
+
 def test_launch_and_two_clicks_inside_the_moodle_frame(browser, cross_site):
     platform, _tool_url = cross_site
     page = browser.new_page()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from flask import Blueprint, Flask, jsonify, redirect, url_for
 from sqlalchemy import text
 
@@ -9,11 +11,24 @@ from .extensions import db
 
 blueprint = Blueprint("web", __name__)
 
-# The tool is framed by the platforms it is registered with; pages load nothing from elsewhere.
+# Pages load nothing from elsewhere; only the registered platforms (and the tool itself) may frame them.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self' https:"
+    "object-src 'none'; base-uri 'none'; form-action 'self' https:; frame-ancestors {ancestors}"
 )
+FRAME_ANCESTORS = "ibm_lms.frame_ancestors"
+
+
+def add_frame_ancestor_source(app: Flask, source: Callable[[], Iterable[str]]) -> None:
+    """Lets a room name origins that may frame the tool (the LTI room: its registered platforms)."""
+    app.extensions.setdefault(FRAME_ANCESTORS, []).append(source)
+
+
+def _frame_ancestors(app: Flask) -> str:
+    origins = {"'self'"}
+    for source in app.extensions.get(FRAME_ANCESTORS, ()):
+        origins.update(source())
+    return " ".join(sorted(origins))
 
 
 @blueprint.get("/")
@@ -35,7 +50,9 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault(
+            "Content-Security-Policy", CONTENT_SECURITY_POLICY.format(ancestors=_frame_ancestors(app))
+        )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if app.config["SESSION_COOKIE_SECURE"]:

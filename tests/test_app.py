@@ -74,3 +74,18 @@ def test_architecture_contracts_hold():
     result = subprocess.run([str(Path(sys.executable).parent / "lint-imports")], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_only_registered_platforms_may_frame_the_tool(client, platform):
+    policy = client.get("/lti/config").headers["Content-Security-Policy"]
+    ancestors = policy.split("frame-ancestors", 1)[1].split(";")[0].split()
+    assert sorted(ancestors) == sorted(["'self'", platform.base_url])
+
+
+def test_healthz_reports_an_unreachable_database(tmp_path):
+    from tests.conftest import make_app
+
+    broken = make_app("postgresql://nobody@127.0.0.1:1/none", tmp_path)
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "unhealthy"

@@ -2,10 +2,13 @@
 
 
 def init_app(app) -> None:
-    from . import models  # noqa: F401
+    from ibm_lms.web import add_frame_ancestor_source
+
+    from . import directory, models  # noqa: F401
     from .cli import keys_group, platform_group
     from .views import blueprint
 
+    add_frame_ancestor_source(app, directory.platform_origins)
     app.register_blueprint(blueprint)
     app.cli.add_command(platform_group)
     app.cli.add_command(keys_group)

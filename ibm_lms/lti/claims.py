@@ -132,7 +132,7 @@ def check_audience(body: Mapping[str, Any], *, issuer: str, client_id: str) -> N
         raise ClaimError(N_("The id token's authorised party (azp) is not this tool."))
 
 
-def _same_tool(uri: str, base_url: str) -> bool:
+def within_tool(uri: str, base_url: str) -> bool:
     target, base = urlsplit(uri), urlsplit(base_url)
     return (
         target.scheme == base.scheme
@@ -165,7 +165,7 @@ def check_claims(
         raise ClaimError(N_("The message type %(type)s is not supported."), type=message_type[:64])
     deployment_id = _string(body, CLAIM_DEPLOYMENT_ID)
     target_link_uri = _string(body, CLAIM_TARGET_LINK_URI)
-    if not _same_tool(target_link_uri, base_url):
+    if not within_tool(target_link_uri, base_url):
         raise ClaimError(N_("The target link %(uri)s is not part of this tool."), uri=target_link_uri[:200])
     roles = body.get(CLAIM_ROLES)
     if roles is None:

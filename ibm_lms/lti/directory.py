@@ -11,9 +11,11 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ibm_lms.extensions import db
 
@@ -38,8 +40,10 @@ _lock = threading.Lock()
 
 
 def clear() -> None:
+    global _origins
     with _lock:
         _entries.clear()
+        _origins = (0.0, frozenset())
 
 
 def _load(issuer: str, client_id: str | None) -> PlatformEntry | None:
@@ -77,6 +81,31 @@ def find(issuer: str, client_id: str | None, *, fresh: bool = False) -> Platform
         else:
             _entries[key] = (now + current_app.config["LTI_PLATFORM_CACHE_SECONDS"], entry)
     return entry
+
+
+_origins: tuple[float, frozenset[str]] = (0.0, frozenset())
+
+
+def platform_origins() -> frozenset[str]:
+    """Origins of every registered platform (issuer and login endpoint), for the frame-ancestors policy."""
+    global _origins
+    now = time.monotonic()
+    if _origins[0] > now:
+        return _origins[1]
+    found = set()
+    try:
+        rows = db.session.execute(select(Platform.issuer, Platform.auth_login_url)).all()
+    except SQLAlchemyError:
+        # Without the database (see /healthz) no platform may frame us; the response itself still goes out.
+        db.session.rollback()
+        return frozenset()
+    for issuer, login_url in rows:
+        for url in (issuer, login_url):
+            parts = urlsplit(url)
+            if parts.scheme in {"http", "https"} and parts.netloc:
+                found.add(f"{parts.scheme}://{parts.netloc}")
+    _origins = (now + current_app.config["LTI_PLATFORM_CACHE_SECONDS"], frozenset(found))
+    return _origins[1]
 
 
 def has_deployment(entry: PlatformEntry, deployment_id: str) -> bool:

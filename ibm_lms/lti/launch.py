@@ -65,6 +65,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self.claims: LaunchClaims | None = None
         self.login_params: dict = {}
         self._storage_check = request.get_param("storage_check") or ""
+        self.cookie_names: tuple[str, ...] = ()
         self.via_platform_storage = False
 
     # -- the order of checks: nothing is written until every check has passed --
@@ -98,7 +99,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise _reject(N_("The launch has no state."))
         cookie = self._cookie_service.get_cookie(state)
         if cookie is None:
-            if any(name.startswith("lti1p3-state-") for name in self._request._cookies):
+            if any(name.startswith("lti1p3-state-") for name in self.cookie_names):
                 raise _reject(N_("The launch state does not match."))
             if self._storage_check:
                 # The platform's client-side storage held the state; our own page proved it.
@@ -227,5 +228,6 @@ def validate(form, cookies) -> ToolMessageLaunch:
     )
     tool_conf = DatabaseToolConf()
     launch = ToolMessageLaunch(request, tool_conf, ToolCookieService(request))
+    launch.cookie_names = tuple(cookies)
     launch.validate()
     return launch

@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert
 from ibm_lms.database import execute
 from ibm_lms.extensions import db
 
-from .claims import _same_tool
+from .claims import within_tool
 from .cookies import ToolCookieService
 from .errors import LoginRejected, UnknownPlatform
 from .models import LoginState
@@ -109,7 +109,7 @@ def start(source) -> LoginRedirect:
         if required not in params:
             raise LoginRejected(reason=required)
     base_url = current_app.config["BASE_URL"]
-    if not _same_tool(params["target_link_uri"], base_url):
+    if not within_tool(params["target_link_uri"], base_url):
         raise LoginRejected(reason="target_link_uri")
     tool_conf = DatabaseToolConf()
     platform = tool_conf.find_platform(params["iss"], params.get("client_id"))

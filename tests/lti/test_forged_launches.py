@@ -232,13 +232,21 @@ def test_oversized_login_form_gets_413(client, platform):
 
 
 def test_refusal_is_shown_in_the_users_language(launcher):
-    response = launcher.launch(**{LTI + "version": "1.1"})
-    assert response.status_code == 400
-    # The error page follows Accept-Language when there is no session yet.
+    from babel.support import Translations
+
+    from tests.conftest import ROOT
+
+    ukrainian = Translations.load(str(ROOT / "translations"), ["uk"])
+    expected = ukrainian.gettext("The id token is not a well-formed JWT.")
+    assert expected != "The id token is not a well-formed JWT."
+    auth, _ = launcher.login()
     response = launcher.client.post(
-        "/lti/launch", data={"id_token": "garbage", "state": "x"}, headers={"Accept-Language": "uk-UA,uk;q=0.9"}
+        "/lti/launch", data={"id_token": "garbage", "state": auth["state"]},
+        headers={"Accept-Language": "uk-UA,uk;q=0.9"},
     )
-    assert '<html lang="uk">' in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert '<html lang="uk">' in page and expected in page
 
 
 def test_refusal_as_json_when_asked(launcher):

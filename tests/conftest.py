@@ -168,10 +168,10 @@ class Launcher:
         query = {k: v[0] for k, v in parse_qs(urlsplit(auth_url).query).items()}
         return query, response
 
-    def claims(self, auth: dict, *, locale: str | None = "en", **overrides) -> dict:
+    def claims(self, auth: dict, *, locale: str | None = "en", target: str = TOOL_BASE_URL + "/courses/",
+               **overrides) -> dict:
         claims = self.sim.launch_claims(
-            nonce=auth["nonce"], target_link_uri=TOOL_BASE_URL + "/courses/", user=self.platform.user,
-            locale=locale,
+            nonce=auth["nonce"], target_link_uri=target, user=self.platform.user, locale=locale,
         )
         for name, value in overrides.items():
             claims[name] = value
@@ -180,9 +180,11 @@ class Launcher:
     def post(self, token: str, state: str):
         return self.client.post("/lti/launch", data={"id_token": token, "state": state})
 
-    def launch(self, *, locale: str | None = "en", remove: tuple = (), sign=None, **overrides):
-        auth, _ = self.login()
-        claims = self.claims(auth, locale=locale, **overrides)
+    def launch(self, *, locale: str | None = "en", remove: tuple = (), sign=None,
+               target: str = TOOL_BASE_URL + "/courses/", **overrides):
+        """A login for `target`, then a launch with its claims, minus `remove`, plus `overrides`."""
+        auth, _ = self.login(target_link_uri=target)
+        claims = self.claims(auth, locale=locale, target=target, **overrides)
         for name in remove:
             claims.pop(name, None)
         token = sign(claims) if sign else self.sim.sign(claims)

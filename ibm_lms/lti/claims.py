@@ -7,6 +7,7 @@ failure with its own reason.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +75,71 @@ def check_header(header: Mapping[str, Any]) -> tuple[str, str]:
     return alg, kid
 
 
+# Longest value the tool stores for each claim it keeps (the column sizes).
+_STRING_LIMITS = {
+    "iss": 255, "sub": 255, "azp": 255, "nonce": 255, CLAIM_DEPLOYMENT_ID: 255, CLAIM_VERSION: 20,
+    CLAIM_MESSAGE_TYPE: 64, CLAIM_TARGET_LINK_URI: 2048, "given_name": 255, "family_name": 255, "name": 255,
+    "email": 320,
+}
+_OBJECT_STRING_LIMITS = {
+    CLAIM_CONTEXT: {"id": 255, "label": 255, "title": 4096},
+    CLAIM_RESOURCE_LINK: {"id": 255, "title": 4096, "description": 16384},
+    CLAIM_PRESENTATION: {"locale": 35, "document_target": 32, "return_url": 2048},
+}
+
+
+def _invalid(claim: str) -> ClaimError:
+    return ClaimError(N_("The claim %(claim)s has an invalid value."), claim=claim)
+
+
+def _check_text(claim: str, value: Any, limit: int) -> None:
+    if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+        raise _invalid(claim)
+
+
+def check_shapes(body: Mapping[str, Any]) -> None:
+    """Types and sizes of every claim the tool reads, checked before any lookup or storage uses them."""
+    for claim in ("iss", "aud"):
+        if body.get(claim) in (None, "", []):
+            raise ClaimError(N_("The launch is missing the required claim %(claim)s."), claim=claim)
+    for claim, limit in _STRING_LIMITS.items():
+        if body.get(claim) is not None:
+            _check_text(claim, body[claim], limit)
+    audience = body["aud"]
+    if isinstance(audience, list):
+        for entry in audience:
+            _check_text("aud", entry, 255)
+    else:
+        _check_text("aud", audience, 255)
+    for claim in ("exp", "iat", "nbf"):
+        value = body.get(claim)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not math.isfinite(value) or abs(value) > 1e12):
+            raise _invalid(claim)
+    for claim, fields in _OBJECT_STRING_LIMITS.items():
+        value = body.get(claim)
+        if value is None:
+            continue
+        if not isinstance(value, Mapping):
+            raise _invalid(claim)
+        for name, limit in fields.items():
+            if value.get(name) is not None:
+                _check_text(f"{claim}.{name}", value[name], limit)
+    context_types = (body.get(CLAIM_CONTEXT) or {}).get("type")
+    if context_types is not None and not (
+        isinstance(context_types, list) and all(isinstance(t, str) and len(t) <= 255 for t in context_types)
+    ):
+        raise _invalid(CLAIM_CONTEXT + ".type")
+    roles = body.get(CLAIM_ROLES)
+    if roles is not None and not (
+        isinstance(roles, list) and len(roles) <= 100 and all(isinstance(r, str) and len(r) <= 512 for r in roles)
+    ):
+        raise _invalid(CLAIM_ROLES)
+    for claim in (CLAIM_CUSTOM, CLAIM_DEEP_LINKING):
+        if body.get(claim) is not None and not isinstance(body[claim], Mapping):
+            raise _invalid(claim)
+
+
 def _string(body: Mapping[str, Any], claim: str, *, required: bool = True) -> str | None:
     value = body.get(claim)
     if value is None or value == "":
@@ -133,7 +199,10 @@ def check_audience(body: Mapping[str, Any], *, issuer: str, client_id: str) -> N
 
 
 def within_tool(uri: str, base_url: str) -> bool:
-    target, base = urlsplit(uri), urlsplit(base_url)
+    try:
+        target, base = urlsplit(uri), urlsplit(base_url)
+    except ValueError:
+        return False
     return (
         target.scheme == base.scheme
         and target.netloc.lower() == base.netloc.lower()

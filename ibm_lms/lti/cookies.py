@@ -12,10 +12,12 @@ class ToolCookieService(FlaskCookieService):
     def update_response(self, response):
         config = current_app.config
         for key, data in self._cookie_data_to_set.items():
+            # The state cookie lives as long as the login state in the database, not pylti1p3's fixed 5 minutes.
+            lifetime = config["LTI_STATE_TTL_SECONDS"] if key.startswith("lti1p3-state-") else data["exp"]
             response.set_cookie(
                 key,
                 str(data["value"]),
-                max_age=data["exp"],
+                max_age=lifetime,
                 path="/",
                 httponly=True,
                 secure=config["SESSION_COOKIE_SECURE"],

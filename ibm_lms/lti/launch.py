@@ -29,7 +29,7 @@ from ibm_lms.extensions import db
 from ibm_lms.markers import N_
 
 from . import platform_keys
-from .claims import ClaimError, LaunchClaims, check_claims, check_header
+from .claims import ClaimError, LaunchClaims, check_claims, check_header, check_shapes
 from .cookies import ToolCookieService
 from .directory import PlatformEntry
 from .errors import LaunchRejected, StateMissing
@@ -75,6 +75,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             self.validate_state()
             self.validate_jwt_format()
             self._algorithm, self._kid = check_header(self._jwt.get("header", {}))
+            check_shapes(self._jwt["body"])
             self.validate_registration()
             self.validate_jwt_signature()
             self.validate_deployment()
@@ -88,10 +89,15 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             self._validated = False
             log.warning("pylti1p3 refused a launch: %s", error)
             raise _reject(N_("The launch message is invalid.")) from error
-        except Exception:
-            self._validated = False
-            raise
         return self
+
+    def get_client_id(self) -> str:
+        # With several audiences the authorised party names us; pylti1p3 would take the first audience.
+        body = self._jwt.get("body", {})
+        audience, authorised = body.get("aud"), body.get("azp")
+        if isinstance(audience, list):
+            return authorised if isinstance(authorised, str) and authorised in audience else audience[0]
+        return audience
 
     def validate_state(self):
         state = self._get_request_param("state")
@@ -186,6 +192,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             db.session.rollback()
             raise _reject(N_("The nonce does not match this login."))
         self.login_params = consumed.params or {}
+        if self.login_params.get("target_link_uri") != self.claims.target_link_uri:
+            db.session.rollback()
+            raise _reject(N_("The launch leads to another page than its login asked for."))
 
 
 def _storage_check_matches(state: str, presented: str) -> bool:

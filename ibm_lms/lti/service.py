@@ -87,6 +87,13 @@ def add_platform(
     if any(not d or len(d) > 255 for d in deployment_ids):
         raise InvalidPlatformSettings(reason="deployment ids must be 1 to 255 characters")
     tenant = tenancy.ensure_tenant(tenant_slug)
+    # Users and contexts are keyed by issuer, so one issuer can serve one tenant only.
+    other_owner = db.session.execute(
+        select(Platform.id).where(Platform.issuer == issuer, Platform.tenant_id != tenant.id).limit(1)
+    ).first()
+    if other_owner is not None:
+        db.session.rollback()
+        raise InvalidPlatformSettings(reason="this issuer already belongs to another tenant")
     platform = db.session.execute(
         select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
     ).scalar_one_or_none()

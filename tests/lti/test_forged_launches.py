@@ -114,6 +114,49 @@ def test_several_audiences_with_our_azp_are_accepted(launcher):
     assert response.status_code == 303
 
 
+def test_our_client_id_need_not_be_the_first_audience(launcher):
+    response = launcher.launch(aud=["another-tool", launcher.sim.client_id], azp=launcher.sim.client_id)
+    assert response.status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("overrides", "claim"),
+    [
+        ({"aud": []}, "aud"),
+        ({"aud": {"a": 1}}, "aud"),
+        ({"aud": [["x"]]}, "aud"),
+        ({"iss": ["https://a"]}, "iss"),
+        ({"iss": 5}, "iss"),
+        ({"sub": "x" * 300}, "sub"),
+        ({"name": "Nino\x00"}, "name"),
+        ({"exp": float("nan")}, "exp"),
+        ({"iat": 1e999}, "iat"),
+        ({LTI + "deployment_id": ["1"]}, "deployment_id"),
+        ({LTI + "context": {"id": "c", "type": 5}}, "context.type"),
+        ({LTI + "context": "c"}, "context"),
+        ({LTI + "resource_link": {"id": "r", "title": {}}}, "resource_link.title"),
+        ({LTI + "roles": ["x" * 600]}, "roles"),
+        ({LTI + "custom": ["a"]}, "custom"),
+    ],
+)
+def test_claims_of_the_wrong_shape_are_refused_before_any_lookup(launcher, overrides, claim):
+    """Unsigned tokens with a self-set state cookie: refused with a 400, never a 500."""
+    auth, _ = launcher.login()
+    claims = launcher.claims(auth)
+    claims.update(overrides)
+    header = _b64({"alg": "RS256", "kid": launcher.sim.kid})
+    forged = f"{header}.{_b64_lenient(claims)}.c2ln"
+    response = launcher.post(forged, auth["state"])
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert claim in response.get_data(as_text=True)
+    assert _stored_nothing()
+
+
+def _b64_lenient(data: dict) -> str:
+    # json.dumps writes NaN and Infinity, as a hostile platform could.
+    return base64.urlsafe_b64encode(json.dumps(data, allow_nan=True).encode()).rstrip(b"=").decode()
+
+
 def test_wrong_issuer_is_refused(launcher):
     _refused(launcher.launch(iss="https://evil.example"), "platform that is not registered")
 

@@ -70,7 +70,7 @@ def test_launch_locale_sets_the_interface_language(launcher, client, courses):
 
 
 def test_launch_to_a_course_link_lands_on_that_course(launcher, client, courses):
-    response = launcher.launch(**{LTI + "target_link_uri": "http://localhost/courses/risk-analysis"})
+    response = launcher.launch(target="http://localhost/courses/risk-analysis")
     assert response.headers["Location"] == "/courses/risk-analysis"
     assert client.get("/courses/risk-analysis").status_code == 200
 
@@ -134,8 +134,8 @@ def test_launch_without_context(launcher, client, courses):
 def test_deep_linking_launch_is_accepted(launcher, client):
     response = launcher.launch(
         remove=(LTI + "resource_link",),
+        target="http://localhost/lti/launch",
         **{LTI + "message_type": "LtiDeepLinkingRequest",
-           LTI + "target_link_uri": "http://localhost/lti/launch",
            "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {
                "deep_link_return_url": "http://127.0.0.1/return", "accept_types": ["ltiResourceLink"],
                "accept_presentation_document_targets": ["iframe"]}},
@@ -156,6 +156,14 @@ def test_each_launch_starts_a_fresh_session(launcher, client):
     launcher.launch()
     with client.session_transaction() as session:
         assert "leftover" not in session
+
+
+def test_launch_to_another_page_than_the_login_asked_for_is_refused(launcher):
+    auth, _ = launcher.login(target_link_uri="http://localhost/courses/risk-analysis")
+    token = launcher.sim.sign(launcher.claims(auth, target="http://localhost/courses/anti-corruption"))
+    response = launcher.post(token, auth["state"])
+    assert response.status_code == 400
+    assert "another page than its login asked for" in response.get_data(as_text=True)
 
 
 def test_abandoned_logins_are_swept(launcher, monkeypatch):

@@ -51,6 +51,15 @@ def test_platform_cannot_move_to_another_tenant(cli):
     assert moved.exit_code != 0 and "another tenant" in moved.output
 
 
+def test_one_issuer_cannot_serve_two_tenants(cli):
+    base = ["platform", "add", "--issuer", "http://m", "--auth-login-url", "http://m/a",
+            "--auth-token-url", "http://m/t", "--keyset-url", "http://m/k", "--deployment-id", "1"]
+    assert cli.invoke(args=base + ["--client-id", "one", "--tenant", "ge"]).exit_code == 0
+    second = cli.invoke(args=base + ["--client-id", "two", "--tenant", "ua"])
+    assert second.exit_code != 0 and "issuer already belongs to another tenant" in second.output
+    assert cli.invoke(args=base + ["--client-id", "two", "--tenant", "ge"]).exit_code == 0
+
+
 def test_dynamic_registration_registers_and_closes(client, platform_server):
     response = client.get("/lti/register", query_string={
         "openid_configuration": platform_server.base_url + "/.well-known/openid-configuration",

@@ -11,9 +11,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from ibm_lms.markers import N_
+
+from .urls import within_tool
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -196,18 +197,6 @@ def check_audience(body: Mapping[str, Any], *, issuer: str, client_id: str) -> N
     # OIDC Core 3.1.3.7: with several audiences azp is required; when present it must be us.
     if (len(audiences) > 1 and authorised is None) or (authorised is not None and authorised != client_id):
         raise ClaimError(N_("The id token's authorised party (azp) is not this tool."))
-
-
-def within_tool(uri: str, base_url: str) -> bool:
-    try:
-        target, base = urlsplit(uri), urlsplit(base_url)
-    except ValueError:
-        return False
-    return (
-        target.scheme == base.scheme
-        and target.netloc.lower() == base.netloc.lower()
-        and (target.path + "/").startswith(base.path.rstrip("/") + "/")
-    )
 
 
 def check_claims(

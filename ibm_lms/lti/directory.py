@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
@@ -20,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ibm_lms.extensions import db
 
 from .models import Deployment, Platform
+from .urls import origin_of
 
 
 @dataclass(frozen=True)
@@ -100,10 +100,7 @@ def platform_origins() -> frozenset[str]:
         db.session.rollback()
         return frozenset()
     for issuer, login_url in rows:
-        for url in (issuer, login_url):
-            parts = urlsplit(url)
-            if parts.scheme in {"http", "https"} and parts.netloc:
-                found.add(f"{parts.scheme}://{parts.netloc}")
+        found.update(origin for origin in (origin_of(issuer), origin_of(login_url)) if origin)
     _origins = (now + current_app.config["LTI_PLATFORM_CACHE_SECONDS"], frozenset(found))
     return _origins[1]
 

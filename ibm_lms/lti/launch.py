@@ -10,9 +10,7 @@ both are consumed in one statement, last, so a forged launch stores nothing.
 
 from __future__ import annotations
 
-import hmac
 import logging
-import secrets
 import time
 from datetime import UTC, datetime
 
@@ -22,7 +20,7 @@ from jwt.algorithms import RSAAlgorithm
 from jwt.utils import base64url_decode
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
 from pylti1p3.exception import LtiException
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete
 
 from ibm_lms.database import execute
 from ibm_lms.extensions import db
@@ -64,8 +62,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self.tool_conf = tool_conf
         self.claims: LaunchClaims | None = None
         self.login_params: dict = {}
-        self._storage_check = request.get_param("storage_check") or ""
         self.cookie_names: tuple[str, ...] = ()
+        # Set by the view for a same-origin request from our page that read the state back from the platform.
+        self.storage_verified = False
         self.via_platform_storage = False
 
     # -- the order of checks: nothing is written until every check has passed --
@@ -107,10 +106,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if cookie is None:
             if any(name.startswith("lti1p3-state-") for name in self.cookie_names):
                 raise _reject(N_("The launch state does not match."))
-            if self._storage_check:
-                # The platform's client-side storage held the state; our own page proved it.
-                if not _storage_check_matches(state, self._storage_check):
-                    raise _reject(N_("The launch state does not match."))
+            if self.storage_verified:
+                # The platform's client-side storage held the state, as our own page confirmed; the
+                # login must have asked for that storage (checked when the state is consumed).
                 self.via_platform_storage = True
                 return self
             raise StateMissing(state=state, storage_target=self._get_request_param("lti_storage_target") or "")
@@ -192,36 +190,15 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             db.session.rollback()
             raise _reject(N_("The nonce does not match this login."))
         self.login_params = consumed.params or {}
+        if self.via_platform_storage and not self.login_params.get("login", {}).get("lti_storage_target"):
+            db.session.rollback()
+            raise _reject(N_("The launch state does not match."))
         if self.login_params.get("target_link_uri") != self.claims.target_link_uri:
             db.session.rollback()
             raise _reject(N_("The launch leads to another page than its login asked for."))
 
 
-def _storage_check_matches(state: str, presented: str) -> bool:
-    expected = db.session.execute(
-        select(LoginState.storage_check).where(LoginState.state == state)
-    ).scalar_one_or_none()
-    return bool(expected) and hmac.compare_digest(expected, presented)
-
-
-def begin_storage_check(state: str) -> str | None:
-    """Issues the secret that the verification page sends back once the platform's storage confirmed the state.
-
-    The secret reaches only a page of our own origin, so a cross-site form cannot
-    complete someone else's launch in the victim's browser (login CSRF).
-    """
-    secret = secrets.token_urlsafe(32)
-    now = datetime.now(UTC).replace(tzinfo=None)
-    updated = db.session.execute(
-        update(LoginState)
-        .where(LoginState.state == state, LoginState.expires_at > now, LoginState.storage_check.is_(None))
-        .values(storage_check=secret)
-    ).rowcount
-    db.session.commit()
-    return secret if updated == 1 else None
-
-
-def validate(form, cookies) -> ToolMessageLaunch:
+def validate(form, cookies, *, storage_verified: bool = False) -> ToolMessageLaunch:
     """Validates a launch POST; on success the state is consumed in the open transaction (the caller commits)."""
     token = form.get("id_token") or ""
     if len(token) > MAX_ID_TOKEN_LENGTH:
@@ -231,12 +208,12 @@ def validate(form, cookies) -> ToolMessageLaunch:
         request_data={
             "id_token": token,
             "state": form.get("state") or "",
-            "storage_check": form.get("storage_check") or "",
             "lti_storage_target": form.get("lti_storage_target") or "",
         },
     )
     tool_conf = DatabaseToolConf()
     launch = ToolMessageLaunch(request, tool_conf, ToolCookieService(request))
     launch.cookie_names = tuple(cookies)
+    launch.storage_verified = storage_verified
     launch.validate()
     return launch

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from flask import current_app
 from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest, FlaskSessionService
@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert
 from ibm_lms.database import execute
 from ibm_lms.extensions import db
 
-from .claims import within_tool
+from .urls import origin_of, within_tool
 from .cookies import ToolCookieService
 from .errors import LoginRejected, UnknownPlatform
 from .models import LoginState
@@ -42,15 +42,13 @@ _logins_since_purge = 0
 class LoginRedirect:
     auth_url: str
     state: str
-    nonce: str
     cookie_service: ToolCookieService
     params: dict
 
     @property
-    def platform_origin(self) -> str:
+    def platform_origin(self) -> str | None:
         """Where client-side storage messages go: the origin of the platform's authorisation endpoint."""
-        parts = urlsplit(self.auth_url)
-        return f"{parts.scheme}://{parts.netloc}"
+        return origin_of(self.auth_url)
 
 
 class _LoginStateRecorder(FlaskSessionService):
@@ -131,7 +129,7 @@ def start(source) -> LoginRedirect:
     _purge_expired_states_now_and_then()
     db.session.commit()
     return LoginRedirect(
-        auth_url=redirect.get_redirect_url(), state=recorder.state, nonce=recorder.nonce,
+        auth_url=redirect.get_redirect_url(), state=recorder.state,
         cookie_service=cookies, params=params,
     )
 

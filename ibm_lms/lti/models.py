@@ -67,8 +67,6 @@ class LoginState(db.Model):
     platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
     params: Mapped[dict] = mapped_column(JSON)
     expires_at: Mapped[datetime] = mapped_column(index=True)
-    # For platforms with client-side storage: a secret only the tool's own verification page learns.
-    storage_check: Mapped[str | None] = mapped_column(String(64))
 
 
 class PlatformKeySet(db.Model):

@@ -22,6 +22,7 @@ from . import launch as launch_validation
 from .claims import DEEP_LINKING_REQUEST, LaunchClaims
 from .errors import InvalidPlatformSettings
 from .models import Deployment, LoginState, Platform, ResourceLink
+from .urls import origin_of
 
 
 def _now() -> datetime:
@@ -139,9 +140,9 @@ def list_platforms() -> list[PlatformRecord]:
     return [_platform_record(p, tenants.get(p.tenant_id, "?")) for p in rows]
 
 
-def complete_launch(form, cookies) -> CompletedLaunch:
+def complete_launch(form, cookies, *, storage_verified: bool = False) -> CompletedLaunch:
     """Validates a launch and records who arrived, from which context and link, in one transaction."""
-    validated = launch_validation.validate(form, cookies)
+    validated = launch_validation.validate(form, cookies, storage_verified=storage_verified)
     claims = validated.claims
     platform = validated.tool_conf.platform
     context = claims.context or {}
@@ -226,18 +227,16 @@ def login_params_for_state(state: str) -> dict | None:
     return (row or {}).get("login") if row else None
 
 
-def platform_origin_for_state(state: str) -> str | None:
-    """The origin of the platform's authorisation endpoint for a pending login."""
+def storage_origin_for(state: str) -> str | None:
+    """For a pending login that asked for client-side storage: the origin its storage messages go to."""
     row = db.session.execute(
-        select(Platform.auth_login_url)
+        select(Platform.auth_login_url, LoginState.params)
         .join(LoginState, LoginState.platform_id == Platform.id)
         .where(LoginState.state == state, LoginState.expires_at > _now())
-    ).scalar_one_or_none()
-    if row is None:
+    ).first()
+    if row is None or not (row.params or {}).get("login", {}).get("lti_storage_target"):
         return None
-    parts = urlsplit(row)
-    return f"{parts.scheme}://{parts.netloc}"
-
+    return origin_of(row.auth_login_url)
 
 def tool_configuration() -> dict:
     """Everything a Moodle administrator types into "Tool settings" for a manual registration."""

@@ -8,9 +8,11 @@ from ibm_lms.errors import wants_json
 from ibm_lms.extensions import csrf
 from ibm_lms.tenancy.identity import sign_in
 
+from ibm_lms.tenancy.session_transport import with_token
+
 from . import keys, login, registration, service
-from . import launch as launch_validation
 from .errors import StateMissing
+from .urls import origin_of
 
 blueprint = Blueprint("lti", __name__)
 PROBE_COOKIE = "ibm_lms_cookies"
@@ -44,7 +46,6 @@ def oidc_login():
                 "lti/login_check.html",
                 auth_url=started.auth_url,
                 state=started.state,
-                nonce=started.nonce,
                 storage_target=started.params.get("lti_storage_target", ""),
                 platform_origin=started.platform_origin,
                 new_window_url=login.new_window_url(started.params),
@@ -56,45 +57,52 @@ def oidc_login():
     return started.cookie_service.update_response(response)
 
 
+# Our storage page sends this header; a cross-site form cannot, and a cross-site script would need CORS.
+STORAGE_VERIFIED_HEADER = "X-IBM-LMS-Storage-Verified"
+
+
+def _storage_verified_request() -> bool:
+    if request.headers.get(STORAGE_VERIFIED_HEADER) != "1":
+        return False
+    return request.headers.get("Origin") == origin_of(current_app.config["BASE_URL"])
+
+
 @blueprint.post("/lti/launch")
 @csrf.exempt
 def launch():
+    storage_verified = _storage_verified_request()
     try:
-        completed = service.complete_launch(request.form, request.cookies)
+        completed = service.complete_launch(request.form, request.cookies, storage_verified=storage_verified)
     except StateMissing as error:
-        if wants_json():
+        if wants_json() or storage_verified:
             raise
-        if error.storage_target:
-            page = _storage_check_page(error)
-            if page is not None:
-                return page
-        params = service.login_params_for_state(error.state)
-        return (
-            render_template(
-                "lti/cookies_blocked.html",
-                new_window_url=login.new_window_url(params) if params else None,
-                message=error.translated(),
-            ),
-            error.status,
-        )
+        return _cookies_blocked(error)
     sign_in(completed.identity, resource_link_id=completed.resource_link_id, locale=completed.locale,
             cookieless=completed.via_platform_storage)
+    if storage_verified:
+        return jsonify({"location": with_token(current_app, completed.landing_path)})
     return redirect(completed.landing_path, code=303)
 
 
-def _storage_check_page(error: StateMissing):
-    """The platform offers client-side storage: let our page read the state back from it, then resubmit."""
-    origin = service.platform_origin_for_state(error.state)
-    secret = launch_validation.begin_storage_check(error.state) if origin else None
-    if secret is None:
-        return None
-    return render_template(
-        "lti/storage_check.html",
-        fields={"id_token": request.form.get("id_token", ""), "state": error.state,
-                "lti_storage_target": error.storage_target, "storage_check": secret},
-        platform_origin=origin,
+def _cookies_blocked(error: StateMissing):
+    """No cookie came back: read the state from the platform's storage if it offers one, else a new window."""
+    origin = service.storage_origin_for(error.state) if error.storage_target else None
+    if origin:
+        page = render_template(
+            "lti/storage_check.html",
+            fields={"id_token": request.form.get("id_token", ""), "state": error.state,
+                    "lti_storage_target": error.storage_target},
+            platform_origin=origin,
+            message=error.translated(),
+        )
+        return page, 200, {"Cache-Control": "no-store"}
+    params = service.login_params_for_state(error.state)
+    page = render_template(
+        "lti/cookies_blocked.html",
+        new_window_url=login.new_window_url(params) if params else None,
         message=error.translated(),
     )
+    return page, error.status, {"Cache-Control": "no-store"}
 
 
 @blueprint.get("/lti/register")

@@ -5,70 +5,48 @@ from __future__ import annotations
 import re
 from html import unescape
 
+import pytest
 from sqlalchemy import func, select
 
 from ibm_lms.extensions import db
 from ibm_lms.tenancy.models import User
 from tests.conftest import error_code
 
+VERIFIED = {"X-IBM-LMS-Storage-Verified": "1", "Origin": "http://localhost", "Accept": "application/json"}
+
 
 def _fields(page: str) -> dict:
     return {name: unescape(value) for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', page)}
 
 
-def _cookieless_launch(launcher, client):
-    auth, response = launcher.login(lti_storage_target="_parent")
-    page = response.get_data(as_text=True)
-    assert 'data-storage-target="_parent"' in page and f'data-state="{auth["state"]}"' in page
-    assert f'data-platform-origin="{launcher.platform.base_url}"' in page
+def _count_users() -> int:
+    return db.session.execute(select(func.count()).select_from(User)).scalar_one()
+
+
+def _cookieless_launch(launcher, client, *, storage_at_login: bool = True):
+    extra = {"lti_storage_target": "_parent"} if storage_at_login else {}
+    auth, response = launcher.login(**extra)
+    if storage_at_login:
+        page = response.get_data(as_text=True)
+        assert 'data-storage-target="_parent"' in page and f'data-state="{auth["state"]}"' in page
+        assert f'data-platform-origin="{launcher.platform.base_url}"' in page
     client.delete_cookie(f"lti1p3-{auth['state']}")
     token = launcher.sim.sign(launcher.claims(auth))
-    first = client.post("/lti/launch", data={"id_token": token, "state": auth["state"],
-                                             "lti_storage_target": "_parent"})
-    return auth, token, first
+    fields = {"id_token": token, "state": auth["state"], "lti_storage_target": "_parent"}
+    return fields, client.post("/lti/launch", data=fields)
 
 
-def test_launch_completes_through_the_platform_storage(launcher, client):
-    auth, _, first = _cookieless_launch(launcher, client)
-    assert first.status_code == 200
+def test_launch_completes_through_the_platform_storage(launcher, client, courses):
+    fields, first = _cookieless_launch(launcher, client)
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
     page = first.get_data(as_text=True)
-    assert "storage_check.js" in page
-    fields = _fields(page)
-    assert fields["state"] == auth["state"] and len(fields["storage_check"]) > 20
-    assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 0
-    second = client.post("/lti/launch", data=fields)
-    assert second.status_code == 303
-    assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 1
-
-
-def test_a_guessed_storage_check_is_refused(launcher, client):
-    auth, token, _first = _cookieless_launch(launcher, client)
-    forged = client.post("/lti/launch", data={"id_token": token, "state": auth["state"],
-                                              "lti_storage_target": "_parent", "storage_check": "guess"})
-    assert forged.status_code == 400 and "state does not match" in forged.get_data(as_text=True)
-    assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 0
-
-
-def test_the_check_is_issued_once_per_login(launcher, client):
-    auth, token, _first = _cookieless_launch(launcher, client)
-    again = client.post("/lti/launch", data={"id_token": token, "state": auth["state"],
-                                             "lti_storage_target": "_parent"})
-    assert again.status_code == 400 and error_code(again) == "state_cookie_missing"
-
-
-def test_the_check_completes_one_launch_only(launcher, client):
-    _, _, first = _cookieless_launch(launcher, client)
-    fields = _fields(first.get_data(as_text=True))
-    assert client.post("/lti/launch", data=fields).status_code == 303
-    replay = client.post("/lti/launch", data=fields)
-    assert replay.status_code == 400
-
-
-def test_a_cookieless_launch_carries_the_session_in_its_links(launcher, client, courses):
-    _, _, first = _cookieless_launch(launcher, client)
-    second = client.post("/lti/launch", data=_fields(first.get_data(as_text=True)))
-    location = second.headers["Location"]
+    assert "storage_check.js" in page and _fields(page) == fields
+    assert _count_users() == 0
+    second = client.post("/lti/launch", data=fields, headers=VERIFIED)
+    assert second.status_code == 200
+    location = second.get_json()["location"]
     assert location.startswith("/courses/?ltik=")
+    assert _count_users() == 1
     client.delete_cookie("ibm_lms_session")
     page = client.get(location).get_data(as_text=True)
     assert "Nino Beridze" in page
@@ -76,9 +54,39 @@ def test_a_cookieless_launch_carries_the_session_in_its_links(launcher, client, 
     assert 'action="/i18n/locale?ltik=' in page
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # a cross-site form: no custom header
+        {"X-IBM-LMS-Storage-Verified": "1"},  # no Origin
+        {"X-IBM-LMS-Storage-Verified": "1", "Origin": "https://evil.example"},
+    ],
+)
+def test_only_our_own_page_can_complete_a_storage_launch(launcher, client, headers):
+    fields, _ = _cookieless_launch(launcher, client)
+    response = client.post("/lti/launch", data=fields, headers={**headers, "Accept": "application/json"})
+    assert response.status_code == 400
+    assert _count_users() == 0
+
+
+def test_a_login_that_never_asked_for_storage_cannot_finish_through_it(launcher, client):
+    fields, first = _cookieless_launch(launcher, client, storage_at_login=False)
+    assert error_code(first) == "state_cookie_missing"  # no storage page offered
+    response = client.post("/lti/launch", data=fields, headers=VERIFIED)
+    assert response.status_code == 400
+    assert _count_users() == 0
+
+
+def test_a_storage_launch_cannot_be_replayed(launcher, client):
+    fields, _ = _cookieless_launch(launcher, client)
+    assert client.post("/lti/launch", data=fields, headers=VERIFIED).status_code == 200
+    assert client.post("/lti/launch", data=fields, headers=VERIFIED).status_code == 400
+    assert _count_users() == 1
+
+
 def test_a_tampered_or_missing_token_is_not_a_session(launcher, client, courses):
-    _, _, first = _cookieless_launch(launcher, client)
-    location = client.post("/lti/launch", data=_fields(first.get_data(as_text=True))).headers["Location"]
+    fields, _ = _cookieless_launch(launcher, client)
+    location = client.post("/lti/launch", data=fields, headers=VERIFIED).get_json()["location"]
     client.delete_cookie("ibm_lms_session")
     assert client.get(location[:-3] + "abc").status_code == 401
     assert client.get("/courses/").status_code == 401

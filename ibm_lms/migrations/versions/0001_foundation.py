@@ -143,7 +143,6 @@ def upgrade():
     sa.Column('platform_id', sa.Integer(), nullable=False),
     sa.Column('params', sa.JSON(), nullable=False),
     sa.Column('expires_at', sa.DateTime(), nullable=False),
-    sa.Column('storage_check', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['platform_id'], ['lti_platforms.id'], name=op.f('fk_lti_login_states_platform_id_lti_platforms'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('state', name=op.f('pk_lti_login_states'))
     )

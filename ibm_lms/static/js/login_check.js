@@ -1,6 +1,6 @@
 // Proves in the browser that the tool's cookies survive in this frame before handing over to the
 // platform. When they do not, the platform's client-side storage (lti_storage_target) keeps the
-// state and nonce instead; failing both, the tool is offered in a new window.
+// state instead (the nonce is already bound to it on the server); failing both, the tool is offered in a new window.
 (function () {
   var panel = document.getElementById("login-check");
   if (!panel) { return; }
@@ -17,8 +17,6 @@
 
   if (document.cookie.indexOf(data.probeCookie + "=1") !== -1) { proceed(); return; }
   if (!data.storageTarget || !window.ltiStorage) { offerNewWindow(); return; }
-  Promise.all([
-    window.ltiStorage.put(data.storageTarget, data.platformOrigin, "state_" + data.state, data.state),
-    window.ltiStorage.put(data.storageTarget, data.platformOrigin, "nonce_" + data.nonce, data.nonce)
-  ]).then(proceed, offerNewWindow);
+  window.ltiStorage.put(data.storageTarget, data.platformOrigin, "state_" + data.state, data.state)
+    .then(proceed, offerNewWindow);
 })();

@@ -1,16 +1,31 @@
-// The launch arrived without our cookie: read the state back from the platform's storage, and only
-// then resubmit the launch with the one-time check value this page received from the tool.
+// The launch arrived without our cookie: read the state back from the platform's storage and, only if
+// it is there, resubmit the launch from this page with a header no cross-site form can send.
 (function () {
   var panel = document.getElementById("storage-check");
   if (!panel) { return; }
-  var state = panel.dataset.state;
-  window.ltiStorage.get(panel.dataset.storageTarget, panel.dataset.platformOrigin, "state_" + state)
+  var data = panel.dataset;
+
+  function fail(message) {
+    if (message) { panel.querySelector(".error-message").textContent = message; }
+    document.getElementById("connecting").hidden = true;
+    document.getElementById("storage-failed").hidden = false;
+  }
+
+  window.ltiStorage.get(data.storageTarget, data.platformOrigin, "state_" + data.state)
     .then(function (value) {
-      if (value !== state) { throw new Error("state differs"); }
-      document.getElementById("storage-form").submit();
+      if (value !== data.state) { throw new Error("state differs"); }
+      return fetch(data.launchUrl, {
+        method: "POST",
+        credentials: "omit",
+        headers: { "X-IBM-LMS-Storage-Verified": "1", "Accept": "application/json" },
+        body: new URLSearchParams(new FormData(document.getElementById("storage-form")))
+      });
     })
-    .catch(function () {
-      document.getElementById("connecting").hidden = true;
-      document.getElementById("storage-failed").hidden = false;
-    });
+    .then(function (response) {
+      return response.json().then(function (body) {
+        if (!response.ok || !body.location) { throw new Error(body.message || ""); }
+        window.location.replace(body.location);
+      });
+    })
+    .catch(function (error) { fail(error && error.message); });
 })();

@@ -15,11 +15,11 @@ from sqlalchemy import delete, insert
 from ibm_lms.database import execute
 from ibm_lms.extensions import db
 
-from .urls import origin_of, within_tool
 from .cookies import ToolCookieService
 from .errors import LoginRejected, UnknownPlatform
 from .models import LoginState
 from .tool_conf import DatabaseToolConf
+from .urls import origin_of, within_tool
 
 # The parameters a platform may send to initiate a login (LTI 1.3 Core 5.1.1).
 LOGIN_PARAMETERS = (

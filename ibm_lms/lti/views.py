@@ -7,7 +7,6 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from ibm_lms.errors import wants_json
 from ibm_lms.extensions import csrf
 from ibm_lms.tenancy.identity import sign_in
-
 from ibm_lms.tenancy.session_transport import with_token
 
 from . import keys, login, registration, service

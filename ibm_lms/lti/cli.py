@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from ibm_lms.errors import DomainError
 
-from . import keys, service
+from . import keys, registration, service
 
 platform_group = AppGroup("platform", help="Platform (Moodle) registrations.")
 keys_group = AppGroup("keys", help="The tool's signing keys.")
@@ -36,6 +36,19 @@ def add_command(issuer, client_id, auth_login_url, auth_token_url, keyset_url, d
         raise click.ClickException(str(error)) from error
     click.echo(f"registered {record.issuer} client {record.client_id} for tenant {record.tenant_slug}; "
                f"deployments: {', '.join(record.deployment_ids)}")
+
+
+@platform_group.command("invite")
+@click.option("--tenant", required=True, help="Slug of the academy the platform will belong to.")
+@click.option("--hours", default=72, show_default=True, type=click.IntRange(1, 24 * 30))
+def invite_command(tenant, hours):
+    """Print a single-use URL for LTI Dynamic Registration into this tenant."""
+    try:
+        invitation = registration.invite(tenant, hours)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Paste into Moodle's Tool URL (valid until {invitation.expires_at:%Y-%m-%d %H:%M} UTC, once):")
+    click.echo(invitation.url)
 
 
 @platform_group.command("list")

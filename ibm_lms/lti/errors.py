@@ -48,6 +48,12 @@ class RegistrationError(LtiError):
     message = N_("The registration with the platform failed: %(reason)s")
 
 
+class RegistrationNotInvited(LtiError):
+    status = 403
+    code = "registration_not_invited"
+    message = N_("This registration link is not valid or was already used. Ask the tool's administrator for a new invitation.")
+
+
 class InvalidPlatformSettings(LtiError):
     code = "invalid_platform"
     message = N_("The platform settings are invalid: %(reason)s")

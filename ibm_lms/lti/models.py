@@ -81,6 +81,21 @@ class PlatformKeySet(db.Model):
     expires_at: Mapped[datetime]
 
 
+class RegistrationInvite(db.Model):
+    """An administrator's one-time permission for a platform to register itself into a tenant."""
+
+    __tablename__ = "lti_registration_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Only a hash is kept: the invitation URL itself is the secret.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_issuer: Mapped[str | None] = mapped_column(String(255))
+
+
 class ResourceLink(db.Model):
     __tablename__ = "lti_resource_links"
     __table_args__ = (UniqueConstraint("platform_id", "lti_resource_link_id"),)

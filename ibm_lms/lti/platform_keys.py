@@ -14,7 +14,6 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import requests
 from flask import current_app
 from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import select
@@ -25,6 +24,7 @@ from ibm_lms.extensions import db
 from .cache_control import max_age_seconds
 from .errors import PlatformKeysUnavailable
 from .models import PlatformKeySet
+from .outbound import OutboundError, request_json
 
 log = logging.getLogger(__name__)
 MAX_JWKS_BYTES = 256 * 1024
@@ -69,27 +69,15 @@ def _parse(jwks: dict) -> dict[str, object]:
 def _fetch(url: str) -> tuple[dict, int]:
     global fetch_count
     config = current_app.config
+    fetch_count += 1
     try:
-        response = requests.get(
-            url,
-            timeout=config["LTI_JWKS_TIMEOUT_SECONDS"],
-            headers={"Accept": "application/json", "User-Agent": "ibm-lms"},
-            stream=True,
-        )
-        with response:
-            fetch_count += 1
-            response.raise_for_status()
-            body = response.raw.read(MAX_JWKS_BYTES + 1, decode_content=True)
-            if len(body) > MAX_JWKS_BYTES:
-                raise PlatformKeysUnavailable(reason="the key set is too large")
-            jwks = json.loads(body)
-            ttl = max_age_seconds(response.headers.get("Cache-Control"), config["LTI_JWKS_DEFAULT_TTL_SECONDS"])
-    except requests.RequestException as error:
-        raise PlatformKeysUnavailable(reason=type(error).__name__) from error
-    except ValueError as error:
-        raise PlatformKeysUnavailable(reason="the key set is not JSON") from error
-    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+        answer = request_json("GET", url, timeout=config["LTI_JWKS_TIMEOUT_SECONDS"], max_bytes=MAX_JWKS_BYTES)
+    except OutboundError as error:
+        raise PlatformKeysUnavailable(reason=str(error)) from error
+    jwks = answer.body
+    if answer.status != 200 or not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
         raise PlatformKeysUnavailable(reason="the key set has no keys list")
+    ttl = max_age_seconds(answer.headers.get("Cache-Control"), config["LTI_JWKS_DEFAULT_TTL_SECONDS"])
     return jwks, ttl
 
 

@@ -1,20 +1,35 @@
-"""LTI Dynamic Registration as Moodle 4.1+ runs it: read the platform's configuration, register, store, close."""
+"""LTI Dynamic Registration as Moodle 4.1+ runs it, allowed only through an administrator's invitation.
+
+The administrator runs `ibm-lms platform invite --tenant T` and pastes the URL it prints
+into Moodle's "Tool URL". Moodle opens it with `openid_configuration` and
+`registration_token`; we read the platform's configuration, register our client, store
+the answer in the invitation's tenant and close with `org.imsglobal.lti.close`.
+"""
 
 from __future__ import annotations
 
-import re
+import hashlib
+import secrets
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode, urlsplit
 
-import requests
 from flask import current_app
+from sqlalchemy import select, update
+
+from ibm_lms.extensions import db
+from ibm_lms.tenancy import service as tenancy
 
 from . import service
-from .errors import RegistrationError
+from .errors import RegistrationError, RegistrationNotInvited
+from .models import RegistrationInvite
+from .outbound import OutboundError, request_json
+from .urls import origin_of
 
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 MAX_RESPONSE_BYTES = 256 * 1024
+MAX_URL_LENGTH = 2048
 
 
 @dataclass(frozen=True)
@@ -26,40 +41,74 @@ class RegistrationResult:
     platform_name: str | None
 
 
-def _allowed(url: str) -> str:
-    parts = urlsplit(url or "")
+@dataclass(frozen=True)
+class Invitation:
+    url: str
+    tenant_slug: str
+    expires_at: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite(tenant_slug: str, hours: int) -> Invitation:
+    """A single-use registration URL for one tenant, valid for `hours`."""
+    tenant = tenancy.ensure_tenant(tenant_slug)
+    token = secrets.token_urlsafe(32)
+    expires = _now() + timedelta(hours=hours)
+    db.session.add(RegistrationInvite(token_hash=_hash(token), tenant_id=tenant.id, created_at=_now(),
+                                      expires_at=expires))
+    db.session.commit()
+    url = current_app.config["BASE_URL"] + "/lti/register?" + urlencode({"invite": token})
+    return Invitation(url=url, tenant_slug=tenant.slug, expires_at=expires)
+
+
+def _pending_invite(token: str) -> RegistrationInvite:
+    invitation = db.session.execute(
+        select(RegistrationInvite).where(RegistrationInvite.token_hash == _hash(token or ""))
+    ).scalar_one_or_none()
+    if invitation is None or invitation.used_at is not None or invitation.expires_at <= _now():
+        raise RegistrationNotInvited()
+    return invitation
+
+
+def _checked_url(name: str, value) -> str:
     schemes = {"https"} if urlsplit(current_app.config["BASE_URL"]).scheme == "https" else {"https", "http"}
-    if parts.scheme not in schemes or not parts.hostname:
-        raise RegistrationError(reason="the openid_configuration URL must be an absolute https URL")
+    if not isinstance(value, str) or len(value) > MAX_URL_LENGTH or origin_of(value) is None \
+            or urlsplit(value).scheme not in schemes:
+        raise RegistrationError(reason=f"{name} must be an absolute {' or '.join(sorted(schemes))} URL")
+    host = urlsplit(value).hostname or ""
     allowed = current_app.config.get("REGISTRATION_ALLOWED_HOSTS") or ()
-    if allowed and parts.hostname not in allowed:
-        raise RegistrationError(reason=f"the host {parts.hostname} is not allowed to register")
-    return url
+    if allowed and host not in allowed:
+        raise RegistrationError(reason=f"the host {host} is not allowed to register")
+    return value
 
 
-def _json(response: requests.Response, what: str) -> dict:
-    body = response.content[: MAX_RESPONSE_BYTES + 1]
-    if len(body) > MAX_RESPONSE_BYTES:
-        raise RegistrationError(reason=f"the {what} is too large")
+def _text(value, limit: int = 255) -> str | None:
+    return value if isinstance(value, str) and 0 < len(value) <= limit and "\x00" not in value else None
+
+
+def _exchange(method: str, url: str, what: str, **kwargs) -> dict:
     try:
-        data = response.json()
-    except ValueError as error:
-        raise RegistrationError(reason=f"the {what} is not JSON") from error
-    if not isinstance(data, dict):
-        raise RegistrationError(reason=f"the {what} is not a JSON object")
-    return data
-
-
-def _tenant_slug(requested: str | None, issuer: str) -> str:
-    if requested:
-        return requested
-    host = urlsplit(issuer).hostname or "platform"
-    return re.sub(r"[^a-z0-9-]+", "-", host.lower()).strip("-")[:64] or "platform"
+        answer = request_json(method, url, timeout=current_app.config["LTI_JWKS_TIMEOUT_SECONDS"],
+                              max_bytes=MAX_RESPONSE_BYTES, **kwargs)
+    except OutboundError as error:
+        raise RegistrationError(reason=f"{what}: {error}") from error
+    if answer.status >= 400:
+        raise RegistrationError(reason=f"{what}: the platform refused (HTTP {answer.status})")
+    if not isinstance(answer.body, dict):
+        raise RegistrationError(reason=f"{what}: the answer is not a JSON object")
+    return answer.body
 
 
 def client_metadata(scopes: list[str]) -> dict:
     tool = service.tool_configuration()
-    base = current_app.config["BASE_URL"]
+    deep_linking = next(m for m in tool["messages"] if m["type"] == "LtiDeepLinkingRequest")
     return {
         "application_type": "web",
         "response_types": ["id_token"],
@@ -76,69 +125,62 @@ def client_metadata(scopes: list[str]) -> dict:
             "target_link_uri": tool["target_link_uri"],
             "description": tool["description"],
             "claims": tool["claims"],
-            "messages": [
-                {"type": "LtiDeepLinkingRequest", "target_link_uri": base + "/lti/launch",
-                 "label": tool["title"]},
-            ],
+            "messages": [{**deep_linking, "label": tool["title"]}],
         },
     }
 
 
 def register(args) -> RegistrationResult:
-    config_url = _allowed(args.get("openid_configuration", ""))
-    token = args.get("registration_token")
-    timeout = current_app.config["LTI_JWKS_TIMEOUT_SECONDS"]
-    try:
-        platform = _json(requests.get(config_url, timeout=timeout), "platform configuration")
-    except requests.RequestException as error:
-        raise RegistrationError(reason=f"cannot read the platform configuration ({type(error).__name__})") from error
-    needed = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
-    missing = [name for name in needed if not isinstance(platform.get(name), str)]
-    if missing:
-        raise RegistrationError(reason="the platform configuration lacks " + ", ".join(missing))
-    issuer = platform["issuer"]
+    invitation = _pending_invite(args.get("invite", ""))
+    config_url = _checked_url("openid_configuration", args.get("openid_configuration"))
+    platform = _exchange("GET", config_url, "platform configuration")
+    issuer = _text(platform.get("issuer"))
+    endpoints = {name: platform.get(name) for name in
+                 ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")}
+    if issuer is None:
+        raise RegistrationError(reason="the platform configuration has no usable issuer")
+    for name, url in endpoints.items():
+        _checked_url(name, url)
+    _checked_url("issuer", issuer)
     # The configuration must come from the issuer's own site (LTI Dynamic Registration 3.5.1).
-    if urlsplit(config_url).netloc != urlsplit(issuer).netloc:
+    if origin_of(config_url) != origin_of(issuer):
         raise RegistrationError(reason="the platform configuration does not come from its issuer")
-    supported = set(platform.get("scopes_supported") or [])
-    wanted = service.tool_configuration()["scopes"]
-    scopes = [s for s in wanted if not supported or s in supported]
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if token:
+    supported = platform.get("scopes_supported")
+    supported = {s for s in supported if isinstance(s, str)} if isinstance(supported, list) else set()
+    scopes = [s for s in service.tool_configuration()["scopes"] if not supported or s in supported]
+    headers = {"Content-Type": "application/json"}
+    token = args.get("registration_token")
+    if isinstance(token, str) and token:
         headers["Authorization"] = f"Bearer {token}"
-    try:
-        response = requests.post(
-            _allowed(platform["registration_endpoint"]),
-            json=client_metadata(scopes),
-            headers=headers,
-            timeout=timeout,
-        )
-    except requests.RequestException as error:
-        raise RegistrationError(reason=f"the platform did not answer ({type(error).__name__})") from error
-    if response.status_code >= 400:
-        raise RegistrationError(reason=f"the platform refused the registration (HTTP {response.status_code})")
-    answer = _json(response, "registration answer")
-    client_id = answer.get("client_id")
-    if not isinstance(client_id, str) or not client_id:
+    answer = _exchange("POST", endpoints["registration_endpoint"], "registration",
+                       json=client_metadata(scopes), headers=headers)
+    client_id = _text(answer.get("client_id"))
+    if client_id is None:
         raise RegistrationError(reason="the registration answer has no client_id")
-    deployment_id = (answer.get(TOOL_CONFIGURATION) or {}).get("deployment_id")
-    platform_info = platform.get(PLATFORM_CONFIGURATION) or {}
-    tenant_slug = _tenant_slug(args.get("tenant"), issuer)
+    tool_answer = answer.get(TOOL_CONFIGURATION)
+    deployment_id = _text(tool_answer.get("deployment_id")) if isinstance(tool_answer, dict) else None
+    platform_info = platform.get(PLATFORM_CONFIGURATION)
+    platform_name = _text(platform_info.get("product_family_code")) if isinstance(platform_info, dict) else None
+    tenant = tenancy.get_tenant_by_id(invitation.tenant_id)
+    # The invitation is spent in the same transaction that stores the registration.
+    spent = db.session.execute(
+        update(RegistrationInvite)
+        .where(RegistrationInvite.id == invitation.id, RegistrationInvite.used_at.is_(None))
+        .values(used_at=_now(), used_by_issuer=issuer)
+    ).rowcount
+    if spent != 1:
+        db.session.rollback()
+        raise RegistrationNotInvited()
     service.add_platform(
-        tenant_slug=tenant_slug,
+        tenant_slug=tenant.slug,
         issuer=issuer,
         client_id=client_id,
-        auth_login_url=platform["authorization_endpoint"],
-        auth_token_url=platform["token_endpoint"],
-        keyset_url=platform["jwks_uri"],
-        deployment_ids=[deployment_id] if isinstance(deployment_id, str) and deployment_id else [],
-        name=platform_info.get("product_family_code"),
-        auth_audience=platform.get("authorization_server"),
+        auth_login_url=endpoints["authorization_endpoint"],
+        auth_token_url=endpoints["token_endpoint"],
+        keyset_url=endpoints["jwks_uri"],
+        deployment_ids=[deployment_id] if deployment_id else [],
+        name=platform_name,
+        auth_audience=_text(platform.get("authorization_server"), 2048),
     )
-    return RegistrationResult(
-        issuer=issuer,
-        client_id=client_id,
-        deployment_id=deployment_id if isinstance(deployment_id, str) else None,
-        tenant_slug=tenant_slug,
-        platform_name=platform_info.get("product_family_code"),
-    )
+    return RegistrationResult(issuer=issuer, client_id=client_id, deployment_id=deployment_id,
+                              tenant_slug=tenant.slug, platform_name=platform_name)

@@ -45,6 +45,13 @@ def get_tenant(slug: str) -> TenantRecord:
     return _record(tenant)
 
 
+def get_tenant_by_id(tenant_id: int) -> TenantRecord:
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise UnknownTenant(slug=str(tenant_id))
+    return _record(tenant)
+
+
 def list_tenants() -> list[TenantRecord]:
     return [_record(t) for t in db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars()]
 

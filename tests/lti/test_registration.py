@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from ibm_lms.extensions import db
@@ -60,10 +61,23 @@ def test_one_issuer_cannot_serve_two_tenants(cli):
     assert cli.invoke(args=base + ["--client-id", "two", "--tenant", "ge"]).exit_code == 0
 
 
-def test_dynamic_registration_registers_and_closes(client, platform_server):
-    response = client.get("/lti/register", query_string={
-        "openid_configuration": platform_server.base_url + "/.well-known/openid-configuration",
-        "registration_token": "registration-token-1", "tenant": "md-academy"})
+def _invite(cli, tenant: str = "md-academy") -> str:
+    result = cli.invoke(args=["platform", "invite", "--tenant", tenant, "--hours", "2"])
+    assert result.exit_code == 0, result.output
+    url = result.output.strip().splitlines()[-1]
+    assert url.startswith("http://localhost/lti/register?invite=")
+    return url.split("invite=", 1)[1]
+
+
+def _register(client, platform_server, invite: str, token: str = "registration-token-1", **extra):
+    return client.get("/lti/register", query_string={
+        "invite": invite, "openid_configuration": platform_server.base_url + "/.well-known/openid-configuration",
+        "registration_token": token, **extra})
+
+
+def test_dynamic_registration_registers_into_the_invited_tenant_and_closes(client, cli, platform_server):
+    invite = _invite(cli)
+    response = _register(client, platform_server, invite, tenant="someone-elses-tenant")
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page
     assert "registered.js" in page
@@ -78,22 +92,133 @@ def test_dynamic_registration_registers_and_closes(client, platform_server):
     platform = db.session.execute(select(Platform)).scalar_one()
     assert platform.issuer == platform_server.base_url and platform.client_id.startswith("registered-client-")
     assert platform.keyset_url == platform_server.keyset_url
+    from ibm_lms.tenancy.models import Tenant
+
+    assert db.session.get(Tenant, platform.tenant_id).slug == "md-academy"
     deployment = db.session.execute(select(Deployment)).scalar_one()
     assert deployment.deployment_id.startswith("deployment-")
+    # An invitation works once.
+    again = _register(client, platform_server, invite)
+    assert again.status_code == 403 and error_code(again) == "registration_not_invited"
 
 
-def test_dynamic_registration_with_a_wrong_token_fails_clearly(client, platform_server):
-    response = client.get("/lti/register", query_string={
-        "openid_configuration": platform_server.base_url + "/.well-known/openid-configuration",
-        "registration_token": "wrong"})
+@pytest.mark.parametrize("invite", [None, "", "made-up"])
+def test_registration_without_an_invitation_is_refused(client, platform_server, invite):
+    response = _register(client, platform_server, invite)
+    assert response.status_code == 403
+    assert error_code(response) == "registration_not_invited"
+    assert platform_server.registrations == [] or db.session.execute(select(Platform)).first() is None
+
+
+def test_an_expired_invitation_is_refused(client, cli, platform_server):
+    from datetime import datetime
+
+    from sqlalchemy import update
+
+    from ibm_lms.lti.models import RegistrationInvite
+
+    invite = _invite(cli)
+    db.session.execute(update(RegistrationInvite).values(expires_at=datetime(2000, 1, 1)))
+    db.session.commit()
+    assert _register(client, platform_server, invite).status_code == 403
+
+
+def test_a_refused_registration_keeps_the_invitation(client, cli, platform_server):
+    invite = _invite(cli)
+    response = _register(client, platform_server, invite, token="wrong")
     assert response.status_code == 400
     assert error_code(response) == "registration_failed"
     assert "HTTP 401" in response.get_data(as_text=True)
     assert db.session.execute(select(Platform)).first() is None
+    assert _register(client, platform_server, invite).status_code == 200
 
 
-def test_dynamic_registration_refuses_bad_configuration_urls(client):
-    for url in ("", "ftp://x/config", "not a url", "http://127.0.0.1:9/.well-known/openid-configuration"):
-        response = client.get("/lti/register", query_string={"openid_configuration": url})
-        assert response.status_code == 400, url
-        assert error_code(response) == "registration_failed"
+@pytest.mark.parametrize(
+    "url", ["", "ftp://x/config", "not a url", "https://[oops/x", "http://127.0.0.1:9/.well-known/openid-configuration"]
+)
+def test_bad_configuration_urls_are_refused(client, cli, url):
+    response = client.get("/lti/register", query_string={"invite": _invite(cli), "openid_configuration": url})
+    assert response.status_code == 400, url
+    assert error_code(response) == "registration_failed"
+
+
+@pytest.fixture
+def hostile_platform():
+    """A platform that redirects, floods or answers with the wrong shapes."""
+    import json
+    import threading
+
+    from werkzeug.serving import make_server
+    from werkzeug.wrappers import Request, Response
+
+    answers = {}
+
+    def app(environ, start_response):
+        request = Request(environ)
+        return answers.get(request.path, Response("no", status=404))(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+
+    def configure(config=None, **paths):
+        if config is not None:
+            answers["/config"] = Response(json.dumps(config), mimetype="application/json")
+        answers.update(paths)
+        return base + "/config"
+
+    configure.base = base
+    yield configure
+    server.shutdown()
+
+
+def _config(base: str, **changes) -> dict:
+    config = {"issuer": base, "authorization_endpoint": base + "/auth", "token_endpoint": base + "/token",
+              "jwks_uri": base + "/jwks", "registration_endpoint": base + "/register"}
+    config.update(changes)
+    return config
+
+
+def test_redirects_are_not_followed(client, cli, hostile_platform):
+    from werkzeug.utils import redirect
+
+    url = hostile_platform(**{"/config": redirect("http://127.0.0.1:1/internal")})
+    response = client.get("/lti/register", query_string={"invite": _invite(cli), "openid_configuration": url})
+    assert response.status_code == 400 and "redirect" in response.get_data(as_text=True)
+
+
+def test_huge_answers_are_cut_off(client, cli, hostile_platform):
+    from werkzeug.wrappers import Response
+
+    url = hostile_platform(**{"/config": Response("[" + "1," * 400_000 + "1]", mimetype="application/json")})
+    response = client.get("/lti/register", query_string={"invite": _invite(cli), "openid_configuration": url})
+    assert response.status_code == 400 and "too large" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"issuer": ["x"]},
+        {"jwks_uri": 5},
+        {"scopes_supported": 7, "registration_endpoint": "https://[bad"},
+        {"https://purl.imsglobal.org/spec/lti-platform-configuration": "moodle"},
+        {"issuer": "http://127.0.0.1:1"},
+    ],
+)
+def test_odd_platform_configurations_are_refused_cleanly(client, cli, hostile_platform, changes):
+    url = hostile_platform(_config(hostile_platform.base, **changes))
+    response = client.get("/lti/register", query_string={"invite": _invite(cli), "openid_configuration": url})
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert error_code(response) == "registration_failed"
+    assert db.session.execute(select(Platform)).first() is None
+
+
+def test_odd_registration_answers_are_refused_cleanly(client, cli, hostile_platform):
+    import json
+
+    from werkzeug.wrappers import Response
+
+    url = hostile_platform(_config(hostile_platform.base), **{
+        "/register": Response(json.dumps({"client_id": {"x": 1}}), mimetype="application/json")})
+    response = client.get("/lti/register", query_string={"invite": _invite(cli), "openid_configuration": url})
+    assert response.status_code == 400 and "no client_id" in response.get_data(as_text=True)

@@ -149,6 +149,21 @@ def upgrade():
     with op.batch_alter_table('lti_login_states', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lti_login_states_expires_at'), ['expires_at'], unique=False)
 
+    op.create_table('lti_registration_invites',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.Column('used_by_issuer', sa.String(length=255), nullable=True),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_lti_registration_invites_tenant_id_tenants')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lti_registration_invites')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_lti_registration_invites_token_hash'))
+    )
+    with op.batch_alter_table('lti_registration_invites', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lti_registration_invites_tenant_id'), ['tenant_id'], unique=False)
+
     op.create_table('lti_resource_links',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False),
@@ -178,6 +193,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_lti_resource_links_tenant_id'))
 
     op.drop_table('lti_resource_links')
+    with op.batch_alter_table('lti_registration_invites', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lti_registration_invites_tenant_id'))
+
+    op.drop_table('lti_registration_invites')
     with op.batch_alter_table('lti_login_states', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_lti_login_states_expires_at'))
 

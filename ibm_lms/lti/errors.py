@@ -51,7 +51,9 @@ class RegistrationError(LtiError):
 class RegistrationNotInvited(LtiError):
     status = 403
     code = "registration_not_invited"
-    message = N_("This registration link is not valid or was already used. Ask the tool's administrator for a new invitation.")
+    message = N_(
+        "This registration link is not valid or was already used. Ask the tool's administrator for a new invitation."
+    )
 
 
 class InvalidPlatformSettings(LtiError):

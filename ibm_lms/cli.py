@@ -38,6 +38,8 @@ def _run_gunicorn(load_app, *, host: str, port: int, workers: int, threads: int)
             self.cfg.set("threads", threads)
             self.cfg.set("forwarded_allow_ips", os.environ.get("IBM_LMS_FORWARDED_ALLOW_IPS", "127.0.0.1"))
             self.cfg.set("accesslog", "-")
+            # Paths without query strings: a cookieless session travels as ?ltik=… and must not land in logs.
+            self.cfg.set("access_log_format", '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s')
 
         def load(self):
             return load_app()

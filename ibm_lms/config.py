@@ -81,6 +81,8 @@ def defaults() -> dict:
         "LTI_KEY_GRACE_SECONDS": 24 * 3600,
         "WTF_CSRF_TIME_LIMIT": None,
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        # A session carried in URLs (browsers without our cookies) is a bearer token: it lives shorter.
+        "SESSION_TOKEN_MAX_AGE_SECONDS": 2 * 3600,
     }
 
 

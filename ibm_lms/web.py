@@ -14,7 +14,7 @@ blueprint = Blueprint("web", __name__)
 # Pages load nothing from elsewhere; only the registered platforms (and the tool itself) may frame them.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self' https:; frame-ancestors {ancestors}"
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
 )
 FRAME_ANCESTORS = "ibm_lms.frame_ancestors"
 

@@ -37,7 +37,6 @@ def select_locale() -> str:
     """
     return choose_locale(
         supported_locales(),
-        launch_locale=None,
         chosen_locale=session.get("locale"),
         accept_language=parse_accept_language(request.headers.get("Accept-Language")),
         default=current_app.config["BABEL_DEFAULT_LOCALE"],

@@ -43,8 +43,6 @@ class _CachedSet:
 
 _cache: dict[str, _CachedSet] = {}
 _lock = threading.Lock()
-# Counts real HTTP fetches; read by tests and the benchmark.
-fetch_count = 0
 
 
 def clear_process_cache() -> None:
@@ -67,9 +65,7 @@ def _parse(jwks: dict) -> dict[str, object]:
 
 
 def _fetch(url: str) -> tuple[dict, int]:
-    global fetch_count
     config = current_app.config
-    fetch_count += 1
     try:
         answer = request_json("GET", url, timeout=config["LTI_JWKS_TIMEOUT_SECONDS"], max_bytes=MAX_JWKS_BYTES)
     except OutboundError as error:

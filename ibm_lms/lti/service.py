@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
 
 from ibm_lms.database import upsert
 from ibm_lms.events import LaunchCompleted, bus
@@ -207,16 +208,23 @@ def complete_launch(form, cookies, *, storage_verified: bool = False) -> Complet
     )
 
 
+# Pages a resource link may point at; any other target lands on the catalogue.
+LANDING_ENDPOINTS = frozenset({"content.catalogue", "content.course"})
+
+
 def _landing_path(claims: LaunchClaims) -> str:
-    """The tool page the link points at; anything unknown lands on the catalogue."""
+    """The tool page the link points at, resolved through the app's own routes."""
+    fallback = url_for("content.catalogue")
+    if claims.message_type == DEEP_LINKING_REQUEST:
+        return fallback
     base_path = urlsplit(current_app.config["BASE_URL"]).path.rstrip("/")
     path = urlsplit(claims.target_link_uri).path
     relative = path[len(base_path):] if path.startswith(base_path) else path
-    if claims.message_type == DEEP_LINKING_REQUEST:
-        return "/courses/"
-    if relative.startswith("/courses/") and relative.count("/") == 2:
-        return relative
-    return "/courses/"
+    try:
+        endpoint, arguments = current_app.url_map.bind("localhost").match(relative, method="GET")
+    except HTTPException:
+        return fallback
+    return url_for(endpoint, **arguments) if endpoint in LANDING_ENDPOINTS else fallback
 
 
 def login_params_for_state(state: str) -> dict | None:

@@ -29,6 +29,7 @@ class DatabaseToolConf(ToolConfAbstract):
         return True
 
     def find_platform(self, iss: str, client_id: str | None) -> PlatformEntry | None:
+        """The registration, remembered as the one this request is about (its launch reads it afterwards)."""
         self.platform = directory.find(iss, client_id)
         return self.platform
 
@@ -54,7 +55,7 @@ class DatabaseToolConf(ToolConfAbstract):
         return self.find_deployment_by_params(iss, deployment_id, None)
 
     def find_deployment_by_params(self, iss: str, deployment_id: str, client_id: str | None, *args, **kwargs):
-        platform = self.platform if self.platform and self.platform.issuer == iss else self.find_platform(iss, client_id)
+        platform = directory.find(iss, client_id)
         if platform is None or not deployment_id or not directory.has_deployment(platform, deployment_id):
             return None
         return LtiDeployment().set_deployment_id(deployment_id)

@@ -35,9 +35,7 @@ class SessionTransport(SecureCookieSessionInterface):
         if not token:
             return self.session_class()
         try:
-            data = self._token_serializer(app).loads(
-                token, max_age=int(app.permanent_session_lifetime.total_seconds())
-            )
+            data = self._token_serializer(app).loads(token, max_age=app.config["SESSION_TOKEN_MAX_AGE_SECONDS"])
         except BadSignature:
             return self.session_class()
         opened = self.session_class(data)

@@ -179,3 +179,16 @@ def test_abandoned_logins_are_swept(launcher, monkeypatch):
     monkeypatch.setattr(login, "_logins_since_purge", login.PURGE_EVERY - 1)
     fresh, _ = launcher.login()
     assert db.session.execute(select(LoginState.state)).scalars().all() == [fresh["state"]]
+
+
+@pytest.mark.parametrize(
+    ("target", "landing"),
+    [
+        ("http://localhost/courses/", "/courses/"),
+        ("http://localhost/courses/risk-analysis", "/courses/risk-analysis"),
+        ("http://localhost/lti/register", "/courses/"),
+        ("http://localhost/nowhere/at/all", "/courses/"),
+    ],
+)
+def test_links_land_only_on_content_pages(launcher, target, landing):
+    assert launcher.launch(target=target).headers["Location"] == landing

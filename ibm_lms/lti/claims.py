@@ -234,11 +234,15 @@ def check_claims(
     if resource_link is not None and not (isinstance(resource_link.get("id"), str) and resource_link["id"]):
         raise ClaimError(N_("The launch is missing the required claim %(claim)s."), claim=CLAIM_RESOURCE_LINK + ".id")
     deep_linking = _object(body, CLAIM_DEEP_LINKING, required=message_type == DEEP_LINKING_REQUEST)
-    if deep_linking is not None and not isinstance(deep_linking.get("deep_link_return_url"), str):
-        raise ClaimError(
-            N_("The launch is missing the required claim %(claim)s."),
-            claim=CLAIM_DEEP_LINKING + ".deep_link_return_url",
-        )
+    if deep_linking is not None:
+        if not isinstance(deep_linking.get("deep_link_return_url"), str):
+            raise ClaimError(
+                N_("The launch is missing the required claim %(claim)s."),
+                claim=CLAIM_DEEP_LINKING + ".deep_link_return_url",
+            )
+        accepted = deep_linking.get("accept_types")
+        if not isinstance(accepted, list) or "ltiResourceLink" not in accepted:
+            raise ClaimError(N_("The platform does not accept links to activities."))
     context = _object(body, CLAIM_CONTEXT, required=False)
     if context is not None and not (isinstance(context.get("id"), str) and context["id"]):
         raise ClaimError(N_("The launch is missing the required claim %(claim)s."), claim=CLAIM_CONTEXT + ".id")

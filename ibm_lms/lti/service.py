@@ -214,9 +214,9 @@ LANDING_ENDPOINTS = frozenset({"content.catalogue", "content.course"})
 
 def _landing_path(claims: LaunchClaims) -> str:
     """The tool page the link points at, resolved through the app's own routes."""
-    fallback = url_for("content.catalogue")
     if claims.message_type == DEEP_LINKING_REQUEST:
-        return fallback
+        return url_for("lti.deep_link")
+    fallback = url_for("content.catalogue")
     base_path = urlsplit(current_app.config["BASE_URL"]).path.rstrip("/")
     path = urlsplit(claims.target_link_uri).path
     relative = path[len(base_path):] if path.startswith(base_path) else path

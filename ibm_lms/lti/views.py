@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
+from flask_babel import get_locale
 
+from ibm_lms.content import service as content
 from ibm_lms.errors import wants_json
 from ibm_lms.extensions import csrf
-from ibm_lms.tenancy.identity import sign_in
+from ibm_lms.tenancy.identity import login_required, require_identity, sign_in
+from ibm_lms.tenancy.roles import Role
 from ibm_lms.tenancy.session_transport import with_token
 
-from . import keys, login, registration, service
+from . import deep_linking, directory, keys, login, registration, service
+from .claims import DEEP_LINKING_REQUEST
 from .errors import StateMissing
 from .urls import origin_of
 
@@ -78,6 +82,8 @@ def launch():
         return _cookies_blocked(error)
     sign_in(completed.identity, resource_link_id=completed.resource_link_id, locale=completed.locale,
             cookieless=completed.via_platform_storage)
+    if completed.claims.message_type == DEEP_LINKING_REQUEST:
+        deep_linking.remember(completed.claims)
     if storage_verified:
         return jsonify({"location": with_token(current_app, completed.landing_path)})
     return redirect(completed.landing_path, code=303)
@@ -102,6 +108,38 @@ def _cookies_blocked(error: StateMissing):
         message=error.translated(),
     )
     return page, error.status, {"Cache-Control": "no-store"}
+
+
+@blueprint.get("/lti/deep-link")
+@login_required
+def deep_link():
+    _require_instructor()
+    return render_template(
+        "lti/deep_link.html", request_settings=deep_linking.pending(),
+        courses=content.catalogue(str(get_locale())),
+    )
+
+
+@blueprint.post("/lti/deep-link")
+@login_required
+def deep_link_answer():
+    _require_instructor()
+    courses = {c.slug: c for c in content.catalogue(str(get_locale()))}
+    selected = [courses[slug] for slug in request.form.getlist("course") if slug in courses]
+    answer = deep_linking.respond(selected)
+    response = current_app.make_response(render_template("lti/deep_link_return.html", answer=answer))
+    # The answer is a form posted to the platform: allow exactly that target.
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; form-action {origin_of(answer.return_url)}; "
+        "frame-ancestors 'self' " + " ".join(sorted(directory.platform_origins()))
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _require_instructor() -> None:
+    if require_identity().role.rank < Role.INSTRUCTOR.rank:
+        abort(403)
 
 
 @blueprint.get("/lti/register")

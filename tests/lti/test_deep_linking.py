@@ -1,0 +1,98 @@
+"""Deep linking: an instructor picks courses and they return to the platform as signed content items."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import jwt
+import pytest
+
+from ibm_lms.demo.platform import INSTRUCTOR, LTI
+from tests.conftest import error_code
+
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+RETURN_URL = "http://127.0.0.1:9/mod/lti/contentitem_return.php?course=2"
+
+
+def _deep_linking_launch(launcher, *, roles=(INSTRUCTOR,), accept_multiple=True, accept_types=("ltiResourceLink",)):
+    return launcher.launch(
+        target="http://localhost/lti/launch",
+        remove=(LTI + "resource_link",),
+        **{LTI + "message_type": "LtiDeepLinkingRequest", LTI + "roles": list(roles),
+           DL + "deep_linking_settings": {
+               "deep_link_return_url": RETURN_URL, "accept_types": list(accept_types),
+               "accept_presentation_document_targets": ["iframe", "window"],
+               "accept_multiple": accept_multiple, "data": "opaque-platform-data"}},
+    )
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_instructor_selects_courses_and_the_platform_gets_a_signed_answer(launcher, client, courses):
+    response = _deep_linking_launch(launcher)
+    assert response.status_code == 303 and response.headers["Location"] == "/lti/deep-link"
+    page = client.get("/lti/deep-link").get_data(as_text=True)
+    assert page.count('type="checkbox"') == 7
+    answer = client.post("/lti/deep-link", data={"csrf_token": _csrf(page),
+                                                 "course": ["risk-analysis", "anti-corruption", "not-a-course"]})
+    assert answer.status_code == 200
+    assert f"form-action {RETURN_URL.split('/mod')[0]}" in answer.headers["Content-Security-Policy"]
+    body = answer.get_data(as_text=True)
+    assert f'action="{unescape(RETURN_URL)}"' in unescape(body)
+    token = unescape(re.search(r'name="JWT" value="([^"]+)"', body).group(1))
+    jwks = client.get("/.well-known/jwks.json").get_json()
+    header = jwt.get_unverified_header(token)
+    key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
+    claims = jwt.decode(token, jwt.algorithms.RSAAlgorithm.from_jwk(key), algorithms=["RS256"],
+                        audience=launcher.platform.base_url)
+    assert claims["iss"] == launcher.sim.client_id
+    assert claims[LTI + "message_type"] == "LtiDeepLinkingResponse"
+    assert claims[LTI + "deployment_id"] == launcher.sim.deployment_id
+    assert claims[DL + "data"] == "opaque-platform-data"
+    items = claims[DL + "content_items"]
+    assert [i["url"] for i in items] == ["http://localhost/courses/risk-analysis",
+                                         "http://localhost/courses/anti-corruption"]
+    assert all(i["type"] == "ltiResourceLink" and i["title"] and i["text"] for i in items)
+    # The selection is answered once.
+    again = client.post("/lti/deep-link", data={"csrf_token": _csrf(page), "course": ["risk-analysis"]})
+    assert again.status_code == 400
+
+
+def test_a_single_choice_platform_gets_radio_buttons_and_one_course(launcher, client, courses):
+    _deep_linking_launch(launcher, accept_multiple=False)
+    page = client.get("/lti/deep-link").get_data(as_text=True)
+    assert page.count('type="radio"') == 7
+    response = client.post("/lti/deep-link", data={"csrf_token": _csrf(page),
+                                                   "course": ["risk-analysis", "anti-corruption"]})
+    assert response.status_code == 400 and "only one course" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("form", "message"), [({}, "at least one course"), ({"course": "nope"}, "at least one")])
+def test_empty_selection_is_refused(launcher, client, courses, form, message):
+    _deep_linking_launch(launcher)
+    page = client.get("/lti/deep-link").get_data(as_text=True)
+    response = client.post("/lti/deep-link", data={"csrf_token": _csrf(page), **form})
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+
+
+def test_a_platform_that_takes_no_resource_links_is_told_so(launcher, courses):
+    response = _deep_linking_launch(launcher, accept_types=("file",))
+    assert response.status_code == 400 and "does not accept links" in response.get_data(as_text=True)
+
+
+def test_learners_cannot_select_content(launcher, client, courses):
+    _deep_linking_launch(launcher, roles=("http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",))
+    assert client.get("/lti/deep-link").status_code == 403
+
+
+def test_the_answer_needs_csrf_and_a_deep_linking_launch(launcher, client, courses):
+    _deep_linking_launch(launcher)
+    assert client.post("/lti/deep-link", data={"course": "risk-analysis"}).status_code == 400
+    # A later ordinary launch replaces the session, and with it the pending selection.
+    launcher.launch(**{LTI + "roles": [INSTRUCTOR]})
+    page = client.get("/courses/").get_data(as_text=True)
+    response = client.post("/lti/deep-link", data={"csrf_token": _csrf(page), "course": "risk-analysis"})
+    assert response.status_code == 400 and error_code(response) == "deep_linking"

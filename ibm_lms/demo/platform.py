@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 
@@ -74,6 +75,7 @@ class SimulatedPlatform:
         context: dict | None = None,
         resource_link: dict | None = None,
         message_type: str = "LtiResourceLinkRequest",
+        deep_link_return_url: str | None = None,
     ) -> dict:
         now = int(time.time())
         claims = {
@@ -100,6 +102,12 @@ class SimulatedPlatform:
         }
         if message_type == "LtiResourceLinkRequest":
             claims[LTI + "resource_link"] = resource_link or {"id": "demo-link-1", "title": "IBM Training Suite"}
+        if message_type == "LtiDeepLinkingRequest":
+            claims[DEEP_LINKING_SETTINGS] = {
+                "deep_link_return_url": deep_link_return_url, "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": ["iframe", "window"], "accept_multiple": True,
+                "data": "demo-selection",
+            }
         if locale:
             claims[LTI + "launch_presentation"] = {"locale": locale, "document_target": "iframe"}
         return claims

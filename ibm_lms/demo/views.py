@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import jwt
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
+from ibm_lms.extensions import csrf
 from ibm_lms.i18n.service import LANGUAGE_NAMES
 
 from .platform import DEMO_USERS, SimulatedPlatform, load_or_create_key
@@ -43,6 +45,23 @@ def home():
                            language_names=LANGUAGE_NAMES, locales=current_app.config["LOCALES"])
 
 
+@blueprint.post("/platform/deep-link-return")
+@csrf.exempt
+def deep_link_return():
+    """Where the tool returns selected content: verified against the tool's published keys, as Moodle does."""
+    base = current_app.config["BASE_URL"]
+    try:
+        signing_key = jwt.PyJWKClient(base + "/.well-known/jwks.json").get_signing_key_from_jwt(
+            request.form.get("JWT", "")
+        )
+        answer = jwt.decode(request.form["JWT"], signing_key.key, algorithms=["RS256"], audience=issuer(base),
+                            issuer=CLIENT_ID)
+    except (jwt.PyJWTError, KeyError):
+        abort(400)
+    items = answer.get("https://purl.imsglobal.org/spec/lti-dl/claim/content_items", [])
+    return render_template("demo/selected.html", items=items)
+
+
 @blueprint.get("/platform/jwks.json")
 def jwks():
     return jsonify(platform().jwks())
@@ -58,11 +77,17 @@ def authorize():
             or args.get("response_type") != "id_token" or args.get("scope") != "openid"
             or not args.get("nonce") or not args.get("state")):
         abort(400)
-    user = DEMO_USERS.get(args.get("login_hint", ""))
-    if user is None:
+    # "instructor:select" asks for content selection (deep linking) instead of opening the link.
+    user_key, _, purpose = args.get("login_hint", "").partition(":")
+    user = DEMO_USERS.get(user_key)
+    if user is None or purpose not in ("", "select"):
         abort(400)
     hint = args.get("lti_message_hint", "")
     locale = hint if hint in current_app.config["LOCALES"] else "en"
-    claims = sim.launch_claims(nonce=args["nonce"], target_link_uri=base + "/courses/", user=user, locale=locale)
+    claims = sim.launch_claims(
+        nonce=args["nonce"], target_link_uri=base + "/courses/", user=user, locale=locale,
+        message_type="LtiDeepLinkingRequest" if purpose == "select" else "LtiResourceLinkRequest",
+        deep_link_return_url=base + "/demo/platform/deep-link-return",
+    )
     return render_template("demo/form_post.html", action=args["redirect_uri"],
                            fields={"id_token": sim.sign(claims), "state": args["state"]})

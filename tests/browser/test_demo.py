@@ -1,0 +1,58 @@
+"""The demo a newcomer tries: the built-in platform frames the tool over plain http on loopback."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from ibm_lms.extensions import db
+from tests.conftest import ROOT, make_app
+
+
+@pytest.fixture
+def demo_url(app, database_url, tmp_path):
+    with make_server("127.0.0.1", 0, lambda e, s: None) as probe:
+        port = probe.server_port
+    base = f"http://127.0.0.1:{port}"
+    demo = make_app(database_url, tmp_path / "demo-instance", BASE_URL=base, DEMO_MODE=True)
+    with demo.app_context():
+        from ibm_lms.content import service as content
+        from ibm_lms.demo.setup import register_demo_platform
+
+        content.load(ROOT / "courses")
+        register_demo_platform()
+        db.session.remove()
+    server = make_server("127.0.0.1", port, demo, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield base
+    server.shutdown()
+
+
+def test_trainee_launch_from_the_demo_page(browser, demo_url):
+    page = browser.new_page()
+    page.goto(demo_url + "/demo/")
+    page.select_option("#demo-locale", "be")
+    page.click("button[value=trainee]")
+    frame = page.frame_locator("#tool-frame")
+    frame.locator(".course-card").first.wait_for(timeout=15000)
+    assert frame.locator("html").get_attribute("lang") == "be"
+    assert "Nino Beridze" in frame.locator(".identity").inner_text()
+    page.close()
+
+
+def test_instructor_selects_content_and_the_demo_platform_receives_it(browser, demo_url):
+    page = browser.new_page()
+    page.goto(demo_url + "/demo/")
+    page.select_option("#demo-locale", "en")
+    page.click("button[value='instructor:select']")
+    frame = page.frame_locator("#tool-frame")
+    frame.locator("#course-risk-analysis").check(timeout=15000)
+    frame.locator("#course-anti-corruption").check()
+    frame.locator(".deep-link-form button").click()
+    frame.locator("#selected-count").wait_for(timeout=15000)
+    assert "received 2 activities" in frame.locator("#selected-count").inner_text()
+    urls = frame.locator(".selected-items code").all_inner_texts()
+    assert urls == [demo_url + "/courses/risk-analysis", demo_url + "/courses/anti-corruption"]
+    page.close()

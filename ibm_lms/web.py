@@ -14,7 +14,7 @@ blueprint = Blueprint("web", __name__)
 # Pages load nothing from elsewhere; only the registered platforms (and the tool itself) may frame them.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+    "object-src 'none'; base-uri 'none'; form-action {form_targets}; frame-ancestors {ancestors}"
 )
 FRAME_ANCESTORS = "ibm_lms.frame_ancestors"
 
@@ -29,6 +29,12 @@ def _frame_ancestors(app: Flask) -> str:
     for source in app.extensions.get(FRAME_ANCESTORS, ()):
         origins.update(source())
     return " ".join(sorted(origins))
+
+
+def content_security_policy(app: Flask, *, form_targets: Iterable[str] = ()) -> str:
+    """The policy every page gets; a page that posts a form elsewhere names that origin."""
+    targets = " ".join(["'self'", *sorted(set(form_targets))])
+    return CONTENT_SECURITY_POLICY.format(form_targets=targets, ancestors=_frame_ancestors(app))
 
 
 @blueprint.get("/")
@@ -50,9 +56,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault(
-            "Content-Security-Policy", CONTENT_SECURITY_POLICY.format(ancestors=_frame_ancestors(app))
-        )
+        if "Content-Security-Policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = content_security_policy(app)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if app.config["SESSION_COOKIE_SECURE"]:

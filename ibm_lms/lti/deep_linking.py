@@ -14,6 +14,7 @@ from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.registration import Registration
 
+from ibm_lms.content import service as content
 from ibm_lms.content.data import CourseSummary
 from ibm_lms.errors import N_, DomainError
 
@@ -52,7 +53,10 @@ def pending() -> dict | None:
     return session.get(_SESSION_KEY)
 
 
-def respond(selected: list[CourseSummary]) -> DeepLinkingResponse:
+def respond(slugs: list[str], locale: str) -> DeepLinkingResponse:
+    """Signs the answer for the chosen courses (unknown slugs are ignored) and ends the selection."""
+    courses = {course.slug: course for course in content.catalogue(locale)}
+    selected: list[CourseSummary] = [courses[slug] for slug in dict.fromkeys(slugs) if slug in courses]
     request = pending()
     if request is None:
         raise DeepLinkingError(N_("There is no content selection to answer. Start again from Moodle."))

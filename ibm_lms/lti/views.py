@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from flask_babel import get_locale
 
 from ibm_lms.content import service as content
 from ibm_lms.errors import wants_json
 from ibm_lms.extensions import csrf
-from ibm_lms.tenancy.identity import login_required, require_identity, sign_in
+from ibm_lms.tenancy.identity import role_required, sign_in
 from ibm_lms.tenancy.roles import Role
 from ibm_lms.tenancy.session_transport import with_token
+from ibm_lms.web import content_security_policy
 
-from . import deep_linking, directory, keys, login, registration, service
+from . import deep_linking, keys, login, registration, service
 from .claims import DEEP_LINKING_REQUEST
 from .errors import StateMissing
 from .urls import origin_of
@@ -111,9 +112,8 @@ def _cookies_blocked(error: StateMissing):
 
 
 @blueprint.get("/lti/deep-link")
-@login_required
+@role_required(Role.INSTRUCTOR)
 def deep_link():
-    _require_instructor()
     return render_template(
         "lti/deep_link.html", request_settings=deep_linking.pending(),
         courses=content.catalogue(str(get_locale())),
@@ -121,25 +121,16 @@ def deep_link():
 
 
 @blueprint.post("/lti/deep-link")
-@login_required
+@role_required(Role.INSTRUCTOR)
 def deep_link_answer():
-    _require_instructor()
-    courses = {c.slug: c for c in content.catalogue(str(get_locale()))}
-    selected = [courses[slug] for slug in request.form.getlist("course") if slug in courses]
-    answer = deep_linking.respond(selected)
+    answer = deep_linking.respond(request.form.getlist("course"), str(get_locale()))
     response = current_app.make_response(render_template("lti/deep_link_return.html", answer=answer))
     # The answer is a form posted to the platform: allow exactly that target.
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; form-action {origin_of(answer.return_url)}; "
-        "frame-ancestors 'self' " + " ".join(sorted(directory.platform_origins()))
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        current_app, form_targets=[origin_of(answer.return_url)]
     )
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _require_instructor() -> None:
-    if require_identity().role.rank < Role.INSTRUCTOR.rank:
-        abort(403)
 
 
 @blueprint.get("/lti/register")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import g, session
+from flask import abort, g, session
 from flask_wtf.csrf import generate_csrf
 
 from .data import Identity, RecordedIdentity
@@ -63,6 +63,21 @@ def require_identity() -> Identity:
     if identity is None:
         raise NotSignedIn()
     return identity
+
+
+def role_required(minimum: Role) -> Callable[[Callable], Callable]:
+    """Signed in with at least this role, else 403."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if require_identity().role.rank < minimum.rank:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
 
 
 def login_required(view: Callable) -> Callable:

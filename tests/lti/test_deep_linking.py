@@ -39,7 +39,7 @@ def test_instructor_selects_courses_and_the_platform_gets_a_signed_answer(launch
     answer = client.post("/lti/deep-link", data={"csrf_token": _csrf(page),
                                                  "course": ["risk-analysis", "anti-corruption", "not-a-course"]})
     assert answer.status_code == 200
-    assert f"form-action {RETURN_URL.split('/mod')[0]}" in answer.headers["Content-Security-Policy"]
+    assert f"form-action 'self' {RETURN_URL.split('/mod')[0]};" in answer.headers["Content-Security-Policy"]
     body = answer.get_data(as_text=True)
     assert f'action="{unescape(RETURN_URL)}"' in unescape(body)
     token = unescape(re.search(r'name="JWT" value="([^"]+)"', body).group(1))

@@ -1,7 +1,7 @@
 """Where our tool's CPU goes in a login+launch flow, with cProfile on a CPU clock, against PostgreSQL.
 
-    cd /work/main && .venv/bin/python bench/profile_flow.py [--flows 300] [--top 40]
-    cd /work/main && .venv/bin/python bench/profile_flow.py --gunicorn [--flows 500]
+    .venv/bin/python bench/profile_flow.py [--flows 300] [--top 40]
+    .venv/bin/python bench/profile_flow.py --gunicorn [--flows 500]
 
 Default: one process, Flask test client. Creates (drops first) the database
 ibm_lms_bench_profile, registers a platform whose JWKS is served on loopback by a

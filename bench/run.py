@@ -1,6 +1,6 @@
 """Login+launch benchmark: a bare Flask app, a pylti1p3-defaults tool and ours, each under gunicorn on PostgreSQL.
 
-    cd /work/main && .venv/bin/python bench/run.py [--flows 1000] [--warmup 50] [--clients 4]
+    .venv/bin/python bench/run.py [--flows 1000] [--warmup 50] [--clients 4]
 
 One run measures, one after the other, with the same driver and the same platform:
   (a) hello    bench/hello_app.py       one GET /hello per flow (the floor: a bare request)
@@ -706,7 +706,7 @@ def write_results(path: Path, results: list[Result], info: dict, args, started: 
         "## Reproduce",
         "",
         "```sh",
-        "cd /work/main",
+        "scripts/setup test   # from the repository root",
         ".venv/bin/pip install -e '.[test,bench]'   # gunicorn, psutil",
         f".venv/bin/python bench/run.py --flows {args.flows} --warmup {args.warmup} --clients {args.clients}",
         "```",

@@ -67,7 +67,14 @@ def test_check_finds_a_broken_placeholder_and_a_missing_message(tmp_path):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_page_renders_in_every_locale(launcher, client, courses, locale):
-    launcher.launch(locale=locale)
+    # Before a launch: the login check and an error page follow the browser's language.
+    _, login_page = launcher.login(lti_message_hint=locale)
+    headers = {"Accept-Language": locale}
+    for response in (client.get("/nowhere", headers=headers), client.get("/courses/", headers=headers)):
+        assert f'<html lang="{locale}">' in response.get_data(as_text=True)
+    assert login_page.status_code == 200
+    launcher.launch(locale=locale, **{"https://purl.imsglobal.org/spec/lti/claim/roles": [
+        "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]})
     for path in ("/courses/", "/courses/anti-corruption"):
         page = client.get(path)
         assert page.status_code == 200

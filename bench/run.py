@@ -49,6 +49,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import psutil
 import requests
 
+from ibm_lms.demo.platform import MoodleEndpoints
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 BIN = Path(sys.executable).parent
@@ -101,7 +103,7 @@ def _serve_platform(jwks_json: str, port_queue, fetches, stop_event) -> None:
     server.shutdown()
 
 
-class PlatformProcess:
+class PlatformProcess(MoodleEndpoints):
     def __init__(self) -> None:
         self.ctx = multiprocessing.get_context("spawn")
         self.fetches = self.ctx.Value("i", 0)
@@ -127,18 +129,6 @@ class PlatformProcess:
     @property
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
-
-    @property
-    def auth_login_url(self) -> str:
-        return self.base_url + "/mod/lti/auth.php"
-
-    @property
-    def token_url(self) -> str:
-        return self.base_url + "/mod/lti/token.php"
-
-    @property
-    def keyset_url(self) -> str:
-        return self.base_url + "/mod/lti/certs.php"
 
     def fetch_count(self) -> int:
         with self.fetches.get_lock():

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from ibm_lms.demo.platform import DEMO_USERS, DemoUser, SimulatedPlatform
+from ibm_lms.demo.platform import DEMO_USERS, DemoUser, MoodleEndpoints, SimulatedPlatform
 
 # The platform side of LTI client-side storage, as the 1EdTech postMessage spec describes it.
 STORAGE_RESPONDER = """<script>
@@ -36,7 +36,7 @@ window.addEventListener("message", function (event) {
 
 
 @dataclass
-class PlatformServer:
+class PlatformServer(MoodleEndpoints):
     """The HTTP face of a SimulatedPlatform."""
 
     host: str = "127.0.0.1"
@@ -65,19 +65,6 @@ class PlatformServer:
 
     def stop(self) -> None:
         self._server.shutdown()
-
-    # -- the URLs an administrator would copy into the tool --
-    @property
-    def auth_login_url(self) -> str:
-        return self.base_url + "/mod/lti/auth.php"
-
-    @property
-    def token_url(self) -> str:
-        return self.base_url + "/mod/lti/token.php"
-
-    @property
-    def keyset_url(self) -> str:
-        return self.base_url + "/mod/lti/certs.php"
 
     def _app(self, environ, start_response):
         request = Request(environ)

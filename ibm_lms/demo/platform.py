@@ -53,6 +53,24 @@ def load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
     return key
 
 
+class MoodleEndpoints:
+    """Where a Moodle 4.x site serves its LTI 1.3 endpoints, below its web root (`base_url`)."""
+
+    base_url: str
+
+    @property
+    def auth_login_url(self) -> str:
+        return self.base_url + "/mod/lti/auth.php"
+
+    @property
+    def token_url(self) -> str:
+        return self.base_url + "/mod/lti/token.php"
+
+    @property
+    def keyset_url(self) -> str:
+        return self.base_url + "/mod/lti/certs.php"
+
+
 @dataclass
 class SimulatedPlatform:
     issuer: str

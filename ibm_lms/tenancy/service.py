@@ -13,7 +13,7 @@ from ibm_lms.extensions import db
 from .data import LaunchIdentity, RecordedIdentity, TenantRecord
 from .errors import InvalidTenantSlug, UnknownTenant
 from .models import Context, Enrolment, Tenant, User
-from .roles import Role, role_from_lti
+from .roles import role_from_lti
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 
@@ -155,11 +155,11 @@ def count_users(tenant_id: int) -> int:
 
 
 __all__ = [
-    "Role",
     "context_title",
     "count_users",
     "ensure_tenant",
     "get_tenant",
+    "get_tenant_by_id",
     "list_tenants",
     "record_launch_identity",
     "set_preferred_locale",

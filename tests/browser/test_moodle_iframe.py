@@ -98,6 +98,17 @@ def test_pages_are_accessible_and_fit_a_phone(browser, cross_site):
     page.close()
 
 
+def _two_clicks_stay_signed_in(frame, *, course_index: int, locale: str) -> None:
+    """A link to a course page, then the language form (CSRF token and session both needed)."""
+    frame.locator(".course-card a").nth(course_index).click()
+    frame.locator(".outcomes").wait_for(timeout=10000)
+    assert "Nino Beridze" in frame.locator(".identity").inner_text()
+    frame.locator("#locale-select").select_option(locale)
+    frame.locator(".language-menu button").click()
+    frame.locator(f"html[lang={locale}]").wait_for(timeout=10000)
+    assert "Nino Beridze" in frame.locator(".identity").inner_text()
+
+
 def test_launch_and_two_clicks_inside_the_moodle_frame(browser, cross_site):
     platform, _tool_url = cross_site
     page = browser.new_page()
@@ -107,15 +118,7 @@ def test_launch_and_two_clicks_inside_the_moodle_frame(browser, cross_site):
     frame.locator("h1", has_text="Курси").wait_for(timeout=15000)
     assert "Nino Beridze" in frame.locator(".identity").inner_text()
     assert frame.locator(".course-card").count() == 7
-    # First click: a course page inside the frame, still signed in.
-    frame.locator(".course-card a").nth(2).click()
-    frame.locator(".outcomes").wait_for(timeout=10000)
-    assert "Nino Beridze" in frame.locator(".identity").inner_text()
-    # Second click: change the language with the form (CSRF token and session cookie both needed).
-    frame.locator("#locale-select").select_option("ka")
-    frame.locator(".language-menu button").click()
-    frame.locator("html[lang=ka]").wait_for(timeout=10000)
-    assert "Nino Beridze" in frame.locator(".identity").inner_text()
+    _two_clicks_stay_signed_in(frame, course_index=2, locale="ka")
     assert page.url.startswith(platform.base_url)
     page.close()
 
@@ -132,13 +135,7 @@ def test_launch_through_platform_storage_when_the_browser_keeps_no_tool_cookie(c
         assert "Nino Beridze" in frame.locator(".identity").inner_text()
         assert frame.locator("html").get_attribute("lang") == "ro"
         # The session travels in the links and forms, so clicks inside the frame keep working.
-        frame.locator(".course-card a").nth(4).click()
-        frame.locator(".outcomes").wait_for(timeout=10000)
-        assert "Nino Beridze" in frame.locator(".identity").inner_text()
-        frame.locator("#locale-select").select_option("hy")
-        frame.locator(".language-menu button").click()
-        frame.locator("html[lang=hy]").wait_for(timeout=10000)
-        assert "Nino Beridze" in frame.locator(".identity").inner_text()
+        _two_clicks_stay_signed_in(frame, course_index=4, locale="hy")
         page.close()
     finally:
         platform.storage_target = None

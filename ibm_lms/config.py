@@ -27,6 +27,7 @@ _ENVIRONMENT_KEYS = {
     "DEMO": "DEMO_MODE",
     "DEBUG": "DEBUG",
     "REGISTRATION_ALLOWED_HOSTS": "REGISTRATION_ALLOWED_HOSTS",
+    "RECENT_WRITE_SECONDS": "RECENT_WRITE_SECONDS",
 }
 
 _BOOLEAN_KEYS = {"DEMO_MODE", "DEBUG", "TESTING"}
@@ -79,6 +80,8 @@ def defaults() -> dict:
         "LTI_JWKS_MIN_REFETCH_SECONDS": 30,
         # A rotated-out tool key stays published this long (longer than any token it signed lives).
         "LTI_KEY_GRACE_SECONDS": 24 * 3600,
+        # A launch rewrites unchanged user, context, enrolment and link rows at most this often (0: always).
+        "RECENT_WRITE_SECONDS": 60,
         "WTF_CSRF_TIME_LIMIT": None,
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
         # A session carried in URLs (browsers without our cookies) is a bearer token: it lives shorter.
@@ -124,6 +127,14 @@ def build(overrides: dict | None = None, environ: dict | None = None) -> dict:
     if isinstance(hosts, str):
         hosts = tuple(h.strip().lower() for h in hosts.split(",") if h.strip())
     config["REGISTRATION_ALLOWED_HOSTS"] = tuple(hosts)
+    try:
+        config["RECENT_WRITE_SECONDS"] = float(config["RECENT_WRITE_SECONDS"])
+    except (TypeError, ValueError):
+        raise ConfigurationError(
+            f"IBM_LMS_RECENT_WRITE_SECONDS must be a number of seconds, got {config['RECENT_WRITE_SECONDS']!r}."
+        ) from None
+    if config["RECENT_WRITE_SECONDS"] < 0:
+        raise ConfigurationError("IBM_LMS_RECENT_WRITE_SECONDS must not be negative.")
     base = urlsplit(config["BASE_URL"])
     if base.scheme not in {"http", "https"} or not base.netloc:
         raise ConfigurationError(

@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from ibm_lms import create_app
+from ibm_lms.database import RecentWrites
 from ibm_lms.extensions import db
 from ibm_lms.lti import directory, platform_keys
 from tests.platform import PlatformServer
@@ -71,6 +72,7 @@ def clean_database(request, app):
     context.push()
     platform_keys.clear_process_cache()
     directory.clear()
+    RecentWrites.clear_all()
     try:
         yield
     finally:

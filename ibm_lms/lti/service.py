@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
-from ibm_lms.database import upsert
+from ibm_lms.database import RecentWrites, upsert
 from ibm_lms.events import LaunchCompleted, bus
 from ibm_lms.extensions import db
 from ibm_lms.i18n import service as i18n
@@ -21,9 +22,13 @@ from ibm_lms.tenancy.data import LaunchIdentity, RecordedIdentity
 from . import directory
 from . import launch as launch_validation
 from .claims import DEEP_LINKING_REQUEST, LaunchClaims
+from .directory import PlatformEntry
 from .errors import InvalidPlatformSettings
 from .models import Deployment, LoginState, Platform, ResourceLink
 from .urls import origin_of
+
+# Relaunches of an unchanged link skip its rewrite for a while (see RecentWrites).
+_RECENT_LINKS = RecentWrites("resource links")
 
 
 def _now() -> datetime:
@@ -165,23 +170,7 @@ def complete_launch(form, cookies, *, storage_verified: bool = False) -> Complet
     )
     resource_link_id = None
     if claims.resource_link is not None:
-        link = claims.resource_link
-        (resource_link_id,) = upsert(
-            ResourceLink.__table__,
-            {
-                "tenant_id": platform.tenant_id,
-                "platform_id": platform.id,
-                "context_id": recorded.context_id,
-                "lti_resource_link_id": link["id"],
-                "title": link.get("title"),
-                "description": link.get("description"),
-                "target_link_uri": claims.target_link_uri,
-                "custom": dict(claims.custom),
-                "updated_at": _now(),
-            },
-            conflict_on=("platform_id", "lti_resource_link_id"),
-            update=("context_id", "title", "description", "target_link_uri", "custom", "updated_at"),
-        )
+        resource_link_id = _record_resource_link(platform, recorded.context_id, claims)
     locale = i18n.locale_for_launch(claims.locale, recorded.preferred_locale)
     bus.publish(
         LaunchCompleted(
@@ -206,6 +195,34 @@ def complete_launch(form, cookies, *, storage_verified: bool = False) -> Complet
         landing_path=_landing_path(claims),
         via_platform_storage=validated.via_platform_storage,
     )
+
+
+def _record_resource_link(platform: PlatformEntry, context_id: int | None, claims: LaunchClaims) -> int:
+    link = claims.resource_link
+    key = (platform.id, link["id"])
+    custom = dict(claims.custom)
+    fingerprint = (context_id, link.get("title"), link.get("description"), claims.target_link_uri,
+                   json.dumps(custom, sort_keys=True))
+    resource_link_id = _RECENT_LINKS.recall(key, fingerprint)
+    if resource_link_id is None:
+        (resource_link_id,) = upsert(
+            ResourceLink.__table__,
+            {
+                "tenant_id": platform.tenant_id,
+                "platform_id": platform.id,
+                "context_id": context_id,
+                "lti_resource_link_id": link["id"],
+                "title": link.get("title"),
+                "description": link.get("description"),
+                "target_link_uri": claims.target_link_uri,
+                "custom": custom,
+                "updated_at": _now(),
+            },
+            conflict_on=("platform_id", "lti_resource_link_id"),
+            update=("context_id", "title", "description", "target_link_uri", "custom", "updated_at"),
+        )
+        _RECENT_LINKS.remember(key, fingerprint, resource_link_id)
+    return resource_link_id
 
 
 # Pages a resource link may point at; any other target lands on the catalogue.

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 
-from ibm_lms.database import upsert
+from ibm_lms.database import RecentWrites, upsert
 from ibm_lms.extensions import db
 
 from .data import LaunchIdentity, RecordedIdentity, TenantRecord
@@ -16,6 +16,10 @@ from .models import Context, Enrolment, Tenant, User
 from .roles import role_from_lti
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+# Relaunches with unchanged details skip their rewrite for a while (see RecentWrites).
+_RECENT_USERS = RecentWrites("users")
+_RECENT_CONTEXTS = RecentWrites("contexts")
+_RECENT_ENROLMENTS = RecentWrites("enrolments")
 
 
 def _now() -> datetime:
@@ -59,6 +63,8 @@ def list_tenants() -> list[TenantRecord]:
 def record_launch_identity(identity: LaunchIdentity) -> RecordedIdentity:
     """Upserts the user, the context and the enrolment a launch describes. The caller commits.
 
+    A row this process wrote moments ago with the same values is not written again (RecentWrites).
+
     Personal fields are overwritten with exactly what this launch shared, so a
     platform that stops sharing names or emails also stops us holding them.
     """
@@ -70,49 +76,65 @@ def record_launch_identity(identity: LaunchIdentity) -> RecordedIdentity:
         "name": identity.name,
         "email": identity.email,
     }
-    user_id, preferred = upsert(
-        User.__table__,
-        {
-            "tenant_id": identity.tenant_id,
-            "issuer": identity.issuer,
-            "subject": identity.subject,
-            "created_at": now,
-            "last_seen_at": now,
-            **personal,
-        },
-        conflict_on=("issuer", "subject"),
-        update=("last_seen_at", *personal),
-        returning=("id", "preferred_locale"),
-    )
-    context_id = None
-    if identity.lti_context_id:
-        (context_id,) = upsert(
-            Context.__table__,
+    user_key = (identity.issuer, identity.subject)
+    user_fingerprint = (identity.tenant_id, *personal.values())
+    recalled = _RECENT_USERS.recall(user_key, user_fingerprint)
+    if recalled is None:
+        recalled = tuple(upsert(
+            User.__table__,
             {
                 "tenant_id": identity.tenant_id,
                 "issuer": identity.issuer,
-                "lti_context_id": identity.lti_context_id,
-                "label": identity.context_label,
-                "title": identity.context_title,
-                "types": list(identity.context_types),
-                "updated_at": now,
+                "subject": identity.subject,
+                "created_at": now,
+                "last_seen_at": now,
+                **personal,
             },
-            conflict_on=("issuer", "lti_context_id"),
-            update=("label", "title", "types", "updated_at"),
-        )
-        upsert(
-            Enrolment.__table__,
-            {
-                "tenant_id": identity.tenant_id,
-                "user_id": user_id,
-                "context_id": context_id,
-                "role": role.value,
-                "lti_roles": list(identity.lti_roles),
-                "last_launch_at": now,
-            },
-            conflict_on=("user_id", "context_id"),
-            update=("role", "lti_roles", "last_launch_at"),
-        )
+            conflict_on=("issuer", "subject"),
+            update=("last_seen_at", *personal),
+            returning=("id", "preferred_locale"),
+        ))
+        _RECENT_USERS.remember(user_key, user_fingerprint, recalled)
+    user_id, preferred = recalled
+    context_id = None
+    if identity.lti_context_id:
+        context_key = (identity.issuer, identity.lti_context_id)
+        context_fingerprint = (identity.tenant_id, identity.context_label, identity.context_title,
+                               identity.context_types)
+        context_id = _RECENT_CONTEXTS.recall(context_key, context_fingerprint)
+        if context_id is None:
+            (context_id,) = upsert(
+                Context.__table__,
+                {
+                    "tenant_id": identity.tenant_id,
+                    "issuer": identity.issuer,
+                    "lti_context_id": identity.lti_context_id,
+                    "label": identity.context_label,
+                    "title": identity.context_title,
+                    "types": list(identity.context_types),
+                    "updated_at": now,
+                },
+                conflict_on=("issuer", "lti_context_id"),
+                update=("label", "title", "types", "updated_at"),
+            )
+            _RECENT_CONTEXTS.remember(context_key, context_fingerprint, context_id)
+        enrolment_key = (user_id, context_id)
+        enrolment_fingerprint = (identity.tenant_id, role, identity.lti_roles)
+        if _RECENT_ENROLMENTS.recall(enrolment_key, enrolment_fingerprint) is None:
+            upsert(
+                Enrolment.__table__,
+                {
+                    "tenant_id": identity.tenant_id,
+                    "user_id": user_id,
+                    "context_id": context_id,
+                    "role": role.value,
+                    "lti_roles": list(identity.lti_roles),
+                    "last_launch_at": now,
+                },
+                conflict_on=("user_id", "context_id"),
+                update=("role", "lti_roles", "last_launch_at"),
+            )
+            _RECENT_ENROLMENTS.remember(enrolment_key, enrolment_fingerprint, True)
     return RecordedIdentity(
         user_id=user_id,
         tenant_id=identity.tenant_id,
@@ -137,6 +159,8 @@ def set_preferred_locale(tenant_id: int, user_id: int, locale: str) -> None:
     db.session.execute(
         update(User).where(User.id == user_id, User.tenant_id == tenant_id).values(preferred_locale=locale)
     )
+    # A relaunch must see the new choice; other processes see it once their entry expires.
+    _RECENT_USERS.forget(lambda _key, recalled: recalled[0] == user_id)
 
 
 def context_title(tenant_id: int, context_id: int | None) -> str | None:

@@ -34,6 +34,19 @@ def test_bad_base_url_is_refused(tmp_path):
         settings.build({"BASE_URL": "tool.example", "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)}, environ={})
 
 
+@pytest.mark.parametrize(("value", "message"), [("soon", "number of seconds"), ("-5", "not be negative")])
+def test_bad_recent_write_interval_is_refused(tmp_path, value, message):
+    with pytest.raises(settings.ConfigurationError, match=message):
+        settings.build({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)},
+                       environ={"IBM_LMS_RECENT_WRITE_SECONDS": value})
+
+
+def test_recent_write_interval_comes_from_the_environment(tmp_path):
+    built = settings.build({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)},
+                           environ={"IBM_LMS_RECENT_WRITE_SECONDS": "0"})
+    assert built["RECENT_WRITE_SECONDS"] == 0.0
+
+
 def test_cookie_policy_follows_the_scheme():
     assert settings.cookie_policy("https://tool.example") == {
         "SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_SAMESITE": "None", "SESSION_COOKIE_PARTITIONED": True,

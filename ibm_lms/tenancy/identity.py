@@ -33,8 +33,9 @@ def sign_in(
         "resource_link_id": resource_link_id,
     }
     session["locale"] = locale
-    # Made now, so a session that travels in URLs already holds it when forms are rendered.
-    generate_csrf()
+    if cookieless:
+        # Made now, so the session every URL carries already holds it when forms are rendered.
+        generate_csrf()
 
 
 def current_identity() -> Identity | None:

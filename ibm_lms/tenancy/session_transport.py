@@ -8,6 +8,7 @@ can read it, and it expires with the session.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Flask, request, session
@@ -21,8 +22,22 @@ class TransportedSession(SecureCookieSession):
     travels_in_urls = False
 
 
+class CompactJSON:
+    """Sessions hold only JSON values (ids, strings, flags), so Flask's tagged serializer for
+    tuples, bytes, markup and dates only adds cost to every request that saves one."""
+
+    @staticmethod
+    def dumps(value) -> str:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+    @staticmethod
+    def loads(value):
+        return json.loads(value)
+
+
 class SessionTransport(SecureCookieSessionInterface):
     session_class = TransportedSession
+    serializer = CompactJSON()
 
     def _token_serializer(self, app: Flask) -> URLSafeTimedSerializer:
         return URLSafeTimedSerializer(app.secret_key, salt="ibm-lms-session-in-urls", serializer=self.serializer)

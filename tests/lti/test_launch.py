@@ -69,6 +69,12 @@ def test_launch_locale_sets_the_interface_language(launcher, client, courses):
     assert "Курси" in page
 
 
+def test_names_in_any_script_survive_the_session(launcher, client, courses):
+    launcher.launch(name="ნინო ბერიძე / Ніна Берідзе", locale="ka")
+    assert _identity(client)["display_name"] == "ნინო ბერიძე / Ніна Берідзе"
+    assert "ნინო ბერიძე / Ніна Берідзе" in client.get("/courses/").get_data(as_text=True)
+
+
 def test_launch_to_a_course_link_lands_on_that_course(launcher, client, courses):
     response = launcher.launch(target="http://localhost/courses/risk-analysis")
     assert response.headers["Location"] == "/courses/risk-analysis"

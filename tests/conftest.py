@@ -127,6 +127,7 @@ def platform(app, platform_server):
     from ibm_lms.lti import service
 
     platform_server.jwks_fetches = 0
+    platform_server.jwks_delay = 0.0
     platform_server.jwks_cache_control = "max-age=3600"
     platform_server.user = DEMO_USERS["trainee"]
     platform_server.claim_overrides = {}

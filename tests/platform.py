@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -44,6 +45,8 @@ class PlatformServer(MoodleEndpoints):
     public_host: str | None = None
     jwks_cache_control: str = "max-age=3600"
     jwks_fetches: int = 0
+    # Seconds the key set takes to arrive, so tests can make launches overlap a fetch.
+    jwks_delay: float = 0.0
     registrations: list = field(default_factory=list)
     tool_base_url: str = ""
     user: DemoUser = DEMO_USERS["trainee"]
@@ -82,6 +85,8 @@ class PlatformServer(MoodleEndpoints):
 
     def _jwks(self, request: Request) -> Response:
         self.jwks_fetches += 1
+        if self.jwks_delay:
+            time.sleep(self.jwks_delay)
         response = Response(json.dumps(self.sim.jwks()), mimetype="application/json")
         if self.jwks_cache_control:
             response.headers["Cache-Control"] = self.jwks_cache_control

@@ -4,19 +4,27 @@ A launch normally finds its key in memory. The database row lets every worker sh
 one fetch; Cache-Control decides how long it is reused. A kid we have not seen makes
 us refetch once (a platform may have rotated), at most once per key set in a short
 window so random kids cannot turn us into a request amplifier.
+
+Fetches of one key set are made one at a time: by the threads of a process (a lock) and,
+on PostgreSQL, by all workers (an advisory lock held until the fetched set is committed),
+so launches arriving together on a cold cache wait for one fetch instead of each making
+their own. SQLite deployments run in one process.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from jwt.algorithms import RSAAlgorithm
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ibm_lms.database import upsert
 from ibm_lms.extensions import db
@@ -43,6 +51,7 @@ class _CachedSet:
 
 _cache: dict[str, _CachedSet] = {}
 _lock = threading.Lock()
+_fetch_locks: dict[str, threading.Lock] = {}
 
 
 def clear_process_cache() -> None:
@@ -102,6 +111,28 @@ def _from_database(url: str) -> _CachedSet | None:
     return entry
 
 
+@contextmanager
+def _one_fetch_at_a_time(url: str) -> Iterator[None]:
+    with _lock:
+        fetch_lock = _fetch_locks.setdefault(url, threading.Lock())
+    with fetch_lock:
+        if db.session.get_bind().dialect.name == "postgresql":
+            # Released when the fetched set is committed (or the launch's transaction ends).
+            lock_id = int.from_bytes(hashlib.sha256(url.encode()).digest()[:8], "big", signed=True)
+            db.session.execute(select(func.pg_advisory_xact_lock(lock_id)))
+        yield
+
+
+def _fetch_unless_fetched_since(url: str, since: datetime | None) -> _CachedSet:
+    """Fetches the key set, unless another worker stored one newer than `since` while we waited."""
+    with _one_fetch_at_a_time(url):
+        shared = _from_database(url)
+        if shared is not None and (since is None or shared.fetched_at > since):
+            db.session.commit()  # nothing is pending yet: only ends the lock's transaction
+            return shared
+        return _store(url, *_fetch(url))
+
+
 def _current(url: str) -> _CachedSet:
     entry = _cache.get(url)
     if entry is not None and entry.expires_at > _now():
@@ -109,7 +140,7 @@ def _current(url: str) -> _CachedSet:
     entry = _from_database(url)
     if entry is not None:
         return entry
-    return _store(url, *_fetch(url))
+    return _fetch_unless_fetched_since(url, None)
 
 
 def public_key(url: str, kid: str):
@@ -123,4 +154,4 @@ def public_key(url: str, kid: str):
         # Another worker may have refetched already; the database is cheaper than the platform.
         shared = _from_database(url)
         return shared.keys.get(kid) if shared else None
-    return _store(url, *_fetch(url)).keys.get(kid)
+    return _fetch_unless_fetched_since(url, entry.fetched_at).keys.get(kid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from datetime import datetime
@@ -29,6 +30,66 @@ def test_another_worker_reuses_the_stored_key_set(launcher):
     platform_keys.clear_process_cache()  # as a fresh worker process would start
     assert launcher.launch().status_code == 303
     assert launcher.platform.jwks_fetches == 1
+
+
+def _concurrent_launches(app, launcher, count: int) -> list[int]:
+    """`count` logins, then their launches all at once, each as its own browser."""
+    pending = []
+    for _ in range(count):
+        auth, _ = launcher.login()
+        cookies = {cookie.key: cookie.value for cookie in launcher.client._cookies.values()}
+        pending.append((launcher.sim.sign(launcher.claims(auth)), auth["state"], cookies))
+    statuses: list[int] = []
+    barrier = threading.Barrier(count)
+
+    def attempt(token, state, cookies):
+        browser = app.test_client()
+        for key, value in cookies.items():
+            browser.set_cookie(key, value)
+        barrier.wait()
+        statuses.append(browser.post("/lti/launch", data={"id_token": token, "state": state}).status_code)
+
+    threads = [threading.Thread(target=attempt, args=item) for item in pending]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return statuses
+
+
+def test_launches_arriving_together_on_a_cold_cache_share_one_fetch(app, launcher):
+    launcher.platform.jwks_delay = 0.3
+    assert _concurrent_launches(app, launcher, 4) == [303] * 4
+    assert launcher.platform.jwks_fetches == 1
+
+
+def test_a_worker_waits_for_the_fetch_another_worker_is_making(app, launcher, database_url):
+    """Another worker holds the key set's fetch lock and stores the set; our launch then uses it."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the cross-process fetch lock is PostgreSQL's advisory lock; SQLite runs one process")
+    from sqlalchemy import create_engine, func, insert
+
+    keyset_url = launcher.platform.keyset_url
+    lock_id = int.from_bytes(hashlib.sha256(keyset_url.encode()).digest()[:8], "big", signed=True)
+    other_worker = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with other_worker.connect() as connection:
+            transaction = connection.begin()
+            connection.execute(select(func.pg_advisory_xact_lock(lock_id)))
+            statuses = []
+            launching = threading.Thread(target=lambda: statuses.extend(_concurrent_launches(app, launcher, 1)))
+            launching.start()
+            launching.join(timeout=1.0)
+            assert launching.is_alive(), "the launch did not wait for the other worker's fetch"
+            now = datetime.utcnow()
+            connection.execute(insert(PlatformKeySet).values(
+                url=keyset_url, jwks=launcher.sim.jwks(), fetched_at=now, expires_at=now.replace(year=now.year + 1)))
+            transaction.commit()
+            launching.join(timeout=10)
+    finally:
+        other_worker.dispose()
+    assert statuses == [303]
+    assert launcher.platform.jwks_fetches == 0
 
 
 def test_cache_control_max_age_is_honoured(launcher):

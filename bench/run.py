@@ -10,8 +10,9 @@ One run measures, one after the other, with the same driver and the same platfor
 Each app runs as `gunicorn -w 2` (sync workers) on loopback. A flow is a full OIDC
 login (GET, 302 to the platform) plus the launch (POST id_token+state); the platform's
 authorisation step is played in the driver (it signs the id token with the nonce the
-tool sent), so only the tool's two requests are timed. The platform's JWKS is served
-over HTTP by a separate process that counts fetches.
+tool sent) between two timed steps, all logins then all launches, so only the tool's two
+requests are timed. The platform's JWKS is served over HTTP by a separate process that
+counts fetches.
 
 Reported per app: flows/s (wall clock), server CPU per flow (user+system of the gunicorn
 master and workers), PostgreSQL CPU per flow (all postgres processes), driver CPU per
@@ -698,9 +699,19 @@ def verdicts(results: list[Result]) -> tuple[list[str], bool]:
     minimal_cpu = minimal.per_flow_ms(minimal.measured.server_cpu)
     hello_cpu = hello.per_flow_ms(hello.measured.server_cpu)
     total_fetches = ours.warmup.jwks_fetches + ours.measured.jwks_fetches
+    # The issue's reference run: the minimal tool 4.5 ms and a bare request 0.34 ms per flow, so its
+    # 1.5 ms goal is a third of the minimal tool and 4.4 bare requests; restated as ratios of this run.
+    reference_minimal_share = 1.5 / 4.5
+    reference_bare_multiple = 1.5 / 0.34
     goals = [
         ("throughput ours / minimal", f"{throughput_ratio:.2f}x", ">= 2.00x", throughput_ratio >= 2.0),
         ("server CPU per flow, ours", f"{ours_cpu:.2f} ms", "<= 1.50 ms", ours_cpu <= 1.5),
+        ("the same, as a share of the minimal tool's (1.5 / 4.5 in the issue's reference run)",
+         f"{ours_cpu / minimal_cpu:.2f}", f"<= {reference_minimal_share:.2f}",
+         ours_cpu / minimal_cpu <= reference_minimal_share),
+        ("the same, in bare requests (1.5 / 0.34 in the issue's reference run)",
+         f"{ours_cpu / hello_cpu:.1f}", f"<= {reference_bare_multiple:.1f}",
+         ours_cpu / hello_cpu <= reference_bare_multiple),
         ("JWKS fetches, ours (warm-up + measured)",
          f"{ours.warmup.jwks_fetches} + {ours.measured.jwks_fetches}", "1 + 0",
          ours.measured.jwks_fetches == 0 and total_fetches <= 1),
@@ -739,6 +750,10 @@ def verdicts(results: list[Result]) -> tuple[list[str], bool]:
         f"- even with zero server CPU for ours, this driver and database would cap the ratio near "
         f"{minimal_total:.2f} / {ours_floor:.2f} = {minimal_total / ours_floor:.2f}x on this machine"
     )
+    lines.append(
+        f"- the platform's RS256 signing, done between the timed steps: "
+        f"{ours.per_flow_ms(ours.measured.platform_cpu):.2f} ms CPU per flow (not in any figure above)"
+    )
     return lines, met
 
 
@@ -761,14 +776,17 @@ def write_results(path: Path, results: list[Result], info: dict, args, started: 
         "",
         "- A flow of (a) is one `GET /hello`; a flow of (b) and (c) is the OIDC login (GET, 302) plus "
         "the launch (POST id_token+state; (b) answers 200 with a page, (c) answers 303 to /courses/).",
-        "- server CPU: user+system of the gunicorn master and both workers over the measured flows.",
+        "- Flows run in two timed steps: every login, then every launch. Between them the platform "
+        "signs each id token with the nonce its login sent; in production that happens on the "
+        "platform's machine, so its CPU stays out of the timed windows (reported above).",
+        "- server CPU: user+system of the gunicorn master and both workers over the timed steps.",
         "- PostgreSQL CPU: all postgres processes (only (c) uses the database). Driver CPU: the client "
-        "threads (requests, RS256 signing of each id token) plus the platform's JWKS server process.",
+        "threads (http.client, one connection per request) plus the platform's JWKS server process.",
         "- JWKS fetches are counted at the platform's key-set endpoint (served with Cache-Control: "
         "max-age=3600); the warm-up column includes the very first launch. pylti1p3's defaults (b) keep "
         "no public-key cache.",
         "- All processes share the same cores, so flows/s is bounded by the sum of server, database and "
-        "driver CPU; the CPU-per-flow figures are the ones to compare across machines.",
+        "driver CPU; the CPU-per-flow figures, and their ratios, are the ones to compare across machines.",
         "",
         "## Machine",
         "",

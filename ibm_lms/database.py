@@ -1,11 +1,12 @@
 """Database helpers every room may use (no room knowledge here).
 
 `RecentWrites` lets a hot path skip rewriting rows it wrote moments ago with the same values.
-`upsert` is a dialect-aware INSERT … ON CONFLICT DO UPDATE. `execute` runs the statements of
-hot paths (a launch, a login) straight on the DBAPI cursor of the session's connection: each
-statement is compiled once per dialect and parameter shape, and SQLAlchemy's own bind and
-result processors are applied, so values read and written are exactly what Core would use,
-without Core's per-call execution machinery (about two thirds of the CPU a statement costs).
+`upsert` is a dialect-aware INSERT … ON CONFLICT DO UPDATE. `execute` (in the session's
+transaction) and `execute_alone` (a transaction of its own) run the statements of hot paths (a
+login, a launch) straight on a DBAPI cursor: each statement is compiled once per dialect and
+parameter shape, and SQLAlchemy's own bind and result processors are applied, so values read
+and written are exactly what Core would use, without Core's per-call execution machinery
+(about two thirds of the CPU a statement costs).
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from functools import lru_cache
 from flask import current_app
 from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Select
 
 from ibm_lms.extensions import db
 
@@ -67,6 +68,7 @@ class _Compiled:
     sql: str
     names: tuple[str, ...]
     positional: bool
+    constants: dict
     bind_processors: tuple[tuple[str, Callable], ...]
     row_type: type | None
     result_processors: tuple[Callable | None, ...]
@@ -77,47 +79,73 @@ _compiled: dict[tuple, _Compiled] = {}
 
 def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
     compiled = statement.compile(dialect=dialect, column_keys=list(keys))
-    names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
-    if set(names) != set(keys):
-        # Defaults or literal binds would need Core's execution context: such a statement does not belong here.
-        raise ValueError(f"parameters {sorted(keys)} do not match the statement's binds {sorted(set(names))}")
-    processors = []
+    # Rendered names: anonymous binds (JSON keys, literals) appear under the name the SQL uses.
+    names = tuple(compiled.positiontup) if compiled.positional else tuple(dict.fromkeys(compiled.bind_names.values()))
+    processors = {}
     for name in dict.fromkeys(names):
         process = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
-            processors.append((name, process))
-    returning = list(getattr(compiled, "effective_returning", None) or ())
+            processors[name] = process
+    # Binds the statement carries itself (JSON keys, literals) are processed once, here.
+    constants = {}
+    for name in set(names) - set(keys):
+        bind = compiled.binds[name]
+        if bind.callable is not None or bind.value is None:
+            # Defaults or missing values would need Core's execution context: not a statement for this path.
+            raise ValueError(f"statement needs a value for {name!r}; got {sorted(keys)}")
+        value = bind.effective_value
+        constants[name] = processors.pop(name)(value) if name in processors else value
+    if isinstance(statement, Select):
+        returning = list(statement.selected_columns)
+    else:
+        returning = list(getattr(compiled, "effective_returning", None) or ())
     row_type = namedtuple("Row", [column.key for column in returning]) if returning else None
     result_processors = tuple(
         column.type.dialect_impl(dialect).result_processor(dialect, None) for column in returning
     )
-    return _Compiled(compiled.string, names, compiled.positional, tuple(processors), row_type, result_processors)
+    return _Compiled(compiled.string, names, compiled.positional, constants, tuple(processors.items()), row_type,
+                     result_processors)
 
 
-def execute(statement: ClauseElement, params: Mapping | None = None) -> Rows:
-    """Runs a Core INSERT/UPDATE/DELETE/SELECT with explicit values in the session's transaction."""
-    params = dict(params or {})
-    connection = db.session.connection()
+def _run(connection: Connection, statement: ClauseElement, params: Mapping | None) -> Rows:
+    values = dict(params or {})
     dialect = connection.dialect
-    key = (statement, dialect.name, tuple(sorted(params)))
+    key = (statement, dialect.name, tuple(sorted(values)))
     plan = _compiled.get(key)
     if plan is None:
         plan = _compiled[key] = _compile(statement, dialect, key[2])
     for name, process in plan.bind_processors:
-        params[name] = process(params[name])
+        values[name] = process(values[name])
+    values.update(plan.constants)
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(plan.sql, tuple(params[name] for name in plan.names) if plan.positional else params)
+        cursor.execute(plan.sql, tuple(values[name] for name in plan.names) if plan.positional else values)
         if plan.row_type is None:
             return Rows()
         rows = Rows()
         for raw in cursor.fetchall():
-            values = [value if process is None else process(value)
-                      for value, process in zip(raw, plan.result_processors, strict=True)]
-            rows.append(plan.row_type(*values))
+            processed = [value if process is None else process(value)
+                         for value, process in zip(raw, plan.result_processors, strict=True)]
+            rows.append(plan.row_type(*processed))
         return rows
     finally:
         cursor.close()
+
+
+def execute(statement: ClauseElement, params: Mapping | None = None) -> Rows:
+    """Runs a Core INSERT/UPDATE/DELETE/SELECT with explicit values in the session's transaction."""
+    return _run(db.session.connection(), statement, params)
+
+
+def execute_alone(statement: ClauseElement, params: Mapping | None = None) -> Rows:
+    """Runs one statement as a transaction of its own, committed as it runs (autocommit).
+
+    One round trip instead of three (BEGIN, the statement, COMMIT), for a hot path whose
+    write stands on its own. Takes its own pooled connection: it never joins the session's
+    transaction, and nothing the session has pending is committed with it.
+    """
+    with db.engine.connect() as connection:
+        return _run(connection.execution_options(isolation_level="AUTOCOMMIT"), statement, params)
 
 
 class RecentWrites:

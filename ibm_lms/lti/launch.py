@@ -20,10 +20,9 @@ from jwt.algorithms import RSAAlgorithm
 from jwt.utils import base64url_decode
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
 from pylti1p3.exception import LtiException
-from sqlalchemy import bindparam, delete
+from sqlalchemy import bindparam, delete, literal_column, select
 
-from ibm_lms.database import execute
-from ibm_lms.extensions import db
+from ibm_lms.database import execute, execute_alone
 from ibm_lms.markers import N_
 
 from . import platform_keys
@@ -41,13 +40,24 @@ _SIGNATURE_ALGORITHMS = {
     "RS512": RSAAlgorithm(RSAAlgorithm.SHA512),
 }
 MAX_ID_TOKEN_LENGTH = 32 * 1024
-# One statement both checks and burns the state, so two concurrent replays cannot both pass.
+# One statement both checks and burns the state, so two concurrent replays cannot both pass. It
+# burns it only for the token its login was for (nonce, page), committed on its own in one round
+# trip; a token that does not match leaves the state for the genuine launch.
+_FOR_THIS_STATE = (
+    LoginState.state == bindparam("state"),
+    LoginState.platform_id == bindparam("platform_id"),
+)
 _CONSUME_STATE = (
     delete(LoginState)
-    .where(LoginState.state == bindparam("state"), LoginState.platform_id == bindparam("platform_id"),
-           LoginState.expires_at > bindparam("now"))
-    .returning(LoginState.nonce, LoginState.params)
+    .where(*_FOR_THIS_STATE, LoginState.expires_at > bindparam("now"), LoginState.nonce == bindparam("nonce"),
+           LoginState.params["target_link_uri"].as_string() == bindparam("target_link_uri"))
+    .returning(LoginState.params)
 )
+# A launch that read its state back from the platform's storage: its login must have asked for that.
+_CONSUME_STATE_KEPT_BY_PLATFORM = _CONSUME_STATE.where(
+    LoginState.params[("login", "lti_storage_target")].as_string() != literal_column("''")
+)
+_PENDING_STATE = select(LoginState.nonce, LoginState.params, LoginState.expires_at).where(*_FOR_THIS_STATE)
 # pylti1p3 would build a requests.Session per launch; its service calls (AGS, NRPS) can share one.
 _SERVICE_SESSION = requests.Session()
 
@@ -178,25 +188,31 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         )
 
     def _consume_state(self):
-        state = self._get_request_param("state")
         platform: PlatformEntry = self.tool_conf.platform
-        now = datetime.now(UTC).replace(tzinfo=None)
-        consumed = execute(_CONSUME_STATE, {"state": state, "platform_id": platform.id, "now": now}).first()
+        values = {
+            "state": self._get_request_param("state"),
+            "platform_id": platform.id,
+            "now": datetime.now(UTC).replace(tzinfo=None),
+            "nonce": self.claims.nonce,
+            "target_link_uri": self.claims.target_link_uri,
+        }
+        statement = _CONSUME_STATE_KEPT_BY_PLATFORM if self.via_platform_storage else _CONSUME_STATE
+        consumed = execute_alone(statement, values).first()
         if consumed is None:
-            db.session.rollback()
-            raise _reject(N_("This launch was already used or its login has expired."))
-        if consumed.nonce != self.claims.nonce:
-            # A token minted for another login must not burn this login's state.
-            db.session.rollback()
-            raise _reject(N_("The nonce does not match this login."))
+            raise self._why_not_consumed(values)
         self.login_params = consumed.params or {}
-        if self.via_platform_storage and not self.login_params.get("login", {}).get("lti_storage_target"):
-            db.session.rollback()
-            raise _reject(N_("The launch state does not match."))
-        if self.login_params.get("target_link_uri") != self.claims.target_link_uri:
-            db.session.rollback()
-            raise _reject(N_("The launch leads to another page than its login asked for."))
 
+    def _why_not_consumed(self, values: dict) -> LaunchRejected:
+        pending = execute(_PENDING_STATE, {"state": values["state"], "platform_id": values["platform_id"]}).first()
+        if pending is None or pending.expires_at <= values["now"]:
+            return _reject(N_("This launch was already used or its login has expired."))
+        if pending.nonce != values["nonce"]:
+            return _reject(N_("The nonce does not match this login."))
+        params = pending.params or {}
+        if params.get("target_link_uri") != values["target_link_uri"]:
+            return _reject(N_("The launch leads to another page than its login asked for."))
+        # Left: the state came back from the platform's storage, which its login never asked for.
+        return _reject(N_("The launch state does not match."))
 
 def validate(form, cookies, *, storage_verified: bool = False) -> ToolMessageLaunch:
     """Validates a launch POST; on success the state is consumed in the open transaction (the caller commits)."""

@@ -12,7 +12,7 @@ from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest, FlaskSessionSer
 from pylti1p3.exception import OIDCException
 from sqlalchemy import delete, insert
 
-from ibm_lms.database import execute
+from ibm_lms.database import execute_alone
 from ibm_lms.extensions import db
 
 from .cookies import ToolCookieService
@@ -67,7 +67,8 @@ class _LoginStateRecorder(FlaskSessionService):
     def save_state_params(self, state: str, params):
         self.state = state
         expires = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=self._ttl)
-        execute(_INSERT_STATE, {"state": state, "nonce": self.nonce, "platform_id": self._platform_id,
+        # Committed at once, in one round trip: any worker may receive the launch that follows.
+        execute_alone(_INSERT_STATE, {"state": state, "nonce": self.nonce, "platform_id": self._platform_id,
                                 "params": params, "expires_at": expires})
 
 

@@ -170,6 +170,9 @@ def test_launch_to_another_page_than_the_login_asked_for_is_refused(launcher):
     response = launcher.post(token, auth["state"])
     assert response.status_code == 400
     assert "another page than its login asked for" in response.get_data(as_text=True)
+    # The state is left for the genuine launch of that login.
+    genuine = launcher.sim.sign(launcher.claims(auth, target="http://localhost/courses/risk-analysis"))
+    assert launcher.post(genuine, auth["state"]).status_code == 303
 
 
 def test_abandoned_logins_are_swept(launcher, monkeypatch):

@@ -17,20 +17,21 @@ ROLES = "https://purl.imsglobal.org/spec/lti/claim/roles"
 RESOURCE_LINK = "https://purl.imsglobal.org/spec/lti/claim/resource_link"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 
-# Counted at the driver, below SQLAlchemy: hot statements go straight to the DBAPI cursor.
+# Counted at the driver, below SQLAlchemy: hot statements go straight to the DBAPI cursor. A statement
+# run in autocommit (a transaction of its own, one round trip) is reported as "<VERB> alone".
 _SQL_VERBS = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}
 
 
 def _tracing(dbapi_connection, record):
     """Reports every statement a DBAPI connection runs; returns the undo."""
     if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.set_trace_callback(record)
+        dbapi_connection.set_trace_callback(lambda sql: record(sql, dbapi_connection.isolation_level is None))
         return lambda: dbapi_connection.set_trace_callback(None)
     import psycopg
 
     class CountingCursor(psycopg.Cursor):
         def execute(self, query, params=None, **kwargs):
-            record(query if isinstance(query, str) else query.as_string(self))
+            record(query if isinstance(query, str) else query.as_string(self), self.connection.autocommit)
             return super().execute(query, params, **kwargs)
 
     previous = dbapi_connection.cursor_factory
@@ -43,10 +44,10 @@ def counted_statements(app):
     statements: list[str] = []
     undo = []
 
-    def record(sql: str) -> None:
+    def record(sql: str, alone: bool) -> None:
         verb = sql.split(None, 1)[0].upper()
         if verb in _SQL_VERBS:
-            statements.append(verb)
+            statements.append(f"{verb} alone" if alone else verb)
 
     def on_checkout(dbapi_connection, connection_record, connection_proxy):
         undo.append(_tracing(dbapi_connection, record))
@@ -74,27 +75,27 @@ def test_login_and_launch_stay_within_their_statement_budget(app, launcher, clie
     assert launcher.launch().status_code == 303  # warms the platform directory and key cache
     platform.user = replace(platform.user, subject="another-trainee")
     # A classmate arriving by the same link: consume the state, then the user and the enrolment upserts.
-    assert _launch_statements(app, launcher) == ["DELETE", "INSERT", "INSERT"]
+    assert _launch_statements(app, launcher) == ["DELETE alone", "INSERT", "INSERT"]
     with counted_statements(app) as login_statements:
         _, response = launcher.login()
     assert response.status_code == 302
-    assert login_statements == ["INSERT"]
-    # A relaunch with unchanged details only consumes its state.
-    assert _launch_statements(app, launcher) == ["DELETE"]
+    assert login_statements == ["INSERT alone"]
+    # A relaunch with unchanged details only consumes its state: one round trip.
+    assert _launch_statements(app, launcher) == ["DELETE alone"]
 
 
 def test_a_relaunch_writes_what_changed(app, launcher, client, platform):
     client.set_cookie("ibm_lms_cookies", "1")
     assert launcher.launch().status_code == 303
     platform.user = replace(platform.user, email="new.address@border.example")
-    assert _launch_statements(app, launcher) == ["DELETE", "INSERT"]
+    assert _launch_statements(app, launcher) == ["DELETE alone", "INSERT"]
     changes = {CONTEXT: {**launcher.claims({"nonce": "-"})[CONTEXT], "title": "Renamed course"}}
-    assert _launch_statements(app, launcher, **changes) == ["DELETE", "INSERT"]
+    assert _launch_statements(app, launcher, **changes) == ["DELETE alone", "INSERT"]
     changes[ROLES] = [INSTRUCTOR]
-    assert _launch_statements(app, launcher, **changes) == ["DELETE", "INSERT"]
+    assert _launch_statements(app, launcher, **changes) == ["DELETE alone", "INSERT"]
     changes[RESOURCE_LINK] = {**launcher.claims({"nonce": "-"})[RESOURCE_LINK], "title": "Renamed activity"}
-    assert _launch_statements(app, launcher, **changes) == ["DELETE", "INSERT"]
-    assert _launch_statements(app, launcher, **changes) == ["DELETE"]
+    assert _launch_statements(app, launcher, **changes) == ["DELETE alone", "INSERT"]
+    assert _launch_statements(app, launcher, **changes) == ["DELETE alone"]
     email, title = db.session.execute(
         select(User.email, Context.title).join(Enrolment, Enrolment.user_id == User.id)
         .join(Context, Context.id == Enrolment.context_id)
@@ -107,7 +108,7 @@ def test_unchanged_rows_are_rewritten_once_the_interval_has_passed(app, launcher
     assert launcher.launch().status_code == 303
     monkeypatch.setitem(app.config, "RECENT_WRITE_SECONDS", 0)
     # Consume the state, then user, context, enrolment and resource link, each one upsert.
-    assert _launch_statements(app, launcher) == ["DELETE", "INSERT", "INSERT", "INSERT", "INSERT"]
+    assert _launch_statements(app, launcher) == ["DELETE alone", "INSERT", "INSERT", "INSERT", "INSERT"]
 
 
 def test_a_rolled_back_write_is_not_remembered(app):

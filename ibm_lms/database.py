@@ -21,7 +21,7 @@ from functools import lru_cache
 from flask import current_app
 from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement, Select
 
@@ -41,6 +41,12 @@ def _upsert_statement(dialect: str, table: Table, conflict_on: tuple[str, ...], 
     changes = {name: statement.excluded[name] for name in (update or conflict_on[:1])}
     statement = statement.on_conflict_do_update(index_elements=list(conflict_on), set_=changes)
     return statement.returning(*(table.c[name] for name in returning))
+
+
+def commit_if_begun() -> None:
+    """Commits the session's transaction, if anything began one (a request that only read caches has none)."""
+    if db.session().in_transaction():
+        db.session.commit()
 
 
 def upsert(table: Table, values: Mapping, conflict_on: Iterable[str], update: Iterable[str],
@@ -107,9 +113,8 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) 
                      result_processors)
 
 
-def _run(connection: Connection, statement: ClauseElement, params: Mapping | None) -> Rows:
+def _run(dialect: Dialect, dbapi_connection, statement: ClauseElement, params: Mapping | None) -> Rows:
     values = dict(params or {})
-    dialect = connection.dialect
     key = (statement, dialect.name, tuple(sorted(values)))
     plan = _compiled.get(key)
     if plan is None:
@@ -117,7 +122,7 @@ def _run(connection: Connection, statement: ClauseElement, params: Mapping | Non
     for name, process in plan.bind_processors:
         values[name] = process(values[name])
     values.update(plan.constants)
-    cursor = connection.connection.cursor()
+    cursor = dbapi_connection.cursor()
     try:
         cursor.execute(plan.sql, tuple(values[name] for name in plan.names) if plan.positional else values)
         if plan.row_type is None:
@@ -134,7 +139,8 @@ def _run(connection: Connection, statement: ClauseElement, params: Mapping | Non
 
 def execute(statement: ClauseElement, params: Mapping | None = None) -> Rows:
     """Runs a Core INSERT/UPDATE/DELETE/SELECT with explicit values in the session's transaction."""
-    return _run(db.session.connection(), statement, params)
+    connection = db.session.connection()
+    return _run(connection.dialect, connection.connection, statement, params)
 
 
 def execute_alone(statement: ClauseElement, params: Mapping | None = None) -> Rows:
@@ -144,8 +150,18 @@ def execute_alone(statement: ClauseElement, params: Mapping | None = None) -> Ro
     write stands on its own. Takes its own pooled connection: it never joins the session's
     transaction, and nothing the session has pending is committed with it.
     """
-    with db.engine.connect() as connection:
-        return _run(connection.execution_options(isolation_level="AUTOCOMMIT"), statement, params)
+    engine = db.engine
+    dialect = engine.dialect
+    # Straight from the pool: a Core Connection would add its own bookkeeping to every call.
+    pooled = engine.raw_connection()
+    try:
+        dialect.set_isolation_level(pooled.dbapi_connection, "AUTOCOMMIT")
+        try:
+            return _run(dialect, pooled, statement, params)
+        finally:
+            dialect.reset_isolation_level(pooled.dbapi_connection)
+    finally:
+        pooled.close()
 
 
 class RecentWrites:

@@ -12,7 +12,7 @@ from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest, FlaskSessionSer
 from pylti1p3.exception import OIDCException
 from sqlalchemy import delete, insert
 
-from ibm_lms.database import execute_alone
+from ibm_lms.database import commit_if_begun, execute_alone
 from ibm_lms.extensions import db
 
 from .cookies import ToolCookieService
@@ -128,7 +128,7 @@ def start(source) -> LoginRedirect:
     except OIDCException as error:
         raise LoginRejected(reason=str(error)) from error
     _purge_expired_states_now_and_then()
-    db.session.commit()
+    commit_if_begun()
     return LoginRedirect(
         auth_url=redirect.get_redirect_url(), state=recorder.state,
         cookie_service=cookies, params=params,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
-from ibm_lms.database import RecentWrites, upsert
+from ibm_lms.database import RecentWrites, commit_if_begun, upsert
 from ibm_lms.events import LaunchCompleted, bus
 from ibm_lms.extensions import db
 from ibm_lms.i18n import service as i18n
@@ -186,7 +186,7 @@ def complete_launch(form, cookies, *, storage_verified: bool = False) -> Complet
             target_link_uri=claims.target_link_uri,
         )
     )
-    db.session.commit()
+    commit_if_begun()
     return CompletedLaunch(
         identity=recorded,
         claims=claims,

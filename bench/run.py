@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/run.py [--flows 1000] [--warmup 50] [--clients 4]
 
-One run measures, one after the other, with the same driver and the same platform:
+One run measures, in rounds that alternate them, with the same driver and the same platform:
   (a) hello    bench/hello_app.py       one GET /hello per flow (the floor: a bare request)
   (b) minimal  bench/minimal_tool.py    pylti1p3's Flask example style, library defaults
   (c) ibm_lms  ibm_lms.wsgi:app         our tool, on a fresh PostgreSQL database
@@ -763,8 +763,9 @@ def write_results(path: Path, results: list[Result], info: dict, args, started: 
         "# Login+launch benchmark: results",
         "",
         f"One run of `bench/run.py` on {started.strftime('%Y-%m-%d %H:%M UTC')}: "
-        f"{args.flows} measured flows per app after {args.warmup} warm-up flows, "
-        f"{args.clients} client threads, gunicorn with {WORKERS} sync workers, PostgreSQL on loopback.",
+        f"{args.flows} measured flows per app after {args.warmup} warm-up flows, in {args.rounds} rounds "
+        f"that alternate the apps, {args.clients} client threads, gunicorn with {WORKERS} sync workers, "
+        "PostgreSQL on loopback.",
         "",
         "## Goals",
         "",
@@ -800,7 +801,8 @@ def write_results(path: Path, results: list[Result], info: dict, args, started: 
         "```sh",
         "scripts/setup test   # from the repository root",
         ".venv/bin/pip install -e '.[test,bench]'   # gunicorn, psutil",
-        f".venv/bin/python bench/run.py --flows {args.flows} --warmup {args.warmup} --clients {args.clients}",
+        f".venv/bin/python bench/run.py --flows {args.flows} --warmup {args.warmup} --clients {args.clients} "
+        f"--rounds {args.rounds}",
         "```",
         "",
         "Needs PostgreSQL on 127.0.0.1:5432 (user `postgres`, trust auth) and the `createdb`/`dropdb` "
@@ -814,16 +816,17 @@ def write_results(path: Path, results: list[Result], info: dict, args, started: 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--flows", type=int, default=1000, help="measured flows per app (default 1000)")
-    parser.add_argument("--warmup", type=int, default=50, help="warm-up flows per app (default 50)")
+    parser.add_argument("--flows", type=int, default=2000, help="measured flows per app (default 2000)")
+    parser.add_argument("--warmup", type=int, default=100, help="warm-up flows per app (default 100)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent client threads (default 4)")
     parser.add_argument("--users", type=int, default=200, help="distinct platform users (default 200)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds alternating the apps (default 5)")
     parser.add_argument("--time-limit", type=float, default=90.0, help="seconds allowed per phase (default 90)")
     parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args()
     if not (1 <= args.flows <= 100_000 and 0 <= args.warmup <= 10_000 and 1 <= args.clients <= 32
-            and 1 <= args.users <= 100_000):
-        parser.error("flows, warmup, clients or users out of range")
+            and 1 <= args.users <= 100_000 and 1 <= args.rounds <= min(args.flows, 100)):
+        parser.error("flows, warmup, clients, users or rounds out of range")
     for tool in ("dropdb", "createdb", "psql"):
         if shutil.which(tool) is None:
             parser.error(f"{tool} not found on PATH")
@@ -835,26 +838,41 @@ def main() -> int:
     platform = PlatformProcess().start()
     print(f"platform (JWKS) at {platform.base_url}; {args.warmup} warm-up + {args.flows} measured flows, "
           f"{args.clients} clients", flush=True)
+    targets: list[Target] = []
     try:
         with tempfile.TemporaryDirectory(prefix="ibm-lms-bench-") as tmp:
             workdir = Path(tmp)
             for setup in (setup_hello, setup_minimal, setup_ours):
-                target = setup(workdir, platform, users)
-                try:
-                    print(f"{target.label}: warm-up ...", flush=True)
-                    warmup = run_flows(target, args.warmup, args.clients, 0, args.time_limit)
-                    print(f"{target.label}: measuring ...", flush=True)
-                    measured = run_flows(target, args.flows, args.clients, args.warmup, args.time_limit)
-                finally:
-                    target.server.stop()
-                results.append(Result(target, warmup, measured))
+                targets.append(setup(workdir, platform, users))
+            warmups = {}
+            for target in targets:
+                print(f"{target.label}: warm-up ...", flush=True)
+                warmups[target.name] = run_flows(target, args.warmup, args.clients, 0, args.time_limit)
+            # Rounds alternate the apps, so a change in the machine's speed during the run (shared
+            # hosts have them) weighs on all three alike instead of on whichever ran at that moment.
+            measured: dict[str, Phase] = {}
+            per_round = [args.flows // args.rounds + (1 if r < args.flows % args.rounds else 0)
+                         for r in range(args.rounds)]
+            first = args.warmup
+            for round_index, count in enumerate(per_round, start=1):
+                for target in targets:
+                    phase = run_flows(target, count, args.clients, first, args.time_limit)
+                    measured[target.name] = measured[target.name] + phase if target.name in measured else phase
+                first += count
+                print(f"round {round_index}/{args.rounds} done", flush=True)
+            for target in targets:
+                total = measured[target.name]
+                total.flows = args.flows
+                results.append(Result(target, warmups[target.name], total))
                 r = results[-1]
                 print(f"{target.label}: {r.flows_per_second:.1f} flows/s, "
-                      f"{r.per_flow_ms(measured.server_cpu):.2f} ms server CPU/flow", flush=True)
+                      f"{r.per_flow_ms(total.server_cpu):.2f} ms server CPU/flow", flush=True)
     except BenchError as error:
         print(f"\nBENCHMARK FAILED: {error}", file=sys.stderr)
         return 1
     finally:
+        for target in targets:
+            target.server.stop()
         platform.stop()
 
     if source_fingerprint() != info["fingerprint"]:

@@ -199,6 +199,18 @@ class RecentWrites:
         if _interval() > 0:
             db.session.info.setdefault(_PENDING, []).append((self, key, (fingerprint, value)))
 
+    def upsert(self, table: Table, values: Mapping, *, conflict_on: tuple[str, ...], update: tuple[str, ...],
+               returning: tuple[str, ...] = ("id",), volatile: tuple[str, ...] = ()) -> tuple:
+        """`upsert`, skipped when this process wrote the same row with the same values (bar the
+        `volatile` ones, such as timestamps) within the interval; returns the RETURNING values."""
+        key = tuple(values[name] for name in conflict_on)
+        fingerprint = tuple((name, value) for name, value in values.items() if name not in volatile)
+        found = self.recall(key, fingerprint)
+        if found is None:
+            found = tuple(upsert(table, values, conflict_on, update, returning))
+            self.remember(key, fingerprint, found)
+        return found
+
     def forget(self, matches: Callable[[object, object], bool]) -> None:
         """Drops this process's entries whose key and value match (after a change made elsewhere)."""
         with self._lock:

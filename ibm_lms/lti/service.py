@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
-from ibm_lms.database import RecentWrites, commit_if_begun, upsert
+from ibm_lms.database import RecentWrites, commit_if_begun
 from ibm_lms.events import LaunchCompleted, bus
 from ibm_lms.extensions import db
 from ibm_lms.i18n import service as i18n
@@ -199,29 +198,23 @@ def complete_launch(form, cookies, *, storage_verified: bool = False) -> Complet
 
 def _record_resource_link(platform: PlatformEntry, context_id: int | None, claims: LaunchClaims) -> int:
     link = claims.resource_link
-    key = (platform.id, link["id"])
-    custom = dict(claims.custom)
-    fingerprint = (context_id, link.get("title"), link.get("description"), claims.target_link_uri,
-                   json.dumps(custom, sort_keys=True))
-    resource_link_id = _RECENT_LINKS.recall(key, fingerprint)
-    if resource_link_id is None:
-        (resource_link_id,) = upsert(
-            ResourceLink.__table__,
-            {
-                "tenant_id": platform.tenant_id,
-                "platform_id": platform.id,
-                "context_id": context_id,
-                "lti_resource_link_id": link["id"],
-                "title": link.get("title"),
-                "description": link.get("description"),
-                "target_link_uri": claims.target_link_uri,
-                "custom": custom,
-                "updated_at": _now(),
-            },
-            conflict_on=("platform_id", "lti_resource_link_id"),
-            update=("context_id", "title", "description", "target_link_uri", "custom", "updated_at"),
-        )
-        _RECENT_LINKS.remember(key, fingerprint, resource_link_id)
+    (resource_link_id,) = _RECENT_LINKS.upsert(
+        ResourceLink.__table__,
+        {
+            "tenant_id": platform.tenant_id,
+            "platform_id": platform.id,
+            "context_id": context_id,
+            "lti_resource_link_id": link["id"],
+            "title": link.get("title"),
+            "description": link.get("description"),
+            "target_link_uri": claims.target_link_uri,
+            "custom": dict(claims.custom),
+            "updated_at": _now(),
+        },
+        conflict_on=("platform_id", "lti_resource_link_id"),
+        update=("context_id", "title", "description", "target_link_uri", "custom", "updated_at"),
+        volatile=("updated_at",),
+    )
     return resource_link_id
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 
-from ibm_lms.database import RecentWrites, upsert
+from ibm_lms.database import RecentWrites
 from ibm_lms.extensions import db
 
 from .data import LaunchIdentity, RecordedIdentity, TenantRecord
@@ -76,65 +76,52 @@ def record_launch_identity(identity: LaunchIdentity) -> RecordedIdentity:
         "name": identity.name,
         "email": identity.email,
     }
-    user_key = (identity.issuer, identity.subject)
-    user_fingerprint = (identity.tenant_id, *personal.values())
-    recalled = _RECENT_USERS.recall(user_key, user_fingerprint)
-    if recalled is None:
-        recalled = tuple(upsert(
-            User.__table__,
+    user_id, preferred = _RECENT_USERS.upsert(
+        User.__table__,
+        {
+            "tenant_id": identity.tenant_id,
+            "issuer": identity.issuer,
+            "subject": identity.subject,
+            "created_at": now,
+            "last_seen_at": now,
+            **personal,
+        },
+        conflict_on=("issuer", "subject"),
+        update=("last_seen_at", *personal),
+        returning=("id", "preferred_locale"),
+        volatile=("created_at", "last_seen_at"),
+    )
+    context_id = None
+    if identity.lti_context_id:
+        (context_id,) = _RECENT_CONTEXTS.upsert(
+            Context.__table__,
             {
                 "tenant_id": identity.tenant_id,
                 "issuer": identity.issuer,
-                "subject": identity.subject,
-                "created_at": now,
-                "last_seen_at": now,
-                **personal,
+                "lti_context_id": identity.lti_context_id,
+                "label": identity.context_label,
+                "title": identity.context_title,
+                "types": list(identity.context_types),
+                "updated_at": now,
             },
-            conflict_on=("issuer", "subject"),
-            update=("last_seen_at", *personal),
-            returning=("id", "preferred_locale"),
-        ))
-        _RECENT_USERS.remember(user_key, user_fingerprint, recalled)
-    user_id, preferred = recalled
-    context_id = None
-    if identity.lti_context_id:
-        context_key = (identity.issuer, identity.lti_context_id)
-        context_fingerprint = (identity.tenant_id, identity.context_label, identity.context_title,
-                               identity.context_types)
-        context_id = _RECENT_CONTEXTS.recall(context_key, context_fingerprint)
-        if context_id is None:
-            (context_id,) = upsert(
-                Context.__table__,
-                {
-                    "tenant_id": identity.tenant_id,
-                    "issuer": identity.issuer,
-                    "lti_context_id": identity.lti_context_id,
-                    "label": identity.context_label,
-                    "title": identity.context_title,
-                    "types": list(identity.context_types),
-                    "updated_at": now,
-                },
-                conflict_on=("issuer", "lti_context_id"),
-                update=("label", "title", "types", "updated_at"),
-            )
-            _RECENT_CONTEXTS.remember(context_key, context_fingerprint, context_id)
-        enrolment_key = (user_id, context_id)
-        enrolment_fingerprint = (identity.tenant_id, role, identity.lti_roles)
-        if _RECENT_ENROLMENTS.recall(enrolment_key, enrolment_fingerprint) is None:
-            upsert(
-                Enrolment.__table__,
-                {
-                    "tenant_id": identity.tenant_id,
-                    "user_id": user_id,
-                    "context_id": context_id,
-                    "role": role.value,
-                    "lti_roles": list(identity.lti_roles),
-                    "last_launch_at": now,
-                },
-                conflict_on=("user_id", "context_id"),
-                update=("role", "lti_roles", "last_launch_at"),
-            )
-            _RECENT_ENROLMENTS.remember(enrolment_key, enrolment_fingerprint, True)
+            conflict_on=("issuer", "lti_context_id"),
+            update=("label", "title", "types", "updated_at"),
+            volatile=("updated_at",),
+        )
+        _RECENT_ENROLMENTS.upsert(
+            Enrolment.__table__,
+            {
+                "tenant_id": identity.tenant_id,
+                "user_id": user_id,
+                "context_id": context_id,
+                "role": role.value,
+                "lti_roles": list(identity.lti_roles),
+                "last_launch_at": now,
+            },
+            conflict_on=("user_id", "context_id"),
+            update=("role", "lti_roles", "last_launch_at"),
+            volatile=("last_launch_at",),
+        )
     return RecordedIdentity(
         user_id=user_id,
         tenant_id=identity.tenant_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, has_request_context, jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
@@ -12,7 +12,31 @@ from ibm_lms.markers import N_
 
 log = logging.getLogger(__name__)
 
-__all__ = ["N_", "DomainError", "register_error_handlers", "wants_json"]
+__all__ = ["N_", "DomainError", "Reason", "register_error_handlers", "wants_json"]
+
+
+class Reason:
+    """A translatable part of an error's message: its own msgid and parameters, translated when shown.
+
+    Errors such as "The platform's public keys could not be fetched: %(reason)s" name why in a
+    parameter; a Reason lets that part speak the reader's language too (nested reasons work).
+    """
+
+    def __init__(self, msgid: str, **params):
+        self.msgid = msgid
+        self.params = params
+
+    def english(self) -> str:
+        values = {k: v.english() if isinstance(v, Reason) else v for k, v in self.params.items()}
+        return self.msgid % values if values else self.msgid
+
+    def __str__(self) -> str:
+        if not has_request_context():
+            return self.english()
+        return gettext(self.msgid, **{k: str(v) for k, v in self.params.items()})
+
+    def __repr__(self) -> str:
+        return f"Reason({self.english()!r})"
 
 
 class DomainError(Exception):
@@ -26,7 +50,9 @@ class DomainError(Exception):
         self.message = message or self.message
         self.code = code or self.code
         self.params = params
-        super().__init__(self.message % params if params else self.message)
+        # Logs read in English whatever the reader's language.
+        english = {k: v.english() if isinstance(v, Reason) else v for k, v in params.items()}
+        super().__init__(self.message % english if params else self.message)
 
     def translated(self) -> str:
         return gettext(self.message, **self.params)

@@ -27,6 +27,7 @@ from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import func, select
 
 from ibm_lms.database import upsert
+from ibm_lms.errors import N_, Reason
 from ibm_lms.extensions import db
 
 from .cache_control import max_age_seconds
@@ -78,10 +79,10 @@ def _fetch(url: str) -> tuple[dict, int]:
     try:
         answer = request_json("GET", url, timeout=config["LTI_JWKS_TIMEOUT_SECONDS"], max_bytes=MAX_JWKS_BYTES)
     except OutboundError as error:
-        raise PlatformKeysUnavailable(reason=str(error)) from error
+        raise PlatformKeysUnavailable(reason=error.reason) from error
     jwks = answer.body
     if answer.status != 200 or not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
-        raise PlatformKeysUnavailable(reason="the key set has no keys list")
+        raise PlatformKeysUnavailable(reason=Reason(N_("the key set has no keys list")))
     ttl = max_age_seconds(answer.headers.get("Cache-Control"), config["LTI_JWKS_DEFAULT_TTL_SECONDS"])
     return jwks, ttl
 

@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import current_app
 from sqlalchemy import select, update
 
+from ibm_lms.errors import N_, Reason
 from ibm_lms.extensions import db
 from ibm_lms.tenancy import service as tenancy
 
@@ -81,11 +82,12 @@ def _checked_url(name: str, value) -> str:
     schemes = {"https"} if urlsplit(current_app.config["BASE_URL"]).scheme == "https" else {"https", "http"}
     if not isinstance(value, str) or len(value) > MAX_URL_LENGTH or origin_of(value) is None \
             or urlsplit(value).scheme not in schemes:
-        raise RegistrationError(reason=f"{name} must be an absolute {' or '.join(sorted(schemes))} URL")
+        raise RegistrationError(reason=Reason(N_("%(name)s must be an absolute %(schemes)s URL"),
+                                              name=name, schemes=" / ".join(sorted(schemes))))
     host = urlsplit(value).hostname or ""
     allowed = current_app.config.get("REGISTRATION_ALLOWED_HOSTS") or ()
     if allowed and host not in allowed:
-        raise RegistrationError(reason=f"the host {host} is not allowed to register")
+        raise RegistrationError(reason=Reason(N_("the host %(host)s is not allowed to register"), host=host))
     return value
 
 
@@ -93,16 +95,17 @@ def _text(value, limit: int = 255) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= limit and "\x00" not in value else None
 
 
-def _exchange(method: str, url: str, what: str, **kwargs) -> dict:
+def _exchange(method: str, url: str, what: Reason, **kwargs) -> dict:
     try:
         answer = request_json(method, url, timeout=current_app.config["LTI_JWKS_TIMEOUT_SECONDS"],
                               max_bytes=MAX_RESPONSE_BYTES, **kwargs)
     except OutboundError as error:
-        raise RegistrationError(reason=f"{what}: {error}") from error
+        raise RegistrationError(reason=Reason(N_("%(step)s: %(problem)s"), step=what, problem=error.reason)) from error
     if answer.status >= 400:
-        raise RegistrationError(reason=f"{what}: the platform refused (HTTP {answer.status})")
+        raise RegistrationError(reason=Reason(N_("%(step)s: the platform refused (HTTP %(status)s)"),
+                                              step=what, status=answer.status))
     if not isinstance(answer.body, dict):
-        raise RegistrationError(reason=f"{what}: the answer is not a JSON object")
+        raise RegistrationError(reason=Reason(N_("%(step)s: the answer is not a JSON object"), step=what))
     return answer.body
 
 
@@ -133,18 +136,18 @@ def client_metadata(scopes: list[str]) -> dict:
 def register(args) -> RegistrationResult:
     invitation = _pending_invite(args.get("invite", ""))
     config_url = _checked_url("openid_configuration", args.get("openid_configuration"))
-    platform = _exchange("GET", config_url, "platform configuration")
+    platform = _exchange("GET", config_url, Reason(N_("platform configuration")))
     issuer = _text(platform.get("issuer"))
     endpoints = {name: platform.get(name) for name in
                  ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")}
     if issuer is None:
-        raise RegistrationError(reason="the platform configuration has no usable issuer")
+        raise RegistrationError(reason=Reason(N_("the platform configuration has no usable issuer")))
     for name, url in endpoints.items():
         _checked_url(name, url)
     _checked_url("issuer", issuer)
     # The configuration must come from the issuer's own site (LTI Dynamic Registration 3.5.1).
     if origin_of(config_url) != origin_of(issuer):
-        raise RegistrationError(reason="the platform configuration does not come from its issuer")
+        raise RegistrationError(reason=Reason(N_("the platform configuration does not come from its issuer")))
     supported = platform.get("scopes_supported")
     supported = {s for s in supported if isinstance(s, str)} if isinstance(supported, list) else set()
     scopes = [s for s in service.tool_configuration()["scopes"] if not supported or s in supported]
@@ -152,11 +155,11 @@ def register(args) -> RegistrationResult:
     token = args.get("registration_token")
     if isinstance(token, str) and token:
         headers["Authorization"] = f"Bearer {token}"
-    answer = _exchange("POST", endpoints["registration_endpoint"], "registration",
+    answer = _exchange("POST", endpoints["registration_endpoint"], Reason(N_("registration")),
                        json=client_metadata(scopes), headers=headers)
     client_id = _text(answer.get("client_id"))
     if client_id is None:
-        raise RegistrationError(reason="the registration answer has no client_id")
+        raise RegistrationError(reason=Reason(N_("the registration answer has no client_id")))
     tool_answer = answer.get(TOOL_CONFIGURATION)
     deployment_id = _text(tool_answer.get("deployment_id")) if isinstance(tool_answer, dict) else None
     platform_info = platform.get(PLATFORM_CONFIGURATION)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from ibm_lms.database import RecentWrites, commit_if_begun
+from ibm_lms.errors import N_, Reason
 from ibm_lms.events import LaunchCompleted, bus
 from ibm_lms.extensions import db
 from ibm_lms.i18n import service as i18n
@@ -61,7 +62,8 @@ def _check_url(name: str, value: str, *, allow_http: bool) -> str:
     parts = urlsplit(value or "")
     schemes = {"https", "http"} if allow_http else {"https"}
     if parts.scheme not in schemes or not parts.netloc:
-        raise InvalidPlatformSettings(reason=f"{name} must be an absolute {'/'.join(sorted(schemes))} URL")
+        raise InvalidPlatformSettings(reason=Reason(N_("%(name)s must be an absolute %(schemes)s URL"),
+                                                    name=name, schemes=" / ".join(sorted(schemes))))
     return value
 
 
@@ -89,9 +91,9 @@ def add_platform(
                        ("keyset URL", keyset_url)):
         _check_url(label, url, allow_http=allow_http)
     if not client_id or len(client_id) > 255:
-        raise InvalidPlatformSettings(reason="client id must be 1 to 255 characters")
+        raise InvalidPlatformSettings(reason=Reason(N_("client id must be 1 to 255 characters")))
     if any(not d or len(d) > 255 for d in deployment_ids):
-        raise InvalidPlatformSettings(reason="deployment ids must be 1 to 255 characters")
+        raise InvalidPlatformSettings(reason=Reason(N_("deployment ids must be 1 to 255 characters")))
     tenant = tenancy.ensure_tenant(tenant_slug)
     # Users and contexts are keyed by issuer, so one issuer can serve one tenant only.
     other_owner = db.session.execute(
@@ -99,7 +101,7 @@ def add_platform(
     ).first()
     if other_owner is not None:
         db.session.rollback()
-        raise InvalidPlatformSettings(reason="this issuer already belongs to another tenant")
+        raise InvalidPlatformSettings(reason=Reason(N_("this issuer already belongs to another tenant")))
     platform = db.session.execute(
         select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
     ).scalar_one_or_none()
@@ -107,7 +109,7 @@ def add_platform(
         platform = Platform(tenant_id=tenant.id, issuer=issuer, client_id=client_id, created_at=_now())
         db.session.add(platform)
     elif platform.tenant_id != tenant.id:
-        raise InvalidPlatformSettings(reason="this issuer and client id already belong to another tenant")
+        raise InvalidPlatformSettings(reason=Reason(N_("this issuer and client id already belong to another tenant")))
     platform.name = name or platform.name
     platform.auth_login_url = auth_login_url
     platform.auth_token_url = auth_token_url

@@ -144,6 +144,24 @@ def slow_keyset():
     server.shutdown()
 
 
+def test_unreachable_platform_keys_are_explained_in_the_trainees_language(launcher):
+    from babel.support import Translations
+
+    from ibm_lms.lti.models import Platform
+    from tests.conftest import ROOT
+
+    db.session.execute(update(Platform).values(keyset_url="http://127.0.0.1:1/jwks"))
+    db.session.commit()
+    auth, _ = launcher.login()
+    token = launcher.sim.sign(launcher.claims(auth))
+    response = launcher.client.post("/lti/launch", data={"id_token": token, "state": auth["state"]},
+                                    headers={"Accept-Language": "ru"})
+    russian = Translations.load(str(ROOT / "translations"), ["ru"])
+    reason = russian.gettext("the platform could not be reached")
+    assert reason != "the platform could not be reached"
+    assert response.status_code == 502 and reason in response.get_data(as_text=True)
+
+
 def test_slow_platform_keys_time_out_with_a_clear_error(launcher, app, slow_keyset):
     from ibm_lms.lti.models import Platform
 

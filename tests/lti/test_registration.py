@@ -187,6 +187,24 @@ def test_redirects_are_not_followed(client, cli, hostile_platform):
     assert response.status_code == 400 and "redirect" in response.get_data(as_text=True)
 
 
+def test_refusal_reasons_speak_the_administrators_language(client, cli, hostile_platform):
+    from babel.support import Translations
+
+    from tests.conftest import ROOT
+
+    georgian = Translations.load(str(ROOT / "translations"), ["ka"])
+    step = georgian.gettext("platform configuration")
+    problem = georgian.gettext("the platform answered with a redirect, which is not followed")
+    assert "redirect" not in problem
+    from werkzeug.utils import redirect
+
+    url = hostile_platform(**{"/config": redirect("http://127.0.0.1:1/internal")})
+    response = client.get("/lti/register", query_string={"invite": _invite(cli), "openid_configuration": url},
+                          headers={"Accept-Language": "ka"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and f"{step}: {problem}" in page
+
+
 def test_huge_answers_are_cut_off(client, cli, hostile_platform):
     from werkzeug.wrappers import Response
 

@@ -1,0 +1,33 @@
+"""Error messages: a reason inside a message is translated with it, and logged in English."""
+
+from __future__ import annotations
+
+from babel.support import Translations
+from flask_babel import force_locale
+
+from ibm_lms.errors import N_, DomainError, Reason
+from tests.conftest import ROOT
+
+
+class _Refused(DomainError):
+    message = N_("The registration with the platform failed: %(reason)s")
+
+
+def test_nested_reasons_are_translated_when_shown_and_english_in_logs(app):
+    error = _Refused(reason=Reason(N_("%(step)s: %(problem)s"), step=Reason(N_("registration")),
+                                   problem=Reason(N_("the platform answered too slowly"))))
+    assert str(error) == "The registration with the platform failed: registration: the platform answered too slowly"
+    with app.test_request_context(), force_locale("uk"):
+        shown = error.translated()
+    ukrainian = Translations.load(str(ROOT / "translations"), ["uk"])
+    inner = ukrainian.gettext("%(step)s: %(problem)s") % {
+        "step": ukrainian.gettext("registration"), "problem": ukrainian.gettext("the platform answered too slowly")}
+    expected = ukrainian.gettext("The registration with the platform failed: %(reason)s") % {"reason": inner}
+    assert "registration" not in expected and "slowly" not in expected
+    assert shown == expected
+
+
+def test_a_reason_outside_the_app_reads_in_english():
+    assert str(Reason(N_("the host %(host)s is not allowed to register"), host="moodle.example")) == (
+        "the host moodle.example is not allowed to register"
+    )

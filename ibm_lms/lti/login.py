@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,8 @@ LOGIN_PARAMETERS = (
     "lti_storage_target",
 )
 MAX_PARAMETER_LENGTH = 4096
+# Identifiers, hints and URLs never hold control characters; a NUL would also break PostgreSQL's text and JSON.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 _INSERT_STATE = insert(LoginState)
 # Abandoned logins are swept by every Nth login of a process, off the common path.
 PURGE_EVERY = 100
@@ -86,7 +89,7 @@ def _parameters(source) -> dict[str, str]:
         value = source.get(name)
         if value is None or value == "":
             continue
-        if len(value) > MAX_PARAMETER_LENGTH:
+        if len(value) > MAX_PARAMETER_LENGTH or _CONTROL_CHARACTERS.search(value):
             raise LoginRejected(reason=name)
         found[name] = value
     return found

@@ -327,3 +327,22 @@ def test_login_from_an_unknown_platform_is_refused(launcher):
 def test_tokens_signed_by_pyjwt_defaults_carry_the_kid_we_check(launcher):
     token = launcher.sim.sign({"a": 1})
     assert jwt.get_unverified_header(token)["kid"] == launcher.sim.kid
+
+
+@pytest.mark.parametrize("parameter", ["lti_message_hint", "login_hint", "target_link_uri"])
+def test_control_characters_in_a_login_are_refused(launcher, parameter):
+    value = {"target_link_uri": "http://localhost/courses/\x00"}.get(parameter, "hint\x00with-nul")
+    _, response = launcher.login(**{parameter: value})
+    assert response.status_code == 400 and error_code(response) == "login_rejected"
+    assert db.session.execute(select(func.count()).select_from(LoginState)).scalar_one() == 0
+
+
+@pytest.mark.parametrize("state", ["state-\x00", "state-\x1b[31m", "\x00"])
+def test_control_characters_in_a_launch_state_are_refused(launcher, state):
+    auth, _ = launcher.login()
+    token = launcher.sim.sign(launcher.claims(auth))
+    response = launcher.post(token, state)
+    assert 400 <= response.status_code < 500, response.get_data(as_text=True)[:300]
+    assert _stored_nothing()
+    # The genuine launch of that login is untouched.
+    assert launcher.post(token, auth["state"]).status_code == 303

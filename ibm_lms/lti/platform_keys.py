@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from jwt.algorithms import RSAAlgorithm
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
 from ibm_lms.database import upsert
 from ibm_lms.errors import N_, Reason
@@ -53,11 +55,14 @@ class _CachedSet:
 _cache: dict[str, _CachedSet] = {}
 _lock = threading.Lock()
 _fetch_locks: dict[str, threading.Lock] = {}
+# The last failed fetch per key set: (monotonic time, reason), shared with those who waited on it.
+_failures: dict[str, tuple[float, object]] = {}
 
 
 def clear_process_cache() -> None:
     with _lock:
         _cache.clear()
+        _failures.clear()
 
 
 def _parse(jwks: dict) -> dict[str, object]:
@@ -112,16 +117,47 @@ def _from_database(url: str) -> _CachedSet | None:
     return entry
 
 
+def _too_slow() -> PlatformKeysUnavailable:
+    return PlatformKeysUnavailable(reason=Reason(N_("the platform answered too slowly")))
+
+
 @contextmanager
 def _one_fetch_at_a_time(url: str) -> Iterator[None]:
+    """Holds the key set's fetch lock: this process's threads, and on PostgreSQL every worker.
+
+    Waits are bounded by what one fetch may take. Whoever waited on a fetch that failed gets
+    that failure instead of trying again: a platform that is down costs one timeout, not one
+    per queued launch.
+    """
+    # Waiting must not hold a pooled connection; nothing is pending during validation.
+    db.session.commit()
+    bound = 2 * current_app.config["LTI_JWKS_TIMEOUT_SECONDS"] + 1
     with _lock:
         fetch_lock = _fetch_locks.setdefault(url, threading.Lock())
-    with fetch_lock:
+    waiting_since = time.monotonic()
+    if not fetch_lock.acquire(timeout=bound):
+        raise _too_slow()
+    try:
+        failed = _failures.get(url)
+        if failed is not None and failed[0] >= waiting_since:
+            raise PlatformKeysUnavailable(reason=failed[1])
         if db.session.get_bind().dialect.name == "postgresql":
-            # Released when the fetched set is committed (or the launch's transaction ends).
             lock_id = int.from_bytes(hashlib.sha256(url.encode()).digest()[:8], "big", signed=True)
-            db.session.execute(select(func.pg_advisory_xact_lock(lock_id)))
-        yield
+            try:
+                db.session.execute(text(f"SET LOCAL lock_timeout = {int(bound * 1000)}"))
+                # Released when the fetched set is committed (or this transaction ends).
+                db.session.execute(select(func.pg_advisory_xact_lock(lock_id)))
+            except OperationalError as error:
+                db.session.rollback()
+                raise _too_slow() from error
+        try:
+            yield
+        except PlatformKeysUnavailable as error:
+            _failures[url] = (time.monotonic(), error.params["reason"])
+            db.session.rollback()  # releases the advisory lock now, not at the end of the request
+            raise
+    finally:
+        fetch_lock.release()
 
 
 def _fetch_unless_fetched_since(url: str, since: datetime | None) -> _CachedSet:

@@ -131,17 +131,40 @@ def test_unknown_kids_cannot_force_a_fetch_storm(launcher):
     assert launcher.platform.jwks_fetches == 1
 
 
+class _SlowKeyset(str):
+    """The URL of a key set that answers too late; counts the requests it receives."""
+
+    hits = 0
+
+
 @pytest.fixture
 def slow_keyset():
     def app(environ, start_response):
+        url.hits += 1
         time.sleep(2)
         return Response("{}", mimetype="application/json")(environ, start_response)
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/jwks"
+    url = _SlowKeyset(f"http://127.0.0.1:{server.server_port}/jwks")
+    yield url
     server.shutdown()
+
+
+def test_launches_queued_behind_a_failing_fetch_share_its_failure(app, launcher, slow_keyset):
+    from ibm_lms.lti.models import Platform
+
+    db.session.execute(update(Platform).values(keyset_url=slow_keyset))
+    db.session.commit()
+    app.config["LTI_JWKS_TIMEOUT_SECONDS"] = 0.3
+    try:
+        statuses = _concurrent_launches(app, launcher, 4)
+    finally:
+        app.config["LTI_JWKS_TIMEOUT_SECONDS"] = 5.0
+    assert statuses == [502] * 4
+    # One timed-out fetch, whose failure the three queued launches share, not four in a row.
+    assert slow_keyset.hits == 1
 
 
 def test_unreachable_platform_keys_are_explained_in_the_trainees_language(launcher):

@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement, Select
 
@@ -125,16 +126,22 @@ def _run(dialect: Dialect, dbapi_connection, statement: ClauseElement, params: M
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(plan.sql, tuple(values[name] for name in plan.names) if plan.positional else values)
-        if plan.row_type is None:
-            return Rows()
-        rows = Rows()
-        for raw in cursor.fetchall():
-            processed = [value if process is None else process(value)
-                         for value, process in zip(raw, plan.result_processors, strict=True)]
-            rows.append(plan.row_type(*processed))
-        return rows
+        raw_rows = cursor.fetchall() if plan.row_type is not None else ()
+    except dialect.loaded_dbapi.Error as error:
+        # As Core would: a dead connection leaves the pool, and callers see SQLAlchemy's exceptions
+        # (parameters hidden: they may hold personal data).
+        if dialect.is_disconnect(error, dbapi_connection, cursor):
+            dbapi_connection.invalidate(error)
+        raise DBAPIError.instance(plan.sql, values, error, dialect.loaded_dbapi.Error, hide_parameters=True,
+                                  dialect=dialect) from error
     finally:
         cursor.close()
+    rows = Rows()
+    for raw in raw_rows:
+        processed = [value if process is None else process(value)
+                     for value, process in zip(raw, plan.result_processors, strict=True)]
+        rows.append(plan.row_type(*processed))
+    return rows
 
 
 def execute(statement: ClauseElement, params: Mapping | None = None) -> Rows:
@@ -200,22 +207,19 @@ class RecentWrites:
             db.session.info.setdefault(_PENDING, []).append((self, key, (fingerprint, value)))
 
     def upsert(self, table: Table, values: Mapping, *, conflict_on: tuple[str, ...], update: tuple[str, ...],
-               returning: tuple[str, ...] = ("id",), volatile: tuple[str, ...] = ()) -> tuple:
+               returning: tuple[str, ...] = ("id",), volatile: tuple[str, ...] = (), reuse: bool = True) -> tuple:
         """`upsert`, skipped when this process wrote the same row with the same values (bar the
-        `volatile` ones, such as timestamps) within the interval; returns the RETURNING values."""
+        `volatile` ones, such as timestamps) within the interval; returns the RETURNING values.
+
+        A remembered RETURNING value may since have been changed elsewhere: a caller that needs
+        a column's current value passes `reuse=False`."""
         key = tuple(values[name] for name in conflict_on)
         fingerprint = tuple((name, value) for name, value in values.items() if name not in volatile)
-        found = self.recall(key, fingerprint)
+        found = self.recall(key, fingerprint) if reuse else None
         if found is None:
             found = tuple(upsert(table, values, conflict_on, update, returning))
             self.remember(key, fingerprint, found)
         return found
-
-    def forget(self, matches: Callable[[object, object], bool]) -> None:
-        """Drops this process's entries whose key and value match (after a change made elsewhere)."""
-        with self._lock:
-            for key in [k for k, (_, value, _) in self._entries.items() if matches(k, value)]:
-                del self._entries[key]
 
     def _store(self, key, fingerprint, value, now: float) -> None:
         with self._lock:

@@ -102,3 +102,24 @@ def test_healthz_reports_an_unreachable_database(tmp_path):
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["status"] == "unhealthy"
+
+
+def test_hot_statements_fail_with_sqlalchemys_errors_and_hide_their_values(app):
+    import datetime
+
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from ibm_lms.database import execute, execute_alone
+    from ibm_lms.extensions import db
+    from ibm_lms.tenancy.models import Tenant
+
+    now = datetime.datetime(2026, 1, 1)
+    execute_alone(insert(Tenant), {"slug": "ge-academy", "name": "Georgian academy", "created_at": now})
+    with pytest.raises(IntegrityError) as raised:
+        execute(insert(Tenant), {"slug": "ge-academy", "name": "Secret Name", "created_at": now})
+    db.session.rollback()
+    assert "Secret Name" not in str(raised.value)
+    # A statement that would need Core's defaults is refused, not half-run.
+    with pytest.raises(ValueError, match="needs a value for 'created_at'"):
+        execute(insert(Tenant), {"slug": "md-academy", "name": "Moldovan academy"})

@@ -43,6 +43,11 @@ def select_locale() -> str:
     )
 
 
+def launch_locale_decides(launch_locale: str | None) -> bool:
+    """Whether a launch's locale alone decides the language (else the user's own choice may)."""
+    return normalise(launch_locale, supported_locales()) is not None
+
+
 def locale_for_launch(launch_locale: str | None, remembered: str | None) -> str:
     return choose_locale(
         supported_locales(),

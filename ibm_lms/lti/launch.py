@@ -5,7 +5,9 @@ platform's JWKS without a timeout and never refetches for an unknown kid, and ch
 neither audience nor azp. This subclass keeps the library's registration, deployment
 and message checks and replaces the rest: the state must come back in the browser's
 cookie and exist in the database, the nonce must be the one bound to that state, and
-both are consumed in one statement, last, so a forged launch stores nothing.
+both are consumed in one statement, last, so a forged launch stores nothing. That
+statement commits on its own: if recording the launch then fails, the trainee starts
+again from the platform, as a state is good for one launch whatever happens next.
 """
 
 from __future__ import annotations
@@ -215,7 +217,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         return _reject(N_("The launch state does not match."))
 
 def validate(form, cookies, *, storage_verified: bool = False) -> ToolMessageLaunch:
-    """Validates a launch POST; on success the state is consumed in the open transaction (the caller commits)."""
+    """Validates a launch POST; on success its state is already consumed and committed (one use only)."""
     token = form.get("id_token") or ""
     if len(token) > MAX_ID_TOKEN_LENGTH:
         raise _reject(N_("The id token is too large."))

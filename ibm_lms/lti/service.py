@@ -167,7 +167,8 @@ def complete_launch(form, cookies, *, storage_verified: bool = False) -> Complet
             context_label=context.get("label"),
             context_title=context.get("title"),
             context_types=tuple(t for t in context.get("type", ()) if isinstance(t, str)),
-        )
+        ),
+        needs_preferred_locale=not i18n.launch_locale_decides(claims.locale),
     )
     resource_link_id = None
     if claims.resource_link is not None:

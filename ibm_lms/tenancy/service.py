@@ -60,10 +60,12 @@ def list_tenants() -> list[TenantRecord]:
     return [_record(t) for t in db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars()]
 
 
-def record_launch_identity(identity: LaunchIdentity) -> RecordedIdentity:
+def record_launch_identity(identity: LaunchIdentity, *, needs_preferred_locale: bool = True) -> RecordedIdentity:
     """Upserts the user, the context and the enrolment a launch describes. The caller commits.
 
-    A row this process wrote moments ago with the same values is not written again (RecentWrites).
+    A row this process wrote moments ago with the same values is not written again (RecentWrites);
+    the user's preferred locale is then the one of that write, unless `needs_preferred_locale`
+    (the launch names no language of ours, so the user's own choice decides).
 
     Personal fields are overwritten with exactly what this launch shared, so a
     platform that stops sharing names or emails also stops us holding them.
@@ -90,6 +92,7 @@ def record_launch_identity(identity: LaunchIdentity) -> RecordedIdentity:
         update=("last_seen_at", *personal),
         returning=("id", "preferred_locale"),
         volatile=("created_at", "last_seen_at"),
+        reuse=not needs_preferred_locale,
     )
     context_id = None
     if identity.lti_context_id:
@@ -146,8 +149,6 @@ def set_preferred_locale(tenant_id: int, user_id: int, locale: str) -> None:
     db.session.execute(
         update(User).where(User.id == user_id, User.tenant_id == tenant_id).values(preferred_locale=locale)
     )
-    # A relaunch must see the new choice; other processes see it once their entry expires.
-    _RECENT_USERS.forget(lambda _key, recalled: recalled[0] == user_id)
 
 
 def context_title(tenant_id: int, context_id: int | None) -> str | None:

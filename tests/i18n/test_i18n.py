@@ -118,3 +118,20 @@ def test_language_form_needs_csrf_and_a_known_locale(launcher, client):
 def test_catalog_files_exist_for_every_locale():
     for locale in LOCALES:
         assert Path(catalogs.po_path(TRANSLATIONS, locale)).exists()
+
+
+def test_a_choice_made_through_another_worker_applies_to_the_next_launch_without_a_locale(launcher, client, courses):
+    from sqlalchemy import update
+
+    from ibm_lms.extensions import db
+    from ibm_lms.tenancy.models import User
+
+    launcher.launch(locale="en")  # this process now remembers the user's row
+    # Another worker records the user's choice of Armenian.
+    db.session.execute(update(User).values(preferred_locale="hy"))
+    db.session.commit()
+    launcher.launch(locale=None)
+    assert '<html lang="hy">' in client.get("/courses/").get_data(as_text=True)
+    # A launch that names a language of ours still decides.
+    launcher.launch(locale="ro")
+    assert '<html lang="ro">' in client.get("/courses/").get_data(as_text=True)

@@ -58,7 +58,7 @@ def counted_statements(app):
         yield statements
     finally:
         event.remove(engine, "checkout", on_checkout)
-        for step in undo:
+        for step in reversed(undo):
             step()
 
 

@@ -86,7 +86,11 @@ def launch():
     if completed.claims.message_type == DEEP_LINKING_REQUEST:
         deep_linking.remember(completed.claims)
     if storage_verified:
-        return jsonify({"location": with_token(current_app, completed.landing_path)})
+        # Our storage page navigates there; the session rides in the URL only if our cookies are lost.
+        location = completed.landing_path
+        if completed.via_platform_storage:
+            location = with_token(current_app, location)
+        return jsonify({"location": location})
     return redirect(completed.landing_path, code=303)
 
 

@@ -92,6 +92,15 @@ def test_a_tampered_or_missing_token_is_not_a_session(launcher, client, courses)
     assert client.get("/courses/").status_code == 401
 
 
+def test_a_verified_launch_whose_cookie_came_back_keeps_the_session_out_of_urls(launcher, client, courses):
+    auth, _ = launcher.login(lti_storage_target="_parent")
+    fields = {"id_token": launcher.sim.sign(launcher.claims(auth)), "state": auth["state"],
+              "lti_storage_target": "_parent"}
+    response = client.post("/lti/launch", data=fields, headers=VERIFIED)
+    assert response.status_code == 200 and response.get_json()["location"] == "/courses/"
+    assert "Nino Beridze" in client.get("/courses/").get_data(as_text=True)
+
+
 def test_a_cookie_launch_never_puts_the_session_in_urls(launcher, client, courses):
     response = launcher.launch()
     assert "ltik" not in response.headers["Location"]

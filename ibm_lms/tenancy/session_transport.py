@@ -47,7 +47,10 @@ class SessionTransport(SecureCookieSessionInterface):
             return super().open_session(app, request)
         # Only the query string: reading a body here would run before size limits can answer 413.
         token = request.args.get(TOKEN_PARAMETER)
-        if not token:
+        if not token or request.headers.get("Sec-Fetch-Dest", "iframe") != "iframe":
+            # Such a session only ever lives inside the platform's frame (frame-ancestors admits no
+            # other page). A link opened anywhere else must not sign its reader in as the link's owner,
+            # or a trainee lured to someone's link would work, and be graded, under that person's name.
             return self.session_class()
         try:
             data = self._token_serializer(app).loads(token, max_age=app.config["SESSION_TOKEN_MAX_AGE_SECONDS"])

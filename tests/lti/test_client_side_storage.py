@@ -92,6 +92,16 @@ def test_a_tampered_or_missing_token_is_not_a_session(launcher, client, courses)
     assert client.get("/courses/").status_code == 401
 
 
+@pytest.mark.parametrize(("destination", "status"), [("iframe", 200), (None, 200), ("document", 401), ("empty", 401)])
+def test_a_session_in_a_url_works_only_inside_the_platforms_frame(launcher, client, courses, destination, status):
+    fields, _ = _cookieless_launch(launcher, client)
+    location = client.post("/lti/launch", data=fields, headers=VERIFIED).get_json()["location"]
+    client.delete_cookie("ibm_lms_session")
+    # Browsers name where a page will be shown; one that says nothing (older ones) is taken at its word.
+    headers = {"Sec-Fetch-Dest": destination} if destination else {}
+    assert client.get(location, headers=headers).status_code == status
+
+
 def test_a_verified_launch_whose_cookie_came_back_keeps_the_session_out_of_urls(launcher, client, courses):
     auth, _ = launcher.login(lti_storage_target="_parent")
     fields = {"id_token": launcher.sim.sign(launcher.claims(auth)), "state": auth["state"],

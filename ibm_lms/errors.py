@@ -51,8 +51,7 @@ class DomainError(Exception):
         self.code = code or self.code
         self.params = params
         # Logs read in English whatever the reader's language.
-        english = {k: v.english() if isinstance(v, Reason) else v for k, v in params.items()}
-        super().__init__(self.message % english if params else self.message)
+        super().__init__(Reason(self.message, **params).english())
 
     def translated(self) -> str:
         return gettext(self.message, **self.params)

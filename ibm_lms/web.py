@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 from flask import Blueprint, Flask, jsonify, redirect, url_for
 from sqlalchemy import text
@@ -19,22 +20,25 @@ CONTENT_SECURITY_POLICY = (
 FRAME_ANCESTORS = "ibm_lms.frame_ancestors"
 
 
-def add_frame_ancestor_source(app: Flask, source: Callable[[], Iterable[str]]) -> None:
-    """Lets a room name origins that may frame the tool (the LTI room: its registered platforms)."""
+def add_frame_ancestor_source(app: Flask, source: Callable[[], frozenset[str]]) -> None:
+    """Lets a room name origins that may frame the tool (the LTI room: its registered platforms).
+
+    The source returns the same frozenset object while nothing changed, so the policy built from
+    it is reused rather than rebuilt on every response."""
     app.extensions.setdefault(FRAME_ANCESTORS, []).append(source)
 
 
-def _frame_ancestors(app: Flask) -> str:
-    origins = {"'self'"}
-    for source in app.extensions.get(FRAME_ANCESTORS, ()):
-        origins.update(source())
-    return " ".join(sorted(origins))
+@lru_cache(maxsize=256)
+def _policy(ancestor_sets: tuple[frozenset[str], ...], form_targets: tuple[str, ...]) -> str:
+    ancestors = {"'self'"}.union(*ancestor_sets)
+    targets = " ".join(["'self'", *sorted(set(form_targets))])
+    return CONTENT_SECURITY_POLICY.format(form_targets=targets, ancestors=" ".join(sorted(ancestors)))
 
 
 def content_security_policy(app: Flask, *, form_targets: Iterable[str] = ()) -> str:
     """The policy every page gets; a page that posts a form elsewhere names that origin."""
-    targets = " ".join(["'self'", *sorted(set(form_targets))])
-    return CONTENT_SECURITY_POLICY.format(form_targets=targets, ancestors=_frame_ancestors(app))
+    sources = app.extensions.get(FRAME_ANCESTORS, ())
+    return _policy(tuple(source() for source in sources), tuple(form_targets))
 
 
 @blueprint.get("/")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
+from ibm_lms.clock import utcnow
 from ibm_lms.extensions import db
 
 from .data import CourseDefinition, CourseSummary
@@ -34,7 +34,7 @@ def load(courses_dir: Path) -> LoadReport:
     if not courses:
         raise CourseFileError(path=str(courses_dir), reason="no course.toml files found")
     existing = {c.slug: c for c in db.session.execute(select(Course)).scalars()}
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     created = updated = 0
     for definition in courses:
         row = existing.get(definition.slug)

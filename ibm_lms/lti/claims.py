@@ -93,6 +93,10 @@ def _invalid(claim: str) -> ClaimError:
     return ClaimError(N_("The claim %(claim)s has an invalid value."), claim=claim)
 
 
+def _missing(claim: str) -> ClaimError:
+    return ClaimError(N_("The launch is missing the required claim %(claim)s."), claim=claim)
+
+
 def _check_text(claim: str, value: Any, limit: int) -> None:
     if not isinstance(value, str) or len(value) > limit or "\x00" in value:
         raise _invalid(claim)
@@ -102,7 +106,7 @@ def check_shapes(body: Mapping[str, Any]) -> None:
     """Types and sizes of every claim the tool reads, checked before any lookup or storage uses them."""
     for claim in ("iss", "aud"):
         if body.get(claim) in (None, "", []):
-            raise ClaimError(N_("The launch is missing the required claim %(claim)s."), claim=claim)
+            raise _missing(claim)
     for claim, limit in _STRING_LIMITS.items():
         if body.get(claim) is not None:
             _check_text(claim, body[claim], limit)
@@ -145,10 +149,10 @@ def _string(body: Mapping[str, Any], claim: str, *, required: bool = True) -> st
     value = body.get(claim)
     if value is None or value == "":
         if required:
-            raise ClaimError(N_("The launch is missing the required claim %(claim)s."), claim=claim)
+            raise _missing(claim)
         return None
     if not isinstance(value, str):
-        raise ClaimError(N_("The claim %(claim)s has an invalid value."), claim=claim)
+        raise _invalid(claim)
     return value
 
 
@@ -156,19 +160,19 @@ def _object(body: Mapping[str, Any], claim: str, *, required: bool) -> Mapping[s
     value = body.get(claim)
     if value is None:
         if required:
-            raise ClaimError(N_("The launch is missing the required claim %(claim)s."), claim=claim)
+            raise _missing(claim)
         return None
     if not isinstance(value, Mapping):
-        raise ClaimError(N_("The claim %(claim)s has an invalid value."), claim=claim)
+        raise _invalid(claim)
     return value
 
 
 def _number(body: Mapping[str, Any], claim: str) -> int:
     value = body.get(claim)
     if value is None:
-        raise ClaimError(N_("The launch is missing the required claim %(claim)s."), claim=claim)
+        raise _missing(claim)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ClaimError(N_("The claim %(claim)s has an invalid value."), claim=claim)
+        raise _invalid(claim)
     return int(value)
 
 
@@ -227,25 +231,22 @@ def check_claims(
         raise ClaimError(N_("The target link %(uri)s is not part of this tool."), uri=target_link_uri[:200])
     roles = body.get(CLAIM_ROLES)
     if roles is None:
-        raise ClaimError(N_("The launch is missing the required claim %(claim)s."), claim=CLAIM_ROLES)
+        raise _missing(CLAIM_ROLES)
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise ClaimError(N_("The claim %(claim)s has an invalid value."), claim=CLAIM_ROLES)
+        raise _invalid(CLAIM_ROLES)
     resource_link = _object(body, CLAIM_RESOURCE_LINK, required=message_type == RESOURCE_LINK_REQUEST)
     if resource_link is not None and not (isinstance(resource_link.get("id"), str) and resource_link["id"]):
-        raise ClaimError(N_("The launch is missing the required claim %(claim)s."), claim=CLAIM_RESOURCE_LINK + ".id")
+        raise _missing(CLAIM_RESOURCE_LINK + ".id")
     deep_linking = _object(body, CLAIM_DEEP_LINKING, required=message_type == DEEP_LINKING_REQUEST)
     if deep_linking is not None:
         if not isinstance(deep_linking.get("deep_link_return_url"), str):
-            raise ClaimError(
-                N_("The launch is missing the required claim %(claim)s."),
-                claim=CLAIM_DEEP_LINKING + ".deep_link_return_url",
-            )
+            raise _missing(CLAIM_DEEP_LINKING + ".deep_link_return_url")
         accepted = deep_linking.get("accept_types")
         if not isinstance(accepted, list) or "ltiResourceLink" not in accepted:
             raise ClaimError(N_("The platform does not accept links to activities."))
     context = _object(body, CLAIM_CONTEXT, required=False)
     if context is not None and not (isinstance(context.get("id"), str) and context["id"]):
-        raise ClaimError(N_("The launch is missing the required claim %(claim)s."), claim=CLAIM_CONTEXT + ".id")
+        raise _missing(CLAIM_CONTEXT + ".id")
     presentation = _object(body, CLAIM_PRESENTATION, required=False) or {}
     locale = presentation.get("locale") if isinstance(presentation.get("locale"), str) else None
     custom = _object(body, CLAIM_CUSTOM, required=False) or {}

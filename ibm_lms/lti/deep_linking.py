@@ -19,7 +19,7 @@ from ibm_lms.content.data import CourseSummary
 from ibm_lms.errors import N_, DomainError
 
 from . import keys
-from .claims import LaunchClaims
+from .claims import DL, LaunchClaims
 
 _SESSION_KEY = "deep_linking"
 
@@ -72,11 +72,11 @@ def respond(slugs: list[str], locale: str) -> DeepLinkingResponse:
     ]
     registration = Registration().set_issuer(request["issuer"]).set_client_id(request["client_id"])
     message = DeepLink(registration, request["deployment_id"], {"data": request["data"]}).get_message_jwt(resources)
-    for item, course in zip(message["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"], selected,
+    for item, course in zip(message[DL + "content_items"], selected,
                             strict=True):
         item["text"] = course.summary
     if request["data"] is None:
-        del message["https://purl.imsglobal.org/spec/lti-dl/claim/data"]
+        del message[DL + "data"]
     key = keys.current_key()
     token = jwt.encode(message, keys.private_key_pem(key), algorithm="RS256", headers={"kid": key.kid})
     session.pop(_SESSION_KEY, None)

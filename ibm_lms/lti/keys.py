@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -16,14 +16,11 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ibm_lms.clock import utcnow
 from ibm_lms.extensions import db
 
 from .errors import ToolKeyUnreadable
 from .models import ToolKey
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _b64(number: int) -> str:
@@ -63,7 +60,7 @@ def _create_key() -> ToolKey:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     jwk = public_jwk(private.public_key())
-    key = ToolKey(kid=jwk["kid"], private_key=_encrypt(pem), public_jwk=jwk, created_at=_now())
+    key = ToolKey(kid=jwk["kid"], private_key=_encrypt(pem), public_jwk=jwk, created_at=utcnow())
     db.session.add(key)
     db.session.flush()
     return key
@@ -97,7 +94,7 @@ def rotate() -> tuple[ToolKey, list[str]]:
     retiring = [
         kid for kid in db.session.execute(select(ToolKey.kid).where(ToolKey.retired_at.is_(None))).scalars()
     ]
-    db.session.execute(update(ToolKey).where(ToolKey.retired_at.is_(None)).values(retired_at=_now()))
+    db.session.execute(update(ToolKey).where(ToolKey.retired_at.is_(None)).values(retired_at=utcnow()))
     key = _create_key()
     db.session.commit()
     return key, retiring
@@ -108,7 +105,7 @@ def published_jwks() -> dict:
     grace = timedelta(seconds=current_app.config["LTI_KEY_GRACE_SECONDS"])
     rows = db.session.execute(
         select(ToolKey.public_jwk)
-        .where(or_(ToolKey.retired_at.is_(None), ToolKey.retired_at > _now() - grace))
+        .where(or_(ToolKey.retired_at.is_(None), ToolKey.retired_at > utcnow() - grace))
         .order_by(ToolKey.id.desc())
     ).scalars()
     return {"keys": list(rows)}

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
 
 import requests
 from flask import current_app
@@ -24,11 +23,20 @@ from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
 from pylti1p3.exception import LtiException
 from sqlalchemy import bindparam, delete, literal_column, select
 
+from ibm_lms.clock import utcnow
 from ibm_lms.database import execute, execute_alone
 from ibm_lms.markers import N_
 
 from . import platform_keys
-from .claims import ClaimError, LaunchClaims, check_claims, check_header, check_shapes
+from .claims import (
+    ACCEPTED_ALGORITHMS,
+    CLAIM_DEPLOYMENT_ID,
+    ClaimError,
+    LaunchClaims,
+    check_claims,
+    check_header,
+    check_shapes,
+)
 from .cookies import ToolCookieService
 from .directory import PlatformEntry
 from .errors import LaunchRejected, StateMissing
@@ -36,11 +44,8 @@ from .models import LoginState
 from .tool_conf import DatabaseToolConf
 
 log = logging.getLogger(__name__)
-_SIGNATURE_ALGORITHMS = {
-    "RS256": RSAAlgorithm(RSAAlgorithm.SHA256),
-    "RS384": RSAAlgorithm(RSAAlgorithm.SHA384),
-    "RS512": RSAAlgorithm(RSAAlgorithm.SHA512),
-}
+# "RS256" → RSA with SHA-256, and so on for every algorithm the claims module accepts.
+_SIGNATURE_ALGORITHMS = {name: RSAAlgorithm(getattr(RSAAlgorithm, "SHA" + name[2:])) for name in ACCEPTED_ALGORITHMS}
 MAX_ID_TOKEN_LENGTH = 32 * 1024
 # One statement both checks and burns the state, so two concurrent replays cannot both pass. It
 # burns it only for the token its login was for (nonce, page), committed on its own in one round
@@ -62,10 +67,6 @@ _CONSUME_STATE_KEPT_BY_PLATFORM = _CONSUME_STATE.where(
 _PENDING_STATE = select(LoginState.nonce, LoginState.params, LoginState.expires_at).where(*_FOR_THIS_STATE)
 # pylti1p3 would build a requests.Session per launch; its service calls (AGS, NRPS) can share one.
 _SERVICE_SESSION = requests.Session()
-
-
-def _reject(reason: str, **params) -> LaunchRejected:
-    return LaunchRejected(reason, **params)
 
 
 class ToolMessageLaunch(FlaskMessageLaunch):
@@ -95,11 +96,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             self._consume_state()
         except ClaimError as error:
             self._validated = False
-            raise _reject(error.reason, **error.params) from error
+            raise LaunchRejected(error.reason, **error.params) from error
         except LtiException as error:
             self._validated = False
             log.warning("pylti1p3 refused a launch: %s", error)
-            raise _reject(N_("The launch message is invalid.")) from error
+            raise LaunchRejected(N_("The launch message is invalid.")) from error
         return self
 
     def get_client_id(self) -> str:
@@ -113,11 +114,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     def validate_state(self):
         state = self._get_request_param("state")
         if not state:
-            raise _reject(N_("The launch has no state."))
+            raise LaunchRejected(N_("The launch has no state."))
         cookie = self._cookie_service.get_cookie(state)
         if cookie is None:
             if any(name.startswith("lti1p3-state-") for name in self.cookie_names):
-                raise _reject(N_("The launch state does not match."))
+                raise LaunchRejected(N_("The launch state does not match."))
             if self.storage_verified:
                 # The platform's client-side storage held the state, as our own page confirmed; the
                 # login must have asked for that storage (checked when the state is consumed).
@@ -125,19 +126,19 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 return self
             raise StateMissing(state=state, storage_target=self._get_request_param("lti_storage_target") or "")
         if cookie != state:
-            raise _reject(N_("The launch state does not match."))
+            raise LaunchRejected(N_("The launch state does not match."))
         return self
 
     def validate_jwt_format(self):
         token = self._get_request_param("id_token") or ""
         if not token:
-            raise _reject(N_("The launch has no id token."))
+            raise LaunchRejected(N_("The launch has no id token."))
         try:
             super().validate_jwt_format()
         except LtiException as error:
-            raise _reject(N_("The id token is not a well-formed JWT.")) from error
+            raise LaunchRejected(N_("The id token is not a well-formed JWT.")) from error
         if not isinstance(self._jwt.get("header"), dict) or not isinstance(self._jwt.get("body"), dict):
-            raise _reject(N_("The id token is not a well-formed JWT."))
+            raise LaunchRejected(N_("The id token is not a well-formed JWT."))
         return self
 
     def validate_registration(self):
@@ -146,14 +147,14 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         except LtiException as error:
             issuer = self._jwt["body"].get("iss")
             if isinstance(issuer, str) and self.tool_conf.issuer_is_registered(issuer):
-                raise _reject(N_("The id token is not addressed to this tool (audience).")) from error
-            raise _reject(N_("The launch comes from a platform that is not registered.")) from error
+                raise LaunchRejected(N_("The id token is not addressed to this tool (audience).")) from error
+            raise LaunchRejected(N_("The launch comes from a platform that is not registered.")) from error
 
     def validate_jwt_signature(self):
         assert self._registration is not None
         key = platform_keys.public_key(self._registration.get_key_set_url(), self._kid)
         if key is None:
-            raise _reject(N_("The id token was signed with a key the platform does not publish."))
+            raise LaunchRejected(N_("The id token was signed with a key the platform does not publish."))
         # The header and body were parsed and checked already; only the signature is left, and
         # checking it directly skips PyJWT's second pure-Python pass over the whole token.
         signing_input, _, signature = self._get_request_param("id_token").rpartition(".")
@@ -162,18 +163,18 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 signing_input.encode("ascii"), key, base64url_decode(signature.encode("ascii"))
             )
         except (ValueError, UnicodeEncodeError) as error:
-            raise _reject(N_("The id token's signature is invalid.")) from error
+            raise LaunchRejected(N_("The id token's signature is invalid.")) from error
         if not valid:
-            raise _reject(N_("The id token's signature is invalid."))
+            raise LaunchRejected(N_("The id token's signature is invalid."))
         return self
 
     def validate_deployment(self):
         try:
             return super().validate_deployment()
         except LtiException as error:
-            raise _reject(N_("The deployment %(deployment_id)s is not registered for this platform."),
-                deployment_id=str(self._jwt["body"].get(
-                    "https://purl.imsglobal.org/spec/lti/claim/deployment_id", ""))[:100],
+            raise LaunchRejected(
+                N_("The deployment %(deployment_id)s is not registered for this platform."),
+                deployment_id=str(self._jwt["body"].get(CLAIM_DEPLOYMENT_ID, ""))[:100],
             ) from error
 
     def _check_claims(self):
@@ -194,7 +195,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         values = {
             "state": self._get_request_param("state"),
             "platform_id": platform.id,
-            "now": datetime.now(UTC).replace(tzinfo=None),
+            "now": utcnow(),
             "nonce": self.claims.nonce,
             "target_link_uri": self.claims.target_link_uri,
         }
@@ -207,20 +208,20 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     def _why_not_consumed(self, values: dict) -> LaunchRejected:
         pending = execute(_PENDING_STATE, {"state": values["state"], "platform_id": values["platform_id"]}).first()
         if pending is None or pending.expires_at <= values["now"]:
-            return _reject(N_("This launch was already used or its login has expired."))
+            return LaunchRejected(N_("This launch was already used or its login has expired."))
         if pending.nonce != values["nonce"]:
-            return _reject(N_("The nonce does not match this login."))
+            return LaunchRejected(N_("The nonce does not match this login."))
         params = pending.params or {}
         if params.get("target_link_uri") != values["target_link_uri"]:
-            return _reject(N_("The launch leads to another page than its login asked for."))
+            return LaunchRejected(N_("The launch leads to another page than its login asked for."))
         # Left: the state came back from the platform's storage, which its login never asked for.
-        return _reject(N_("The launch state does not match."))
+        return LaunchRejected(N_("The launch state does not match."))
 
 def validate(form, cookies, *, storage_verified: bool = False) -> ToolMessageLaunch:
     """Validates a launch POST; on success its state is already consumed and committed (one use only)."""
     token = form.get("id_token") or ""
     if len(token) > MAX_ID_TOKEN_LENGTH:
-        raise _reject(N_("The id token is too large."))
+        raise LaunchRejected(N_("The id token is too large."))
     request = FlaskRequest(
         cookies=cookies,
         request_data={

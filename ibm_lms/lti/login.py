@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import current_app
@@ -13,9 +13,11 @@ from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest, FlaskSessionSer
 from pylti1p3.exception import OIDCException
 from sqlalchemy import delete, insert
 
+from ibm_lms.clock import utcnow
 from ibm_lms.database import commit_if_begun, execute_alone
 from ibm_lms.extensions import db
 
+from . import directory
 from .cookies import ToolCookieService
 from .errors import LoginRejected, UnknownPlatform
 from .models import LoginState
@@ -69,7 +71,7 @@ class _LoginStateRecorder(FlaskSessionService):
 
     def save_state_params(self, state: str, params):
         self.state = state
-        expires = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=self._ttl)
+        expires = utcnow() + timedelta(seconds=self._ttl)
         # Committed at once, in one round trip: any worker may receive the launch that follows.
         execute_alone(_INSERT_STATE, {"state": state, "nonce": self.nonce, "platform_id": self._platform_id,
                                 "params": params, "expires_at": expires})
@@ -100,7 +102,7 @@ def _purge_expired_states_now_and_then() -> None:
     _logins_since_purge += 1
     if _logins_since_purge >= PURGE_EVERY:
         _logins_since_purge = 0
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = utcnow()
         db.session.execute(delete(LoginState).where(LoginState.expires_at <= now))
 
 
@@ -117,9 +119,7 @@ def start(source) -> LoginRedirect:
     platform = tool_conf.find_platform(params["iss"], params.get("client_id"))
     if platform is None:
         raise UnknownPlatform(issuer=params["iss"][:200], client_id=params.get("client_id", "-")[:200])
-    if "lti_deployment_id" in params and tool_conf.find_deployment_by_params(
-        platform.issuer, params["lti_deployment_id"], platform.client_id
-    ) is None:
+    if "lti_deployment_id" in params and not directory.has_deployment(platform, params["lti_deployment_id"]):
         raise LoginRejected(reason="lti_deployment_id")
     request = FlaskRequest(request_data={**params, "client_id": platform.client_id})
     cookies = ToolCookieService(request)

@@ -21,13 +21,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
+from ibm_lms.clock import utcnow
 from ibm_lms.database import upsert
 from ibm_lms.errors import N_, Reason
 from ibm_lms.extensions import db
@@ -40,9 +41,6 @@ from .outbound import OutboundError, request_json
 log = logging.getLogger(__name__)
 MAX_JWKS_BYTES = 256 * 1024
 
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -93,7 +91,7 @@ def _fetch(url: str) -> tuple[dict, int]:
 
 
 def _store(url: str, jwks: dict, ttl: int) -> _CachedSet:
-    now = _now()
+    now = utcnow()
     entry = _CachedSet(keys=_parse(jwks), expires_at=now + timedelta(seconds=ttl), fetched_at=now)
     upsert(
         PlatformKeySet.__table__,
@@ -107,10 +105,13 @@ def _store(url: str, jwks: dict, ttl: int) -> _CachedSet:
     return entry
 
 
-def _from_database(url: str) -> _CachedSet | None:
+def _from_database(url: str, known: _CachedSet | None = None) -> _CachedSet | None:
+    """The stored key set, or None if there is none or it expired; `known` is reused if it is that same fetch."""
     row = db.session.execute(select(PlatformKeySet).where(PlatformKeySet.url == url)).scalar_one_or_none()
-    if row is None or row.expires_at <= _now():
+    if row is None or row.expires_at <= utcnow():
         return None
+    if known is not None and known.fetched_at == row.fetched_at:
+        return known
     entry = _CachedSet(keys=_parse(row.jwks), expires_at=row.expires_at, fetched_at=row.fetched_at)
     with _lock:
         _cache[url] = entry
@@ -172,7 +173,7 @@ def _fetch_unless_fetched_since(url: str, since: datetime | None) -> _CachedSet:
 
 def _current(url: str) -> _CachedSet:
     entry = _cache.get(url)
-    if entry is not None and entry.expires_at > _now():
+    if entry is not None and entry.expires_at > utcnow():
         return entry
     entry = _from_database(url)
     if entry is not None:
@@ -187,8 +188,8 @@ def public_key(url: str, kid: str):
     if key is not None:
         return key
     window = timedelta(seconds=current_app.config["LTI_JWKS_MIN_REFETCH_SECONDS"])
-    if entry.fetched_at + window > _now():
+    if entry.fetched_at + window > utcnow():
         # Another worker may have refetched already; the database is cheaper than the platform.
-        shared = _from_database(url)
+        shared = _from_database(url, known=entry)
         return shared.keys.get(kid) if shared else None
     return _fetch_unless_fetched_since(url, entry.fetched_at).keys.get(kid)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 from flask import current_app
 from sqlalchemy import select, update
 
+from ibm_lms.clock import utcnow
 from ibm_lms.errors import N_, Reason
 from ibm_lms.extensions import db
 from ibm_lms.tenancy import service as tenancy
@@ -49,9 +50,6 @@ class Invitation:
     expires_at: datetime
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -61,8 +59,8 @@ def invite(tenant_slug: str, hours: int) -> Invitation:
     """A single-use registration URL for one tenant, valid for `hours`."""
     tenant = tenancy.ensure_tenant(tenant_slug)
     token = secrets.token_urlsafe(32)
-    expires = _now() + timedelta(hours=hours)
-    db.session.add(RegistrationInvite(token_hash=_hash(token), tenant_id=tenant.id, created_at=_now(),
+    expires = utcnow() + timedelta(hours=hours)
+    db.session.add(RegistrationInvite(token_hash=_hash(token), tenant_id=tenant.id, created_at=utcnow(),
                                       expires_at=expires))
     db.session.commit()
     url = current_app.config["BASE_URL"] + "/lti/register?" + urlencode({"invite": token})
@@ -73,17 +71,15 @@ def _pending_invite(token: str) -> RegistrationInvite:
     invitation = db.session.execute(
         select(RegistrationInvite).where(RegistrationInvite.token_hash == _hash(token or ""))
     ).scalar_one_or_none()
-    if invitation is None or invitation.used_at is not None or invitation.expires_at <= _now():
+    if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
         raise RegistrationNotInvited()
     return invitation
 
 
 def _checked_url(name: str, value) -> str:
-    schemes = {"https"} if urlsplit(current_app.config["BASE_URL"]).scheme == "https" else {"https", "http"}
-    if not isinstance(value, str) or len(value) > MAX_URL_LENGTH or origin_of(value) is None \
-            or urlsplit(value).scheme not in schemes:
-        raise RegistrationError(reason=Reason(N_("%(name)s must be an absolute %(schemes)s URL"),
-                                              name=name, schemes=" / ".join(sorted(schemes))))
+    if isinstance(value, str) and len(value) > MAX_URL_LENGTH:
+        value = None  # refused below, with the same reason as any unusable URL
+    service.check_platform_url(name, value, error=RegistrationError)
     host = urlsplit(value).hostname or ""
     allowed = current_app.config.get("REGISTRATION_ALLOWED_HOSTS") or ()
     if allowed and host not in allowed:
@@ -109,8 +105,7 @@ def _exchange(method: str, url: str, what: Reason, **kwargs) -> dict:
     return answer.body
 
 
-def client_metadata(scopes: list[str]) -> dict:
-    tool = service.tool_configuration()
+def client_metadata(tool: dict, scopes: list[str]) -> dict:
     deep_linking = next(m for m in tool["messages"] if m["type"] == "LtiDeepLinkingRequest")
     return {
         "application_type": "web",
@@ -150,13 +145,14 @@ def register(args) -> RegistrationResult:
         raise RegistrationError(reason=Reason(N_("the platform configuration does not come from its issuer")))
     supported = platform.get("scopes_supported")
     supported = {s for s in supported if isinstance(s, str)} if isinstance(supported, list) else set()
-    scopes = [s for s in service.tool_configuration()["scopes"] if not supported or s in supported]
+    tool = service.tool_configuration()
+    scopes = [s for s in tool["scopes"] if not supported or s in supported]
     headers = {"Content-Type": "application/json"}
     token = args.get("registration_token")
     if isinstance(token, str) and token:
         headers["Authorization"] = f"Bearer {token}"
     answer = _exchange("POST", endpoints["registration_endpoint"], Reason(N_("registration")),
-                       json=client_metadata(scopes), headers=headers)
+                       json=client_metadata(tool, scopes), headers=headers)
     client_id = _text(answer.get("client_id"))
     if client_id is None:
         raise RegistrationError(reason=Reason(N_("the registration answer has no client_id")))
@@ -169,7 +165,7 @@ def register(args) -> RegistrationResult:
     spent = db.session.execute(
         update(RegistrationInvite)
         .where(RegistrationInvite.id == invitation.id, RegistrationInvite.used_at.is_(None))
-        .values(used_at=_now(), used_by_issuer=issuer)
+        .values(used_at=utcnow(), used_by_issuer=issuer)
     ).rowcount
     if spent != 1:
         db.session.rollback()

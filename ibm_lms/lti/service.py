@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import current_app, url_for
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
+from ibm_lms.clock import utcnow
 from ibm_lms.database import RecentWrites, commit_if_begun
 from ibm_lms.errors import N_, Reason
 from ibm_lms.events import LaunchCompleted, bus
@@ -23,16 +23,13 @@ from . import directory
 from . import launch as launch_validation
 from .claims import DEEP_LINKING_REQUEST, LaunchClaims
 from .directory import PlatformEntry
-from .errors import InvalidPlatformSettings
+from .errors import InvalidPlatformSettings, LtiError
 from .models import Deployment, LoginState, Platform, ResourceLink
 from .urls import origin_of
 
 # Relaunches of an unchanged link skip its rewrite for a while (see RecentWrites).
 _RECENT_LINKS = RecentWrites("resource links")
 
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -58,18 +55,14 @@ class CompletedLaunch:
     via_platform_storage: bool = False
 
 
-def _check_url(name: str, value: str, *, allow_http: bool) -> str:
-    parts = urlsplit(value or "")
-    schemes = {"https", "http"} if allow_http else {"https"}
-    if parts.scheme not in schemes or not parts.netloc:
-        raise InvalidPlatformSettings(reason=Reason(N_("%(name)s must be an absolute %(schemes)s URL"),
-                                                    name=name, schemes=" / ".join(sorted(schemes))))
+def check_platform_url(name: str, value, *, error: type[LtiError] = InvalidPlatformSettings) -> str:
+    """A platform's URL must be absolute https (or http while the tool itself runs on plain http:
+    the loopback demo and tests); anything else is refused with `error`."""
+    schemes = ("http", "https") if urlsplit(current_app.config["BASE_URL"]).scheme == "http" else ("https",)
+    if not isinstance(value, str) or origin_of(value) is None or urlsplit(value).scheme not in schemes:
+        raise error(reason=Reason(N_("%(name)s must be an absolute %(schemes)s URL"),
+                                  name=name, schemes=" / ".join(schemes)))
     return value
-
-
-def _allow_http() -> bool:
-    # Plain http only where the tool itself runs on plain http (loopback demo and tests).
-    return urlsplit(current_app.config["BASE_URL"]).scheme == "http"
 
 
 def add_platform(
@@ -85,11 +78,10 @@ def add_platform(
     auth_audience: str | None = None,
 ) -> PlatformRecord:
     """Registers a platform client, or adds deployments to an existing one (same issuer and client id)."""
-    allow_http = _allow_http()
-    issuer = _check_url("issuer", issuer, allow_http=allow_http)
+    issuer = check_platform_url("issuer", issuer)
     for label, url in (("auth login URL", auth_login_url), ("auth token URL", auth_token_url),
                        ("keyset URL", keyset_url)):
-        _check_url(label, url, allow_http=allow_http)
+        check_platform_url(label, url)
     if not client_id or len(client_id) > 255:
         raise InvalidPlatformSettings(reason=Reason(N_("client id must be 1 to 255 characters")))
     if any(not d or len(d) > 255 for d in deployment_ids):
@@ -106,7 +98,7 @@ def add_platform(
         select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
     ).scalar_one_or_none()
     if platform is None:
-        platform = Platform(tenant_id=tenant.id, issuer=issuer, client_id=client_id, created_at=_now())
+        platform = Platform(tenant_id=tenant.id, issuer=issuer, client_id=client_id, created_at=utcnow())
         db.session.add(platform)
     elif platform.tenant_id != tenant.id:
         raise InvalidPlatformSettings(reason=Reason(N_("this issuer and client id already belong to another tenant")))
@@ -212,7 +204,7 @@ def _record_resource_link(platform: PlatformEntry, context_id: int | None, claim
             "description": link.get("description"),
             "target_link_uri": claims.target_link_uri,
             "custom": dict(claims.custom),
-            "updated_at": _now(),
+            "updated_at": utcnow(),
         },
         conflict_on=("platform_id", "lti_resource_link_id"),
         update=("context_id", "title", "description", "target_link_uri", "custom", "updated_at"),
@@ -240,24 +232,24 @@ def _landing_path(claims: LaunchClaims) -> str:
     return url_for(endpoint, **arguments) if endpoint in LANDING_ENDPOINTS else fallback
 
 
-def login_params_for_state(state: str) -> dict | None:
-    """The login parameters a pending state was created with (for the new-window fallback)."""
-    row = db.session.execute(
-        select(LoginState.params).where(LoginState.state == state, LoginState.expires_at > _now())
-    ).scalar_one_or_none()
-    return (row or {}).get("login") if row else None
+@dataclass(frozen=True)
+class PendingLogin:
+    params: dict  # the login's own parameters, to start it again in a new window
+    storage_origin: str | None  # where its client-side storage messages go, if it asked for storage
 
 
-def storage_origin_for(state: str) -> str | None:
-    """For a pending login that asked for client-side storage: the origin its storage messages go to."""
+def pending_login(state: str) -> PendingLogin | None:
+    """A login still waiting for its launch, for the pages that help a launch whose cookie was lost."""
     row = db.session.execute(
         select(Platform.auth_login_url, LoginState.params)
         .join(LoginState, LoginState.platform_id == Platform.id)
-        .where(LoginState.state == state, LoginState.expires_at > _now())
+        .where(LoginState.state == state, LoginState.expires_at > utcnow())
     ).first()
-    if row is None or not (row.params or {}).get("login", {}).get("lti_storage_target"):
+    if row is None:
         return None
-    return origin_of(row.auth_login_url)
+    params = (row.params or {}).get("login") or {}
+    return PendingLogin(params, origin_of(row.auth_login_url) if params.get("lti_storage_target") else None)
+
 
 def tool_configuration() -> dict:
     """Everything a Moodle administrator types into "Tool settings" for a manual registration."""

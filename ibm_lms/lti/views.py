@@ -96,7 +96,8 @@ def launch():
 
 def _cookies_blocked(error: StateMissing):
     """No cookie came back: read the state from the platform's storage if it offers one, else a new window."""
-    origin = service.storage_origin_for(error.state) if error.storage_target else None
+    pending = service.pending_login(error.state)
+    origin = pending.storage_origin if pending and error.storage_target else None
     if origin:
         page = render_template(
             "lti/storage_check.html",
@@ -106,10 +107,9 @@ def _cookies_blocked(error: StateMissing):
             message=error.translated(),
         )
         return page, 200, {"Cache-Control": "no-store"}
-    params = service.login_params_for_state(error.state)
     page = render_template(
         "lti/cookies_blocked.html",
-        new_window_url=login.new_window_url(params) if params else None,
+        new_window_url=login.new_window_url(pending.params) if pending and pending.params else None,
         message=error.translated(),
     )
     return page, error.status, {"Cache-Control": "no-store"}

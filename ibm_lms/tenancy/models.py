@@ -7,13 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ibm_lms.clock import utcnow
 from ibm_lms.extensions import db
-
-
-def _utcnow() -> datetime:
-    from datetime import UTC
-
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Tenant(db.Model):
@@ -22,7 +17,7 @@ class Tenant(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class User(db.Model):
@@ -39,8 +34,8 @@ class User(db.Model):
     name: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(320))
     preferred_locale: Mapped[str | None] = mapped_column(String(8))
-    created_at: Mapped[datetime] = mapped_column(default=_utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Context(db.Model):
@@ -56,7 +51,7 @@ class Context(db.Model):
     label: Mapped[str | None] = mapped_column(String(255))
     title: Mapped[str | None] = mapped_column(Text)
     types: Mapped[list | None] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Enrolment(db.Model):
@@ -69,4 +64,4 @@ class Enrolment(db.Model):
     context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id"), index=True)
     role: Mapped[str] = mapped_column(String(32))
     lti_roles: Mapped[list] = mapped_column(JSON, default=list)
-    last_launch_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    last_launch_at: Mapped[datetime] = mapped_column(default=utcnow)

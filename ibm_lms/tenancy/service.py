@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 
+from ibm_lms.clock import utcnow
 from ibm_lms.database import RecentWrites
 from ibm_lms.extensions import db
 
@@ -21,9 +21,6 @@ _RECENT_USERS = RecentWrites("users")
 _RECENT_CONTEXTS = RecentWrites("contexts")
 _RECENT_ENROLMENTS = RecentWrites("enrolments")
 
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _record(tenant: Tenant) -> TenantRecord:
@@ -70,7 +67,7 @@ def record_launch_identity(identity: LaunchIdentity, *, needs_preferred_locale: 
     Personal fields are overwritten with exactly what this launch shared, so a
     platform that stops sharing names or emails also stops us holding them.
     """
-    now = _now()
+    now = utcnow()
     role = role_from_lti(identity.lti_roles)
     personal = {
         "given_name": identity.given_name,

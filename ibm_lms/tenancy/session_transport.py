@@ -21,6 +21,18 @@ TOKEN_PARAMETER = "ltik"  # noqa: S105 - a parameter name, not a secret
 class TransportedSession(SecureCookieSession):
     travels_in_urls = False
 
+    def __init__(self, initial=None):
+        super().__init__(initial)
+        # Signed once per state of the session: a page with many links signs it once, not per link.
+        self.url_token: str | None = None
+        marks_modified = self.on_update
+
+        def on_update(changed):
+            marks_modified(changed)
+            changed.url_token = None
+
+        self.on_update = on_update
+
 
 class CompactJSON:
     """Sessions hold only JSON values (ids, strings, flags), so Flask's tagged serializer for
@@ -39,8 +51,9 @@ class SessionTransport(SecureCookieSessionInterface):
     session_class = TransportedSession
     serializer = CompactJSON()
 
-    def _token_serializer(self, app: Flask) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(app.secret_key, salt="ibm-lms-session-in-urls", serializer=self.serializer)
+    def __init__(self, app: Flask):
+        self._tokens = URLSafeTimedSerializer(app.secret_key, salt="ibm-lms-session-in-urls",
+                                              serializer=self.serializer)
 
     def open_session(self, app: Flask, request):
         if app.config["SESSION_COOKIE_NAME"] in request.cookies:
@@ -53,7 +66,7 @@ class SessionTransport(SecureCookieSessionInterface):
             # or a trainee lured to someone's link would work, and be graded, under that person's name.
             return self.session_class()
         try:
-            data = self._token_serializer(app).loads(token, max_age=app.config["SESSION_TOKEN_MAX_AGE_SECONDS"])
+            data = self._tokens.loads(token, max_age=app.config["SESSION_TOKEN_MAX_AGE_SECONDS"])
         except BadSignature:
             return self.session_class()
         opened = self.session_class(data)
@@ -66,7 +79,9 @@ class SessionTransport(SecureCookieSessionInterface):
         super().save_session(app, session, response)
 
     def token(self, app: Flask, session) -> str:
-        return self._token_serializer(app).dumps(dict(session))
+        if session.url_token is None:
+            session.url_token = self._tokens.dumps(dict(session))
+        return session.url_token
 
 
 def carry_in_urls() -> None:
@@ -82,7 +97,7 @@ def with_token(app: Flask, url: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.session_interface = SessionTransport()
+    app.session_interface = SessionTransport(app)
 
     @app.url_defaults
     def add_token(endpoint, values):

@@ -5,14 +5,16 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import threading
 from html import unescape
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from babel.support import Translations
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from ibm_lms import create_app
 from ibm_lms.database import RecentWrites
@@ -114,23 +116,24 @@ def courses(app):
 
 
 @pytest.fixture(scope="session")
-def platform_server():
+def _running_platform_server():
     server = PlatformServer(tool_base_url=TOOL_BASE_URL).start()
     yield server
     server.stop()
 
 
 @pytest.fixture
+def platform_server(_running_platform_server):
+    """The test platform's HTTP server, started once per session but as fresh as a new one in every test."""
+    _running_platform_server.reset()
+    return _running_platform_server
+
+
+@pytest.fixture
 def platform(app, platform_server):
     """The test platform, registered with the tool as an administrator would."""
-    from ibm_lms.demo.platform import DEMO_USERS
     from ibm_lms.lti import service
 
-    platform_server.jwks_fetches = 0
-    platform_server.jwks_delay = 0.0
-    platform_server.jwks_cache_control = "max-age=3600"
-    platform_server.user = DEMO_USERS["trainee"]
-    platform_server.claim_overrides = {}
     service.add_platform(
         tenant_slug="ge-academy",
         issuer=platform_server.base_url,
@@ -202,3 +205,42 @@ def launcher(client, platform):
 def error_code(response) -> str | None:
     found = re.search(r'data-error-code="(\w+)"', response.get_data(as_text=True))
     return found.group(1) if found else None
+
+
+def translated(locale: str, msgid: str) -> str:
+    """The catalog's own translation, read without the app, to check what a page shows against."""
+    return Translations.load(str(ROOT / "translations"), [locale]).gettext(msgid)
+
+
+def count_rows(model) -> int:
+    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def csrf_token(page_html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page_html).group(1)
+
+
+def cookies_of(client) -> dict[str, str]:
+    """The cookies a test client holds, to hand to another client acting as the same browser."""
+    return {cookie.key: cookie.value for cookie in client._cookies.values()}
+
+
+def race_launches(app, attempts: list[tuple[dict, dict]]) -> list[int]:
+    """Posts every (form fields, cookies) attempt to /lti/launch at the same moment, each from its own
+    browser on its own thread; returns the statuses in the order of `attempts`."""
+    statuses: list[int | None] = [None] * len(attempts)
+    barrier = threading.Barrier(len(attempts))
+
+    def attempt(index: int, form: dict, cookies: dict) -> None:
+        browser = app.test_client()
+        for key, value in cookies.items():
+            browser.set_cookie(key, value)
+        barrier.wait()
+        statuses[index] = browser.post("/lti/launch", data=form).status_code
+
+    threads = [threading.Thread(target=attempt, args=(index, *item)) for index, item in enumerate(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return statuses

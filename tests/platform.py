@@ -11,7 +11,7 @@ import html
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from urllib.parse import urlencode
 
 from werkzeug.serving import make_server
@@ -50,7 +50,6 @@ class PlatformServer(MoodleEndpoints):
     registrations: list = field(default_factory=list)
     tool_base_url: str = ""
     user: DemoUser = DEMO_USERS["trainee"]
-    claim_overrides: dict = field(default_factory=dict)
     # When set, the platform offers LTI client-side postMessage storage under this target name.
     storage_target: str | None = None
 
@@ -61,6 +60,15 @@ class PlatformServer(MoodleEndpoints):
         self.base_url = f"{scheme}://{self.public_host or self.host}:{self.port}"
         self.sim = SimulatedPlatform(issuer=self.base_url, client_id="moodle-client-1", deployment_id="1")
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # What a test may change or the server records; the rest is fixed when the server is built.
+    _PER_TEST = ("jwks_cache_control", "jwks_fetches", "jwks_delay", "registrations", "user", "storage_target")
+
+    def reset(self) -> None:
+        """Back to the defaults, so that a server shared by many tests carries nothing from one to the next."""
+        for spec in fields(self):
+            if spec.name in self._PER_TEST:
+                setattr(self, spec.name, spec.default_factory() if spec.default is MISSING else spec.default)
 
     def start(self) -> PlatformServer:
         self._thread.start()
@@ -113,7 +121,6 @@ class PlatformServer(MoodleEndpoints):
             nonce=args["nonce"], target_link_uri=self.tool_base_url + "/courses/", user=self.user,
             locale=args.get("lti_message_hint") or "en",
         )
-        claims.update(self.claim_overrides)
         fields = {"id_token": self.sim.sign(claims), "state": args["state"]}
         if self.storage_target:
             fields["lti_storage_target"] = self.storage_target

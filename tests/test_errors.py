@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from babel.support import Translations
 from flask_babel import force_locale
 
 from ibm_lms.errors import N_, DomainError, Reason
-from tests.conftest import ROOT
+from tests.conftest import translated
 
 
 class _Refused(DomainError):
@@ -19,10 +18,9 @@ def test_nested_reasons_are_translated_when_shown_and_english_in_logs(app):
     assert str(error) == "The registration with the platform failed: registration: the platform answered too slowly"
     with app.test_request_context(), force_locale("uk"):
         shown = error.translated()
-    ukrainian = Translations.load(str(ROOT / "translations"), ["uk"])
-    inner = ukrainian.gettext("%(step)s: %(problem)s") % {
-        "step": ukrainian.gettext("registration"), "problem": ukrainian.gettext("the platform answered too slowly")}
-    expected = ukrainian.gettext("The registration with the platform failed: %(reason)s") % {"reason": inner}
+    inner = translated("uk", "%(step)s: %(problem)s") % {
+        "step": translated("uk", "registration"), "problem": translated("uk", "the platform answered too slowly")}
+    expected = translated("uk", "The registration with the platform failed: %(reason)s") % {"reason": inner}
     assert "registration" not in expected and "slowly" not in expected
     assert shown == expected
 

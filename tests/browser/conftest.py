@@ -102,3 +102,20 @@ def cookieless_browser(playwright, tmp_path_factory):
         "cookie_controls_mode": 1, "block_third_party_cookies": True,
         "content_settings": {"exceptions": {"cookies": {f"[*.]{TOOL_HOST},*": {"setting": 2}}}},
     })
+
+
+def _new_page(context):
+    # The browsers last the whole session, so a page is closed here, where a failing test cannot skip it.
+    page = context.new_page()
+    yield page
+    page.close()
+
+
+@pytest.fixture
+def page(browser):
+    yield from _new_page(browser)
+
+
+@pytest.fixture
+def cookieless_page(cookieless_browser):
+    yield from _new_page(cookieless_browser)

@@ -30,24 +30,23 @@ def demo_url(app, database_url, tmp_path):
     server.shutdown()
 
 
-def test_trainee_launch_from_the_demo_page(browser, demo_url):
-    page = browser.new_page()
+def _launch_from_demo(page, demo_url: str, locale: str, button_value: str):
+    """Picks a language and a launch button on the demo page; returns the frame the tool opens in."""
     page.goto(demo_url + "/demo/")
-    page.select_option("#demo-locale", "be")
-    page.click("button[value=trainee]")
-    frame = page.frame_locator("#tool-frame")
+    page.select_option("#demo-locale", locale)
+    page.click(f"button[value='{button_value}']")
+    return page.frame_locator("#tool-frame")
+
+
+def test_trainee_launch_from_the_demo_page(page, demo_url):
+    frame = _launch_from_demo(page, demo_url, "be", "trainee")
     frame.locator(".course-card").first.wait_for(timeout=15000)
     assert frame.locator("html").get_attribute("lang") == "be"
     assert "Nino Beridze" in frame.locator(".identity").inner_text()
-    page.close()
 
 
-def test_instructor_selects_content_and_the_demo_platform_receives_it(browser, demo_url):
-    page = browser.new_page()
-    page.goto(demo_url + "/demo/")
-    page.select_option("#demo-locale", "en")
-    page.click("button[value='instructor:select']")
-    frame = page.frame_locator("#tool-frame")
+def test_instructor_selects_content_and_the_demo_platform_receives_it(page, demo_url):
+    frame = _launch_from_demo(page, demo_url, "en", "instructor:select")
     frame.locator("#course-risk-analysis").check(timeout=15000)
     frame.locator("#course-anti-corruption").check()
     frame.locator(".deep-link-form button").click()
@@ -55,4 +54,3 @@ def test_instructor_selects_content_and_the_demo_platform_receives_it(browser, d
     assert "received 2 activities" in frame.locator("#selected-count").inner_text()
     urls = frame.locator(".selected-items code").all_inner_texts()
     assert urls == [demo_url + "/courses/risk-analysis", demo_url + "/courses/anti-corruption"]
-    page.close()

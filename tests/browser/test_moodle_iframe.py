@@ -49,10 +49,9 @@ def cross_site(app, database_url, tmp_path, certificate, monkeypatch):
     platform.stop()
 
 
-def test_browser_blocks_plain_third_party_cookies_but_keeps_partitioned_ones(browser, cross_site):
+def test_browser_blocks_plain_third_party_cookies_but_keeps_partitioned_ones(page, cross_site):
     platform, _ = cross_site
     probe = f"https://{TOOL_HOST}:{platform.port}/cookie-probe"
-    page = browser.new_page()
     page.goto(f"{platform.base_url}/frame-probe?src={probe}?set=1")
     page.wait_for_load_state("networkidle")
     page.goto(f"{platform.base_url}/frame-probe?src={probe}")
@@ -60,7 +59,6 @@ def test_browser_blocks_plain_third_party_cookies_but_keeps_partitioned_ones(bro
     returned = json.loads(frame.locator("body").inner_text())
     assert "probe_partitioned" in returned
     assert "probe_plain" not in returned, "third-party cookies are not blocked: the test would prove nothing"
-    page.close()
 
 
 ACCESSIBILITY_PROBLEMS = """() => {
@@ -84,9 +82,8 @@ ACCESSIBILITY_PROBLEMS = """() => {
 }"""
 
 
-def test_pages_are_accessible_and_fit_a_phone(browser, cross_site):
+def test_pages_are_accessible_and_fit_a_phone(page, cross_site):
     platform, _ = cross_site
-    page = browser.new_page()
     page.set_viewport_size({"width": 360, "height": 740})
     page.goto(f"{platform.base_url}/course/view.php?locale=ka")
     page.frame_locator("#tool").locator(".course-card").first.wait_for(timeout=15000)
@@ -95,7 +92,6 @@ def test_pages_are_accessible_and_fit_a_phone(browser, cross_site):
     page.frame_locator("#tool").locator(".course-card a").first.click()
     page.frame_locator("#tool").locator(".outcomes").wait_for(timeout=10000)
     assert page.frame("tool").evaluate(ACCESSIBILITY_PROBLEMS) == []
-    page.close()
 
 
 def _two_clicks_stay_signed_in(frame, *, course_index: int, locale: str) -> None:
@@ -109,9 +105,8 @@ def _two_clicks_stay_signed_in(frame, *, course_index: int, locale: str) -> None
     assert "Nino Beridze" in frame.locator(".identity").inner_text()
 
 
-def test_launch_and_two_clicks_inside_the_moodle_frame(browser, cross_site):
+def test_launch_and_two_clicks_inside_the_moodle_frame(page, cross_site):
     platform, _tool_url = cross_site
-    page = browser.new_page()
     page.goto(f"{platform.base_url}/course/view.php?locale=uk")
     frame = page.frame_locator("#tool")
     # The launch lands on the catalogue, signed in, in the platform's language.
@@ -120,22 +115,18 @@ def test_launch_and_two_clicks_inside_the_moodle_frame(browser, cross_site):
     assert frame.locator(".course-card").count() == 7
     _two_clicks_stay_signed_in(frame, course_index=2, locale="ka")
     assert page.url.startswith(platform.base_url)
-    page.close()
 
 
-def test_launch_through_platform_storage_when_the_browser_keeps_no_tool_cookie(cookieless_browser, cross_site):
+def test_launch_through_platform_storage_when_the_browser_keeps_no_tool_cookie(cookieless_page, cross_site):
     platform, _ = cross_site
+    # The platform is this test's own (see cross_site), so the change ends with it.
     platform.storage_target = "_parent"
-    try:
-        page = cookieless_browser.new_page()
-        page.goto(f"{platform.base_url}/course/view.php?locale=ro")
-        frame = page.frame_locator("#tool")
-        # The launch itself succeeds through the platform's storage and lands signed in.
-        frame.locator(".course-card").first.wait_for(timeout=15000)
-        assert "Nino Beridze" in frame.locator(".identity").inner_text()
-        assert frame.locator("html").get_attribute("lang") == "ro"
-        # The session travels in the links and forms, so clicks inside the frame keep working.
-        _two_clicks_stay_signed_in(frame, course_index=4, locale="hy")
-        page.close()
-    finally:
-        platform.storage_target = None
+    page = cookieless_page
+    page.goto(f"{platform.base_url}/course/view.php?locale=ro")
+    frame = page.frame_locator("#tool")
+    # The launch itself succeeds through the platform's storage and lands signed in.
+    frame.locator(".course-card").first.wait_for(timeout=15000)
+    assert "Nino Beridze" in frame.locator(".identity").inner_text()
+    assert frame.locator("html").get_attribute("lang") == "ro"
+    # The session travels in the links and forms, so clicks inside the frame keep working.
+    _two_clicks_stay_signed_in(frame, course_index=4, locale="hy")

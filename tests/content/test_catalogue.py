@@ -6,13 +6,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ibm_lms.content import service
 from ibm_lms.content.errors import CourseFileError
 from ibm_lms.content.loader import read_all
 from ibm_lms.content.models import Course
 from ibm_lms.extensions import db
+from tests.conftest import count_rows
 
 COURSES = Path(__file__).resolve().parents[2] / "courses"
 EXPECTED = ["ibm-strategy", "document-security", "risk-analysis", "drugs-tobacco", "intellectual-property",
@@ -77,7 +78,7 @@ def test_reload_updates_in_place(app):
     first = service.load(COURSES)
     second = service.load(COURSES)
     assert (first.created, second.created, second.updated) == (7, 0, 7)
-    assert db.session.execute(select(func.count()).select_from(Course)).scalar_one() == 7
+    assert count_rows(Course) == 7
 
 
 def test_empty_folder_is_an_error(tmp_path):

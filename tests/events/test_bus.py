@@ -47,11 +47,9 @@ def test_launch_publishes_an_event_inside_the_launch(launcher):
 
 
 def test_a_failing_subscriber_rolls_the_launch_back(launcher):
-    from sqlalchemy import func, select
-
     from ibm_lms.events import bus
-    from ibm_lms.extensions import db
     from ibm_lms.tenancy.models import User
+    from tests.conftest import count_rows
 
     def broken(event):
         raise RuntimeError("outbox unavailable")
@@ -63,4 +61,4 @@ def test_a_failing_subscriber_rolls_the_launch_back(launcher):
         bus.unsubscribe(LaunchCompleted, broken)
     assert response.status_code == 500
     assert "Traceback" not in response.get_data(as_text=True)
-    assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 0
+    assert count_rows(User) == 0

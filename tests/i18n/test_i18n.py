@@ -9,6 +9,7 @@ import pytest
 from ibm_lms.config import LOCALES, PACKAGE_DIR
 from ibm_lms.i18n import catalogs
 from ibm_lms.i18n.negotiation import choose_locale, normalise, parse_accept_language
+from tests.conftest import csrf_token
 
 TRANSLATIONS = PACKAGE_DIR.parent / "translations"
 
@@ -88,10 +89,7 @@ def test_language_menu_switches_and_remembers(launcher, client, courses):
     from ibm_lms.tenancy.models import User
 
     launcher.launch(locale="en")
-    page = client.get("/courses/").get_data(as_text=True)
-    import re
-
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = csrf_token(client.get("/courses/").get_data(as_text=True))
     response = client.post("/i18n/locale", data={"locale": "ka", "next": "/courses/", "csrf_token": token})
     assert response.status_code == 303 and response.headers["Location"] == "/courses/"
     assert '<html lang="ka">' in client.get("/courses/").get_data(as_text=True)
@@ -104,10 +102,7 @@ def test_language_menu_switches_and_remembers(launcher, client, courses):
 def test_language_form_needs_csrf_and_a_known_locale(launcher, client):
     launcher.launch()
     assert client.post("/i18n/locale", data={"locale": "ka"}).status_code == 400
-    page = client.get("/courses/").get_data(as_text=True)
-    import re
-
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = csrf_token(client.get("/courses/").get_data(as_text=True))
     response = client.post("/i18n/locale", data={"locale": "xx", "csrf_token": token})
     assert response.status_code == 400
     assert "not available" in response.get_data(as_text=True)

@@ -6,21 +6,15 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import func, select
 
-from ibm_lms.extensions import db
 from ibm_lms.tenancy.models import User
-from tests.conftest import error_code
+from tests.conftest import count_rows, error_code
 
 VERIFIED = {"X-IBM-LMS-Storage-Verified": "1", "Origin": "http://localhost", "Accept": "application/json"}
 
 
 def _fields(page: str) -> dict:
     return {name: unescape(value) for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', page)}
-
-
-def _count_users() -> int:
-    return db.session.execute(select(func.count()).select_from(User)).scalar_one()
 
 
 def _cookieless_launch(launcher, client, *, storage_at_login: bool = True):
@@ -41,12 +35,12 @@ def test_launch_completes_through_the_platform_storage(launcher, client, courses
     assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
     page = first.get_data(as_text=True)
     assert "storage_check.js" in page and _fields(page) == fields
-    assert _count_users() == 0
+    assert count_rows(User) == 0
     second = client.post("/lti/launch", data=fields, headers=VERIFIED)
     assert second.status_code == 200
     location = second.get_json()["location"]
     assert location.startswith("/courses/?ltik=")
-    assert _count_users() == 1
+    assert count_rows(User) == 1
     client.delete_cookie("ibm_lms_session")
     page = client.get(location).get_data(as_text=True)
     assert "Nino Beridze" in page
@@ -66,7 +60,7 @@ def test_only_our_own_page_can_complete_a_storage_launch(launcher, client, heade
     fields, _ = _cookieless_launch(launcher, client)
     response = client.post("/lti/launch", data=fields, headers={**headers, "Accept": "application/json"})
     assert response.status_code == 400
-    assert _count_users() == 0
+    assert count_rows(User) == 0
 
 
 def test_a_login_that_never_asked_for_storage_cannot_finish_through_it(launcher, client):
@@ -74,14 +68,14 @@ def test_a_login_that_never_asked_for_storage_cannot_finish_through_it(launcher,
     assert error_code(first) == "state_cookie_missing"  # no storage page offered
     response = client.post("/lti/launch", data=fields, headers=VERIFIED)
     assert response.status_code == 400
-    assert _count_users() == 0
+    assert count_rows(User) == 0
 
 
 def test_a_storage_launch_cannot_be_replayed(launcher, client):
     fields, _ = _cookieless_launch(launcher, client)
     assert client.post("/lti/launch", data=fields, headers=VERIFIED).status_code == 200
     assert client.post("/lti/launch", data=fields, headers=VERIFIED).status_code == 400
-    assert _count_users() == 1
+    assert count_rows(User) == 1
 
 
 def test_a_tampered_or_missing_token_is_not_a_session(launcher, client, courses):

@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from ibm_lms.demo.platform import INSTRUCTOR, LTI
-from tests.conftest import error_code
+from tests.conftest import csrf_token, error_code
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 RETURN_URL = "http://127.0.0.1:9/mod/lti/contentitem_return.php?course=2"
@@ -27,16 +27,12 @@ def _deep_linking_launch(launcher, *, roles=(INSTRUCTOR,), accept_multiple=True,
     )
 
 
-def _csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
 def test_instructor_selects_courses_and_the_platform_gets_a_signed_answer(launcher, client, courses):
     response = _deep_linking_launch(launcher)
     assert response.status_code == 303 and response.headers["Location"] == "/lti/deep-link"
     page = client.get("/lti/deep-link").get_data(as_text=True)
     assert page.count('type="checkbox"') == 7
-    answer = client.post("/lti/deep-link", data={"csrf_token": _csrf(page),
+    answer = client.post("/lti/deep-link", data={"csrf_token": csrf_token(page),
                                                  "course": ["risk-analysis", "anti-corruption", "not-a-course"]})
     assert answer.status_code == 200
     assert f"form-action 'self' {RETURN_URL.split('/mod')[0]};" in answer.headers["Content-Security-Policy"]
@@ -57,7 +53,7 @@ def test_instructor_selects_courses_and_the_platform_gets_a_signed_answer(launch
                                          "http://localhost/courses/anti-corruption"]
     assert all(i["type"] == "ltiResourceLink" and i["title"] and i["text"] for i in items)
     # The selection is answered once.
-    again = client.post("/lti/deep-link", data={"csrf_token": _csrf(page), "course": ["risk-analysis"]})
+    again = client.post("/lti/deep-link", data={"csrf_token": csrf_token(page), "course": ["risk-analysis"]})
     assert again.status_code == 400
 
 
@@ -65,7 +61,7 @@ def test_a_single_choice_platform_gets_radio_buttons_and_one_course(launcher, cl
     _deep_linking_launch(launcher, accept_multiple=False)
     page = client.get("/lti/deep-link").get_data(as_text=True)
     assert page.count('type="radio"') == 7
-    response = client.post("/lti/deep-link", data={"csrf_token": _csrf(page),
+    response = client.post("/lti/deep-link", data={"csrf_token": csrf_token(page),
                                                    "course": ["risk-analysis", "anti-corruption"]})
     assert response.status_code == 400 and "only one course" in response.get_data(as_text=True)
 
@@ -74,7 +70,7 @@ def test_a_single_choice_platform_gets_radio_buttons_and_one_course(launcher, cl
 def test_empty_selection_is_refused(launcher, client, courses, form, message):
     _deep_linking_launch(launcher)
     page = client.get("/lti/deep-link").get_data(as_text=True)
-    response = client.post("/lti/deep-link", data={"csrf_token": _csrf(page), **form})
+    response = client.post("/lti/deep-link", data={"csrf_token": csrf_token(page), **form})
     assert response.status_code == 400 and message in response.get_data(as_text=True)
 
 
@@ -94,5 +90,5 @@ def test_the_answer_needs_csrf_and_a_deep_linking_launch(launcher, client, cours
     # A later ordinary launch replaces the session, and with it the pending selection.
     launcher.launch(**{LTI + "roles": [INSTRUCTOR]})
     page = client.get("/courses/").get_data(as_text=True)
-    response = client.post("/lti/deep-link", data={"csrf_token": _csrf(page), "course": "risk-analysis"})
+    response = client.post("/lti/deep-link", data={"csrf_token": csrf_token(page), "course": "risk-analysis"})
     assert response.status_code == 400 and error_code(response) == "deep_linking"

@@ -9,20 +9,16 @@ import time
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import func, select
 
 from ibm_lms.demo.platform import LTI, new_private_key
 from ibm_lms.extensions import db
 from ibm_lms.lti.models import LoginState, ResourceLink
 from ibm_lms.tenancy.models import Context, Enrolment, User
-from tests.conftest import error_code
+from tests.conftest import count_rows, error_code, translated
 
 
 def _stored_nothing() -> bool:
-    return all(
-        db.session.execute(select(func.count()).select_from(model)).scalar_one() == 0
-        for model in (User, Context, Enrolment, ResourceLink)
-    )
+    return all(count_rows(model) == 0 for model in (User, Context, Enrolment, ResourceLink))
 
 
 def _b64(data: dict) -> str:
@@ -183,11 +179,11 @@ def test_replayed_launch_is_refused(launcher):
     auth, _ = launcher.login()
     token = launcher.sim.sign(launcher.claims(auth))
     assert launcher.post(token, auth["state"]).status_code == 303
-    users = db.session.execute(select(func.count()).select_from(User)).scalar_one()
+    users = count_rows(User)
     replay = launcher.post(token, auth["state"])
     assert replay.status_code == 400
     assert "already used" in replay.get_data(as_text=True)
-    assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == users
+    assert count_rows(User) == users
 
 
 def test_state_mismatch_is_refused(launcher):
@@ -275,12 +271,7 @@ def test_oversized_login_form_gets_413(client, platform):
 
 
 def test_refusal_is_shown_in_the_users_language(launcher):
-    from babel.support import Translations
-
-    from tests.conftest import ROOT
-
-    ukrainian = Translations.load(str(ROOT / "translations"), ["uk"])
-    expected = ukrainian.gettext("The id token is not a well-formed JWT.")
+    expected = translated("uk", "The id token is not a well-formed JWT.")
     assert expected != "The id token is not a well-formed JWT."
     auth, _ = launcher.login()
     response = launcher.client.post(
@@ -321,7 +312,7 @@ def test_login_from_an_unknown_platform_is_refused(launcher):
     _, response = launcher.login(iss="https://unknown.example", client_id="x")
     assert response.status_code == 400
     assert error_code(response) == "unknown_platform"
-    assert db.session.execute(select(func.count()).select_from(LoginState)).scalar_one() == 0
+    assert count_rows(LoginState) == 0
 
 
 def test_tokens_signed_by_pyjwt_defaults_carry_the_kid_we_check(launcher):
@@ -334,7 +325,7 @@ def test_control_characters_in_a_login_are_refused(launcher, parameter):
     value = {"target_link_uri": "http://localhost/courses/\x00"}.get(parameter, "hint\x00with-nul")
     _, response = launcher.login(**{parameter: value})
     assert response.status_code == 400 and error_code(response) == "login_rejected"
-    assert db.session.execute(select(func.count()).select_from(LoginState)).scalar_one() == 0
+    assert count_rows(LoginState) == 0
 
 
 @pytest.mark.parametrize("state", ["state-\x00", "state-\x1b[31m", "\x00"])

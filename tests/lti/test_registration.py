@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ibm_lms.extensions import db
 from ibm_lms.lti.models import Deployment, Platform
-from tests.conftest import error_code
+from tests.conftest import error_code, translated
 
 
 def test_config_lists_what_a_moodle_admin_needs(client):
@@ -81,7 +81,7 @@ def test_dynamic_registration_registers_into_the_invited_tenant_and_closes(clien
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page
     assert "registered.js" in page
-    sent = platform_server.registrations[-1]
+    [sent] = platform_server.registrations
     assert sent["initiate_login_uri"] == "http://localhost/lti/login"
     assert sent["redirect_uris"] == ["http://localhost/lti/launch"]
     assert sent["jwks_uri"] == "http://localhost/.well-known/jwks.json"
@@ -107,7 +107,8 @@ def test_registration_without_an_invitation_is_refused(client, platform_server, 
     response = _register(client, platform_server, invite)
     assert response.status_code == 403
     assert error_code(response) == "registration_not_invited"
-    assert platform_server.registrations == [] or db.session.execute(select(Platform)).first() is None
+    assert platform_server.registrations == []
+    assert db.session.execute(select(Platform)).first() is None
 
 
 def test_an_expired_invitation_is_refused(client, cli, platform_server):
@@ -188,13 +189,8 @@ def test_redirects_are_not_followed(client, cli, hostile_platform):
 
 
 def test_refusal_reasons_speak_the_administrators_language(client, cli, hostile_platform):
-    from babel.support import Translations
-
-    from tests.conftest import ROOT
-
-    georgian = Translations.load(str(ROOT / "translations"), ["ka"])
-    step = georgian.gettext("platform configuration")
-    problem = georgian.gettext("the platform answered with a redirect, which is not followed")
+    step = translated("ka", "platform configuration")
+    problem = translated("ka", "the platform answered with a redirect, which is not followed")
     assert "redirect" not in problem
     from werkzeug.utils import redirect
 

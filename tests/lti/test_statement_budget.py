@@ -40,7 +40,7 @@ def _tracing(dbapi_connection, record):
 
 
 @contextmanager
-def counted_statements(app):
+def counted_statements():
     statements: list[str] = []
     undo = []
 
@@ -62,40 +62,40 @@ def counted_statements(app):
             step()
 
 
-def _launch_statements(app, launcher, **claims) -> list[str]:
+def _launch_statements(launcher, **claims) -> list[str]:
     auth, _ = launcher.login()
     token = launcher.sim.sign(launcher.claims(auth, **claims))
-    with counted_statements(app) as statements:
+    with counted_statements() as statements:
         assert launcher.post(token, auth["state"]).status_code == 303
     return statements
 
 
-def test_login_and_launch_stay_within_their_statement_budget(app, launcher, client, platform):
+def test_login_and_launch_stay_within_their_statement_budget(launcher, client, platform):
     client.set_cookie("ibm_lms_cookies", "1")
     assert launcher.launch().status_code == 303  # warms the platform directory and key cache
     platform.user = replace(platform.user, subject="another-trainee")
     # A classmate arriving by the same link: consume the state, then the user and the enrolment upserts.
-    assert _launch_statements(app, launcher) == ["DELETE alone", "INSERT", "INSERT"]
-    with counted_statements(app) as login_statements:
+    assert _launch_statements(launcher) == ["DELETE alone", "INSERT", "INSERT"]
+    with counted_statements() as login_statements:
         _, response = launcher.login()
     assert response.status_code == 302
     assert login_statements == ["INSERT alone"]
     # A relaunch with unchanged details only consumes its state: one round trip.
-    assert _launch_statements(app, launcher) == ["DELETE alone"]
+    assert _launch_statements(launcher) == ["DELETE alone"]
 
 
-def test_a_relaunch_writes_what_changed(app, launcher, client, platform):
+def test_a_relaunch_writes_what_changed(launcher, client, platform):
     client.set_cookie("ibm_lms_cookies", "1")
     assert launcher.launch().status_code == 303
     platform.user = replace(platform.user, email="new.address@border.example")
-    assert _launch_statements(app, launcher) == ["DELETE alone", "INSERT"]
+    assert _launch_statements(launcher) == ["DELETE alone", "INSERT"]
     changes = {CONTEXT: {**launcher.claims({"nonce": "-"})[CONTEXT], "title": "Renamed course"}}
-    assert _launch_statements(app, launcher, **changes) == ["DELETE alone", "INSERT"]
+    assert _launch_statements(launcher, **changes) == ["DELETE alone", "INSERT"]
     changes[ROLES] = [INSTRUCTOR]
-    assert _launch_statements(app, launcher, **changes) == ["DELETE alone", "INSERT"]
+    assert _launch_statements(launcher, **changes) == ["DELETE alone", "INSERT"]
     changes[RESOURCE_LINK] = {**launcher.claims({"nonce": "-"})[RESOURCE_LINK], "title": "Renamed activity"}
-    assert _launch_statements(app, launcher, **changes) == ["DELETE alone", "INSERT"]
-    assert _launch_statements(app, launcher, **changes) == ["DELETE alone"]
+    assert _launch_statements(launcher, **changes) == ["DELETE alone", "INSERT"]
+    assert _launch_statements(launcher, **changes) == ["DELETE alone"]
     email, title = db.session.execute(
         select(User.email, Context.title).join(Enrolment, Enrolment.user_id == User.id)
         .join(Context, Context.id == Enrolment.context_id)
@@ -108,7 +108,7 @@ def test_unchanged_rows_are_rewritten_once_the_interval_has_passed(app, launcher
     assert launcher.launch().status_code == 303
     monkeypatch.setitem(app.config, "RECENT_WRITE_SECONDS", 0)
     # Consume the state, then user, context, enrolment and resource link, each one upsert.
-    assert _launch_statements(app, launcher) == ["DELETE alone", "INSERT", "INSERT", "INSERT", "INSERT"]
+    assert _launch_statements(launcher) == ["DELETE alone", "INSERT", "INSERT", "INSERT", "INSERT"]
 
 
 def test_a_rolled_back_write_is_not_remembered(app):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 
 from ibm_lms.extensions import db
@@ -40,17 +41,10 @@ def test_rotation_keeps_the_old_key_published_during_the_grace_period(client, cl
     assert [k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"]] == [kids[0]]
 
 
-def test_a_changed_secret_key_gives_a_clear_error(app):
+def test_a_changed_secret_key_gives_a_clear_error(app, monkeypatch):
     from ibm_lms.lti.errors import ToolKeyUnreadable
 
     key = keys.current_key()
-    app.config["SECRET_KEY"] = "another-secret"
-    try:
-        try:
-            keys.private_key_pem(key)
-        except ToolKeyUnreadable as error:
-            assert "cannot be decrypted" in str(error)
-        else:
-            raise AssertionError("expected ToolKeyUnreadable")
-    finally:
-        app.config["SECRET_KEY"] = "test-secret-key-not-for-production"
+    monkeypatch.setitem(app.config, "SECRET_KEY", "another-secret")
+    with pytest.raises(ToolKeyUnreadable, match="cannot be decrypted"):
+        keys.private_key_pem(key)

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-
-from sqlalchemy import func, select
-
 from ibm_lms.extensions import db
 from ibm_lms.tenancy.models import User
-from tests.conftest import IsolatedClient, make_app
+from tests.conftest import IsolatedClient, cookies_of, count_rows, make_app, race_launches
 
 
 def test_another_worker_finishes_the_launch(app, database_url, tmp_path, launcher, client):
@@ -18,33 +14,17 @@ def test_another_worker_finishes_the_launch(app, database_url, tmp_path, launche
     other = make_app(database_url, tmp_path / "other-worker")
     other.test_client_class = IsolatedClient
     other_client = other.test_client()
-    for cookie in client._cookies.values():
-        other_client.set_cookie(cookie.key, cookie.value)
+    for key, value in cookies_of(client).items():
+        other_client.set_cookie(key, value)
     response = other_client.post("/lti/launch", data={"id_token": token, "state": auth["state"]})
     assert response.status_code == 303
     with other.app_context():
         db.session.remove()
-    assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 1
+    assert count_rows(User) == 1
 
 
 def test_concurrent_replays_let_exactly_one_launch_through(app, launcher, client):
     auth, _ = launcher.login()
-    token = launcher.sim.sign(launcher.claims(auth))
-    cookies = {cookie.key: cookie.value for cookie in client._cookies.values()}
-    statuses: list[int] = []
-    barrier = threading.Barrier(4)
-
-    def attempt():
-        racer = app.test_client()
-        for key, value in cookies.items():
-            racer.set_cookie(key, value)
-        barrier.wait()
-        statuses.append(racer.post("/lti/launch", data={"id_token": token, "state": auth["state"]}).status_code)
-
-    threads = [threading.Thread(target=attempt) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert sorted(statuses) == [303, 400, 400, 400]
-    assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 1
+    replay = ({"id_token": launcher.sim.sign(launcher.claims(auth)), "state": auth["state"]}, cookies_of(client))
+    assert sorted(race_launches(app, [replay] * 4)) == [303, 400, 400, 400]
+    assert count_rows(User) == 1

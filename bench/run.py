@@ -1,4 +1,4 @@
-"""Login+launch benchmark: a bare Flask app, a pylti1p3-defaults tool and ours, each under gunicorn on PostgreSQL.
+"""Login+launch benchmark: bare Flask, a pylti1p3-defaults tool, ours and the stack's floor, under gunicorn on PostgreSQL.
 
     .venv/bin/python bench/run.py [--flows 1000] [--warmup 50] [--clients 4]
 
@@ -6,6 +6,7 @@ One run measures, in rounds that alternate them, with the same driver and the sa
   (a) hello    bench/hello_app.py       one GET /hello per flow (the floor: a bare request)
   (b) minimal  bench/minimal_tool.py    pylti1p3's Flask example style, library defaults
   (c) ibm_lms  ibm_lms.wsgi:app         our tool, on a fresh PostgreSQL database
+  (d) floor    bench/floor_tool.py      only the work no tool can skip, on the same stack
 
 Each app runs as `gunicorn -w 2` (sync workers) on loopback. A flow is a full OIDC
 login (GET, 302 to the platform) plus the launch (POST id_token+state); the platform's
@@ -247,7 +248,7 @@ def driver_cpu(platform: PlatformProcess) -> float:
     return total
 
 
-# --------------------------------------------------------------------------- the three targets
+# --------------------------------------------------------------------------- the targets
 
 
 class FlowFailed(BenchError):
@@ -427,6 +428,10 @@ class OurTarget(LtiTarget):
             raise FlowFailed(f"launch redirected to {location!r}, expected /courses/")
 
 
+class FloorTarget(OurTarget):
+    probe_cookie = False
+
+
 # --------------------------------------------------------------------------- running flows
 
 
@@ -555,7 +560,7 @@ def bench_users(count: int) -> list:
 
 
 def base_env() -> dict:
-    """A small, service-like environment for the servers, the same for all three apps.
+    """A small, service-like environment for the servers, the same for all apps.
 
     What the driver happens to have (proxy settings, CA bundles, tooling variables) must not
     leak in: requests, as pylti1p3 uses it, rescans the whole environment for proxies on every
@@ -630,6 +635,28 @@ def setup_ours(workdir: Path, platform: PlatformProcess, users: list) -> OurTarg
     return target
 
 
+def setup_floor(workdir: Path, platform: PlatformProcess, users: list) -> FloorTarget:
+    from floor_tool import STATE_TABLE_DDL
+
+    database_url = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{DB_NAME}"
+    run_command(["psql", *pg_args(), "-q", "-c", STATE_TABLE_DDL, DB_NAME])
+    port = free_port()
+    base_url = f"http://{HOST}:{port}"
+    env = base_env() | {
+        "BENCH_ISSUER": platform.base_url,
+        "BENCH_CLIENT_ID": CLIENT_ID,
+        "BENCH_AUTH_LOGIN_URL": platform.auth_login_url,
+        "BENCH_KEYSET_URL": platform.keyset_url,
+        "BENCH_TOOL_BASE_URL": base_url,
+        "BENCH_SECRET_KEY": secrets.token_urlsafe(32),
+        "BENCH_DATABASE_URL": database_url,
+    }
+    server = Gunicorn("floor", "floor_tool:app", port, env, BENCH, workdir).start("/")
+    target = FloorTarget("floor", "(d) the stack's floor", 1, server, base_url, users, platform)
+    target.prepare()
+    return target
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -697,10 +724,11 @@ def table(results: list[Result]) -> list[str]:
 
 def verdicts(results: list[Result]) -> tuple[list[str], bool]:
     by = {r.target.name: r for r in results}
-    hello, minimal, ours = by["hello"], by["minimal"], by["ibm_lms"]
+    hello, minimal, ours, floor = by["hello"], by["minimal"], by["ibm_lms"], by["floor"]
     throughput_ratio = ours.flows_per_second / minimal.flows_per_second
     ours_cpu = ours.per_flow_ms(ours.measured.server_cpu)
     minimal_cpu = minimal.per_flow_ms(minimal.measured.server_cpu)
+    floor_cpu = floor.per_flow_ms(floor.measured.server_cpu)
     hello_cpu = hello.per_flow_ms(hello.measured.server_cpu)
     total_fetches = ours.warmup.jwks_fetches + ours.measured.jwks_fetches
     # The issue's reference run: the minimal tool 4.5 ms and a bare request 0.34 ms per flow, so its
@@ -738,6 +766,17 @@ def verdicts(results: list[Result]) -> tuple[list[str], bool]:
         f"{ours_cpu + ours.per_flow_ms(ours.measured.pg_cpu):.2f} ms",
         f"- throughput, hello requests/s / ours flows/s: {hello.flows_per_second / ours.flows_per_second:.1f}x",
         "",
+        "The stack's floor (d) does only what no tool can skip (one INSERT, one RS256 check, one DELETE, "
+        "the cookies and redirects) and validates nothing else. Measured against the same goals:",
+        "",
+        f"- server CPU per flow, floor: {floor_cpu:.2f} ms; ours / floor: {ours_cpu / floor_cpu:.2f}x "
+        f"(ours spends {ours_cpu - floor_cpu:.2f} ms per flow on everything the floor skips)",
+        f"- floor as a share of the minimal tool's: {floor_cpu / minimal_cpu:.2f} "
+        f"(goal for ours <= {reference_minimal_share:.2f})",
+        f"- floor in bare requests: {floor_cpu / hello_cpu:.1f} (goal for ours <= {reference_bare_multiple:.1f})",
+        f"- throughput floor / minimal: {floor.flows_per_second / minimal.flows_per_second:.2f}x "
+        "(goal for ours >= 2.00x)",
+        "",
         "Reading the throughput ratio: all processes share the machine's cores, so flows/s is bounded by the "
         "CPU everything spends per flow.",
         "",
@@ -754,7 +793,7 @@ def verdicts(results: list[Result]) -> tuple[list[str], bool]:
         f"- even with zero server CPU for ours, this driver and database would cap the ratio near "
         f"{minimal_total:.2f} / {ours_floor:.2f} = {minimal_total / ours_floor:.2f}x on this machine"
     )
-    for r in (minimal, ours):
+    for r in (minimal, ours, floor):
         launch = r.per_flow_ms(r.measured.launch_server_cpu)
         login = r.per_flow_ms(r.measured.server_cpu) - launch
         lines.append(f"- {r.target.label}: server CPU per login {login:.2f} ms, per launch {launch:.2f} ms")
@@ -783,13 +822,13 @@ def write_results(path: Path, results: list[Result], info: dict, args, started: 
         "",
         *table(results),
         "",
-        "- A flow of (a) is one `GET /hello`; a flow of (b) and (c) is the OIDC login (GET, 302) plus "
-        "the launch (POST id_token+state; (b) answers 200 with a page, (c) answers 303 to /courses/).",
+        "- A flow of (a) is one `GET /hello`; a flow of (b), (c) and (d) is the OIDC login (GET, 302) plus "
+        "the launch (POST id_token+state; (b) answers 200 with a page, (c) and (d) answer 303 to /courses/).",
         "- Flows run in two timed steps: every login, then every launch. Between them the platform "
         "signs each id token with the nonce its login sent; in production that happens on the "
         "platform's machine, so its CPU stays out of the timed windows (reported above).",
         "- server CPU: user+system of the gunicorn master and both workers over the timed steps.",
-        "- PostgreSQL CPU: all postgres processes (only (c) uses the database). Driver CPU: the client "
+        "- PostgreSQL CPU: all postgres processes (only (c) and (d) use the database). Driver CPU: the client "
         "threads (http.client, one connection per request) plus the platform's JWKS server process.",
         "- JWKS fetches are counted at the platform's key-set endpoint (served with Cache-Control: "
         "max-age=3600); the warm-up column includes the very first launch. pylti1p3's defaults (b) keep "
@@ -850,14 +889,14 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="ibm-lms-bench-") as tmp:
             workdir = Path(tmp)
-            for setup in (setup_hello, setup_minimal, setup_ours):
+            for setup in (setup_hello, setup_minimal, setup_ours, setup_floor):
                 targets.append(setup(workdir, platform, users))
             warmups = {}
             for target in targets:
                 print(f"{target.label}: warm-up ...", flush=True)
                 warmups[target.name] = run_flows(target, args.warmup, args.clients, 0, args.time_limit)
             # Rounds alternate the apps, so a change in the machine's speed during the run (shared
-            # hosts have them) weighs on all three alike instead of on whichever ran at that moment.
+            # hosts have them) weighs on all apps alike instead of on whichever ran at that moment.
             measured: dict[str, Phase] = {}
             per_round = [args.flows // args.rounds + (1 if r < args.flows % args.rounds else 0)
                          for r in range(args.rounds)]

@@ -47,7 +47,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import psutil
 
@@ -304,15 +304,11 @@ def _fail(step: str, response: Reply, expected: int) -> FlowFailed:
 def _auth_request(location: str, platform: PlatformProcess, launch_url: str) -> tuple[str, str]:
     if not location.startswith(platform.auth_login_url + "?"):
         raise FlowFailed(f"login redirected to {location[:200]}, not the platform's auth URL")
-    query = parse_qs(urlsplit(location).query)
-    for name, expected in (("client_id", CLIENT_ID), ("redirect_uri", launch_url), ("response_mode", "form_post"),
-                           ("scope", "openid"), ("response_type", "id_token"), ("prompt", "none")):
-        if query.get(name, [None])[0] != expected:
-            raise FlowFailed(f"auth request has {name}={query.get(name)}, expected {expected}")
-    try:
-        return query["state"][0], query["nonce"][0]
-    except KeyError as error:
-        raise FlowFailed(f"auth request lacks {error}") from error
+    query = dict(parse_qsl(urlsplit(location).query))
+    problems = platform.sim.authentication_request_problems(query, redirect_uri=launch_url)
+    if problems:
+        raise FlowFailed(f"the platform refuses the auth request's {', '.join(problems)}: {location[:300]}")
+    return query["state"], query["nonce"]
 
 
 @dataclass

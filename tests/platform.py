@@ -102,19 +102,9 @@ class PlatformServer(MoodleEndpoints):
 
     def _authorize(self, request: Request) -> Response:
         args = request.args
-        problems = [
-            name for name, ok in (
-                ("scope", args.get("scope") == "openid"),
-                ("response_type", args.get("response_type") == "id_token"),
-                ("response_mode", args.get("response_mode") == "form_post"),
-                ("prompt", args.get("prompt") == "none"),
-                ("client_id", args.get("client_id") == self.sim.client_id),
-                ("redirect_uri", args.get("redirect_uri") == self.tool_base_url + "/lti/launch"),
-                ("nonce", bool(args.get("nonce"))),
-                ("state", bool(args.get("state"))),
-                ("login_hint", args.get("login_hint") == self.user.subject),
-            ) if not ok
-        ]
+        problems = self.sim.authentication_request_problems(args, redirect_uri=self.tool_base_url + "/lti/launch")
+        if args.get("login_hint") and args["login_hint"] != self.user.subject:
+            problems.append("login_hint")
         if problems:
             return Response("invalid authentication request: " + ", ".join(problems), status=400)
         claims = self.sim.launch_claims(

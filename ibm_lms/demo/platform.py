@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,6 +138,13 @@ class SimulatedPlatform:
             algorithm=algorithm,
             headers={"kid": kid if kid is not None else self.kid},
         )
+
+    def authentication_request_problems(self, args: Mapping[str, str], *, redirect_uri: str) -> list[str]:
+        """The parameters of an OIDC authentication request (LTI 1.3 Core 5.1.1.2) that a platform refuses."""
+        expected = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post",
+                    "prompt": "none", "client_id": self.client_id, "redirect_uri": redirect_uri}
+        problems = [name for name, value in expected.items() if args.get(name) != value]
+        return problems + [name for name in ("nonce", "state", "login_hint") if not args.get(name)]
 
     def login_parameters(self, *, target_link_uri: str, login_hint: str, message_hint: str = "") -> dict:
         params = {

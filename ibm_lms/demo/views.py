@@ -73,9 +73,7 @@ def authorize():
     args = request.args
     base = current_app.config["BASE_URL"]
     sim = platform()
-    if (args.get("client_id") != CLIENT_ID or args.get("redirect_uri") != base + "/lti/launch"
-            or args.get("response_type") != "id_token" or args.get("scope") != "openid"
-            or not args.get("nonce") or not args.get("state")):
+    if sim.authentication_request_problems(args, redirect_uri=base + "/lti/launch"):
         abort(400)
     # "instructor:select" asks for content selection (deep linking) instead of opening the link.
     user_key, _, purpose = args.get("login_hint", "").partition(":")

@@ -43,15 +43,17 @@ def select_locale() -> str:
     )
 
 
-def launch_locale_decides(launch_locale: str | None) -> bool:
-    """Whether a launch's locale alone decides the language (else the user's own choice may)."""
-    return normalise(launch_locale, supported_locales()) is not None
+def launch_locale(claimed: str | None) -> str | None:
+    """The supported locale a launch's launch_presentation.locale names, if any: it alone then decides."""
+    return normalise(claimed, supported_locales())
 
 
-def locale_for_launch(launch_locale: str | None, remembered: str | None) -> str:
+def locale_for_launch(launch: str | None, remembered: str | None) -> str:
+    """The launch's supported locale, else the user's remembered choice, else Accept-Language."""
+    if launch is not None:
+        return launch
     return choose_locale(
         supported_locales(),
-        launch_locale=launch_locale,
         chosen_locale=remembered,
         accept_language=parse_accept_language(request.headers.get("Accept-Language")),
         default=current_app.config["BABEL_DEFAULT_LOCALE"],

@@ -145,6 +145,7 @@ def complete_launch(form, cookies, *, storage_verified: bool = False) -> Complet
     claims = validated.claims
     platform = validated.tool_conf.platform
     context = claims.context or {}
+    launch_locale = i18n.launch_locale(claims.locale)
     recorded = tenancy.record_launch_identity(
         LaunchIdentity(
             tenant_id=platform.tenant_id,
@@ -160,12 +161,12 @@ def complete_launch(form, cookies, *, storage_verified: bool = False) -> Complet
             context_title=context.get("title"),
             context_types=tuple(t for t in context.get("type", ()) if isinstance(t, str)),
         ),
-        needs_preferred_locale=not i18n.launch_locale_decides(claims.locale),
+        needs_preferred_locale=launch_locale is None,
     )
     resource_link_id = None
     if claims.resource_link is not None:
         resource_link_id = _record_resource_link(platform, recorded.context_id, claims)
-    locale = i18n.locale_for_launch(claims.locale, recorded.preferred_locale)
+    locale = i18n.locale_for_launch(launch_locale, recorded.preferred_locale)
     bus.publish(
         LaunchCompleted(
             tenant_id=platform.tenant_id,

@@ -12,11 +12,24 @@ from flask.cli import FlaskGroup
 from .config import ConfigurationError
 
 
+def _asks_for_help_only(argv: list[str]) -> bool:
+    return len(argv) <= 1 or "--help" in argv[1:]
+
+
 def _create_app():
     from . import create_app
 
     try:
-        return create_app()
+        try:
+            return create_app()
+        except ConfigurationError:
+            if not _asks_for_help_only(sys.argv):
+                raise
+            # Listing commands needs no secret, and help runs none: a throwaway key lets a newcomer
+            # read the help before configuring. Any other setting still has to be valid.
+            import secrets
+
+            return create_app({"SECRET_KEY": secrets.token_urlsafe(32)})
     except ConfigurationError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)

@@ -29,6 +29,16 @@ def test_missing_secret_key_is_a_clear_cli_message(tmp_path):
     assert "IBM_LMS_SECRET_KEY is not set" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("arguments", [["--help"], ["platform", "add", "--help"]])
+def test_help_needs_no_secret_key(tmp_path, arguments):
+    env = {"PATH": "/usr/bin:/bin", "IBM_LMS_INSTANCE_PATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "ibm_lms", *arguments], env=env, capture_output=True,
+                            text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert ("platform" if arguments == ["--help"] else "--keyset-url") in result.stdout
+    assert not (tmp_path / "secret_key").exists()
+
+
 def test_bad_base_url_is_refused(tmp_path):
     with pytest.raises(settings.ConfigurationError, match="absolute http"):
         settings.build({"BASE_URL": "tool.example", "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)}, environ={})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from urllib.parse import urlsplit
 
 
@@ -18,12 +20,41 @@ def within_tool(uri: str, base_url: str) -> bool:
     )
 
 
+_DNS_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _host(hostname: str) -> str | None:
+    """The host as browsers serialise it in an origin, or None unless it is a DNS name or an IP address."""
+    try:
+        address = ipaddress.ip_address(hostname)
+    except ValueError:
+        address = None
+    if address is not None:
+        return f"[{address.compressed}]" if address.version == 6 else address.compressed
+    try:
+        ascii_name = hostname.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    return ascii_name if _DNS_NAME.fullmatch(ascii_name) else None
+
+
 def origin_of(url: str) -> str | None:
-    """scheme://host[:port] of an absolute http(s) URL, or None."""
+    """scheme://host[:port] of an absolute http(s) URL, serialised as browsers do, or None.
+
+    Origins go into Content-Security-Policy sources and postMessage targets, so only a real
+    host name or address may come out: `*`, spaces, quotes or `;` in a registered URL would
+    otherwise widen or rewrite the policy every page gets."""
     try:
         parts = urlsplit(url)
-    except ValueError:
+        port = parts.port
+    except (ValueError, TypeError):
         return None
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
         return None
-    return f"{parts.scheme}://{parts.netloc}"
+    host = _host(parts.hostname)
+    if host is None:
+        return None
+    if port is None or port == _DEFAULT_PORTS[parts.scheme]:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"

@@ -44,6 +44,15 @@ def test_platform_add_refuses_bad_urls_and_tenants(cli):
     assert db.session.execute(select(Platform)).first() is None
 
 
+@pytest.mark.parametrize("login_url", ["https://*", "https://*.example.ge/auth", "https://moodle.example.ge;x/auth"])
+def test_platform_add_refuses_urls_that_are_not_a_host(cli, client, login_url):
+    result = cli.invoke(args=["platform", "add", "--issuer", "https://moodle.example.ge", "--client-id", "abc",
+                              "--auth-login-url", login_url, "--auth-token-url", "https://moodle.example.ge/t",
+                              "--keyset-url", "https://moodle.example.ge/k", "--deployment-id", "1", "--tenant", "ge"])
+    assert result.exit_code != 0 and "auth login URL must be an absolute" in result.output
+    assert "*" not in client.get("/lti/config").headers["Content-Security-Policy"]
+
+
 def test_platform_cannot_move_to_another_tenant(cli):
     base = ["platform", "add", "--issuer", "http://m", "--client-id", "abc", "--auth-login-url", "http://m/a",
             "--auth-token-url", "http://m/t", "--keyset-url", "http://m/k", "--deployment-id", "1", "--tenant"]
@@ -217,6 +226,9 @@ def test_huge_answers_are_cut_off(client, cli, hostile_platform):
         {"scopes_supported": 7, "registration_endpoint": "https://[bad"},
         {"https://purl.imsglobal.org/spec/lti-platform-configuration": "moodle"},
         {"issuer": "http://127.0.0.1:1"},
+        # A wildcard or a quoted source would land in every page's frame-ancestors policy.
+        {"authorization_endpoint": "http://*"},
+        {"authorization_endpoint": "http://* 'unsafe-inline'"},
     ],
 )
 def test_odd_platform_configurations_are_refused_cleanly(client, cli, hostile_platform, changes):

@@ -14,7 +14,7 @@ from typing import Any
 
 from ibm_lms.markers import N_
 
-from .urls import within_tool
+from .urls import is_platform_url, within_tool
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -239,8 +239,12 @@ def check_claims(
         raise _missing(CLAIM_RESOURCE_LINK + ".id")
     deep_linking = _object(body, CLAIM_DEEP_LINKING, required=message_type == DEEP_LINKING_REQUEST)
     if deep_linking is not None:
-        if not isinstance(deep_linking.get("deep_link_return_url"), str):
+        return_url = deep_linking.get("deep_link_return_url")
+        if return_url is None or return_url == "":
             raise _missing(CLAIM_DEEP_LINKING + ".deep_link_return_url")
+        # The instructor's browser posts the signed answer there: a real platform URL, never a relative one.
+        if not is_platform_url(return_url, base_url):
+            raise _invalid(CLAIM_DEEP_LINKING + ".deep_link_return_url")
         accepted = deep_linking.get("accept_types")
         if not isinstance(accepted, list) or "ltiResourceLink" not in accepted:
             raise ClaimError(N_("The platform does not accept links to activities."))

@@ -25,7 +25,7 @@ from .claims import DEEP_LINKING_REQUEST, LaunchClaims
 from .directory import PlatformEntry
 from .errors import InvalidPlatformSettings, LtiError
 from .models import Deployment, LoginState, Platform, ResourceLink
-from .urls import origin_of
+from .urls import is_platform_url, origin_of, platform_schemes
 
 # Relaunches of an unchanged link skip its rewrite for a while (see RecentWrites).
 _RECENT_LINKS = RecentWrites("resource links")
@@ -58,10 +58,10 @@ class CompletedLaunch:
 def check_platform_url(name: str, value, *, error: type[LtiError] = InvalidPlatformSettings) -> str:
     """A platform's URL must be absolute https (or http while the tool itself runs on plain http:
     the loopback demo and tests); anything else is refused with `error`."""
-    schemes = ("http", "https") if urlsplit(current_app.config["BASE_URL"]).scheme == "http" else ("https",)
-    if not isinstance(value, str) or origin_of(value) is None or urlsplit(value).scheme not in schemes:
+    base_url = current_app.config["BASE_URL"]
+    if not is_platform_url(value, base_url):
         raise error(reason=Reason(N_("%(name)s must be an absolute %(schemes)s URL"),
-                                  name=name, schemes=" / ".join(schemes)))
+                                  name=name, schemes=" / ".join(platform_schemes(base_url))))
     return value
 
 
@@ -159,7 +159,7 @@ def complete_launch(form, cookies, *, storage_verified: bool = False) -> Complet
             lti_context_id=context.get("id"),
             context_label=context.get("label"),
             context_title=context.get("title"),
-            context_types=tuple(t for t in context.get("type", ()) if isinstance(t, str)),
+            context_types=tuple(context.get("type") or ()),
         ),
         needs_preferred_locale=launch_locale is None,
     )

@@ -7,6 +7,16 @@ import re
 from urllib.parse import urlsplit
 
 
+def platform_schemes(base_url: str) -> tuple[str, ...]:
+    """Platforms are reached over https only, unless the tool itself runs on plain http (loopback demo, tests)."""
+    return ("http", "https") if urlsplit(base_url).scheme == "http" else ("https",)
+
+
+def is_platform_url(url: object, base_url: str) -> bool:
+    """An absolute URL with a real host, in a scheme the tool may use to reach a platform."""
+    return isinstance(url, str) and origin_of(url) is not None and urlsplit(url).scheme in platform_schemes(base_url)
+
+
 def within_tool(uri: str, base_url: str) -> bool:
     """Whether `uri` is a page of the tool published at `base_url` (same scheme, host and path prefix)."""
     try:

@@ -52,6 +52,13 @@ def test_valid_claims_are_parsed():
         ({"sub": ""}, "sub"),
         ({"given_name": 5}, "given_name"),
         ({LTI + "message_type": "LtiDeepLinkingRequest"}, "deep_linking_settings"),
+        *[({LTI + "message_type": "LtiDeepLinkingRequest",
+            "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {
+                "deep_link_return_url": url, "accept_types": ["ltiResourceLink"]}}, reason)
+          for url, reason in (("/mod/lti/contentitem_return.php", "invalid value"),
+                              ("http://moodle.example/return", "invalid value"),
+                              ("javascript:alert(1)", "invalid value"),
+                              ("", "deep_link_return_url"))],
     ],
 )
 def test_refusals_name_their_reason(changes, reason):

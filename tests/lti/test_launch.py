@@ -201,3 +201,11 @@ def test_abandoned_logins_are_swept(launcher, monkeypatch):
 )
 def test_links_land_only_on_content_pages(launcher, target, landing):
     assert launcher.launch(target=target).headers["Location"] == landing
+
+
+def test_a_context_type_of_null_counts_as_none(launcher):
+    context = {"id": "c-null-type", "title": "Risk analysis", "type": None}
+    response = launcher.launch(**{LTI + "context": context})
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    stored = db.session.execute(select(Context).where(Context.lti_context_id == "c-null-type")).scalar_one()
+    assert stored.title == "Risk analysis"

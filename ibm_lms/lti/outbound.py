@@ -2,15 +2,25 @@
 
 Platform URLs come from registrations, so a redirect could lead anywhere, a huge or
 compressed body could exhaust memory, and a slow drip could hold a worker forever.
+
+A socket timeout alone bounds each read, not the exchange: a server that sends one byte
+just before every timeout keeps the request alive for hours. So every socket a request
+opens is registered with a deadline, and a timer shuts the socket down when it passes;
+whatever read is blocked then fails at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import time
+import socket
+import threading
 from dataclasses import dataclass
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from ibm_lms.errors import N_, Reason
 
@@ -30,10 +40,111 @@ class JsonResponse:
     headers: requests.structures.CaseInsensitiveDict
 
 
+class _Deadline:
+    """Shuts down every socket registered with it once `seconds` have passed."""
+
+    def __init__(self, seconds: float):
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self.expired = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed: nothing left to interrupt
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+# The deadline of the request this thread is making; a connection opens its socket in that thread.
+_current = threading.local()
+
+
+class _WatchedConnectionMixin:
+    def _new_conn(self):
+        sock = super()._new_conn()
+        deadline = getattr(_current, "deadline", None)
+        if deadline is not None:
+            # Registered before any TLS handshake or proxy tunnel, which read from it too.
+            deadline.watch(sock)
+        return sock
+
+
+class _WatchedHTTPConnection(_WatchedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter whose connections, direct or through a proxy, register their sockets."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
+
+
 def request_json(method: str, url: str, *, timeout: float, max_bytes: int, **kwargs) -> JsonResponse:
-    deadline = time.monotonic() + 2 * timeout
+    """One request and its JSON answer, all of it within twice `timeout` seconds."""
+    deadline = _Deadline(2 * timeout)
+    _current.deadline = deadline
     try:
-        response = requests.request(
+        with requests.Session() as session:
+            adapter = _WatchedAdapter()
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            answer = _exchange(session, method, url, timeout=timeout, max_bytes=max_bytes, **kwargs)
+    except OutboundError as error:
+        if deadline.expired and error.reason.msgid != N_("the platform's answer is too large"):
+            raise OutboundError(N_("the platform answered too slowly")) from error
+        raise
+    finally:
+        _current.deadline = None
+        deadline.cancel()
+    if deadline.expired:
+        # Cut off at the deadline, a body may still end where JSON can: it is not the platform's answer.
+        raise OutboundError(N_("the platform answered too slowly"))
+    return answer
+
+
+def _exchange(session: requests.Session, method: str, url: str, *, timeout: float, max_bytes: int,
+              **kwargs) -> JsonResponse:
+    try:
+        response = session.request(
             method, url, timeout=timeout, allow_redirects=False, stream=True,
             headers={"Accept": "application/json", "User-Agent": "ibm-lms", **kwargs.pop("headers", {})},
             **kwargs,
@@ -49,8 +160,6 @@ def request_json(method: str, url: str, *, timeout: float, max_bytes: int, **kwa
                 size += len(chunk)
                 if size > max_bytes:
                     raise OutboundError(N_("the platform's answer is too large"))
-                if time.monotonic() > deadline:
-                    raise OutboundError(N_("the platform answered too slowly"))
                 chunks.append(chunk)
         except requests.RequestException as error:
             raise OutboundError(N_("the platform's answer could not be read")) from error

@@ -54,6 +54,8 @@ def make_app(database_url: str, instance: Path, **overrides):
         "INSTANCE_PATH": str(instance),
         "BASE_URL": TOOL_BASE_URL,
         "COURSES_DIR": str(ROOT / "courses"),
+        # The test platforms listen on loopback, which registration refuses unless an administrator lists it.
+        "REGISTRATION_ALLOWED_HOSTS": ("127.0.0.1",),
     }
     config.update(overrides)
     return create_app(config)

@@ -12,6 +12,7 @@ whatever read is blocked then fails at once.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import socket
 import threading
@@ -72,7 +73,18 @@ def _shut(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
-# The deadline of the request this thread is making; a connection opens its socket in that thread.
+class _AddressNotPublic(OSError):
+    pass
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global
+
+
+# What the request this thread is making allows; a connection opens its socket in that thread.
 _current = threading.local()
 
 
@@ -83,6 +95,12 @@ class _WatchedConnectionMixin:
         if deadline is not None:
             # Registered before any TLS handshake or proxy tunnel, which read from it too.
             deadline.watch(sock)
+        # The address actually connected to, so a name that resolves differently later cannot slip by.
+        # Through a proxy the peer is the proxy, which resolves the name itself: nothing to check here.
+        if getattr(_current, "public_only", False) and self.proxy is None and not _is_public(sock.getpeername()[0]):
+            _current.refused_address = True
+            sock.close()
+            raise _AddressNotPublic("not a public address")
         return sock
 
 
@@ -118,10 +136,14 @@ class _WatchedAdapter(HTTPAdapter):
         return manager
 
 
-def request_json(method: str, url: str, *, timeout: float, max_bytes: int, **kwargs) -> JsonResponse:
-    """One request and its JSON answer, all of it within twice `timeout` seconds."""
+def request_json(method: str, url: str, *, timeout: float, max_bytes: int, public_only: bool = False,
+                 **kwargs) -> JsonResponse:
+    """One request and its JSON answer, all of it within twice `timeout` seconds.
+
+    `public_only` refuses to talk to loopback, private, link-local or otherwise non-global addresses:
+    for URLs that someone outside the academy's administrators may choose."""
     deadline = _Deadline(2 * timeout)
-    _current.deadline = deadline
+    _current.deadline, _current.public_only, _current.refused_address = deadline, public_only, False
     try:
         with requests.Session() as session:
             adapter = _WatchedAdapter()
@@ -129,11 +151,13 @@ def request_json(method: str, url: str, *, timeout: float, max_bytes: int, **kwa
             session.mount("https://", adapter)
             answer = _exchange(session, method, url, timeout=timeout, max_bytes=max_bytes, **kwargs)
     except OutboundError as error:
+        if _current.refused_address:
+            raise OutboundError(N_("the platform's address is not public")) from error
         if deadline.expired and error.reason.msgid != N_("the platform's answer is too large"):
             raise OutboundError(N_("the platform answered too slowly")) from error
         raise
     finally:
-        _current.deadline = None
+        _current.deadline, _current.public_only = None, False
         deadline.cancel()
     if deadline.expired:
         # Cut off at the deadline, a body may still end where JSON can: it is not the platform's answer.

@@ -92,9 +92,12 @@ def _text(value, limit: int = 255) -> str | None:
 
 
 def _exchange(method: str, url: str, what: Reason, **kwargs) -> dict:
+    # Without a list of the academy's own Moodles, whoever holds an invitation chooses these URLs:
+    # only public addresses then, so an invitation cannot be used to reach the tool's own network.
+    public_only = not current_app.config.get("REGISTRATION_ALLOWED_HOSTS")
     try:
         answer = request_json(method, url, timeout=current_app.config["LTI_JWKS_TIMEOUT_SECONDS"],
-                              max_bytes=MAX_RESPONSE_BYTES, **kwargs)
+                              max_bytes=MAX_RESPONSE_BYTES, public_only=public_only, **kwargs)
     except OutboundError as error:
         raise RegistrationError(reason=Reason(N_("%(step)s: %(problem)s"), step=what, problem=error.reason)) from error
     if answer.status >= 400:
@@ -143,6 +146,9 @@ def register(args) -> RegistrationResult:
     # The configuration must come from the issuer's own site (LTI Dynamic Registration 3.5.1).
     if origin_of(config_url) != origin_of(issuer):
         raise RegistrationError(reason=Reason(N_("the platform configuration does not come from its issuer")))
+    # The registration token goes there: to the platform's own site only.
+    if origin_of(endpoints["registration_endpoint"]) != origin_of(issuer):
+        raise RegistrationError(reason=Reason(N_("the registration endpoint is not on the platform's own site")))
     supported = platform.get("scopes_supported")
     supported = {s for s in supported if isinstance(s, str)} if isinstance(supported, list) else set()
     tool = service.tool_configuration()

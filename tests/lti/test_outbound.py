@@ -68,3 +68,11 @@ def test_an_answer_within_the_deadline_is_read():
     answer = request_json("GET", platform.url, timeout=2, max_bytes=65536)
     assert answer.status == 200 and answer.body == {"keys": []}
     assert platform.finished() and platform.sent_everything
+
+
+def test_public_only_requests_refuse_loopback_after_connecting():
+    platform = DrippingPlatform(_head(BODY), BODY, drip_head=False, every=0.01)
+    with pytest.raises(OutboundError) as raised:
+        request_json("GET", platform.url, timeout=2, max_bytes=65536, public_only=True)
+    assert raised.value.reason.msgid == "the platform's address is not public"
+    assert platform.finished() and not platform.sent_everything

@@ -248,3 +248,36 @@ def test_odd_registration_answers_are_refused_cleanly(client, cli, hostile_platf
         "/register": Response(json.dumps({"client_id": {"x": 1}}), mimetype="application/json")})
     response = client.get("/lti/register", query_string={"invite": _invite(cli), "openid_configuration": url})
     assert response.status_code == 400 and "no client_id" in response.get_data(as_text=True)
+
+
+def test_without_a_host_list_only_public_addresses_are_asked(client, cli, hostile_platform, monkeypatch, app):
+    monkeypatch.setitem(app.config, "REGISTRATION_ALLOWED_HOSTS", ())
+    import json
+
+    from werkzeug.wrappers import Response
+
+    invite = _invite(cli)
+    url = hostile_platform(_config(hostile_platform.base), **{
+        "/register": Response(json.dumps({"client_id": "intranet-client"}), mimetype="application/json")})
+    response = client.get("/lti/register", query_string={"invite": invite, "openid_configuration": url})
+    assert response.status_code == 400 and "address is not public" in response.get_data(as_text=True)
+    assert db.session.execute(select(Platform)).first() is None
+    # An academy whose Moodle is on its intranet lists it; the same invitation then works.
+    monkeypatch.setitem(app.config, "REGISTRATION_ALLOWED_HOSTS", ("127.0.0.1",))
+    again = client.get("/lti/register", query_string={"invite": invite, "openid_configuration": url})
+    assert again.status_code == 200, again.get_data(as_text=True)[:300]
+    assert db.session.execute(select(Platform.client_id)).scalar_one() == "intranet-client"
+
+
+def test_hosts_outside_the_list_may_not_register(client, cli, hostile_platform, monkeypatch, app):
+    monkeypatch.setitem(app.config, "REGISTRATION_ALLOWED_HOSTS", ("moodle.example.ge",))
+    url = hostile_platform(_config(hostile_platform.base))
+    response = client.get("/lti/register", query_string={"invite": _invite(cli), "openid_configuration": url})
+    assert response.status_code == 400 and "127.0.0.1 is not allowed to register" in response.get_data(as_text=True)
+
+
+def test_the_registration_token_goes_to_the_platforms_own_site_only(client, cli, hostile_platform):
+    url = hostile_platform(_config(hostile_platform.base, registration_endpoint="http://127.0.0.1:1/register"))
+    response = client.get("/lti/register", query_string={"invite": _invite(cli), "openid_configuration": url,
+                                                        "registration_token": "secret-token"})
+    assert response.status_code == 400 and "not on the platform" in response.get_data(as_text=True)

@@ -50,6 +50,8 @@ def _run_gunicorn(load_app, *, host: str, port: int, workers: int, threads: int)
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
             self.cfg.set("forwarded_allow_ips", os.environ.get("IBM_LMS_FORWARDED_ALLOW_IPS", "127.0.0.1"))
+            # Nothing here drives gunicorn through its control socket, which would live in $HOME.
+            self.cfg.set("control_socket_disable", True)
             self.cfg.set("accesslog", "-")
             # Paths without query strings: a cookieless session travels as ?ltik=… and must not land in logs.
             self.cfg.set("access_log_format", '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s')

@@ -97,7 +97,10 @@ def launch():
 def _cookies_blocked(error: StateMissing):
     """No cookie came back: read the state from the platform's storage if it offers one, else a new window."""
     pending = service.pending_login(error.state)
-    origin = pending.storage_origin if pending and error.storage_target else None
+    # The session would then travel in URLs, which are accepted only from browsers that say a page is
+    # shown in a frame (Sec-Fetch-Dest); one too old to say so gets the new window right away.
+    frame_aware = request.headers.get("Sec-Fetch-Dest") is not None
+    origin = pending.storage_origin if pending and error.storage_target and frame_aware else None
     if origin:
         page = render_template(
             "lti/storage_check.html",

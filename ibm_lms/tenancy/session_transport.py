@@ -60,7 +60,7 @@ class SessionTransport(SecureCookieSessionInterface):
             return super().open_session(app, request)
         # Only the query string: reading a body here would run before size limits can answer 413.
         token = request.args.get(TOKEN_PARAMETER)
-        if not token or request.headers.get("Sec-Fetch-Dest", "iframe") != "iframe":
+        if not token or request.headers.get("Sec-Fetch-Dest") != "iframe":
             # Such a session only ever lives inside the platform's frame (frame-ancestors admits no
             # other page). A link opened anywhere else must not sign its reader in as the link's owner,
             # or a trainee lured to someone's link would work, and be graded, under that person's name.

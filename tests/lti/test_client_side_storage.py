@@ -7,6 +7,7 @@ from html import unescape
 
 import pytest
 
+from ibm_lms.lti.models import LoginState
 from ibm_lms.tenancy.models import User
 from tests.conftest import count_rows, error_code
 
@@ -27,7 +28,7 @@ def _cookieless_launch(launcher, client, *, storage_at_login: bool = True):
     client.delete_cookie(f"lti1p3-{auth['state']}")
     token = launcher.sim.sign(launcher.claims(auth))
     fields = {"id_token": token, "state": auth["state"], "lti_storage_target": "_parent"}
-    return fields, client.post("/lti/launch", data=fields)
+    return fields, client.post("/lti/launch", data=fields, headers={"Sec-Fetch-Dest": "iframe"})
 
 
 def test_launch_completes_through_the_platform_storage(launcher, client, courses):
@@ -42,10 +43,22 @@ def test_launch_completes_through_the_platform_storage(launcher, client, courses
     assert location.startswith("/courses/?ltik=")
     assert count_rows(User) == 1
     client.delete_cookie("ibm_lms_session")
-    page = client.get(location).get_data(as_text=True)
+    page = client.get(location, headers={"Sec-Fetch-Dest": "iframe"}).get_data(as_text=True)
     assert "Nino Beridze" in page
     assert re.search(r'href="/courses/anti-corruption\?ltik=[^"]+"', page)
     assert 'action="/i18n/locale?ltik=' in page
+
+
+def test_a_browser_that_cannot_carry_a_session_in_urls_is_offered_a_new_window(launcher, client):
+    auth, _ = launcher.login(lti_storage_target="_parent")
+    client.delete_cookie(f"lti1p3-{auth['state']}")
+    fields = {"id_token": launcher.sim.sign(launcher.claims(auth)), "state": auth["state"],
+              "lti_storage_target": "_parent"}
+    response = client.post("/lti/launch", data=fields)  # no Sec-Fetch-Dest: a browser too old to send it
+    page = response.get_data(as_text=True)
+    assert error_code(response) == "state_cookie_missing" and "storage_check.js" not in page
+    assert "lti1p3_new_window=1" in unescape(page)
+    assert count_rows(LoginState) == 1  # the login is still there for the new window
 
 
 @pytest.mark.parametrize(
@@ -82,16 +95,17 @@ def test_a_tampered_or_missing_token_is_not_a_session(launcher, client, courses)
     fields, _ = _cookieless_launch(launcher, client)
     location = client.post("/lti/launch", data=fields, headers=VERIFIED).get_json()["location"]
     client.delete_cookie("ibm_lms_session")
-    assert client.get(location[:-3] + "abc").status_code == 401
+    assert client.get(location[:-3] + "abc", headers={"Sec-Fetch-Dest": "iframe"}).status_code == 401
     assert client.get("/courses/").status_code == 401
 
 
-@pytest.mark.parametrize(("destination", "status"), [("iframe", 200), (None, 200), ("document", 401), ("empty", 401)])
+@pytest.mark.parametrize(("destination", "status"), [("iframe", 200), (None, 401), ("document", 401), ("empty", 401)])
 def test_a_session_in_a_url_works_only_inside_the_platforms_frame(launcher, client, courses, destination, status):
     fields, _ = _cookieless_launch(launcher, client)
     location = client.post("/lti/launch", data=fields, headers=VERIFIED).get_json()["location"]
     client.delete_cookie("ibm_lms_session")
-    # Browsers name where a page will be shown; one that says nothing (older ones) is taken at its word.
+    # Browsers name where a page will be shown; one that says nothing (too old to) cannot be told apart
+    # from a link opened as a page, so it gets no session from the URL.
     headers = {"Sec-Fetch-Dest": destination} if destination else {}
     assert client.get(location, headers=headers).status_code == status
 

@@ -29,3 +29,4 @@ def test_a_reason_outside_the_app_reads_in_english():
     assert str(Reason(N_("the host %(host)s is not allowed to register"), host="moodle.example")) == (
         "the host moodle.example is not allowed to register"
     )
+

@@ -6,7 +6,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from ibm_lms.config import LOCALES
 
-SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,63}$", error="must be lower-case letters, digits and hyphens")
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}$"
+SLUG = validate.Regexp(SLUG_PATTERN, error="must be lower-case letters, digits and hyphens")
 
 
 class LocalisedText(fields.Dict):

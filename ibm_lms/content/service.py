@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from .data import CourseDefinition, CourseSummary
 from .errors import CourseFileError, CourseNotFound
 from .loader import read_all
 from .models import Course
+from .schemas import SLUG_PATTERN
+
+_SLUG = re.compile(SLUG_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,9 @@ def catalogue(locale: str) -> list[CourseSummary]:
 
 
 def course(slug: str, locale: str) -> CourseSummary:
+    # Only a slug a course could have reaches the database (PostgreSQL refuses a NUL in text outright).
+    if not _SLUG.fullmatch(slug):
+        raise CourseNotFound(slug=slug[:64])
     row = db.session.execute(select(Course).where(Course.slug == slug)).scalar_one_or_none()
     if row is None:
         raise CourseNotFound(slug=slug[:64])

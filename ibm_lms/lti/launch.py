@@ -40,6 +40,7 @@ from .claims import (
 from .cookies import ToolCookieService
 from .directory import PlatformEntry
 from .errors import LaunchRejected, StateMissing
+from .login import is_well_formed_state
 from .models import LoginState
 from .tool_conf import DatabaseToolConf
 
@@ -115,6 +116,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         state = self._get_request_param("state")
         if not state:
             raise LaunchRejected(N_("The launch has no state."))
+        if not is_well_formed_state(state):
+            raise LaunchRejected(N_("The launch state does not match."))
         cookie = self._cookie_service.get_cookie(state)
         if cookie is None:
             if any(name.startswith("lti1p3-state-") for name in self.cookie_names):

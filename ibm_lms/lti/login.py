@@ -38,6 +38,8 @@ MAX_PARAMETER_LENGTH = 4096
 # Identifiers, hints and URLs never hold control characters; a NUL would also break PostgreSQL's text and JSON.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 _INSERT_STATE = insert(LoginState)
+# What our logins hand out ("state-" and a URL-safe random token); anything else names no login.
+_STATE = re.compile(r"[A-Za-z0-9_-]{16,128}")
 # Abandoned logins are swept by every Nth login of a process, off the common path.
 PURGE_EVERY = 100
 _logins_since_purge = 0
@@ -136,6 +138,10 @@ def start(source) -> LoginRedirect:
         auth_url=redirect.get_redirect_url(), state=recorder.state,
         cookie_service=cookies, params=params,
     )
+
+
+def is_well_formed_state(value: object) -> bool:
+    return isinstance(value, str) and _STATE.fullmatch(value) is not None
 
 
 def new_window_url(params: dict) -> str:

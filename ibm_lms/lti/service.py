@@ -19,7 +19,7 @@ from ibm_lms.i18n import service as i18n
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import LaunchIdentity, RecordedIdentity
 
-from . import directory
+from . import directory, login
 from . import launch as launch_validation
 from .claims import DEEP_LINKING_REQUEST, LaunchClaims
 from .directory import PlatformEntry
@@ -241,6 +241,8 @@ class PendingLogin:
 
 def pending_login(state: str) -> PendingLogin | None:
     """A login still waiting for its launch, for the pages that help a launch whose cookie was lost."""
+    if not login.is_well_formed_state(state):
+        return None
     row = db.session.execute(
         select(Platform.auth_login_url, LoginState.params)
         .join(LoginState, LoginState.platform_id == Platform.id)

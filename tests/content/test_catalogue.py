@@ -13,7 +13,7 @@ from ibm_lms.content.errors import CourseFileError
 from ibm_lms.content.loader import read_all
 from ibm_lms.content.models import Course
 from ibm_lms.extensions import db
-from tests.conftest import count_rows
+from tests.conftest import count_rows, error_code
 
 COURSES = Path(__file__).resolve().parents[2] / "courses"
 EXPECTED = ["ibm-strategy", "document-security", "risk-analysis", "drugs-tobacco", "intellectual-property",
@@ -91,3 +91,11 @@ def test_unknown_course_is_a_404(launcher, client, courses):
     response = client.get("/courses/no-such-course")
     assert response.status_code == 404
     assert "no-such-course" in response.get_data(as_text=True)
+
+
+def test_a_nul_in_a_course_address_is_a_404(launcher, client):
+    # PostgreSQL refuses NUL in text outright; such input must not reach a query.
+    launcher.launch()
+    response = client.get("/courses/a%00b")
+    assert response.status_code == 404 and error_code(response) == "course_not_found"
+

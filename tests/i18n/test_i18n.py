@@ -110,6 +110,16 @@ def test_language_form_needs_csrf_and_a_known_locale(launcher, client):
     assert offsite.headers["Location"] == "/courses/"
 
 
+@pytest.mark.parametrize("target", ["/courses/a\nb?", "/x\r\nSet-Cookie: a=b", "/\t/evil.example/"])
+def test_a_return_path_with_control_characters_goes_to_the_catalogue(launcher, client, target):
+    # A page's own path can hold a decoded line break (the 404 page of /courses/a%0ab), and a
+    # Location header cannot.
+    launcher.launch()
+    token = csrf_token(client.get("/courses/").get_data(as_text=True))
+    response = client.post("/i18n/locale", data={"locale": "ro", "csrf_token": token, "next": target})
+    assert response.status_code == 303 and response.headers["Location"] == "/courses/"
+
+
 def test_catalog_files_exist_for_every_locale():
     for locale in LOCALES:
         assert Path(catalogs.po_path(TRANSLATIONS, locale)).exists()

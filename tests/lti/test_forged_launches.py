@@ -337,3 +337,9 @@ def test_control_characters_in_a_launch_state_are_refused(launcher, state):
     assert _stored_nothing()
     # The genuine launch of that login is untouched.
     assert launcher.post(token, auth["state"]).status_code == 303
+
+
+@pytest.mark.parametrize("state", ["a\x00b", "state-" + "x" * 200, "state with spaces"])
+def test_a_malformed_launch_state_is_refused_before_any_lookup(client, platform, state):
+    response = client.post("/lti/launch", data={"id_token": "x", "state": state})
+    assert response.status_code == 400 and error_code(response) == "launch_rejected"

@@ -67,6 +67,8 @@ def defaults() -> dict:
         "MAX_FORM_MEMORY_SIZE": 64 * 1024,
         # How long a login's state and nonce wait for the launch that finishes it.
         "LTI_STATE_TTL_SECONDS": 600,
+        # How long an instructor may take to pick content after a deep-linking launch.
+        "LTI_DEEP_LINK_TTL_SECONDS": 3600,
         # Clock skew tolerated between platform and tool when checking exp and iat.
         "LTI_CLOCK_SKEW_SECONDS": 60,
         # An id token older than this is refused even if its exp is far away.

@@ -1,4 +1,5 @@
-"""LTI tables: platform registrations and deployments, tool keys, login states, platform key sets, resource links."""
+"""LTI tables: platform registrations and deployments, tool keys, login states, platform key sets, resource links,
+deep-linking requests."""
 
 from __future__ import annotations
 
@@ -110,3 +111,15 @@ class ResourceLink(db.Model):
     target_link_uri: Mapped[str] = mapped_column(Text)
     custom: Mapped[dict | None] = mapped_column(JSON)
     updated_at: Mapped[datetime]
+
+
+class DeepLinkRequest(db.Model):
+    """A deep-linking launch waiting for its instructor's selection: answered once, then deleted."""
+
+    __tablename__ = "lti_deep_link_requests"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    settings: Mapped[dict] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

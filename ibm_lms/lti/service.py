@@ -19,7 +19,7 @@ from ibm_lms.i18n import service as i18n
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import LaunchIdentity, RecordedIdentity
 
-from . import directory, login
+from . import deep_linking, directory, login
 from . import launch as launch_validation
 from .claims import DEEP_LINKING_REQUEST, LaunchClaims
 from .directory import PlatformEntry
@@ -53,6 +53,7 @@ class CompletedLaunch:
     resource_link_id: int | None
     landing_path: str
     via_platform_storage: bool = False
+    deep_link_request_id: str | None = None
 
 
 def check_platform_url(name: str, value, *, error: type[LtiError] = InvalidPlatformSettings) -> str:
@@ -166,6 +167,9 @@ def complete_launch(form, cookies, *, storage_verified: bool = False) -> Complet
     resource_link_id = None
     if claims.resource_link is not None:
         resource_link_id = _record_resource_link(platform, recorded.context_id, claims)
+    deep_link_request_id = None
+    if claims.message_type == DEEP_LINKING_REQUEST:
+        deep_link_request_id = deep_linking.record(claims, tenant_id=platform.tenant_id, user_id=recorded.user_id)
     locale = i18n.locale_for_launch(launch_locale, recorded.preferred_locale)
     bus.publish(
         LaunchCompleted(
@@ -187,6 +191,7 @@ def complete_launch(form, cookies, *, storage_verified: bool = False) -> Complet
         claims=claims,
         locale=locale,
         resource_link_id=resource_link_id,
+        deep_link_request_id=deep_link_request_id,
         landing_path=_landing_path(claims),
         via_platform_storage=validated.via_platform_storage,
     )

@@ -14,7 +14,6 @@ from ibm_lms.tenancy.session_transport import with_token
 from ibm_lms.web import content_security_policy
 
 from . import deep_linking, keys, login, registration, service
-from .claims import DEEP_LINKING_REQUEST
 from .errors import StateMissing
 from .urls import origin_of
 
@@ -83,8 +82,8 @@ def launch():
         return _cookies_blocked(error)
     sign_in(completed.identity, resource_link_id=completed.resource_link_id, locale=completed.locale,
             cookieless=completed.via_platform_storage)
-    if completed.claims.message_type == DEEP_LINKING_REQUEST:
-        deep_linking.remember(completed.claims)
+    if completed.deep_link_request_id is not None:
+        deep_linking.keep_in_session(completed.deep_link_request_id)
     if storage_verified:
         # Our storage page navigates there; the session rides in the URL only if our cookies are lost.
         location = completed.landing_path

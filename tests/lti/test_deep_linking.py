@@ -9,7 +9,8 @@ import jwt
 import pytest
 
 from ibm_lms.demo.platform import INSTRUCTOR, LTI
-from tests.conftest import csrf_token, error_code
+from ibm_lms.lti.models import DeepLinkRequest
+from tests.conftest import count_rows, csrf_token, error_code
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 RETURN_URL = "http://127.0.0.1:9/mod/lti/contentitem_return.php?course=2"
@@ -92,3 +93,26 @@ def test_the_answer_needs_csrf_and_a_deep_linking_launch(launcher, client, cours
     page = client.get("/courses/").get_data(as_text=True)
     response = client.post("/lti/deep-link", data={"csrf_token": csrf_token(page), "course": "risk-analysis"})
     assert response.status_code == 400 and error_code(response) == "deep_linking"
+
+
+def test_an_old_copy_of_the_session_cannot_answer_the_request_again(launcher, client, courses):
+    # The session is the browser's: restoring an earlier cookie (or reusing an ltik link) must not
+    # bring an answered request back.
+    _deep_linking_launch(launcher)
+    page = client.get("/lti/deep-link").get_data(as_text=True)
+    before_answer = client.get_cookie("ibm_lms_session").value
+    form = {"csrf_token": csrf_token(page), "course": ["risk-analysis"]}
+    assert client.post("/lti/deep-link", data=form).status_code == 200
+    client.set_cookie("ibm_lms_session", before_answer, domain="localhost")
+    again = client.post("/lti/deep-link", data=form)
+    assert again.status_code == 400 and 'name="JWT"' not in again.get_data(as_text=True)
+    assert error_code(again) == "deep_linking"
+    assert count_rows(DeepLinkRequest) == 0
+
+
+def test_a_request_left_too_long_expires(launcher, client, courses, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LTI_DEEP_LINK_TTL_SECONDS", -1)
+    _deep_linking_launch(launcher)
+    page = client.get("/lti/deep-link").get_data(as_text=True)
+    response = client.post("/lti/deep-link", data={"csrf_token": csrf_token(page), "course": ["risk-analysis"]})
+    assert response.status_code == 400 and "Start again from Moodle" in response.get_data(as_text=True)

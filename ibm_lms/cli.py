@@ -8,8 +8,10 @@ from pathlib import Path
 
 import click
 from flask.cli import FlaskGroup
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from .config import ConfigurationError
+from .errors import DomainError
 
 
 def _asks_for_help_only(argv: list[str]) -> bool:
@@ -64,9 +66,9 @@ def _run_gunicorn(load_app, *, host: str, port: int, workers: int, threads: int)
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=4, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
 def serve_command(host, port, workers, threads):
     """Serve the tool with gunicorn."""
 
@@ -80,7 +82,7 @@ def serve_command(host, port, workers, threads):
 
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-serve", is_flag=True, help="Set up only.")
 def demo_command(host, port, no_serve):
     """Set up the embedded default (SQLite), load the courses, register the demo platform, serve."""
@@ -113,4 +115,20 @@ def main() -> None:
         os.environ.setdefault("IBM_LMS_DEMO", "1")
     cli = FlaskGroup(create_app=_create_app, add_default_commands=True, add_version_option=False,
                      help="IBM Training Suite.")
-    cli.main(prog_name="ibm-lms")
+    try:
+        cli.main(prog_name="ibm-lms")
+    except (DomainError, ConfigurationError) as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+    except DBAPIError as error:
+        click.echo(f"Error: {_database_problem(error)}", err=True)
+        sys.exit(1)
+
+
+def _database_problem(error: DBAPIError) -> str:
+    """One line an administrator can act on, instead of the driver's traceback."""
+    reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else type(error).__name__
+    if isinstance(error, ProgrammingError) or "no such table" in reason:
+        return (f"the database is not set up for this version ({reason}). "
+                "Run 'ibm-lms db upgrade' with the same IBM_LMS_DATABASE_URL.")
+    return f"the database could not be used ({reason}). Check IBM_LMS_DATABASE_URL and that the server is running."

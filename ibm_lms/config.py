@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -129,24 +130,13 @@ def build(overrides: dict | None = None, environ: dict | None = None) -> dict:
     if isinstance(hosts, str):
         hosts = tuple(h.strip().lower() for h in hosts.split(",") if h.strip())
     config["REGISTRATION_ALLOWED_HOSTS"] = tuple(hosts)
-    try:
-        config["RECENT_WRITE_SECONDS"] = float(config["RECENT_WRITE_SECONDS"])
-    except (TypeError, ValueError):
-        raise ConfigurationError(
-            f"IBM_LMS_RECENT_WRITE_SECONDS must be a number of seconds, got {config['RECENT_WRITE_SECONDS']!r}."
-        ) from None
-    if config["RECENT_WRITE_SECONDS"] < 0:
-        raise ConfigurationError("IBM_LMS_RECENT_WRITE_SECONDS must not be negative.")
-    base = urlsplit(config["BASE_URL"])
-    if base.scheme not in {"http", "https"} or not base.netloc:
-        raise ConfigurationError(
-            f"IBM_LMS_BASE_URL must be an absolute http(s) URL, got {config['BASE_URL']!r}."
-        )
-    instance = Path(config["INSTANCE_PATH"]).resolve()
+    config["RECENT_WRITE_SECONDS"] = _recent_write_seconds(config["RECENT_WRITE_SECONDS"])
+    _check_base_url(config["BASE_URL"])
+    instance = _usable_folder(Path(config["INSTANCE_PATH"]).resolve())
     config["INSTANCE_PATH"] = str(instance)
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'ibm_lms.sqlite3'}"
-    config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    config["SQLALCHEMY_DATABASE_URI"] = _database_url(config["SQLALCHEMY_DATABASE_URI"])
     for key in ("COURSES_DIR", "TRANSLATIONS_DIR", "SCORM_PACKAGES_DIR"):
         config[key] = str(Path(config[key]).resolve())
     # Flask-Babel resolves relative directories against the package; ours sit beside it.
@@ -163,12 +153,66 @@ def build(overrides: dict | None = None, environ: dict | None = None) -> dict:
     return config
 
 
-def _normalise_database_url(url: str) -> str:
+def _recent_write_seconds(value) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"IBM_LMS_RECENT_WRITE_SECONDS must be a number of seconds, got {value!r}.") from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ConfigurationError(f"IBM_LMS_RECENT_WRITE_SECONDS must be zero or more seconds, got {value!r}.")
+    return seconds
+
+
+def _check_base_url(url: str) -> None:
+    """The tool's public address: every link, cookie flag and registration value is built on it."""
+    refusal = ConfigurationError(
+        f"IBM_LMS_BASE_URL must be the tool's absolute http(s) address (https://host[:port][/path], with no "
+        f"query or fragment), got {url!r}."
+    )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise refusal from None
+    host = parts.hostname or ""
+    if (parts.scheme not in {"http", "https"} or not host or parts.query or parts.fragment
+            or "@" in parts.netloc or (port is not None and not 0 < port < 65536)
+            or not all(c.isalnum() or c in ".-:[]" for c in host)):
+        raise refusal
+
+
+def _usable_folder(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigurationError(
+            f"IBM_LMS_INSTANCE_PATH {str(path)!r} cannot be used as a folder: {error.strerror or error}."
+        ) from None
+    return path
+
+
+# The databases the tool is built and tested for.
+_DATABASE_SCHEMES = ("sqlite", "postgresql")
+
+
+def _database_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     # psycopg 3 is the driver we ship; plain postgresql:// URLs would ask for psycopg2.
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend not in _DATABASE_SCHEMES:
+        raise ConfigurationError(
+            "IBM_LMS_DATABASE_URL must be a postgresql://user@host/database or sqlite:///path URL; "
+            f"got one starting {url.split(':', 1)[0][:20]!r}."
+        )
     return url
 
 
@@ -176,9 +220,12 @@ def _instance_secret(instance: Path) -> str:
     """Debug, demo and test runs keep a random key in the instance folder, never in the repository."""
     import secrets
 
-    instance.mkdir(parents=True, exist_ok=True)
     path = instance / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    try:
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+    except OSError as error:
+        raise ConfigurationError(f"The instance folder's secret key {str(path)!r} cannot be kept: "
+                                 f"{error.strerror or error}.") from None

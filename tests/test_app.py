@@ -29,6 +29,26 @@ def test_missing_secret_key_is_a_clear_cli_message(tmp_path):
     assert "IBM_LMS_SECRET_KEY is not set" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("environment", "arguments", "message"),
+    [
+        ({"IBM_LMS_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"}, ["platform", "list"],
+         "the database could not be used"),
+        ({}, ["platform", "list"], "Run 'ibm-lms db upgrade'"),  # a new SQLite file, never migrated
+        ({"IBM_LMS_BASE_URL": "https://*.example"}, ["platform", "list"], "IBM_LMS_BASE_URL must be"),
+        ({}, ["serve", "--port", "70000"], "Invalid value for '--port'"),
+        ({}, ["serve", "--workers", "0"], "Invalid value for '--workers'"),
+    ],
+)
+def test_cli_problems_are_one_clear_line(tmp_path, environment, arguments, message):
+    env = {"PATH": "/usr/bin:/bin", "IBM_LMS_INSTANCE_PATH": str(tmp_path), "IBM_LMS_SECRET_KEY": "k" * 40,
+           **environment}
+    result = subprocess.run([sys.executable, "-m", "ibm_lms", *arguments], env=env, capture_output=True,
+                            text=True, timeout=60, cwd=ROOT)
+    assert result.returncode != 0 and message in result.stderr, result.stderr[-500:]
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("arguments", [["--help"], ["platform", "add", "--help"]])
 def test_help_needs_no_secret_key(tmp_path, arguments):
     env = {"PATH": "/usr/bin:/bin", "IBM_LMS_INSTANCE_PATH": str(tmp_path)}
@@ -39,12 +59,30 @@ def test_help_needs_no_secret_key(tmp_path, arguments):
     assert not (tmp_path / "secret_key").exists()
 
 
-def test_bad_base_url_is_refused(tmp_path):
+@pytest.mark.parametrize("url", ["tool.example", "http://[::1", "https://tool.example/lms?x=1",
+                                 "https://tool.example/#top", "https://*.example", "https://tool.example:99999",
+                                 "ftp://tool.example", "https://admin@tool.example"])
+def test_bad_base_url_is_refused(tmp_path, url):
     with pytest.raises(settings.ConfigurationError, match="absolute http"):
-        settings.build({"BASE_URL": "tool.example", "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)}, environ={})
+        settings.build({"BASE_URL": url, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)}, environ={})
 
 
-@pytest.mark.parametrize(("value", "message"), [("soon", "number of seconds"), ("-5", "not be negative")])
+@pytest.mark.parametrize("url", ["mysql://u@h/d", "not a url", "oracle://x"])
+def test_an_unsupported_database_url_is_refused(tmp_path, url):
+    with pytest.raises(settings.ConfigurationError, match="IBM_LMS_DATABASE_URL must be a postgresql"):
+        settings.build({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)}, environ={"IBM_LMS_DATABASE_URL": url})
+
+
+def test_an_instance_path_that_is_a_file_is_refused(tmp_path):
+    taken = tmp_path / "a-file"
+    taken.write_text("")
+    with pytest.raises(settings.ConfigurationError, match="cannot be used as a folder"):
+        settings.build({"SECRET_KEY": "x", "INSTANCE_PATH": str(taken)}, environ={})
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("soon", "number of seconds"), ("-5", "zero or more"), ("nan", "zero or more"), ("inf", "zero or more"),
+])
 def test_bad_recent_write_interval_is_refused(tmp_path, value, message):
     with pytest.raises(settings.ConfigurationError, match=message):
         settings.build({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)},

@@ -12,6 +12,8 @@ from .errors import CourseFileError
 from .schemas import CourseSchema
 
 COURSE_FILE = "course.toml"
+# A course file holds titles, summaries and outcomes in eight languages: a few KiB.
+MAX_COURSE_FILE_BYTES = 256 * 1024
 
 
 def _flatten(messages, prefix: str = "") -> list[str]:
@@ -27,13 +29,25 @@ def _flatten(messages, prefix: str = "") -> list[str]:
     return found
 
 
+def _text_of(path: Path) -> str:
+    try:
+        if path.stat().st_size > MAX_COURSE_FILE_BYTES:
+            raise CourseFileError(path=str(path), reason=f"larger than {MAX_COURSE_FILE_BYTES // 1024} KiB")
+        data = path.read_bytes()
+    except OSError as error:
+        raise CourseFileError(path=str(path), reason=f"cannot be read: {error.strerror or error}") from error
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise CourseFileError(path=str(path), reason=f"not UTF-8 text (line {line})") from error
+
+
 def read_course(path: Path) -> CourseDefinition:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(_text_of(path))
     except tomllib.TOMLDecodeError as error:
         # tomllib's message already carries "(at line N, column M)".
-        raise CourseFileError(path=str(path), reason=str(error)) from error
-    except (OSError, UnicodeDecodeError) as error:
         raise CourseFileError(path=str(path), reason=str(error)) from error
     try:
         data = CourseSchema().load(raw)
@@ -57,11 +71,18 @@ def read_course(path: Path) -> CourseDefinition:
 def read_all(courses_dir: Path) -> tuple[list[CourseDefinition], list[CourseFileError]]:
     """Every course under the folder, and every file that failed (so one bad file hides no other)."""
     courses, errors = [], []
-    for path in sorted(courses_dir.glob(f"*/{COURSE_FILE}")):
+    try:
+        folders = sorted(entry for entry in courses_dir.iterdir() if entry.is_dir() and not entry.name.startswith("."))
+    except OSError as error:
+        return [], [CourseFileError(path=str(courses_dir), reason=f"cannot be read: {error.strerror or error}")]
+    # Every folder is a course: one whose file is missing or unreadable is reported, never skipped.
+    for folder in folders:
         try:
-            courses.append(read_course(path))
+            courses.append(read_course(folder / COURSE_FILE))
         except CourseFileError as error:
             errors.append(error)
+    if not folders:
+        errors.append(CourseFileError(path=str(courses_dir), reason="no course folders found"))
     seen: dict[int, str] = {}
     for course in courses:
         if course.order in seen:

@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from ibm_lms.config import LOCALES
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}$"
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}\Z"  # \Z: "$" would also admit a trailing line break
 SLUG = validate.Regexp(SLUG_PATTERN, error="must be lower-case letters, digits and hyphens")
 
 
@@ -32,8 +32,9 @@ class LocalisedText(fields.Dict):
 
 class CourseSchema(Schema):
     slug = fields.String(required=True, validate=SLUG)
-    order = fields.Integer(required=True, validate=validate.Range(min=1, max=999))
-    horizontal = fields.Boolean(load_default=False)
+    order = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=999))
+    # TOML has booleans: "no" or 0 is a mistake to report, not a value to guess.
+    horizontal = fields.Boolean(load_default=False, truthy={True}, falsy={False})
     title = LocalisedText(required=True)
     summary = LocalisedText(required=True)
     outcomes = fields.List(LocalisedText(), required=True, validate=validate.Length(min=1))

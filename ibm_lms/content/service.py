@@ -35,8 +35,6 @@ def load(courses_dir: Path) -> LoadReport:
     courses, errors = read_all(courses_dir)
     if errors:
         raise errors[0]
-    if not courses:
-        raise CourseFileError(path=str(courses_dir), reason="no course.toml files found")
     existing = {c.slug: c for c in db.session.execute(select(Course)).scalars()}
     now = utcnow()
     created = updated = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,13 +10,37 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import PoFileError, read_po, write_po
 
 DOMAIN = "messages"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None, "_l": None}
 METHOD_MAP = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 OPTIONS_MAP = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
+
+
+class CatalogFileError(Exception):
+    """A catalog or template that cannot be read as a whole; names the file and, where known, the line."""
+
+
+def _read(path: Path, locale: str | None = None) -> Catalog:
+    # Whole or not at all: Babel would otherwise skip a broken entry, and the next update would
+    # write the catalog back without that translation.
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise CatalogFileError(f"{path}: cannot be read: {error.strerror or error}") from error
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise CatalogFileError(f"{path}, line {line}: not UTF-8 text") from error
+    try:
+        return read_po(io.BytesIO(data), locale=locale, abort_invalid=True)
+    except PoFileError as error:
+        raise CatalogFileError(f"{path}, line {error.lineno}: {error}") from error
+    except ValueError as error:
+        raise CatalogFileError(f"{path}: {error}") from error
 
 
 @dataclass(frozen=True)
@@ -49,13 +74,11 @@ def extract(package_dir: Path, translations: Path) -> Catalog:
 
 
 def update(translations: Path, locales: tuple[str, ...]) -> None:
-    with template_path(translations).open("rb") as handle:
-        template = read_po(handle)
+    template = _read(template_path(translations))
     for locale in locales:
         path = po_path(translations, locale)
         if path.exists():
-            with path.open("rb") as handle:
-                catalog = read_po(handle, locale=locale)
+            catalog = _read(path, locale)
             catalog.update(template, no_fuzzy_matching=True)
         else:
             catalog = Catalog(locale=locale, project="ibm-lms", charset="utf-8")
@@ -71,8 +94,7 @@ def compile_all(translations: Path, locales: tuple[str, ...]) -> list[Path]:
         path = po_path(translations, locale)
         if not path.exists():
             continue
-        with path.open("rb") as handle:
-            catalog = read_po(handle, locale=locale)
+        catalog = _read(path, locale)
         target = path.with_suffix(".mo")
         with target.open("wb") as handle:
             write_mo(handle, catalog, use_fuzzy=False)
@@ -87,16 +109,14 @@ def _placeholders(text: str) -> set[str]:
 def check(translations: Path, locales: tuple[str, ...], source_locale: str = "en") -> list[Problem]:
     """Every msgid of the template must be translated, unfuzzy, with the same placeholders, in every locale."""
     problems: list[Problem] = []
-    with template_path(translations).open("rb") as handle:
-        template = read_po(handle)
+    template = _read(template_path(translations))
     wanted = [m for m in template if m.id]
     for locale in locales:
         path = po_path(translations, locale)
         if not path.exists():
             problems.append(Problem(locale, str(path), "catalog missing"))
             continue
-        with path.open("rb") as handle:
-            catalog = read_po(handle, locale=locale)
+        catalog = _read(path, locale)
         for message in wanted:
             found = catalog.get(message.id, context=message.context)
             msgid = message.id if isinstance(message.id, str) else message.id[0]

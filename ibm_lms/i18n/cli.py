@@ -12,7 +12,18 @@ from ibm_lms.config import PACKAGE_DIR
 
 from . import catalogs
 
-group = AppGroup("i18n", help="Translation catalogs.")
+
+class _CatalogGroup(AppGroup):
+    """Every i18n command reports an unreadable catalog as one line with its file and line."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except catalogs.CatalogFileError as error:
+            raise click.ClickException(str(error)) from error
+
+
+group = _CatalogGroup("i18n", help="Translation catalogs.")
 
 
 def _paths() -> tuple[Path, tuple[str, ...]]:

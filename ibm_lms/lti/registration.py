@@ -31,7 +31,6 @@ from .urls import origin_of
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 MAX_RESPONSE_BYTES = 256 * 1024
-MAX_URL_LENGTH = 2048
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ def _pending_invite(token: str) -> RegistrationInvite:
 
 
 def _checked_url(name: str, value) -> str:
-    if isinstance(value, str) and len(value) > MAX_URL_LENGTH:
+    if isinstance(value, str) and len(value) > service.MAX_URL_LENGTH:
         value = None  # refused below, with the same reason as any unusable URL
     service.check_platform_url(name, value, error=RegistrationError)
     host = urlsplit(value).hostname or ""

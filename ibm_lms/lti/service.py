@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -66,6 +67,23 @@ def check_platform_url(name: str, value, *, error: type[LtiError] = InvalidPlatf
     return value
 
 
+# Platform URLs are stored and used as keys up to this length (the key-set cache's column).
+MAX_URL_LENGTH = 2048
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _check_text(label: str, value, limit: int) -> None:
+    """Registration values are printable text of a bounded length, in any script, but valid Unicode."""
+    try:
+        valid = (isinstance(value, str) and 0 < len(value) <= limit and not _CONTROL_CHARACTERS.search(value)
+                 and bool(value.encode("utf-8")))
+    except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8 on the command line
+        valid = False
+    if not valid:
+        raise InvalidPlatformSettings(reason=Reason(N_("%(name)s must be 1 to %(limit)s printable characters"),
+                                                    name=label, limit=limit))
+
+
 def add_platform(
     *,
     tenant_slug: str,
@@ -79,14 +97,18 @@ def add_platform(
     auth_audience: str | None = None,
 ) -> PlatformRecord:
     """Registers a platform client, or adds deployments to an existing one (same issuer and client id)."""
+    _check_text("issuer", issuer, 255)
     issuer = check_platform_url("issuer", issuer)
     for label, url in (("auth login URL", auth_login_url), ("auth token URL", auth_token_url),
                        ("keyset URL", keyset_url)):
+        _check_text(label, url, MAX_URL_LENGTH)
         check_platform_url(label, url)
-    if not client_id or len(client_id) > 255:
-        raise InvalidPlatformSettings(reason=Reason(N_("client id must be 1 to 255 characters")))
-    if any(not d or len(d) > 255 for d in deployment_ids):
-        raise InvalidPlatformSettings(reason=Reason(N_("deployment ids must be 1 to 255 characters")))
+    _check_text("client id", client_id, 255)
+    for deployment_id in deployment_ids:
+        _check_text("deployment id", deployment_id, 255)
+    for label, value in (("name", name), ("auth audience", auth_audience)):
+        if value is not None:
+            _check_text(label, value, 255 if label == "name" else MAX_URL_LENGTH)
     tenant = tenancy.ensure_tenant(tenant_slug)
     # Users and contexts are keyed by issuer, so one issuer can serve one tenant only.
     other_owner = db.session.execute(

@@ -29,7 +29,7 @@ def _record(tenant: Tenant) -> TenantRecord:
 
 def ensure_tenant(slug: str, name: str | None = None) -> TenantRecord:
     """Returns the tenant, creating it if new. The caller commits."""
-    if not _SLUG.match(slug or ""):
+    if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
         raise InvalidTenantSlug()
     tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
     if tenant is None:

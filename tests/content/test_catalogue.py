@@ -67,6 +67,43 @@ def test_load_is_all_or_nothing(tmp_path, cli):
     assert db.session.execute(select(Course.title)).scalars().all() == before
 
 
+def _break(folder: Path, slug: str, change) -> Path:
+    path = folder / slug / "course.toml"
+    change(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda p: p.write_bytes(p.read_bytes().replace(b"[summary]", b"[summary]\n# caf\xe9", 1)),
+         "not UTF-8 text (line"),
+        (lambda p: p.unlink(), "cannot be read"),
+        (lambda p: (p.unlink(), p.symlink_to(p)), "cannot be read"),
+        (lambda p: p.write_text(p.read_text() + "\n# " + "x" * 300_000), "larger than 256 KiB"),
+        (lambda p: p.write_text(p.read_text().replace("order = 3", "order = 3.7")), "order: Not a valid integer"),
+        (lambda p: p.write_text(p.read_text().replace("horizontal = false", 'horizontal = "no"')),
+         "horizontal: Not a valid boolean"),
+        (lambda p: p.write_text(p.read_text().replace('slug = "risk-analysis"', 'slug = "risk-analysis\\n"')),
+         "slug: must be lower-case"),
+    ],
+    ids=["latin-1", "missing", "symlink-loop", "huge", "float-order", "string-boolean", "slug-line-break"],
+)
+def test_every_broken_course_file_is_reported_with_its_file(tmp_path, cli, change, reason):
+    folder = _copy(tmp_path)
+    _break(folder, "risk-analysis", change)
+    result = cli.invoke(args=["content", "check", "--dir", str(folder)])
+    assert result.exit_code != 0, result.output
+    assert "risk-analysis/course.toml" in result.output and reason in result.output, result.output
+
+
+def test_an_empty_courses_folder_fails_the_check_as_it_fails_the_load(tmp_path, cli):
+    (tmp_path / "empty").mkdir()
+    for command in ("check", "load"):
+        result = cli.invoke(args=["content", command, "--dir", str(tmp_path / "empty")])
+        assert result.exit_code != 0 and "no course folders found" in result.output
+
+
 def test_slug_must_match_folder(tmp_path):
     folder = _copy(tmp_path)
     (folder / "risk-analysis").rename(folder / "risk")

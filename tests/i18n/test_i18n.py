@@ -140,3 +140,41 @@ def test_a_choice_made_through_another_worker_applies_to_the_next_launch_without
     # A launch that names a language of ours still decides.
     launcher.launch(locale="ro")
     assert '<html lang="ro">' in client.get("/courses/").get_data(as_text=True)
+
+
+def _translations_copy(tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "translations"
+    shutil.copytree(TRANSLATIONS, target, ignore=shutil.ignore_patterns("*.mo"))
+    return target
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda text: text.replace("msgstr", "msgtsr", 3), "line "),
+        (lambda text: text.replace('msgstr "', 'msgstr "\udcff', 1), "not UTF-8 text"),
+    ],
+    ids=["misspelt-keyword", "not-utf-8"],
+)
+def test_a_broken_catalog_stops_every_command_and_keeps_its_translations(tmp_path, app, cli, monkeypatch, damage,
+                                                                         reason):
+    translations = _translations_copy(tmp_path)
+    path = catalogs.po_path(translations, "ru")
+    path.write_bytes(damage(path.read_text(encoding="utf-8")).encode("utf-8", "surrogateescape"))
+    before = path.read_bytes()
+    monkeypatch.setitem(app.config, "TRANSLATIONS_DIR", str(translations))
+    for command in ("update", "check", "compile"):
+        result = cli.invoke(args=["i18n", command])
+        assert result.exit_code == 1, (command, result.output)
+        assert f"{path}, line" in result.output and reason in result.output, (command, result.output)
+    assert path.read_bytes() == before
+
+
+def test_a_missing_template_is_named(tmp_path, app, cli, monkeypatch):
+    translations = _translations_copy(tmp_path)
+    catalogs.template_path(translations).unlink()
+    monkeypatch.setitem(app.config, "TRANSLATIONS_DIR", str(translations))
+    result = cli.invoke(args=["i18n", "update"])
+    assert result.exit_code == 1 and "messages.pot: cannot be read" in result.output

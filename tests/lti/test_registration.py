@@ -53,6 +53,34 @@ def test_platform_add_refuses_urls_that_are_not_a_host(cli, client, login_url):
     assert "*" not in client.get("/lti/config").headers["Content-Security-Policy"]
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "field"),
+    [
+        ("--name", "\udcff", "name"),  # a byte that was not UTF-8 on the command line
+        ("--client-id", "abc\x00", "client id"),
+        ("--client-id", "c" * 256, "client id"),
+        ("--deployment-id", "", "deployment id"),
+        ("--name", "n" * 300, "name"),
+        ("--issuer", "https://moodle.example.ge/" + "a" * 300, "issuer"),
+        ("--keyset-url", "https://moodle.example.ge/" + "k" * 3000, "keyset URL"),
+        ("--auth-audience", "line\nbreak", "auth audience"),
+    ],
+)
+def test_platform_add_names_the_value_it_refuses(cli, flag, value, field):
+    values = {"--issuer": "https://moodle.example.ge", "--client-id": "abc", "--deployment-id": "1",
+              "--auth-login-url": "https://moodle.example.ge/auth", "--auth-token-url": "https://moodle.example.ge/t",
+              "--keyset-url": "https://moodle.example.ge/k", "--tenant": "ge", flag: value}
+    result = cli.invoke(args=["platform", "add", *[part for pair in values.items() for part in pair]])
+    assert result.exit_code == 1 and f"{field} must be 1 to" in result.output, result.output
+    assert db.session.execute(select(Platform)).first() is None
+
+
+@pytest.mark.parametrize("tenant", ["newt\n", "Newt", "n"])
+def test_tenant_slugs_are_refused_whole(cli, tenant):
+    result = cli.invoke(args=["platform", "invite", "--tenant", tenant])
+    assert result.exit_code == 1 and "lower-case letters" in result.output
+
+
 def test_platform_cannot_move_to_another_tenant(cli):
     base = ["platform", "add", "--issuer", "http://m", "--client-id", "abc", "--auth-login-url", "http://m/a",
             "--auth-token-url", "http://m/t", "--keyset-url", "http://m/k", "--deployment-id", "1", "--tenant"]

@@ -22,7 +22,7 @@ from ibm_lms.demo.platform import DEMO_USERS, DemoUser, MoodleEndpoints, Simulat
 # The platform side of LTI client-side storage, as the 1EdTech postMessage spec describes it.
 STORAGE_RESPONDER = """<script>
 var stored = {};
-window.addEventListener("message", function (event) {
+setTimeout(function () { window.addEventListener("message", function (event) {
   var data = event.data || {};
   if (data.subject === "lti.put_data") {
     stored[event.origin + "|" + data.key] = data.value;
@@ -32,7 +32,7 @@ window.addEventListener("message", function (event) {
     event.source.postMessage({subject: "lti.get_data.response", message_id: data.message_id,
                               key: data.key, value: stored[event.origin + "|" + data.key]}, event.origin);
   }
-});
+}); }, LISTEN_AFTER_MS);
 </script>"""
 
 
@@ -52,6 +52,8 @@ class PlatformServer(MoodleEndpoints):
     user: DemoUser = DEMO_USERS["trainee"]
     # When set, the platform offers LTI client-side postMessage storage under this target name.
     storage_target: str | None = None
+    # How long the platform's page takes to start answering storage messages (a slow platform page).
+    storage_listens_after_ms: int = 0
 
     def __post_init__(self):
         self._server = make_server(self.host, 0, self._app, threaded=True, ssl_context=self.ssl_context)
@@ -62,7 +64,8 @@ class PlatformServer(MoodleEndpoints):
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     # What a test may change or the server records; the rest is fixed when the server is built.
-    _PER_TEST = ("jwks_cache_control", "jwks_fetches", "jwks_delay", "registrations", "user", "storage_target")
+    _PER_TEST = ("jwks_cache_control", "jwks_fetches", "jwks_delay", "registrations", "user", "storage_target",
+                 "storage_listens_after_ms")
 
     def reset(self) -> None:
         """Back to the defaults, so that a server shared by many tests carries nothing from one to the next."""
@@ -133,12 +136,14 @@ class PlatformServer(MoodleEndpoints):
 
     def _course_page(self, request: Request) -> Response:
         locale = request.args.get("locale", "en")
+        responder = STORAGE_RESPONDER.replace("LISTEN_AFTER_MS", str(self.storage_listens_after_ms))
         page = (
             "<!doctype html><html><head><title>Moodle course</title></head><body>"
             "<h1>Border Guard Academy: IBM course</h1>"
+            # Listening before the frame exists, as a platform that offers storage does.
+            f"{responder if self.storage_target else ''}"
             f'<iframe id="tool" name="tool" src="{html.escape(self.login_url(locale))}" '
-            'style="width:100%;height:600px" allow="fullscreen"></iframe>'
-            f"{STORAGE_RESPONDER if self.storage_target else ''}</body></html>"
+            'style="width:100%;height:600px" allow="fullscreen"></iframe></body></html>'
         )
         return Response(page, mimetype="text/html")
 

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from werkzeug.serving import make_server
 
 from ibm_lms.config import LOCALES
@@ -121,15 +122,28 @@ def test_launch_and_two_clicks_inside_the_moodle_frame(page, cross_site):
     assert page.url.startswith(platform.base_url)
 
 
-def test_launch_through_platform_storage_when_the_browser_keeps_no_tool_cookie(cookieless_page, cross_site):
+def _wait_or_explain(page, locator, timeout=15000):
+    """Waits for `locator` in the tool's frame; if it never shows, fails with what the frame shows instead."""
+    try:
+        locator.wait_for(timeout=timeout)
+    except PlaywrightTimeoutError:
+        # Frame URLs are known without asking the page, which may not answer any more.
+        pytest.fail("the tool's frame never got there; frames: " + ", ".join(f.url[:200] for f in page.frames))
+
+
+@pytest.mark.parametrize("listens_after_ms", [0, 1000], ids=["platform-ready", "platform-listens-late"])
+def test_launch_through_platform_storage_when_the_browser_keeps_no_tool_cookie(cookieless_page, cross_site,
+                                                                               listens_after_ms):
     platform, _ = cross_site
     # The platform is this test's own (see cross_site), so the change ends with it.
     platform.storage_target = "_parent"
+    # A message sent before the platform's page listens is lost; the tool sends it again.
+    platform.storage_listens_after_ms = listens_after_ms
     page = cookieless_page
     page.goto(f"{platform.base_url}/course/view.php?locale=ro")
     frame = page.frame_locator("#tool")
     # The launch itself succeeds through the platform's storage and lands signed in.
-    frame.locator(".course-card").first.wait_for(timeout=15000)
+    _wait_or_explain(page, frame.locator(".course-card").first)
     assert "Nino Beridze" in frame.locator(".identity").inner_text()
     assert frame.locator("html").get_attribute("lang") == "ro"
     # The session travels in the links and forms, so clicks inside the frame keep working.

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from marshmallow import ValidationError
 
+from ibm_lms.text import UnreadableText, read_utf8
+
 from .data import CourseDefinition
 from .errors import CourseFileError
 from .schemas import CourseSchema
@@ -31,16 +33,10 @@ def _flatten(messages, prefix: str = "") -> list[str]:
 
 def _text_of(path: Path) -> str:
     try:
-        if path.stat().st_size > MAX_COURSE_FILE_BYTES:
-            raise CourseFileError(path=str(path), reason=f"larger than {MAX_COURSE_FILE_BYTES // 1024} KiB")
-        data = path.read_bytes()
-    except OSError as error:
-        raise CourseFileError(path=str(path), reason=f"cannot be read: {error.strerror or error}") from error
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise CourseFileError(path=str(path), reason=f"not UTF-8 text (line {line})") from error
+        return read_utf8(path, max_bytes=MAX_COURSE_FILE_BYTES)
+    except UnreadableText as error:
+        reason = error.reason if error.line is None else f"{error.reason} (line {error.line})"
+        raise CourseFileError(path=str(path), reason=reason) from error
 
 
 def read_course(path: Path) -> CourseDefinition:

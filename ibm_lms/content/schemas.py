@@ -5,9 +5,9 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ibm_lms.config import LOCALES
+from ibm_lms.text import SLUG
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}\Z"  # \Z: "$" would also admit a trailing line break
-SLUG = validate.Regexp(SLUG_PATTERN, error="must be lower-case letters, digits and hyphens")
+SLUG_RULE = validate.Regexp(SLUG, error="must be lower-case letters, digits and hyphens")
 
 
 class LocalisedText(fields.Dict):
@@ -31,7 +31,7 @@ class LocalisedText(fields.Dict):
 
 
 class CourseSchema(Schema):
-    slug = fields.String(required=True, validate=SLUG)
+    slug = fields.String(required=True, validate=SLUG_RULE)
     order = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=999))
     # TOML has booleans: "no" or 0 is a mistake to report, not a value to guess.
     horizontal = fields.Boolean(load_default=False, truthy={True}, falsy={False})

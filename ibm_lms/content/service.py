@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,14 +9,12 @@ from sqlalchemy import select
 
 from ibm_lms.clock import utcnow
 from ibm_lms.extensions import db
+from ibm_lms.text import SLUG
 
 from .data import CourseDefinition, CourseSummary
 from .errors import CourseFileError, CourseNotFound
 from .loader import read_all
 from .models import Course
-from .schemas import SLUG_PATTERN
-
-_SLUG = re.compile(SLUG_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,7 @@ def catalogue(locale: str) -> list[CourseSummary]:
 
 def course(slug: str, locale: str) -> CourseSummary:
     # Only a slug a course could have reaches the database (PostgreSQL refuses a NUL in text outright).
-    if not _SLUG.fullmatch(slug):
+    if not SLUG.match(slug):
         raise CourseNotFound(slug=slug[:64])
     row = db.session.execute(select(Course).where(Course.slug == slug)).scalar_one_or_none()
     if row is None:

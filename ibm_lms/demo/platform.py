@@ -16,8 +16,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-LTI = "https://purl.imsglobal.org/spec/lti/claim/"
-DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+from ibm_lms.lti.claims import CLAIM_DEEP_LINKING, LTI
+
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 
@@ -122,7 +122,7 @@ class SimulatedPlatform:
         if message_type == "LtiResourceLinkRequest":
             claims[LTI + "resource_link"] = resource_link or {"id": "demo-link-1", "title": "IBM Training Suite"}
         if message_type == "LtiDeepLinkingRequest":
-            claims[DEEP_LINKING_SETTINGS] = {
+            claims[CLAIM_DEEP_LINKING] = {
                 "deep_link_return_url": deep_link_return_url, "accept_types": ["ltiResourceLink"],
                 "accept_presentation_document_targets": ["iframe", "window"], "accept_multiple": True,
                 "data": "demo-selection",

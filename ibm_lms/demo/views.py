@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 
 from ibm_lms.extensions import csrf
 from ibm_lms.i18n.service import LANGUAGE_NAMES
+from ibm_lms.lti.claims import DL
 
 from .platform import DEMO_USERS, SimulatedPlatform, load_or_create_key
 
@@ -45,20 +46,26 @@ def home():
                            language_names=LANGUAGE_NAMES, locales=current_app.config["LOCALES"])
 
 
+@lru_cache(maxsize=4)
+def _tool_keys(jwks_url: str) -> jwt.PyJWKClient:
+    # Kept like a platform keeps a tool's key set; the client fetches again for a kid it has not seen.
+    return jwt.PyJWKClient(jwks_url)
+
+
 @blueprint.post("/platform/deep-link-return")
 @csrf.exempt
 def deep_link_return():
     """Where the tool returns selected content: verified against the tool's published keys, as Moodle does."""
     base = current_app.config["BASE_URL"]
     try:
-        signing_key = jwt.PyJWKClient(base + "/.well-known/jwks.json").get_signing_key_from_jwt(
+        signing_key = _tool_keys(base + "/.well-known/jwks.json").get_signing_key_from_jwt(
             request.form.get("JWT", "")
         )
         answer = jwt.decode(request.form["JWT"], signing_key.key, algorithms=["RS256"], audience=issuer(base),
                             issuer=CLIENT_ID)
     except (jwt.PyJWTError, KeyError):
         abort(400)
-    items = answer.get("https://purl.imsglobal.org/spec/lti-dl/claim/content_items", [])
+    items = answer.get(DL + "content_items", [])
     return render_template("demo/selected.html", items=items)
 
 

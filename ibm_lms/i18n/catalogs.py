@@ -12,6 +12,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po, write_po
 
+from ibm_lms.text import UnreadableText, read_utf8
+
 DOMAIN = "messages"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None, "_l": None}
 METHOD_MAP = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
@@ -27,16 +29,12 @@ def _read(path: Path, locale: str | None = None) -> Catalog:
     # Whole or not at all: Babel would otherwise skip a broken entry, and the next update would
     # write the catalog back without that translation.
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise CatalogFileError(f"{path}: cannot be read: {error.strerror or error}") from error
+        text = read_utf8(path)
+    except UnreadableText as error:
+        where = f"{path}" if error.line is None else f"{path}, line {error.line}"
+        raise CatalogFileError(f"{where}: {error.reason}") from error
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise CatalogFileError(f"{path}, line {line}: not UTF-8 text") from error
-    try:
-        return read_po(io.BytesIO(data), locale=locale, abort_invalid=True)
+        return read_po(io.StringIO(text), locale=locale, abort_invalid=True)
     except PoFileError as error:
         raise CatalogFileError(f"{path}, line {error.lineno}: {error}") from error
     except ValueError as error:

@@ -50,10 +50,9 @@ def launch_locale(claimed: str | None) -> str | None:
 
 def locale_for_launch(launch: str | None, remembered: str | None) -> str:
     """The launch's supported locale, else the user's remembered choice, else Accept-Language."""
-    if launch is not None:
-        return launch
     return choose_locale(
         supported_locales(),
+        launch_locale=launch,
         chosen_locale=remembered,
         accept_language=parse_accept_language(request.headers.get("Accept-Language")),
         default=current_app.config["BABEL_DEFAULT_LOCALE"],

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, request, url_for
+
+from ibm_lms.text import CONTROL_CHARACTERS
 
 from . import service
 
 blueprint = Blueprint("i18n", __name__, url_prefix="/i18n")
 
 
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-
-
 def _safe_next(target: str | None) -> str:
     # Only same-site relative paths, so the form cannot be used as an open redirect. urlsplit ignores
     # tabs and line breaks, which a Location header cannot hold: such a target is no target.
-    if target and not _CONTROL_CHARACTERS.search(target):
+    if target and not CONTROL_CHARACTERS.search(target):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target

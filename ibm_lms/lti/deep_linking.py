@@ -95,14 +95,19 @@ def respond(slugs: list[str], locale: str) -> DeepLinkingResponse:
     """Signs the answer for the chosen courses (unknown slugs are ignored) and ends the selection."""
     courses = {course.slug: course for course in content.catalogue(locale)}
     selected: list[CourseSummary] = [courses[slug] for slug in dict.fromkeys(slugs) if slug in courses]
+    key = keys.current_key()  # before the request is taken: creating a first key commits
     conditions = _this_users_request()
-    request = _settings(conditions)
+    # Taken in the statement that finds it: of two answers to one request, one gets the row. A
+    # selection refused below puts it back (rollback) for the instructor to choose again.
+    request = None if conditions is None else db.session.execute(
+        delete(DeepLinkRequest).where(*conditions).returning(DeepLinkRequest.settings)
+    ).scalar_one_or_none()
     if request is None:
         raise DeepLinkingError(N_("There is no content selection to answer. Start again from Moodle."))
-    if not selected:
-        raise DeepLinkingError(N_("Choose at least one course."))
-    if len(selected) > 1 and not request["accept_multiple"]:
-        raise DeepLinkingError(N_("The platform accepts only one course here."))
+    if not selected or (len(selected) > 1 and not request["accept_multiple"]):
+        db.session.rollback()
+        raise DeepLinkingError(N_("Choose at least one course.") if not selected
+                               else N_("The platform accepts only one course here."))
     base = current_app.config["BASE_URL"]
     resources = [
         DeepLinkResource().set_url(f"{base}/courses/{course.slug}").set_title(course.title)
@@ -116,15 +121,7 @@ def respond(slugs: list[str], locale: str) -> DeepLinkingResponse:
         item["text"] = course.summary
     if request["data"] is None:
         del message[DL + "data"]
-    key = keys.current_key()
     token = jwt.encode(message, keys.private_key_pem(key), algorithm="RS256", headers={"kid": key.kid})
-    # Found and deleted in one statement: of two answers to one request, one gets the row.
-    answered = db.session.execute(
-        delete(DeepLinkRequest).where(*conditions).returning(DeepLinkRequest.id)
-    ).first()
-    if answered is None:
-        db.session.rollback()
-        raise DeepLinkingError(N_("There is no content selection to answer. Start again from Moodle."))
     db.session.commit()
     session.pop(_SESSION_KEY, None)
     return DeepLinkingResponse(return_url=request["return_url"], token=token)

@@ -16,6 +16,7 @@ from sqlalchemy import delete, insert
 from ibm_lms.clock import utcnow
 from ibm_lms.database import commit_if_begun, execute_alone
 from ibm_lms.extensions import db
+from ibm_lms.text import CONTROL_CHARACTERS
 
 from . import directory
 from .cookies import ToolCookieService
@@ -35,8 +36,6 @@ LOGIN_PARAMETERS = (
     "lti_storage_target",
 )
 MAX_PARAMETER_LENGTH = 4096
-# Identifiers, hints and URLs never hold control characters; a NUL would also break PostgreSQL's text and JSON.
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 _INSERT_STATE = insert(LoginState)
 # What our logins hand out ("state-" and a URL-safe random token); anything else names no login.
 _STATE = re.compile(r"[A-Za-z0-9_-]{16,128}")
@@ -93,7 +92,7 @@ def _parameters(source) -> dict[str, str]:
         value = source.get(name)
         if value is None or value == "":
             continue
-        if len(value) > MAX_PARAMETER_LENGTH or _CONTROL_CHARACTERS.search(value):
+        if len(value) > MAX_PARAMETER_LENGTH or CONTROL_CHARACTERS.search(value):
             raise LoginRejected(reason=name)
         found[name] = value
     return found

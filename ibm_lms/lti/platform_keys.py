@@ -122,6 +122,11 @@ def _too_slow() -> PlatformKeysUnavailable:
     return PlatformKeysUnavailable(reason=Reason(N_("the platform answered too slowly")))
 
 
+def fetch_lock_id(url: str) -> int:
+    """The PostgreSQL advisory lock that lets one worker at a time fetch this key set."""
+    return int.from_bytes(hashlib.sha256(url.encode()).digest()[:8], "big", signed=True)
+
+
 @contextmanager
 def _one_fetch_at_a_time(url: str) -> Iterator[None]:
     """Holds the key set's fetch lock: this process's threads, and on PostgreSQL every worker.
@@ -143,7 +148,7 @@ def _one_fetch_at_a_time(url: str) -> Iterator[None]:
         if failed is not None and failed[0] >= waiting_since:
             raise PlatformKeysUnavailable(reason=failed[1])
         if db.session.get_bind().dialect.name == "postgresql":
-            lock_id = int.from_bytes(hashlib.sha256(url.encode()).digest()[:8], "big", signed=True)
+            lock_id = fetch_lock_id(url)
             try:
                 db.session.execute(text(f"SET LOCAL lock_timeout = {int(bound * 1000)}"))
                 # Released when the fetched set is committed (or this transaction ends).

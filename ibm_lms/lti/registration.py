@@ -76,8 +76,6 @@ def _pending_invite(token: str) -> RegistrationInvite:
 
 
 def _checked_url(name: str, value) -> str:
-    if isinstance(value, str) and len(value) > service.MAX_URL_LENGTH:
-        value = None  # refused below, with the same reason as any unusable URL
     service.check_platform_url(name, value, error=RegistrationError)
     host = urlsplit(value).hostname or ""
     allowed = current_app.config.get("REGISTRATION_ALLOWED_HOSTS") or ()

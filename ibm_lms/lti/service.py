@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -19,6 +18,7 @@ from ibm_lms.extensions import db
 from ibm_lms.i18n import service as i18n
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import LaunchIdentity, RecordedIdentity
+from ibm_lms.text import is_printable
 
 from . import deep_linking, directory, login
 from . import launch as launch_validation
@@ -60,6 +60,8 @@ class CompletedLaunch:
 def check_platform_url(name: str, value, *, error: type[LtiError] = InvalidPlatformSettings) -> str:
     """A platform's URL must be absolute https (or http while the tool itself runs on plain http:
     the loopback demo and tests); anything else is refused with `error`."""
+    if isinstance(value, str) and value:
+        _check_text(name, value, MAX_URL_LENGTH, error=error)
     base_url = current_app.config["BASE_URL"]
     if not is_platform_url(value, base_url):
         raise error(reason=Reason(N_("%(name)s must be an absolute %(schemes)s URL"),
@@ -69,19 +71,12 @@ def check_platform_url(name: str, value, *, error: type[LtiError] = InvalidPlatf
 
 # Platform URLs are stored and used as keys up to this length (the key-set cache's column).
 MAX_URL_LENGTH = 2048
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _check_text(label: str, value, limit: int) -> None:
-    """Registration values are printable text of a bounded length, in any script, but valid Unicode."""
-    try:
-        valid = (isinstance(value, str) and 0 < len(value) <= limit and not _CONTROL_CHARACTERS.search(value)
-                 and bool(value.encode("utf-8")))
-    except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8 on the command line
-        valid = False
-    if not valid:
-        raise InvalidPlatformSettings(reason=Reason(N_("%(name)s must be 1 to %(limit)s printable characters"),
-                                                    name=label, limit=limit))
+def _check_text(label: str, value, limit: int, *, error: type[LtiError] = InvalidPlatformSettings) -> None:
+    """Registration values are printable text of a bounded length, in any script."""
+    if not is_printable(value, limit):
+        raise error(reason=Reason(N_("%(name)s must be 1 to %(limit)s printable characters"), name=label, limit=limit))
 
 
 def add_platform(
@@ -101,7 +96,6 @@ def add_platform(
     issuer = check_platform_url("issuer", issuer)
     for label, url in (("auth login URL", auth_login_url), ("auth token URL", auth_token_url),
                        ("keyset URL", keyset_url)):
-        _check_text(label, url, MAX_URL_LENGTH)
         check_platform_url(label, url)
     _check_text("client id", client_id, 255)
     for deployment_id in deployment_ids:

@@ -10,7 +10,7 @@ from ibm_lms.errors import wants_json
 from ibm_lms.extensions import csrf
 from ibm_lms.tenancy.identity import role_required, sign_in
 from ibm_lms.tenancy.roles import Role
-from ibm_lms.tenancy.session_transport import with_token
+from ibm_lms.tenancy.session_transport import url_sessions_possible, with_token
 from ibm_lms.web import content_security_policy
 
 from . import deep_linking, keys, login, registration, service
@@ -96,10 +96,9 @@ def launch():
 def _cookies_blocked(error: StateMissing):
     """No cookie came back: read the state from the platform's storage if it offers one, else a new window."""
     pending = service.pending_login(error.state)
-    # The session would then travel in URLs, which are accepted only from browsers that say a page is
-    # shown in a frame (Sec-Fetch-Dest); one too old to say so gets the new window right away.
-    frame_aware = request.headers.get("Sec-Fetch-Dest") is not None
-    origin = pending.storage_origin if pending and error.storage_target and frame_aware else None
+    # The session would then travel in URLs; a browser that cannot use that gets the new window at once.
+    usable = url_sessions_possible(request)
+    origin = pending.storage_origin if pending and error.storage_target and usable else None
     if origin:
         page = render_template(
             "lti/storage_check.html",

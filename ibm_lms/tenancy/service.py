@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import func, select, update
 
 from ibm_lms.clock import utcnow
 from ibm_lms.database import RecentWrites
 from ibm_lms.extensions import db
+from ibm_lms.text import SLUG
 
 from .data import LaunchIdentity, RecordedIdentity, TenantRecord
 from .errors import InvalidTenantSlug, UnknownTenant
 from .models import Context, Enrolment, Tenant, User
 from .roles import role_from_lti
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 # Relaunches with unchanged details skip their rewrite for a while (see RecentWrites).
 _RECENT_USERS = RecentWrites("users")
 _RECENT_CONTEXTS = RecentWrites("contexts")
@@ -29,7 +27,7 @@ def _record(tenant: Tenant) -> TenantRecord:
 
 def ensure_tenant(slug: str, name: str | None = None) -> TenantRecord:
     """Returns the tenant, creating it if new. The caller commits."""
-    if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
+    if not isinstance(slug, str) or not SLUG.match(slug):
         raise InvalidTenantSlug()
     tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
     if tenant is None:

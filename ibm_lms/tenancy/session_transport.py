@@ -84,6 +84,12 @@ class SessionTransport(SecureCookieSessionInterface):
         return session.url_token
 
 
+def url_sessions_possible(request) -> bool:
+    """Whether this browser could use a session in URLs at all: only one that says where a page is
+    shown (Sec-Fetch-Dest) can prove a later request is inside the platform's frame."""
+    return request.headers.get("Sec-Fetch-Dest") is not None
+
+
 def carry_in_urls() -> None:
     """Switches the current session to travel in URLs (the browser keeps no cookie of ours)."""
     session.travels_in_urls = True

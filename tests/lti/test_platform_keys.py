@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from datetime import datetime
@@ -55,7 +54,7 @@ def test_a_worker_waits_for_the_fetch_another_worker_is_making(app, launcher, da
     from sqlalchemy import create_engine, func, insert
 
     keyset_url = launcher.platform.keyset_url
-    lock_id = int.from_bytes(hashlib.sha256(keyset_url.encode()).digest()[:8], "big", signed=True)
+    lock_id = platform_keys.fetch_lock_id(keyset_url)
     other_worker = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
         with other_worker.connect() as connection:

@@ -127,8 +127,14 @@ def _wait_or_explain(page, locator, timeout=15000):
     try:
         locator.wait_for(timeout=timeout)
     except PlaywrightTimeoutError:
-        # Frame URLs are known without asking the page, which may not answer any more.
-        pytest.fail("the tool's frame never got there; frames: " + ", ".join(f.url[:200] for f in page.frames))
+        # Frame URLs are known without asking the page; its text is asked for with a bound, as the page
+        # may not answer any more.
+        frames = ", ".join(f.url[:200] for f in page.frames)
+        try:
+            shown = page.frame_locator("#tool").locator("body").inner_text(timeout=2000)
+        except PlaywrightTimeoutError:
+            shown = "(no answer)"
+        pytest.fail(f"the tool's frame never got there; frames: {frames}; it shows: {shown[:400]}")
 
 
 @pytest.mark.parametrize("listens_after_ms", [0, 1000], ids=["platform-ready", "platform-listens-late"])

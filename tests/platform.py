@@ -14,10 +14,37 @@ import time
 from dataclasses import MISSING, dataclass, field, fields
 from urllib.parse import urlencode
 
-from werkzeug.serving import make_server
+from werkzeug.serving import load_ssl_context, make_server
 from werkzeug.wrappers import Request, Response
 
 from ibm_lms.demo.platform import DEMO_USERS, DemoUser, MoodleEndpoints, SimulatedPlatform
+
+
+def make_test_server(host: str, port: int, app, *, certificate: tuple[str, str] | None = None):
+    """A threaded server for tests; over TLS each connection's handshake runs in that connection's thread.
+
+    werkzeug's own TLS server shakes hands in its accept loop, so a client that connects and says
+    nothing (a browser's speculative connection) would stop the whole server until it gave up.
+    """
+    server = make_server(host, port, app, threaded=True)
+    if certificate is None:
+        return server
+    context = load_ssl_context(*certificate)
+    server.ssl_context = context  # what werkzeug reads to report https to the app
+    serve_plain = server.finish_request
+
+    def finish_request(connection, client_address):
+        connection.settimeout(10)
+        try:
+            secured = context.wrap_socket(connection, server_side=True)
+        except OSError:  # includes ssl.SSLError: a client that gave up or spoke no TLS
+            return
+        with secured:
+            serve_plain(secured, client_address)
+
+    server.finish_request = finish_request
+    return server
+
 
 # The platform side of LTI client-side storage, as the 1EdTech postMessage spec describes it.
 STORAGE_RESPONDER = """<script>
@@ -56,7 +83,7 @@ class PlatformServer(MoodleEndpoints):
     storage_listens_after_ms: int = 0
 
     def __post_init__(self):
-        self._server = make_server(self.host, 0, self._app, threaded=True, ssl_context=self.ssl_context)
+        self._server = make_test_server(self.host, 0, self._app, certificate=self.ssl_context)
         self.port = self._server.server_port
         scheme = "https" if self.ssl_context else "http"
         self.base_url = f"{scheme}://{self.public_host or self.host}:{self.port}"

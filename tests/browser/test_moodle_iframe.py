@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from werkzeug.serving import make_server
 
 from ibm_lms.config import LOCALES
 from ibm_lms.extensions import db
 from tests.browser.conftest import PLATFORM_HOST, TOOL_HOST
 from tests.conftest import make_app
-from tests.platform import PlatformServer
+from tests.platform import PlatformServer, make_test_server
 
 
 def _free_port() -> int:
@@ -44,7 +43,7 @@ def cross_site(app, database_url, tmp_path, certificate, monkeypatch):
             deployment_ids=[platform.sim.deployment_id],
         )
         db.session.remove()
-    server = make_server("127.0.0.1", tool_port, tool, threaded=True, ssl_context=certificate)
+    server = make_test_server("127.0.0.1", tool_port, tool, certificate=certificate)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield platform, tool_url
     server.shutdown()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ibm_lms.config import LOCALES
 from ibm_lms.text import SLUG
@@ -17,6 +17,9 @@ class LocalisedText(fields.Dict):
         super().__init__(keys=fields.String(), values=fields.String(), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, dict):
+            # An outcome's code sits beside its texts.
+            value = {k: v for k, v in value.items() if k != "code"}
         result = super()._deserialize(value, attr, data, **kwargs)
         missing = [locale for locale in LOCALES if not (result.get(locale) or "").strip()]
         unknown = sorted(set(result) - set(LOCALES))
@@ -31,6 +34,9 @@ class LocalisedText(fields.Dict):
 
 
 class CourseSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
     slug = fields.String(required=True, validate=SLUG_RULE)
     order = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=999))
     # TOML has booleans: "no" or 0 is a mistake to report, not a value to guess.

@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement, Select
 
-from ibm_lms.extensions import db
+from ibm_lms.extensions import app_state, db
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
@@ -42,12 +42,6 @@ def _upsert_statement(dialect: str, table: Table, conflict_on: tuple[str, ...], 
     changes = {name: statement.excluded[name] for name in (update or conflict_on[:1])}
     statement = statement.on_conflict_do_update(index_elements=list(conflict_on), set_=changes)
     return statement.returning(*(table.c[name] for name in returning))
-
-
-def commit_if_begun() -> None:
-    """Commits the session's transaction, if anything began one (a request that only read caches has none)."""
-    if db.session().in_transaction():
-        db.session.commit()
 
 
 def upsert(table: Table, values: Mapping, conflict_on: Iterable[str], update: Iterable[str],
@@ -172,7 +166,7 @@ def execute_alone(statement: ClauseElement, params: Mapping | None = None) -> Ro
 
 
 class RecentWrites:
-    """Remembers, per process, the rows a committed transaction just wrote, so an identical write can be skipped.
+    """Remembers, per process and app, the rows a committed transaction just wrote, so an identical write can be skipped.
 
     A trainee clicking through a course relaunches every few seconds, and each launch would rewrite
     the same user, context and enrolment rows. As Moodle does for its last-access time, such a
@@ -183,13 +177,11 @@ class RecentWrites:
     """
 
     MAX_ENTRIES = 20_000
-    _all: list[RecentWrites] = []
 
     def __init__(self, name: str):
         self.name = name
         self._entries: dict = {}
         self._lock = threading.Lock()
-        RecentWrites._all.append(self)
 
     def recall(self, key, fingerprint):
         """The value stored with an identical write made within the interval, else None."""
@@ -228,11 +220,10 @@ class RecentWrites:
             while len(self._entries) > self.MAX_ENTRIES:
                 del self._entries[next(iter(self._entries))]
 
-    @classmethod
-    def clear_all(cls) -> None:
-        for recent in cls._all:
-            with recent._lock:
-                recent._entries.clear()
+
+def recent_writes(name: str) -> RecentWrites:
+    """The application's memory of recent writes to one kind of row."""
+    return app_state("recent_writes." + name, lambda: RecentWrites(name))
 
 
 _PENDING = "ibm_lms.recent_writes"

@@ -1,5 +1,10 @@
-"""Unbound Flask extensions, bound to an app in create_app; imports no room."""
+"""Unbound Flask extensions, bound to an app in create_app, and state that belongs to one app; imports no room."""
 
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask, current_app
 from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -25,3 +30,22 @@ db = SQLAlchemy(model_class=Model)
 migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
+
+T = TypeVar("T")
+_creating = threading.Lock()
+
+
+def app_state(name: str, factory: Callable[[], T], *, app: Flask | None = None) -> T:
+    """State that belongs to one application object (a cache, a registry, a counter), made on first use.
+
+    Kept on the app rather than in a module, so two apps in one process (tests, a worker beside a
+    server) never see each other's caches."""
+    extensions = (app or current_app).extensions
+    key = "ibm_lms." + name
+    found = extensions.get(key)
+    if found is None:
+        with _creating:
+            found = extensions.get(key)
+            if found is None:
+                found = extensions[key] = factory()
+    return found

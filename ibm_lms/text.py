@@ -13,13 +13,21 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,63}\Z")
 
 
-def is_printable(value: object, limit: int) -> bool:
-    """1 to `limit` characters of valid Unicode (any script), with no control characters."""
-    if not isinstance(value, str) or not 0 < len(value) <= limit or CONTROL_CHARACTERS.search(value):
+# Text that may span lines (titles, descriptions) keeps tabs and line breaks, nothing else of these.
+_CONTROL_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def is_bounded_text(value: object, limit: int, *, multiline: bool = False, empty: bool = False) -> bool:
+    """Text from outside that the tool may store and show: valid Unicode (any script), at most `limit`
+    characters, non-empty unless `empty`, with no control characters (bar tabs and line breaks when
+    `multiline`)."""
+    if not isinstance(value, str) or len(value) > limit or (not value and not empty):
+        return False
+    if (_CONTROL_BUT_LINE_BREAKS if multiline else CONTROL_CHARACTERS).search(value):
         return False
     try:
         value.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8 on a command line
+    except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8 on a command line, or \ud800 in JSON
         return False
     return True
 

@@ -1,14 +1,14 @@
-"""App-wide HTTP concerns: security headers, the health check and the home redirect."""
+"""App-wide HTTP concerns: security headers, the tool's public URLs, the health check and the home redirect."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-from flask import Blueprint, Flask, jsonify, redirect, url_for
+from flask import Blueprint, Flask, current_app, jsonify, redirect, url_for
 from sqlalchemy import text
 
-from .extensions import db
+from .extensions import app_state, db
 
 blueprint = Blueprint("web", __name__)
 
@@ -39,6 +39,13 @@ def content_security_policy(app: Flask, *, form_targets: Iterable[str] = ()) -> 
     """The policy every page gets; a page that posts a form elsewhere names that origin."""
     sources = app.extensions.get(FRAME_ANCESTORS, ())
     return _policy(tuple(source() for source in sources), tuple(form_targets))
+
+
+def tool_url(endpoint: str, **values) -> str:
+    """The absolute address of one of the tool's pages on its public base URL: for platforms, tokens
+    and messages that leave the tool, so it never carries the session in its query."""
+    builder = app_state("web.url_builder", lambda: current_app.url_map.bind("tool.invalid", script_name="/"))
+    return current_app.config["BASE_URL"] + builder.build(endpoint, values)
 
 
 @blueprint.get("/")

@@ -17,9 +17,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
 from ibm_lms import create_app
-from ibm_lms.database import RecentWrites
 from ibm_lms.extensions import db
-from ibm_lms.lti import directory, platform_keys
 from tests.platform import PlatformServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,11 +60,39 @@ def make_app(database_url: str, instance: Path, **overrides):
 
 
 @pytest.fixture(scope="session")
-def app(database_url, tmp_path_factory):
-    app = make_app(database_url, tmp_path_factory.mktemp("instance"))
+def migrated_database(database_url, tmp_path_factory) -> tuple[str, Path]:
+    """The schema, made once per session; the instance folder every test's app shares."""
+    instance = tmp_path_factory.mktemp("instance")
+    setup = make_app(database_url, instance)
+    with setup.app_context():
+        upgrade(directory=setup.extensions["migrate"].directory)
+        db.engine.dispose()
+    return database_url, instance
+
+
+@pytest.fixture
+def app(migrated_database):
+    """A fresh app per test, as a fresh process would have: its caches and subscribers start empty."""
+    app = make_app(*migrated_database)
+    yield app
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
-    return app
+        db.engine.dispose()
+
+
+@pytest.fixture
+def another_worker(migrated_database):
+    """Makes apps on the same database, as further worker processes would be: nothing in memory shared."""
+    started = []
+
+    def start():
+        started.append(make_app(*migrated_database))
+        started[-1].test_client_class = IsolatedClient
+        return started[-1]
+
+    yield start
+    for worker in started:
+        with worker.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -74,9 +100,6 @@ def clean_database(request, app):
     """Every test starts with empty tables and leaves none behind, even when it fails."""
     context = app.app_context()
     context.push()
-    platform_keys.clear_process_cache()
-    directory.clear()
-    RecentWrites.clear_all()
     try:
         yield
     finally:
@@ -212,6 +235,11 @@ def error_code(response) -> str | None:
 def translated(locale: str, msgid: str) -> str:
     """The catalog's own translation, read without the app, to check what a page shows against."""
     return Translations.load(str(ROOT / "translations"), [locale]).gettext(msgid)
+
+
+def course_count() -> int:
+    """How many courses the repository ships (every folder under courses/ is one)."""
+    return sum(1 for entry in (ROOT / "courses").iterdir() if entry.is_dir() and not entry.name.startswith("."))
 
 
 def count_rows(model) -> int:

@@ -16,7 +16,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ibm_lms.lti.claims import CLAIM_DEEP_LINKING, LTI
+from ibm_lms.lti.data import CLAIM_DEEP_LINKING, DEEP_LINKING_REQUEST, LTI, RESOURCE_LINK_ITEM, RESOURCE_LINK_REQUEST
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
@@ -93,7 +93,7 @@ class SimulatedPlatform:
         locale: str | None = "en",
         context: dict | None = None,
         resource_link: dict | None = None,
-        message_type: str = "LtiResourceLinkRequest",
+        message_type: str = RESOURCE_LINK_REQUEST,
         deep_link_return_url: str | None = None,
     ) -> dict:
         now = int(time.time())
@@ -119,11 +119,11 @@ class SimulatedPlatform:
             LTI + "tool_platform": {"guid": "demo-platform", "name": "IBM Training demo platform",
                                     "product_family_code": "ibm-lms-demo", "version": "1"},
         }
-        if message_type == "LtiResourceLinkRequest":
+        if message_type == RESOURCE_LINK_REQUEST:
             claims[LTI + "resource_link"] = resource_link or {"id": "demo-link-1", "title": "IBM Training Suite"}
-        if message_type == "LtiDeepLinkingRequest":
+        if message_type == DEEP_LINKING_REQUEST:
             claims[CLAIM_DEEP_LINKING] = {
-                "deep_link_return_url": deep_link_return_url, "accept_types": ["ltiResourceLink"],
+                "deep_link_return_url": deep_link_return_url, "accept_types": [RESOURCE_LINK_ITEM],
                 "accept_presentation_document_targets": ["iframe", "window"], "accept_multiple": True,
                 "data": "demo-selection",
             }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from ibm_lms.lti import service as lti
+from ibm_lms.web import tool_url
 
 from .views import CLIENT_ID, DEPLOYMENT_ID, issuer
 
@@ -16,8 +17,8 @@ def register_demo_platform():
         name="Demo platform",
         issuer=issuer(base),
         client_id=CLIENT_ID,
-        auth_login_url=base + "/demo/platform/auth",
+        auth_login_url=tool_url("demo.authorize"),
         auth_token_url=base + "/demo/platform/token",
-        keyset_url=base + "/demo/platform/jwks.json",
+        keyset_url=tool_url("demo.jwks"),
         deployment_ids=[DEPLOYMENT_ID],
     )

@@ -10,7 +10,8 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 
 from ibm_lms.extensions import csrf
 from ibm_lms.i18n.service import LANGUAGE_NAMES
-from ibm_lms.lti.claims import DL
+from ibm_lms.lti.data import CLAIM_CONTENT_ITEMS, DEEP_LINKING_REQUEST, RESOURCE_LINK_REQUEST
+from ibm_lms.web import tool_url
 
 from .platform import DEMO_USERS, SimulatedPlatform, load_or_create_key
 
@@ -38,11 +39,10 @@ def platform() -> SimulatedPlatform:
 
 @blueprint.get("/")
 def home():
-    base = current_app.config["BASE_URL"]
     sim = platform()
-    params = sim.login_parameters(target_link_uri=base + "/courses/", login_hint="trainee")
+    params = sim.login_parameters(target_link_uri=tool_url("content.catalogue"), login_hint="trainee")
     del params["login_hint"]
-    return render_template("demo/home.html", login_url=base + "/lti/login", params=params,
+    return render_template("demo/home.html", login_url=tool_url("lti.oidc_login"), params=params,
                            language_names=LANGUAGE_NAMES, locales=current_app.config["LOCALES"])
 
 
@@ -58,14 +58,14 @@ def deep_link_return():
     """Where the tool returns selected content: verified against the tool's published keys, as Moodle does."""
     base = current_app.config["BASE_URL"]
     try:
-        signing_key = _tool_keys(base + "/.well-known/jwks.json").get_signing_key_from_jwt(
+        signing_key = _tool_keys(tool_url("lti.jwks")).get_signing_key_from_jwt(
             request.form.get("JWT", "")
         )
         answer = jwt.decode(request.form["JWT"], signing_key.key, algorithms=["RS256"], audience=issuer(base),
                             issuer=CLIENT_ID)
     except (jwt.PyJWTError, KeyError):
         abort(400)
-    items = answer.get(DL + "content_items", [])
+    items = answer.get(CLAIM_CONTENT_ITEMS, [])
     return render_template("demo/selected.html", items=items)
 
 
@@ -78,9 +78,8 @@ def jwks():
 def authorize():
     """The platform's OIDC authorisation endpoint: answers with an id token posted back to the tool."""
     args = request.args
-    base = current_app.config["BASE_URL"]
     sim = platform()
-    if sim.authentication_request_problems(args, redirect_uri=base + "/lti/launch"):
+    if sim.authentication_request_problems(args, redirect_uri=tool_url("lti.launch")):
         abort(400)
     # "instructor:select" asks for content selection (deep linking) instead of opening the link.
     user_key, _, purpose = args.get("login_hint", "").partition(":")
@@ -90,9 +89,9 @@ def authorize():
     hint = args.get("lti_message_hint", "")
     locale = hint if hint in current_app.config["LOCALES"] else "en"
     claims = sim.launch_claims(
-        nonce=args["nonce"], target_link_uri=base + "/courses/", user=user, locale=locale,
-        message_type="LtiDeepLinkingRequest" if purpose == "select" else "LtiResourceLinkRequest",
-        deep_link_return_url=base + "/demo/platform/deep-link-return",
+        nonce=args["nonce"], target_link_uri=tool_url("content.catalogue"), user=user, locale=locale,
+        message_type=DEEP_LINKING_REQUEST if purpose == "select" else RESOURCE_LINK_REQUEST,
+        deep_link_return_url=tool_url("demo.deep_link_return"),
     )
     return render_template("demo/form_post.html", action=args["redirect_uri"],
                            fields={"id_token": sim.sign(claims), "state": args["state"]})

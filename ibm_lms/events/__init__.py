@@ -1,6 +1,6 @@
 """Domain events and the in-transaction bus that hands them to subscribing rooms (standard library only)."""
 
-from .bus import EventBus, bus
+from .bus import EventBus
 from .catalogue import DomainEvent, LaunchCompleted
 
-__all__ = ["DomainEvent", "EventBus", "LaunchCompleted", "bus"]
+__all__ = ["DomainEvent", "EventBus", "LaunchCompleted"]

@@ -1,4 +1,4 @@
-"""A synchronous publish/subscribe bus.
+"""A synchronous publish/subscribe bus; each application holds one (see `unit_of_work.event_bus`).
 
 Handlers run inside the publisher's database transaction and must only add rows
 (outbox entries, audit records); network work belongs to workers. A failing handler
@@ -36,5 +36,3 @@ class EventBus:
                 ran += 1
         return ran
 
-
-bus = EventBus()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, request
 
-from ibm_lms.extensions import db
 from ibm_lms.tenancy import service as tenancy
-from ibm_lms.tenancy.identity import current_identity
+from ibm_lms.unit_of_work import unit_of_work
 
 from .errors import UnsupportedLocale
 from .negotiation import choose_locale, normalise, parse_accept_language
@@ -37,7 +36,7 @@ def select_locale() -> str:
     """
     return choose_locale(
         supported_locales(),
-        chosen_locale=session.get("locale"),
+        chosen_locale=tenancy.chosen_locale(),
         accept_language=parse_accept_language(request.headers.get("Accept-Language")),
         default=current_app.config["BABEL_DEFAULT_LOCALE"],
     )
@@ -64,9 +63,9 @@ def choose(locale: str) -> str:
     found = normalise(locale, supported_locales())
     if found is None or found != locale:
         raise UnsupportedLocale(locale=str(locale)[:16])
-    session["locale"] = found
-    identity = current_identity()
+    tenancy.choose_locale(found)
+    identity = tenancy.current_identity()
     if identity is not None:
-        tenancy.set_preferred_locale(identity.tenant_id, identity.user_id, found)
-        db.session.commit()
+        with unit_of_work():
+            tenancy.set_preferred_locale(identity.tenant_id, identity.user_id, found)
     return found

@@ -9,29 +9,34 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from ibm_lms.markers import N_
+from ibm_lms.text import is_bounded_text
 
+from .data import (
+    CLAIM_CONTEXT,
+    CLAIM_CUSTOM,
+    CLAIM_DEEP_LINKING,
+    CLAIM_DEPLOYMENT_ID,
+    CLAIM_LIS,
+    CLAIM_MESSAGE_TYPE,
+    CLAIM_PRESENTATION,
+    CLAIM_RESOURCE_LINK,
+    CLAIM_ROLES,
+    CLAIM_TARGET_LINK_URI,
+    CLAIM_VERSION,
+    DEEP_LINKING_REQUEST,
+    MESSAGE_TYPES,
+    RESOURCE_LINK_ITEM,
+    RESOURCE_LINK_REQUEST,
+    ContextClaim,
+    DeepLinkingSettings,
+    LaunchClaims,
+    LisClaim,
+    ResourceLinkClaim,
+)
 from .urls import is_platform_url, within_tool
-
-LTI = "https://purl.imsglobal.org/spec/lti/claim/"
-DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
-CLAIM_MESSAGE_TYPE = LTI + "message_type"
-CLAIM_VERSION = LTI + "version"
-CLAIM_DEPLOYMENT_ID = LTI + "deployment_id"
-CLAIM_TARGET_LINK_URI = LTI + "target_link_uri"
-CLAIM_RESOURCE_LINK = LTI + "resource_link"
-CLAIM_ROLES = LTI + "roles"
-CLAIM_CONTEXT = LTI + "context"
-CLAIM_PRESENTATION = LTI + "launch_presentation"
-CLAIM_CUSTOM = LTI + "custom"
-CLAIM_DEEP_LINKING = DL + "deep_linking_settings"
-
-RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
-DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
-MESSAGE_TYPES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
 
 # Asymmetric algorithms only: "none" and HMAC (which a forger can key with our copy of
 # the platform's public key) are refused before any key is looked at.
@@ -43,27 +48,6 @@ class ClaimError(Exception):
         self.reason = reason
         self.params = params
         super().__init__(reason % params if params else reason)
-
-
-@dataclass(frozen=True)
-class LaunchClaims:
-    nonce: str
-    issuer: str
-    client_id: str
-    subject: str
-    deployment_id: str
-    message_type: str
-    roles: tuple[str, ...]
-    target_link_uri: str
-    resource_link: Mapping[str, Any] | None
-    context: Mapping[str, Any] | None
-    locale: str | None
-    given_name: str | None
-    family_name: str | None
-    name: str | None
-    email: str | None
-    custom: Mapping[str, Any] = field(default_factory=dict)
-    deep_linking_settings: Mapping[str, Any] | None = None
 
 
 def check_header(header: Mapping[str, Any]) -> tuple[str, str]:
@@ -86,7 +70,15 @@ _OBJECT_STRING_LIMITS = {
     CLAIM_CONTEXT: {"id": 255, "label": 255, "title": 4096},
     CLAIM_RESOURCE_LINK: {"id": 255, "title": 4096, "description": 16384},
     CLAIM_PRESENTATION: {"locale": 35, "document_target": 32, "return_url": 2048},
+    CLAIM_LIS: {"person_sourcedid": 255, "course_offering_sourcedid": 255, "course_section_sourcedid": 255},
+    CLAIM_DEEP_LINKING: {"deep_link_return_url": 2048, "accept_media_types": 1024, "title": 4096,
+                         "text": 16384, "data": 4096},
 }
+# Texts people write (titles, descriptions) may span lines; identifiers and names may not.
+_MULTILINE = {f"{CLAIM_CONTEXT}.title", f"{CLAIM_RESOURCE_LINK}.title", f"{CLAIM_RESOURCE_LINK}.description",
+              f"{CLAIM_DEEP_LINKING}.title", f"{CLAIM_DEEP_LINKING}.text"}
+# Custom parameters: how many, and how long each name and value may be.
+MAX_CUSTOM_PARAMETERS = 100
 
 
 def _invalid(claim: str) -> ClaimError:
@@ -98,7 +90,8 @@ def _missing(claim: str) -> ClaimError:
 
 
 def _check_text(claim: str, value: Any, limit: int) -> None:
-    if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+    # Empty is a shape like any other here; whether a claim may be empty is decided where it is read.
+    if not is_bounded_text(value, limit, multiline=claim in _MULTILINE, empty=True):
         raise _invalid(claim)
 
 
@@ -140,9 +133,40 @@ def check_shapes(body: Mapping[str, Any]) -> None:
         isinstance(roles, list) and len(roles) <= 100 and all(isinstance(r, str) and len(r) <= 512 for r in roles)
     ):
         raise _invalid(CLAIM_ROLES)
-    for claim in (CLAIM_CUSTOM, CLAIM_DEEP_LINKING):
-        if body.get(claim) is not None and not isinstance(body[claim], Mapping):
-            raise _invalid(claim)
+    _check_string_lists(body)
+    custom = body.get(CLAIM_CUSTOM)
+    if custom is not None:
+        _check_custom(custom)
+
+
+def _check_string_lists(body: Mapping[str, Any]) -> None:
+    settings = body.get(CLAIM_DEEP_LINKING)
+    if not isinstance(settings, Mapping):
+        return
+    for name in ("accept_types", "accept_presentation_document_targets"):
+        value = settings.get(name)
+        if value is not None and not (isinstance(value, list) and len(value) <= 32
+                                      and all(is_bounded_text(v, 64) for v in value)):
+            raise _invalid(f"{CLAIM_DEEP_LINKING}.{name}")
+
+
+def _check_custom(custom: Any) -> None:
+    """Custom parameters are a map of names to strings (LTI 1.3 Core 5.4.6); numbers and booleans are
+    taken as their text, anything nested is refused."""
+    if not isinstance(custom, Mapping) or len(custom) > MAX_CUSTOM_PARAMETERS:
+        raise _invalid(CLAIM_CUSTOM)
+    for name, value in custom.items():
+        if not is_bounded_text(name, 255) or isinstance(value, Mapping | list) or (
+            isinstance(value, str) and not is_bounded_text(value, 4096, multiline=True, empty=True)
+        ):
+            raise _invalid(CLAIM_CUSTOM)
+
+
+def _flag(value: Any) -> bool | None:
+    """A JSON boolean; some platforms send "true"/"false" as strings. Anything else says nothing."""
+    if isinstance(value, bool):
+        return value
+    return {"true": True, "false": False}.get(value) if isinstance(value, str) else None
 
 
 def _string(body: Mapping[str, Any], claim: str, *, required: bool = True) -> str | None:
@@ -234,23 +258,10 @@ def check_claims(
         raise _missing(CLAIM_ROLES)
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise _invalid(CLAIM_ROLES)
-    resource_link = _object(body, CLAIM_RESOURCE_LINK, required=message_type == RESOURCE_LINK_REQUEST)
-    if resource_link is not None and not (isinstance(resource_link.get("id"), str) and resource_link["id"]):
-        raise _missing(CLAIM_RESOURCE_LINK + ".id")
-    deep_linking = _object(body, CLAIM_DEEP_LINKING, required=message_type == DEEP_LINKING_REQUEST)
-    if deep_linking is not None:
-        return_url = deep_linking.get("deep_link_return_url")
-        if return_url is None or return_url == "":
-            raise _missing(CLAIM_DEEP_LINKING + ".deep_link_return_url")
-        # The instructor's browser posts the signed answer there: a real platform URL, never a relative one.
-        if not is_platform_url(return_url, base_url):
-            raise _invalid(CLAIM_DEEP_LINKING + ".deep_link_return_url")
-        accepted = deep_linking.get("accept_types")
-        if not isinstance(accepted, list) or "ltiResourceLink" not in accepted:
-            raise ClaimError(N_("The platform does not accept links to activities."))
-    context = _object(body, CLAIM_CONTEXT, required=False)
-    if context is not None and not (isinstance(context.get("id"), str) and context["id"]):
-        raise _missing(CLAIM_CONTEXT + ".id")
+    resource_link = _resource_link(_object(body, CLAIM_RESOURCE_LINK, required=message_type == RESOURCE_LINK_REQUEST))
+    deep_linking = _deep_linking(_object(body, CLAIM_DEEP_LINKING, required=message_type == DEEP_LINKING_REQUEST),
+                                 base_url)
+    context = _context(_object(body, CLAIM_CONTEXT, required=False))
     presentation = _object(body, CLAIM_PRESENTATION, required=False) or {}
     locale = presentation.get("locale") if isinstance(presentation.get("locale"), str) else None
     custom = _object(body, CLAIM_CUSTOM, required=False) or {}
@@ -270,6 +281,74 @@ def check_claims(
         family_name=_string(body, "family_name", required=False),
         name=_string(body, "name", required=False),
         email=_string(body, "email", required=False),
-        custom=custom,
-        deep_linking_settings=deep_linking,
+        custom={name: value if isinstance(value, str) else _as_text(value) for name, value in custom.items()},
+        lis=_lis(_object(body, CLAIM_LIS, required=False)),
+        deep_linking=deep_linking,
+    )
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _optional(mapping: Mapping[str, Any], name: str) -> str | None:
+    value = mapping.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def _resource_link(value: Mapping[str, Any] | None) -> ResourceLinkClaim | None:
+    if value is None:
+        return None
+    if not (isinstance(value.get("id"), str) and value["id"]):
+        raise _missing(CLAIM_RESOURCE_LINK + ".id")
+    return ResourceLinkClaim(id=value["id"], title=_optional(value, "title"),
+                             description=_optional(value, "description"))
+
+
+def _context(value: Mapping[str, Any] | None) -> ContextClaim | None:
+    if value is None:
+        return None
+    if not (isinstance(value.get("id"), str) and value["id"]):
+        raise _missing(CLAIM_CONTEXT + ".id")
+    # A null type is no type (check_shapes refused anything else that is not a list of strings).
+    return ContextClaim(id=value["id"], label=_optional(value, "label"), title=_optional(value, "title"),
+                        types=tuple(value.get("type") or ()))
+
+
+def _lis(value: Mapping[str, Any] | None) -> LisClaim | None:
+    if value is None:
+        return None
+    return LisClaim(person_sourcedid=_optional(value, "person_sourcedid"),
+                    course_offering_sourcedid=_optional(value, "course_offering_sourcedid"),
+                    course_section_sourcedid=_optional(value, "course_section_sourcedid"))
+
+
+def _deep_linking(value: Mapping[str, Any] | None, base_url: str) -> DeepLinkingSettings | None:
+    if value is None:
+        return None
+    return_url = value.get("deep_link_return_url")
+    if return_url is None or return_url == "":
+        raise _missing(CLAIM_DEEP_LINKING + ".deep_link_return_url")
+    # The instructor's browser posts the signed answer there: a real platform URL, never a relative one.
+    if not is_platform_url(return_url, base_url):
+        raise _invalid(CLAIM_DEEP_LINKING + ".deep_link_return_url")
+    accepted = value.get("accept_types")
+    if not isinstance(accepted, list) or RESOURCE_LINK_ITEM not in accepted:
+        raise ClaimError(N_("The platform does not accept links to activities."))
+    multiple = _flag(value.get("accept_multiple"))
+    return DeepLinkingSettings(
+        return_url=return_url,
+        accept_types=tuple(accepted),
+        accept_presentation_document_targets=tuple(value.get("accept_presentation_document_targets") or ()),
+        accept_media_types=_optional(value, "accept_media_types"),
+        # Absent means the platform did not restrict it (Deep Linking 2.0, 4.4.1).
+        accept_multiple=True if multiple is None else multiple,
+        accept_lineitem=_flag(value.get("accept_lineitem")),
+        auto_create=_flag(value.get("auto_create")) is True,
+        title=_optional(value, "title"),
+        text=_optional(value, "text"),
+        # Returned verbatim; a platform that sends something other than a string gets nothing back.
+        data=value["data"] if isinstance(value.get("data"), str) else None,
     )

@@ -6,8 +6,9 @@ import click
 from flask.cli import AppGroup
 
 from ibm_lms.errors import DomainError
+from ibm_lms.tenancy import service as tenancy
 
-from . import keys, registration, service
+from . import keys, platforms, registration
 
 platform_group = AppGroup("platform", help="Platform (Moodle) registrations.")
 keys_group = AppGroup("keys", help="The tool's signing keys.")
@@ -27,15 +28,15 @@ def add_command(issuer, client_id, auth_login_url, auth_token_url, keyset_url, d
                 auth_audience):
     """Register a platform client (or add deployments to it)."""
     try:
-        record = service.add_platform(
+        record = platforms.add_platform(
             tenant_slug=tenant, issuer=issuer, client_id=client_id, auth_login_url=auth_login_url,
             auth_token_url=auth_token_url, keyset_url=keyset_url, deployment_ids=list(deployment_ids),
             name=name, auth_audience=auth_audience,
         )
     except DomainError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"registered {record.issuer} client {record.client_id} for tenant {record.tenant_slug}; "
-               f"deployments: {', '.join(record.deployment_ids)}")
+    click.echo(f"registered {record.issuer} client {record.client_id} for tenant {tenant}; "
+               f"deployments: {', '.join(sorted(record.deployment_ids))}")
 
 
 @platform_group.command("invite")
@@ -54,15 +55,17 @@ def invite_command(tenant, hours):
 @platform_group.command("list")
 def list_command():
     """List registered platforms."""
-    platforms = service.list_platforms()
-    if not platforms:
+    registered = platforms.list_platforms()
+    if not registered:
         click.echo("no platforms registered")
-    for p in platforms:
-        click.echo(f"{p.tenant_slug}\t{p.issuer}\t{p.client_id}\t{','.join(p.deployment_ids)}\t{p.keyset_url}")
+    tenants = {t.id: t.slug for t in tenancy.list_tenants()}
+    for p in registered:
+        click.echo(f"{tenants.get(p.tenant_id, '?')}\t{p.issuer}\t{p.client_id}\t{','.join(sorted(p.deployment_ids))}"
+                   f"\t{p.keyset_url}")
 
 
 @keys_group.command("rotate")
 def rotate_command():
     """Create a new signing key; the old one stays published until tokens it signed have expired."""
-    key, retired = keys.rotate()
-    click.echo(f"new key {key.kid}; still published for the grace period: {', '.join(retired) or 'none'}")
+    kid, retired = keys.rotate()
+    click.echo(f"new key {kid}; still published for the grace period: {', '.join(retired) or 'none'}")

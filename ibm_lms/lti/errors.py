@@ -65,3 +65,7 @@ class ToolKeyUnreadable(LtiError):
     status = 500
     code = "tool_key_unreadable"
     message = N_("The tool's signing key cannot be decrypted with the configured secret key.")
+
+
+class DeepLinkingError(LtiError):
+    code = "deep_linking"

@@ -14,10 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from ibm_lms.clock import utcnow
 from ibm_lms.extensions import db
+from ibm_lms.unit_of_work import unit_of_work
 
 from .errors import ToolKeyUnreadable
 from .models import ToolKey
@@ -67,19 +67,14 @@ def _create_key() -> ToolKey:
 
 
 def current_key() -> ToolKey:
-    """The signing key, created on first use. Commits when it had to create one."""
+    """The signing key, created on first use inside the caller's unit of work.
+
+    Two workers creating the first key at once each create their own (kids are thumbprints, so
+    they never collide): both are published, and the newest signs."""
     found = db.session.execute(
         select(ToolKey).where(ToolKey.retired_at.is_(None)).order_by(ToolKey.id.desc()).limit(1)
     ).scalar_one_or_none()
-    if found is not None:
-        return found
-    try:
-        key = _create_key()
-        db.session.commit()
-        return key
-    except IntegrityError:
-        db.session.rollback()
-        return current_key()
+    return found if found is not None else _create_key()
 
 
 def private_key_pem(key: ToolKey) -> str:
@@ -89,23 +84,26 @@ def private_key_pem(key: ToolKey) -> str:
         raise ToolKeyUnreadable() from error
 
 
-def rotate() -> tuple[ToolKey, list[str]]:
-    """Retires every current key and creates a new one. Retired keys stay published for the grace period."""
-    retiring = [
-        kid for kid in db.session.execute(select(ToolKey.kid).where(ToolKey.retired_at.is_(None))).scalars()
-    ]
-    db.session.execute(update(ToolKey).where(ToolKey.retired_at.is_(None)).values(retired_at=utcnow()))
-    key = _create_key()
-    db.session.commit()
-    return key, retiring
+def rotate() -> tuple[str, list[str]]:
+    """Retires every current key and creates a new one; returns the new kid and the retired ones.
+    Retired keys stay published for the grace period."""
+    with unit_of_work():
+        retiring = [
+            kid for kid in db.session.execute(select(ToolKey.kid).where(ToolKey.retired_at.is_(None))).scalars()
+        ]
+        db.session.execute(update(ToolKey).where(ToolKey.retired_at.is_(None)).values(retired_at=utcnow()))
+        kid = _create_key().kid
+    return kid, retiring
 
 
 def published_jwks() -> dict:
-    current_key()
-    grace = timedelta(seconds=current_app.config["LTI_KEY_GRACE_SECONDS"])
-    rows = db.session.execute(
-        select(ToolKey.public_jwk)
-        .where(or_(ToolKey.retired_at.is_(None), ToolKey.retired_at > utcnow() - grace))
-        .order_by(ToolKey.id.desc())
-    ).scalars()
-    return {"keys": list(rows)}
+    """The public keys platforms verify the tool's messages with; makes the first key if there is none."""
+    with unit_of_work():
+        current_key()
+        grace = timedelta(seconds=current_app.config["LTI_KEY_GRACE_SECONDS"])
+        rows = db.session.execute(
+            select(ToolKey.public_jwk)
+            .where(or_(ToolKey.retired_at.is_(None), ToolKey.retired_at > utcnow() - grace))
+            .order_by(ToolKey.id.desc())
+        ).scalars()
+        return {"keys": list(rows)}

@@ -14,11 +14,12 @@ from pylti1p3.exception import OIDCException
 from sqlalchemy import delete, insert
 
 from ibm_lms.clock import utcnow
-from ibm_lms.database import commit_if_begun, execute_alone
-from ibm_lms.extensions import db
+from ibm_lms.database import execute_alone
+from ibm_lms.extensions import app_state, db
 from ibm_lms.text import CONTROL_CHARACTERS
+from ibm_lms.web import tool_url
 
-from . import directory
+from . import platforms
 from .cookies import ToolCookieService
 from .errors import LoginRejected, UnknownPlatform
 from .models import LoginState
@@ -39,9 +40,13 @@ MAX_PARAMETER_LENGTH = 4096
 _INSERT_STATE = insert(LoginState)
 # What our logins hand out ("state-" and a URL-safe random token); anything else names no login.
 _STATE = re.compile(r"[A-Za-z0-9_-]{16,128}")
-# Abandoned logins are swept by every Nth login of a process, off the common path.
+# Abandoned logins are swept by every Nth login of an application, off the common path.
 PURGE_EVERY = 100
-_logins_since_purge = 0
+
+
+class _LoginCounter:
+    def __init__(self) -> None:
+        self.since_purge = 0
 
 
 @dataclass(frozen=True)
@@ -99,16 +104,18 @@ def _parameters(source) -> dict[str, str]:
 
 
 def _purge_expired_states_now_and_then() -> None:
-    global _logins_since_purge
-    _logins_since_purge += 1
-    if _logins_since_purge >= PURGE_EVERY:
-        _logins_since_purge = 0
-        now = utcnow()
-        db.session.execute(delete(LoginState).where(LoginState.expires_at <= now))
+    counter = app_state("lti.login_counter", _LoginCounter)
+    counter.since_purge += 1
+    if counter.since_purge >= PURGE_EVERY:
+        counter.since_purge = 0
+        db.session.execute(delete(LoginState).where(LoginState.expires_at <= utcnow()))
 
 
 def start(source) -> LoginRedirect:
-    """Validates a login initiation and prepares the redirect to the platform's authorisation endpoint."""
+    """Validates a login initiation and prepares the redirect to the platform's authorisation endpoint.
+
+    The state is committed on its own at once (any worker may receive the launch); the caller's unit
+    of work commits the rest."""
     params = _parameters(source)
     for required in ("iss", "login_hint", "target_link_uri"):
         if required not in params:
@@ -120,7 +127,8 @@ def start(source) -> LoginRedirect:
     platform = tool_conf.find_platform(params["iss"], params.get("client_id"))
     if platform is None:
         raise UnknownPlatform(issuer=params["iss"][:200], client_id=params.get("client_id", "-")[:200])
-    if "lti_deployment_id" in params and not directory.has_deployment(platform, params["lti_deployment_id"]):
+    if "lti_deployment_id" in params and not platforms.directory().has_deployment(platform,
+                                                                                   params["lti_deployment_id"]):
         raise LoginRejected(reason="lti_deployment_id")
     request = FlaskRequest(request_data={**params, "client_id": platform.client_id})
     cookies = ToolCookieService(request)
@@ -128,11 +136,10 @@ def start(source) -> LoginRedirect:
     login = _ToolOIDCLogin(request, tool_conf, session_service=recorder, cookie_service=cookies)
     login.pass_params_to_launch({"target_link_uri": params["target_link_uri"], "login": params})
     try:
-        redirect = login.get_redirect_object(base_url + "/lti/launch")
+        redirect = login.get_redirect_object(tool_url("lti.launch"))
     except OIDCException as error:
         raise LoginRejected(reason=str(error)) from error
     _purge_expired_states_now_and_then()
-    commit_if_begun()
     return LoginRedirect(
         auth_url=redirect.get_redirect_url(), state=recorder.state,
         cookie_service=cookies, params=params,
@@ -147,4 +154,4 @@ def new_window_url(params: dict) -> str:
     """Login again as a top-level page, where the tool's cookies are first-party."""
     query = {k: v for k, v in params.items() if k != "lti_storage_target"}
     query["lti1p3_new_window"] = "1"
-    return current_app.config["BASE_URL"] + "/lti/login?" + urlencode(query)
+    return tool_url("lti.oidc_login") + "?" + urlencode(query)

@@ -1,21 +1,39 @@
-"""LTI tables: platform registrations and deployments, tool keys, login states, platform key sets, resource links,
+"""LTI tables: issuers, platform registrations and deployments, tool keys, login states, platform key sets, resource links,
 deep-linking requests."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ibm_lms.extensions import db
+
+
+class Issuer(db.Model):
+    """A platform's issuer and the one tenant it belongs to.
+
+    Users and contexts are keyed by issuer, so every registration of an issuer must belong to the
+    same tenant: registrations point at this row by (issuer, tenant), and the issuer is its key.
+    """
+
+    __tablename__ = "lti_issuers"
+    __table_args__ = (UniqueConstraint("issuer", "tenant_id"),)
+
+    issuer: Mapped[str] = mapped_column(String(255), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
 
 
 class Platform(db.Model):
     """One client registration of a platform (issuer + client_id) owned by a tenant."""
 
     __tablename__ = "lti_platforms"
-    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+    __table_args__ = (
+        UniqueConstraint("issuer", "client_id"),
+        ForeignKeyConstraint(["issuer", "tenant_id"], ["lti_issuers.issuer", "lti_issuers.tenant_id"],
+                             name="fk_lti_platforms_issuer_tenant_lti_issuers"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)

@@ -1,4 +1,4 @@
-"""The platforms' public keys: fetched with a timeout, cached per key set in the database and in each process.
+"""The platforms' public keys: fetched with a timeout, cached per key set in the database and in each application.
 
 A launch normally finds its key in memory. The database row lets every worker share
 one fetch; Cache-Control decides how long it is reused. A kid we have not seen makes
@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -31,7 +31,8 @@ from sqlalchemy.exc import OperationalError
 from ibm_lms.clock import utcnow
 from ibm_lms.database import upsert
 from ibm_lms.errors import N_, Reason
-from ibm_lms.extensions import db
+from ibm_lms.extensions import app_state, db
+from ibm_lms.unit_of_work import in_unit_of_work, unit_of_work
 
 from .cache_control import max_age_seconds
 from .errors import PlatformKeysUnavailable
@@ -50,17 +51,23 @@ class _CachedSet:
     fetched_at: datetime
 
 
-_cache: dict[str, _CachedSet] = {}
-_lock = threading.Lock()
-_fetch_locks: dict[str, threading.Lock] = {}
-# The last failed fetch per key set: (monotonic time, reason), shared with those who waited on it.
-_failures: dict[str, tuple[float, object]] = {}
+@dataclass
+class _KeySets:
+    """One application's key sets in memory, and what lets its threads fetch each set one at a time."""
+
+    cached: dict[str, _CachedSet] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    fetch_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    # The last failed fetch per key set: (monotonic time, reason), shared with those who waited on it.
+    failures: dict[str, tuple[float, object]] = field(default_factory=dict)
+
+    def keep(self, url: str, entry: _CachedSet) -> None:
+        with self.lock:
+            self.cached[url] = entry
 
 
-def clear_process_cache() -> None:
-    with _lock:
-        _cache.clear()
-        _failures.clear()
+def _key_sets() -> _KeySets:
+    return app_state("lti.platform_key_sets", _KeySets)
 
 
 def _parse(jwks: dict) -> dict[str, object]:
@@ -99,9 +106,6 @@ def _store(url: str, jwks: dict, ttl: int) -> _CachedSet:
         conflict_on=("url",),
         update=("jwks", "fetched_at", "expires_at"),
     )
-    db.session.commit()
-    with _lock:
-        _cache[url] = entry
     return entry
 
 
@@ -113,8 +117,7 @@ def _from_database(url: str, known: _CachedSet | None = None) -> _CachedSet | No
     if known is not None and known.fetched_at == row.fetched_at:
         return known
     entry = _CachedSet(keys=_parse(row.jwks), expires_at=row.expires_at, fetched_at=row.fetched_at)
-    with _lock:
-        _cache[url] = entry
+    _key_sets().keep(url, entry)
     return entry
 
 
@@ -129,55 +132,70 @@ def fetch_lock_id(url: str) -> int:
 
 @contextmanager
 def _one_fetch_at_a_time(url: str) -> Iterator[None]:
-    """Holds the key set's fetch lock: this process's threads, and on PostgreSQL every worker.
+    """Holds the key set's fetch lock for this application's threads, and shares a failed fetch.
 
     Waits are bounded by what one fetch may take. Whoever waited on a fetch that failed gets
     that failure instead of trying again: a platform that is down costs one timeout, not one
     per queued launch.
     """
-    # Waiting must not hold a pooled connection; nothing is pending during validation.
-    db.session.commit()
-    bound = 2 * current_app.config["LTI_JWKS_TIMEOUT_SECONDS"] + 1
-    with _lock:
-        fetch_lock = _fetch_locks.setdefault(url, threading.Lock())
+    if in_unit_of_work():
+        # The fetch commits a shared cache and may wait seconds: never inside someone's transaction.
+        raise RuntimeError("platform keys are fetched before a unit of work begins, not inside one")
+    # Waiting must not hold a pooled connection. Validation has nothing pending: this only hands it back.
+    db.session.rollback()
+    bound = _wait_bound()
+    sets = _key_sets()
+    with sets.lock:
+        fetch_lock = sets.fetch_locks.setdefault(url, threading.Lock())
     waiting_since = time.monotonic()
     if not fetch_lock.acquire(timeout=bound):
         raise _too_slow()
     try:
-        failed = _failures.get(url)
+        failed = sets.failures.get(url)
         if failed is not None and failed[0] >= waiting_since:
             raise PlatformKeysUnavailable(reason=failed[1])
-        if db.session.get_bind().dialect.name == "postgresql":
-            lock_id = fetch_lock_id(url)
-            try:
-                db.session.execute(text(f"SET LOCAL lock_timeout = {int(bound * 1000)}"))
-                # Released when the fetched set is committed (or this transaction ends).
-                db.session.execute(select(func.pg_advisory_xact_lock(lock_id)))
-            except OperationalError as error:
-                db.session.rollback()
-                raise _too_slow() from error
         try:
             yield
         except PlatformKeysUnavailable as error:
-            _failures[url] = (time.monotonic(), error.params["reason"])
-            db.session.rollback()  # releases the advisory lock now, not at the end of the request
+            sets.failures[url] = (time.monotonic(), error.params["reason"])
             raise
     finally:
         fetch_lock.release()
 
 
+def _wait_bound() -> float:
+    return 2 * current_app.config["LTI_JWKS_TIMEOUT_SECONDS"] + 1
+
+
+def _lock_across_workers(url: str) -> None:
+    """On PostgreSQL, waits for any other worker fetching this key set; held until the unit of work ends."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    try:
+        db.session.execute(text(f"SET LOCAL lock_timeout = {int(_wait_bound() * 1000)}"))
+        db.session.execute(select(func.pg_advisory_xact_lock(fetch_lock_id(url))))
+    except OperationalError as error:
+        raise _too_slow() from error
+
+
 def _fetch_unless_fetched_since(url: str, since: datetime | None) -> _CachedSet:
-    """Fetches the key set, unless another worker stored one newer than `since` while we waited."""
-    with _one_fetch_at_a_time(url):
+    """Fetches the key set, unless another worker stored one newer than `since` while we waited.
+
+    A fetched key set is a shared cache, good whatever becomes of the launch that asked for it:
+    it is its own unit of work, and committing it ends the advisory lock's transaction.
+    """
+    with _one_fetch_at_a_time(url), unit_of_work():
+        _lock_across_workers(url)
         shared = _from_database(url)
         if shared is not None and (since is None or shared.fetched_at > since):
-            db.session.commit()  # nothing is pending yet: only ends the lock's transaction
             return shared
-        return _store(url, *_fetch(url))
+        entry = _store(url, *_fetch(url))
+    _key_sets().keep(url, entry)
+    return entry
 
 
 def _current(url: str) -> _CachedSet:
-    entry = _cache.get(url)
+    entry = _key_sets().cached.get(url)
     if entry is not None and entry.expires_at > utcnow():
         return entry
     entry = _from_database(url)

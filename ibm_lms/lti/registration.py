@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from urllib.parse import urlencode, urlsplit
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from ibm_lms.clock import utcnow
 from ibm_lms.errors import N_, Reason
 from ibm_lms.extensions import db
 from ibm_lms.tenancy import service as tenancy
+from ibm_lms.text import is_bounded_text
+from ibm_lms.unit_of_work import unit_of_work
+from ibm_lms.web import tool_url
 
-from . import service
+from . import platforms
+from .configuration import tool_configuration
+from .data import DEEP_LINKING_REQUEST, Invitation, PlatformConfiguration, RegistrationResult
 from .errors import RegistrationError, RegistrationNotInvited
 from .models import RegistrationInvite
 from .outbound import OutboundError, request_json
@@ -33,37 +38,20 @@ PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configura
 MAX_RESPONSE_BYTES = 256 * 1024
 
 
-@dataclass(frozen=True)
-class RegistrationResult:
-    issuer: str
-    client_id: str
-    deployment_id: str | None
-    tenant_slug: str
-    platform_name: str | None
-
-
-@dataclass(frozen=True)
-class Invitation:
-    url: str
-    tenant_slug: str
-    expires_at: datetime
-
-
-
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def invite(tenant_slug: str, hours: int) -> Invitation:
     """A single-use registration URL for one tenant, valid for `hours`."""
-    tenant = tenancy.ensure_tenant(tenant_slug)
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(hours=hours)
-    db.session.add(RegistrationInvite(token_hash=_hash(token), tenant_id=tenant.id, created_at=utcnow(),
-                                      expires_at=expires))
-    db.session.commit()
-    url = current_app.config["BASE_URL"] + "/lti/register?" + urlencode({"invite": token})
-    return Invitation(url=url, tenant_slug=tenant.slug, expires_at=expires)
+    with unit_of_work():
+        tenant = tenancy.ensure_tenant(tenant_slug)
+        db.session.add(RegistrationInvite(token_hash=_hash(token), tenant_id=tenant.id, created_at=utcnow(),
+                                          expires_at=expires))
+    return Invitation(url=tool_url("lti.dynamic_registration", invite=token), tenant_slug=tenant.slug,
+                      expires_at=expires)
 
 
 def _pending_invite(token: str) -> RegistrationInvite:
@@ -76,7 +64,7 @@ def _pending_invite(token: str) -> RegistrationInvite:
 
 
 def _checked_url(name: str, value) -> str:
-    service.check_platform_url(name, value, error=RegistrationError)
+    platforms.check_platform_url(name, value, error=RegistrationError)
     host = urlsplit(value).hostname or ""
     allowed = current_app.config.get("REGISTRATION_ALLOWED_HOSTS") or ()
     if allowed and host not in allowed:
@@ -84,8 +72,8 @@ def _checked_url(name: str, value) -> str:
     return value
 
 
-def _text(value, limit: int = 255) -> str | None:
-    return value if isinstance(value, str) and 0 < len(value) <= limit and "\x00" not in value else None
+def _text(value, limit: int = platforms.MAX_NAME_LENGTH) -> str | None:
+    return value if is_bounded_text(value, limit) else None
 
 
 def _exchange(method: str, url: str, what: Reason, **kwargs) -> dict:
@@ -106,7 +94,7 @@ def _exchange(method: str, url: str, what: Reason, **kwargs) -> dict:
 
 
 def client_metadata(tool: dict, scopes: list[str]) -> dict:
-    deep_linking = next(m for m in tool["messages"] if m["type"] == "LtiDeepLinkingRequest")
+    deep_linking = next(m for m in tool["messages"] if m["type"] == DEEP_LINKING_REQUEST)
     return {
         "application_type": "web",
         "response_types": ["id_token"],
@@ -128,17 +116,13 @@ def client_metadata(tool: dict, scopes: list[str]) -> dict:
     }
 
 
-def register(args) -> RegistrationResult:
-    invitation = _pending_invite(args.get("invite", ""))
-    config_url = _checked_url("openid_configuration", args.get("openid_configuration"))
-    platform = _exchange("GET", config_url, Reason(N_("platform configuration")))
-    issuer = _text(platform.get("issuer"))
-    endpoints = {name: platform.get(name) for name in
-                 ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")}
+def platform_configuration(document: dict, config_url: str) -> PlatformConfiguration:
+    """The platform's OpenID configuration, checked once: every URL the tool will call, and its issuer's site."""
+    issuer = _text(document.get("issuer"))
     if issuer is None:
         raise RegistrationError(reason=Reason(N_("the platform configuration has no usable issuer")))
-    for name, url in endpoints.items():
-        _checked_url(name, url)
+    endpoints = {name: _checked_url(name, document.get(name)) for name in
+                 ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")}
     _checked_url("issuer", issuer)
     # The configuration must come from the issuer's own site (LTI Dynamic Registration 3.5.1).
     if origin_of(config_url) != origin_of(issuer):
@@ -146,43 +130,60 @@ def register(args) -> RegistrationResult:
     # The registration token goes there: to the platform's own site only.
     if origin_of(endpoints["registration_endpoint"]) != origin_of(issuer):
         raise RegistrationError(reason=Reason(N_("the registration endpoint is not on the platform's own site")))
-    supported = platform.get("scopes_supported")
-    supported = {s for s in supported if isinstance(s, str)} if isinstance(supported, list) else set()
-    tool = service.tool_configuration()
-    scopes = [s for s in tool["scopes"] if not supported or s in supported]
+    supported = document.get("scopes_supported")
+    platform_info = document.get(PLATFORM_CONFIGURATION)
+    return PlatformConfiguration(
+        issuer=issuer,
+        **endpoints,
+        authorization_server=_text(document.get("authorization_server"), platforms.MAX_URL_LENGTH),
+        scopes_supported=frozenset(s for s in supported if isinstance(s, str)) if isinstance(supported, list)
+        else frozenset(),
+        product_family_code=_text(platform_info.get("product_family_code")) if isinstance(platform_info, dict)
+        else None,
+    )
+
+
+def register(args) -> RegistrationResult:
+    invitation = _pending_invite(args.get("invite", ""))
+    config_url = _checked_url("openid_configuration", args.get("openid_configuration"))
+    platform = platform_configuration(_exchange("GET", config_url, Reason(N_("platform configuration"))), config_url)
+    tool = tool_configuration()
+    scopes = [s for s in tool["scopes"] if not platform.scopes_supported or s in platform.scopes_supported]
     headers = {"Content-Type": "application/json"}
     token = args.get("registration_token")
     if isinstance(token, str) and token:
         headers["Authorization"] = f"Bearer {token}"
-    answer = _exchange("POST", endpoints["registration_endpoint"], Reason(N_("registration")),
+    answer = _exchange("POST", platform.registration_endpoint, Reason(N_("registration")),
                        json=client_metadata(tool, scopes), headers=headers)
     client_id = _text(answer.get("client_id"))
     if client_id is None:
         raise RegistrationError(reason=Reason(N_("the registration answer has no client_id")))
     tool_answer = answer.get(TOOL_CONFIGURATION)
     deployment_id = _text(tool_answer.get("deployment_id")) if isinstance(tool_answer, dict) else None
-    platform_info = platform.get(PLATFORM_CONFIGURATION)
-    platform_name = _text(platform_info.get("product_family_code")) if isinstance(platform_info, dict) else None
-    tenant = tenancy.get_tenant_by_id(invitation.tenant_id)
-    # The invitation is spent in the same transaction that stores the registration.
-    spent = db.session.execute(
-        update(RegistrationInvite)
-        .where(RegistrationInvite.id == invitation.id, RegistrationInvite.used_at.is_(None))
-        .values(used_at=utcnow(), used_by_issuer=issuer)
-    ).rowcount
-    if spent != 1:
-        db.session.rollback()
-        raise RegistrationNotInvited()
-    service.add_platform(
-        tenant_slug=tenant.slug,
-        issuer=issuer,
-        client_id=client_id,
-        auth_login_url=endpoints["authorization_endpoint"],
-        auth_token_url=endpoints["token_endpoint"],
-        keyset_url=endpoints["jwks_uri"],
-        deployment_ids=[deployment_id] if deployment_id else [],
-        name=platform_name,
-        auth_audience=_text(platform.get("authorization_server"), 2048),
-    )
-    return RegistrationResult(issuer=issuer, client_id=client_id, deployment_id=deployment_id,
-                              tenant_slug=tenant.slug, platform_name=platform_name)
+    try:
+        with unit_of_work():
+            tenant = tenancy.get_tenant_by_id(invitation.tenant_id)
+            # The invitation is spent in the same transaction that stores the registration.
+            spent = db.session.execute(
+                update(RegistrationInvite)
+                .where(RegistrationInvite.id == invitation.id, RegistrationInvite.used_at.is_(None))
+                .values(used_at=utcnow(), used_by_issuer=platform.issuer)
+            ).rowcount
+            if spent != 1:
+                raise RegistrationNotInvited()
+            platforms.save(
+                tenant_slug=tenant.slug,
+                issuer=platform.issuer,
+                client_id=client_id,
+                auth_login_url=platform.authorization_endpoint,
+                auth_token_url=platform.token_endpoint,
+                keyset_url=platform.jwks_uri,
+                deployment_ids=[deployment_id] if deployment_id else [],
+                name=platform.product_family_code,
+                auth_audience=platform.authorization_server,
+            )
+    except IntegrityError as error:
+        raise platforms.another_tenants_issuer() from error
+    platforms.directory().forget()
+    return RegistrationResult(issuer=platform.issuer, client_id=client_id, deployment_id=deployment_id,
+                              tenant_slug=tenant.slug, platform_name=platform.product_family_code)

@@ -5,13 +5,9 @@ from __future__ import annotations
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config import ToolConfAbstract
-from sqlalchemy import select
 
-from ibm_lms.extensions import db
-
-from . import directory
-from .directory import PlatformEntry
-from .models import Platform
+from . import platforms
+from .data import PlatformRecord
 
 
 class DatabaseToolConf(ToolConfAbstract):
@@ -20,7 +16,7 @@ class DatabaseToolConf(ToolConfAbstract):
     def __init__(self) -> None:
         # Per-instance, so pylti1p3's class-level relation map is never shared between requests.
         self.issuers_relation_types = {}
-        self.platform: PlatformEntry | None = None
+        self.platform: PlatformRecord | None = None
 
     def check_iss_has_one_client(self, iss: str) -> bool:
         return False
@@ -28,13 +24,13 @@ class DatabaseToolConf(ToolConfAbstract):
     def check_iss_has_many_clients(self, iss: str) -> bool:
         return True
 
-    def find_platform(self, iss: str, client_id: str | None) -> PlatformEntry | None:
+    def find_platform(self, iss: str, client_id: str | None) -> PlatformRecord | None:
         """The registration, remembered as the one this request is about (its launch reads it afterwards)."""
-        self.platform = directory.find(iss, client_id)
+        self.platform = platforms.directory().find(iss, client_id)
         return self.platform
 
     def issuer_is_registered(self, iss: str) -> bool:
-        return db.session.execute(select(Platform.id).where(Platform.issuer == iss).limit(1)).first() is not None
+        return platforms.issuer_is_registered(iss)
 
     def find_registration_by_issuer(self, iss: str, *args, **kwargs) -> Registration | None:
         return self.find_registration_by_params(iss, None)
@@ -55,6 +51,7 @@ class DatabaseToolConf(ToolConfAbstract):
         return self.find_deployment_by_params(iss, deployment_id, None)
 
     def find_deployment_by_params(self, iss: str, deployment_id: str, client_id: str | None, *args, **kwargs):
+        directory = platforms.directory()
         platform = directory.find(iss, client_id)
         if platform is None or not deployment_id or not directory.has_deployment(platform, deployment_id):
             return None

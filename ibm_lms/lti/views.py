@@ -8,12 +8,14 @@ from flask_babel import get_locale
 from ibm_lms.content import service as content
 from ibm_lms.errors import wants_json
 from ibm_lms.extensions import csrf
-from ibm_lms.tenancy.identity import role_required, sign_in
-from ibm_lms.tenancy.roles import Role
-from ibm_lms.tenancy.session_transport import url_sessions_possible, with_token
+from ibm_lms.tenancy import service as tenancy
+from ibm_lms.tenancy.data import Role
 from ibm_lms.web import content_security_policy
 
-from . import deep_linking, keys, login, registration, service
+from . import keys, login, registration
+from . import launch as launches
+from .configuration import tool_configuration
+from .cookies import forget_state_cookie
 from .errors import StateMissing
 from .urls import origin_of
 
@@ -30,14 +32,14 @@ def jwks():
 
 @blueprint.get("/lti/config")
 def config():
-    return jsonify(service.tool_configuration())
+    return jsonify(tool_configuration())
 
 
 @blueprint.route("/lti/login", methods=["GET", "POST"])
 @csrf.exempt
 def oidc_login():
     source = request.form if request.method == "POST" else request.args
-    started = login.start(source)
+    started = launches.start_login(source)
     top_level = source.get("lti1p3_new_window") == "1"
     if top_level or request.cookies.get(PROBE_COOKIE):
         # Cookies are known to work here: a plain GET redirect, which Moodle's Lax session cookie survives.
@@ -75,29 +77,31 @@ def _storage_verified_request() -> bool:
 def launch():
     storage_verified = _storage_verified_request()
     try:
-        completed = service.complete_launch(request.form, request.cookies, storage_verified=storage_verified)
+        completed = launches.complete_launch(request.form, request.cookies, storage_verified=storage_verified)
     except StateMissing as error:
         if wants_json() or storage_verified:
             raise
         return _cookies_blocked(error)
-    sign_in(completed.identity, resource_link_id=completed.resource_link_id, locale=completed.locale,
-            cookieless=completed.via_platform_storage)
-    if completed.deep_link_request_id is not None:
-        deep_linking.keep_in_session(completed.deep_link_request_id)
+    tenancy.sign_in(completed.identity, resource_link_id=completed.resource_link_id, locale=completed.locale,
+                    cookieless=completed.via_platform_storage,
+                    deep_link_request_id=completed.deep_link_request_id)
     if storage_verified:
         # Our storage page navigates there; the session rides in the URL only if our cookies are lost.
         location = completed.landing_path
         if completed.via_platform_storage:
-            location = with_token(current_app, location)
-        return jsonify({"location": location})
-    return redirect(completed.landing_path, code=303)
+            location = tenancy.with_token(current_app, location)
+        response = jsonify({"location": location})
+    else:
+        response = redirect(completed.landing_path, code=303)
+    forget_state_cookie(response, request.form["state"])
+    return response
 
 
 def _cookies_blocked(error: StateMissing):
     """No cookie came back: read the state from the platform's storage if it offers one, else a new window."""
-    pending = service.pending_login(error.state)
+    pending = launches.pending_login(error.state)
     # The session would then travel in URLs; a browser that cannot use that gets the new window at once.
-    usable = url_sessions_possible(request)
+    usable = tenancy.url_sessions_possible(request)
     origin = pending.storage_origin if pending and error.storage_target and usable else None
     if origin:
         page = render_template(
@@ -117,18 +121,18 @@ def _cookies_blocked(error: StateMissing):
 
 
 @blueprint.get("/lti/deep-link")
-@role_required(Role.INSTRUCTOR)
+@tenancy.role_required(Role.INSTRUCTOR)
 def deep_link():
     return render_template(
-        "lti/deep_link.html", request_settings=deep_linking.pending(),
+        "lti/deep_link.html", request_settings=launches.pending_deep_link(),
         courses=content.catalogue(str(get_locale())),
     )
 
 
 @blueprint.post("/lti/deep-link")
-@role_required(Role.INSTRUCTOR)
+@tenancy.role_required(Role.INSTRUCTOR)
 def deep_link_answer():
-    answer = deep_linking.respond(request.form.getlist("course"), str(get_locale()))
+    answer = launches.answer_deep_link(request.form.getlist("course"), str(get_locale()))
     response = current_app.make_response(render_template("lti/deep_link_return.html", answer=answer))
     # The answer is a form posted to the platform: allow exactly that target.
     response.headers["Content-Security-Policy"] = content_security_policy(

@@ -6,7 +6,7 @@ def init_app(app) -> None:
 
     # Models must be imported for Alembic and the metadata to see them.
     from . import models, session_transport  # noqa: F401
-    from .roles import Role
+    from .data import Role
 
     session_transport.init_app(app)
 

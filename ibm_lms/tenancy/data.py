@@ -1,10 +1,24 @@
-"""Records tenancy hands to other rooms (never ORM rows)."""
+"""Records and value types tenancy hands to other rooms (never ORM rows)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from .roles import Role
+
+class Role(StrEnum):
+    """The tool's three roles; LTI role URIs map onto them (roles.py)."""
+
+    LEARNER = "learner"
+    INSTRUCTOR = "instructor"
+    ADMINISTRATOR = "administrator"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {Role.LEARNER: 0, Role.INSTRUCTOR: 1, Role.ADMINISTRATOR: 2}
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,7 @@ class RecordedIdentity:
     role: Role
     display_name: str | None
     preferred_locale: str | None
+    context_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,3 +67,5 @@ class Identity:
     context_id: int | None
     display_name: str | None
     resource_link_id: int | None = None
+    # The launch's course title as the platform named it: pages show it without asking the database.
+    context_title: str | None = None

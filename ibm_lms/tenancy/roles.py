@@ -8,20 +8,8 @@ least privileged role.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import StrEnum
 
-
-class Role(StrEnum):
-    LEARNER = "learner"
-    INSTRUCTOR = "instructor"
-    ADMINISTRATOR = "administrator"
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-
-_RANK = {Role.LEARNER: 0, Role.INSTRUCTOR: 1, Role.ADMINISTRATOR: 2}
+from .data import Role
 
 _ADMINISTRATOR_NAMES = {"administrator", "sysadmin", "sysSupport".lower(), "accountadmin"}
 _INSTRUCTOR_NAMES = {"instructor", "contentdeveloper", "teachingassistant", "faculty"}

@@ -1,11 +1,15 @@
-"""The tenancy room's door: tenants, the identities launches bring, and the signed-in user."""
+"""The tenancy room's door: tenants, the identities launches bring, and the session's signed-in user.
+
+The session functions live in `session.py` and `session_transport.py`; they are handed out here so
+that other rooms have one module to import from this room (with `data.py` for its records).
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
 from ibm_lms.clock import utcnow
-from ibm_lms.database import RecentWrites
+from ibm_lms.database import recent_writes
 from ibm_lms.extensions import db
 from ibm_lms.text import SLUG
 
@@ -13,12 +17,18 @@ from .data import LaunchIdentity, RecordedIdentity, TenantRecord
 from .errors import InvalidTenantSlug, UnknownTenant
 from .models import Context, Enrolment, Tenant, User
 from .roles import role_from_lti
-
-# Relaunches with unchanged details skip their rewrite for a while (see RecentWrites).
-_RECENT_USERS = RecentWrites("users")
-_RECENT_CONTEXTS = RecentWrites("contexts")
-_RECENT_ENROLMENTS = RecentWrites("enrolments")
-
+from .session import (
+    choose_locale,
+    chosen_locale,
+    current_identity,
+    deep_link_request_id,
+    forget_deep_link_request,
+    login_required,
+    require_identity,
+    role_required,
+    sign_in,
+)
+from .session_transport import url_sessions_possible, with_token
 
 
 def _record(tenant: Tenant) -> TenantRecord:
@@ -73,7 +83,8 @@ def record_launch_identity(identity: LaunchIdentity, *, needs_preferred_locale: 
         "name": identity.name,
         "email": identity.email,
     }
-    user_id, preferred = _RECENT_USERS.upsert(
+    # Relaunches with unchanged details skip their rewrite for a while (see RecentWrites).
+    user_id, preferred = recent_writes("users").upsert(
         User.__table__,
         {
             "tenant_id": identity.tenant_id,
@@ -91,7 +102,7 @@ def record_launch_identity(identity: LaunchIdentity, *, needs_preferred_locale: 
     )
     context_id = None
     if identity.lti_context_id:
-        (context_id,) = _RECENT_CONTEXTS.upsert(
+        (context_id,) = recent_writes("contexts").upsert(
             Context.__table__,
             {
                 "tenant_id": identity.tenant_id,
@@ -106,7 +117,7 @@ def record_launch_identity(identity: LaunchIdentity, *, needs_preferred_locale: 
             update=("label", "title", "types", "updated_at"),
             volatile=("updated_at",),
         )
-        _RECENT_ENROLMENTS.upsert(
+        recent_writes("enrolments").upsert(
             Enrolment.__table__,
             {
                 "tenant_id": identity.tenant_id,
@@ -127,6 +138,7 @@ def record_launch_identity(identity: LaunchIdentity, *, needs_preferred_locale: 
         role=role,
         display_name=_display_name(identity),
         preferred_locale=preferred,
+        context_title=(identity.context_title or identity.context_label) if context_id is not None else None,
     )
 
 
@@ -146,28 +158,27 @@ def set_preferred_locale(tenant_id: int, user_id: int, locale: str) -> None:
     )
 
 
-def context_title(tenant_id: int, context_id: int | None) -> str | None:
-    if context_id is None:
-        return None
-    row = db.session.execute(
-        select(Context.title, Context.label).where(Context.id == context_id, Context.tenant_id == tenant_id)
-    ).first()
-    if row is None:
-        return None
-    return row.title or row.label
-
-
 def count_users(tenant_id: int) -> int:
     return db.session.execute(select(func.count(User.id)).where(User.tenant_id == tenant_id)).scalar_one()
 
 
 __all__ = [
-    "context_title",
+    "choose_locale",
+    "chosen_locale",
     "count_users",
+    "current_identity",
+    "deep_link_request_id",
     "ensure_tenant",
+    "forget_deep_link_request",
     "get_tenant",
     "get_tenant_by_id",
     "list_tenants",
+    "login_required",
     "record_launch_identity",
+    "require_identity",
+    "role_required",
     "set_preferred_locale",
+    "sign_in",
+    "url_sessions_possible",
+    "with_token",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ibm_lms.events import DomainEvent, EventBus, LaunchCompleted
+from ibm_lms.unit_of_work import event_bus
 
 
 def _event() -> LaunchCompleted:
@@ -34,31 +35,22 @@ def test_unsubscribe_and_no_duplicate_subscription():
     assert seen == [event.event_id]
 
 
-def test_launch_publishes_an_event_inside_the_launch(launcher):
-    from ibm_lms.events import bus
-
+def test_launch_publishes_an_event_inside_the_launch(app, launcher):
     seen = []
-    bus.subscribe(LaunchCompleted, seen.append)
-    try:
-        assert launcher.launch(locale="ro").status_code == 303
-    finally:
-        bus.unsubscribe(LaunchCompleted, seen.append)
+    event_bus(app).subscribe(LaunchCompleted, seen.append)
+    assert launcher.launch(locale="ro").status_code == 303
     assert len(seen) == 1 and seen[0].locale == "ro" and seen[0].role == "learner"
 
 
-def test_a_failing_subscriber_rolls_the_launch_back(launcher):
-    from ibm_lms.events import bus
+def test_a_failing_subscriber_rolls_the_launch_back(app, launcher):
     from ibm_lms.tenancy.models import User
     from tests.conftest import count_rows
 
     def broken(event):
         raise RuntimeError("outbox unavailable")
 
-    bus.subscribe(LaunchCompleted, broken)
-    try:
-        response = launcher.launch()
-    finally:
-        bus.unsubscribe(LaunchCompleted, broken)
+    event_bus(app).subscribe(LaunchCompleted, broken)
+    response = launcher.launch()
     assert response.status_code == 500
     assert "Traceback" not in response.get_data(as_text=True)
     assert count_rows(User) == 0

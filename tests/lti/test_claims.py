@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ibm_lms.lti.cache_control import max_age_seconds
-from ibm_lms.lti.claims import LTI, ClaimError, check_claims, check_header
+from ibm_lms.lti.claims import ClaimError, check_claims, check_header
+from ibm_lms.lti.data import LTI
 
 NOW = 1_800_000_000
 BASE = {

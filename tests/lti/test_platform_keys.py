@@ -15,7 +15,7 @@ from ibm_lms.demo.platform import new_private_key
 from ibm_lms.extensions import db
 from ibm_lms.lti import platform_keys
 from ibm_lms.lti.models import PlatformKeySet
-from tests.conftest import cookies_of, error_code, race_launches, translated
+from tests.conftest import Launcher, cookies_of, error_code, race_launches, translated
 
 
 def test_jwks_is_fetched_once_for_many_launches(launcher):
@@ -24,10 +24,10 @@ def test_jwks_is_fetched_once_for_many_launches(launcher):
     assert launcher.platform.jwks_fetches == 1
 
 
-def test_another_worker_reuses_the_stored_key_set(launcher):
+def test_another_worker_reuses_the_stored_key_set(launcher, another_worker):
     assert launcher.launch().status_code == 303
-    platform_keys.clear_process_cache()  # as a fresh worker process would start
-    assert launcher.launch().status_code == 303
+    worker = Launcher(another_worker().test_client(), launcher.platform)
+    assert worker.launch().status_code == 303
     assert launcher.platform.jwks_fetches == 1
 
 
@@ -84,12 +84,12 @@ def test_cache_control_max_age_is_honoured(launcher):
     assert 110 <= (row.expires_at - before).total_seconds() <= 130
 
 
-def test_expired_key_set_is_fetched_again(launcher):
+def test_expired_key_set_is_fetched_again(launcher, another_worker):
     launcher.launch()
     db.session.execute(update(PlatformKeySet).values(expires_at=datetime(2000, 1, 1)))
     db.session.commit()
-    platform_keys.clear_process_cache()
-    assert launcher.launch().status_code == 303
+    worker = Launcher(another_worker().test_client(), launcher.platform)  # with nothing in memory
+    assert worker.launch().status_code == 303
     assert launcher.platform.jwks_fetches == 2
 
 

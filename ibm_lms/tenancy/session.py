@@ -1,4 +1,6 @@
-"""The signed-in identity of a request, kept in the session after a launch."""
+"""The one owner of the session's contents: the signed-in identity, the language chosen, and the
+open deep-linking request. Other rooms reach these through `tenancy.service`, never by session key.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +10,37 @@ from functools import wraps
 from flask import abort, g, session
 from flask_wtf.csrf import generate_csrf
 
-from .data import Identity, RecordedIdentity
+from .data import Identity, RecordedIdentity, Role
 from .errors import NotSignedIn
-from .roles import Role
 from .session_transport import carry_in_urls
 
-_KEY = "identity"
+_IDENTITY = "identity"
+_LOCALE = "locale"
+_DEEP_LINK_REQUEST = "deep_linking"
 
 
 def sign_in(
-    recorded: RecordedIdentity, *, resource_link_id: int | None, locale: str, cookieless: bool = False
+    recorded: RecordedIdentity, *, resource_link_id: int | None, locale: str, cookieless: bool = False,
+    deep_link_request_id: str | None = None,
 ) -> None:
     # A fresh session on every launch: nothing of a previous user's session survives.
     session.clear()
+    g.pop("identity", None)
     if cookieless:
         carry_in_urls()
     session.permanent = True
-    session[_KEY] = {
+    session[_IDENTITY] = {
         "user_id": recorded.user_id,
         "tenant_id": recorded.tenant_id,
         "role": recorded.role.value,
         "context_id": recorded.context_id,
         "display_name": recorded.display_name,
         "resource_link_id": resource_link_id,
+        "context_title": recorded.context_title,
     }
-    session["locale"] = locale
+    session[_LOCALE] = locale
+    if deep_link_request_id is not None:
+        session[_DEEP_LINK_REQUEST] = deep_link_request_id
     if cookieless:
         # Made now, so the session every URL carries already holds it when forms are rendered.
         generate_csrf()
@@ -41,7 +49,7 @@ def sign_in(
 def current_identity() -> Identity | None:
     if "identity" in g:
         return g.identity
-    raw = session.get(_KEY)
+    raw = session.get(_IDENTITY)
     identity = None
     if isinstance(raw, dict):
         try:
@@ -52,6 +60,7 @@ def current_identity() -> Identity | None:
                 context_id=raw.get("context_id"),
                 display_name=raw.get("display_name"),
                 resource_link_id=raw.get("resource_link_id"),
+                context_title=raw.get("context_title"),
             )
         except (KeyError, TypeError, ValueError):
             identity = None
@@ -88,3 +97,22 @@ def login_required(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def chosen_locale() -> str | None:
+    """The language of this session: set at launch, changed by the user's own choice."""
+    value = session.get(_LOCALE)
+    return value if isinstance(value, str) else None
+
+
+def choose_locale(locale: str) -> None:
+    session[_LOCALE] = locale
+
+
+def deep_link_request_id() -> str | None:
+    value = session.get(_DEEP_LINK_REQUEST)
+    return value if isinstance(value, str) else None
+
+
+def forget_deep_link_request() -> None:
+    session.pop(_DEEP_LINK_REQUEST, None)

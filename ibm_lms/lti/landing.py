@@ -1,0 +1,27 @@
+"""Which of the tool's pages a launch lands on: the link's target, resolved through the app's own routes."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, url_for
+from werkzeug.exceptions import HTTPException
+
+from .data import DEEP_LINKING_REQUEST, LaunchClaims
+
+# Pages a resource link may point at; any other target lands on the catalogue.
+LANDING_ENDPOINTS = frozenset({"content.catalogue", "content.course"})
+
+
+def landing_path(claims: LaunchClaims) -> str:
+    if claims.message_type == DEEP_LINKING_REQUEST:
+        return url_for("lti.deep_link")
+    fallback = url_for("content.catalogue")
+    base_path = urlsplit(current_app.config["BASE_URL"]).path.rstrip("/")
+    path = urlsplit(claims.target_link_uri).path
+    relative = path[len(base_path):] if path.startswith(base_path) else path
+    try:
+        endpoint, arguments = current_app.url_map.bind("localhost").match(relative, method="GET")
+    except HTTPException:
+        return fallback
+    return url_for(endpoint, **arguments) if endpoint in LANDING_ENDPOINTS else fallback

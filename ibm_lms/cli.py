@@ -90,7 +90,7 @@ def demo_command(host, port, no_serve):
 
     from . import create_app
     from .content import service as content
-    from .demo.setup import register_demo_platform
+    from .demo.service import register_demo_platform
 
     overrides = {"DEMO_MODE": True}
     if not os.environ.get("IBM_LMS_BASE_URL"):

@@ -75,6 +75,8 @@ class PlatformServer(MoodleEndpoints):
     # Seconds the key set takes to arrive, so tests can make launches overlap a fetch.
     jwks_delay: float = 0.0
     registrations: list = field(default_factory=list)
+    # Every path the platform was asked for, in order (what the tool sent its way).
+    requests_seen: list = field(default_factory=list)
     tool_base_url: str = ""
     user: DemoUser = DEMO_USERS["trainee"]
     # When set, the platform offers LTI client-side postMessage storage under this target name.
@@ -91,8 +93,8 @@ class PlatformServer(MoodleEndpoints):
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     # What a test may change or the server records; the rest is fixed when the server is built.
-    _PER_TEST = ("jwks_cache_control", "jwks_fetches", "jwks_delay", "registrations", "user", "storage_target",
-                 "storage_listens_after_ms")
+    _PER_TEST = ("jwks_cache_control", "jwks_fetches", "jwks_delay", "registrations", "requests_seen", "user",
+                 "storage_target", "storage_listens_after_ms")
 
     def reset(self) -> None:
         """Back to the defaults, so that a server shared by many tests carries nothing from one to the next."""
@@ -109,6 +111,7 @@ class PlatformServer(MoodleEndpoints):
 
     def _app(self, environ, start_response):
         request = Request(environ)
+        self.requests_seen.append(request.path)
         handler = {
             "/mod/lti/certs.php": self._jwks,
             "/mod/lti/auth.php": self._authorize,

@@ -5,8 +5,12 @@ from __future__ import annotations
 from flask import current_app
 from pylti1p3.contrib.flask import FlaskCookieService
 
-# pylti1p3 names a login's state cookie by this prefix and the state.
+# pylti1p3 names a login's state cookie "lti1p3-" + the state, and its states start "state-".
 STATE_COOKIE_PREFIX = "lti1p3-state-"
+
+
+def state_cookie_name(state: str) -> str:
+    return ToolCookieService._cookie_prefix + "-" + state
 
 
 class ToolCookieService(FlaskCookieService):
@@ -35,7 +39,7 @@ def forget_state_cookie(response, state: str) -> None:
     later request until it expired. Deleted with the flags it was set with, or browsers keep it."""
     config = current_app.config
     response.delete_cookie(
-        STATE_COOKIE_PREFIX + state,
+        state_cookie_name(state),
         path="/",
         httponly=True,
         secure=config["SESSION_COOKIE_SECURE"],

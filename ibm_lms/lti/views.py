@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_babel import get_locale
 
 from ibm_lms.content import service as content
-from ibm_lms.errors import wants_json
+from ibm_lms.errors import N_, wants_json
 from ibm_lms.extensions import csrf
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
@@ -16,7 +16,7 @@ from . import keys, login, registration
 from . import launch as launches
 from .configuration import tool_configuration
 from .cookies import forget_state_cookie
-from .errors import StateMissing
+from .errors import LaunchRejected, StateMissing
 from .urls import origin_of
 
 blueprint = Blueprint("lti", __name__)
@@ -100,6 +100,9 @@ def launch():
 def _cookies_blocked(error: StateMissing):
     """No cookie came back: read the state from the platform's storage if it offers one, else a new window."""
     pending = launches.pending_login(error.state)
+    if pending is None:
+        # No login waits for this state: a replay (the launch deleted its cookie) or a login long expired.
+        raise LaunchRejected(N_("This launch was already used or its login has expired."))
     # The session would then travel in URLs; a browser that cannot use that gets the new window at once.
     usable = tenancy.url_sessions_possible(request)
     origin = pending.storage_origin if pending and error.storage_target and usable else None

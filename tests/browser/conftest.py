@@ -20,9 +20,14 @@ TOOL_HOST = "tool.test"
 PLATFORM_HOST = "platform.test"
 
 
+HERE = Path(__file__).resolve().parent
+
+
 def pytest_collection_modifyitems(config, items):
+    # The hook sees every collected test of the session, not only this folder's.
     for item in items:
-        item.add_marker(pytest.mark.browser)
+        if HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ def demo_url(app, database_url, tmp_path):
     demo = make_app(database_url, tmp_path / "demo-instance", BASE_URL=base, DEMO_MODE=True)
     with demo.app_context():
         from ibm_lms.content import service as content
-        from ibm_lms.demo.setup import register_demo_platform
+        from ibm_lms.demo.service import register_demo_platform
 
         content.load(ROOT / "courses")
         register_demo_platform()

@@ -97,3 +97,46 @@ def test_header_accepted():
 )
 def test_cache_control(header, expected):
     assert max_age_seconds(header, 3600) == expected
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"aud": "another-tool"}, "not addressed to this tool"),
+        ({"aud": ["another-tool", "a-third-tool"], "azp": "another-tool"}, "not addressed to this tool"),
+        ({"iss": "https://evil.example"}, "issuer does not match"),
+        # The audience list names us, but the party the token was issued for is another tool.
+        ({"aud": ["client-1", "another-tool"], "azp": "another-tool"}, "authorised party"),
+        ({"aud": "client-1", "azp": "another-tool"}, "authorised party"),
+    ],
+)
+def test_audience_issuer_and_authorised_party_are_checked_here(changes, reason):
+    # pylti1p3's registration lookup would hide a missing check: call the claim checks on their own.
+    with pytest.raises(ClaimError) as refused:
+        check(**changes)
+    assert reason in str(refused.value)
+
+
+def test_an_audience_list_with_us_as_authorised_party_passes():
+    assert check(aud=["client-1", "another-tool"], azp="client-1").client_id == "client-1"
+
+
+def test_the_claims_come_out_typed():
+    claims = check(**{
+        LTI + "context": {"id": "c-1", "label": "IBM-101", "title": "Border checks\nspring", "type": None},
+        LTI + "resource_link": {"id": "rl-1", "title": "Lesson 1"},
+        LTI + "custom": {"course": "risk-analysis", "attempts": 3, "graded": True},
+        LTI + "lis": {"person_sourcedid": "SIS-42"},
+    })
+    assert (claims.context.id, claims.context.title, claims.context.types) == ("c-1", "Border checks\nspring", ())
+    assert (claims.resource_link.id, claims.resource_link.title) == ("rl-1", "Lesson 1")
+    assert claims.custom == {"course": "risk-analysis", "attempts": "3", "graded": "true"}
+    assert claims.lis.person_sourcedid == "SIS-42" and claims.lis.course_offering_sourcedid is None
+
+
+@pytest.mark.parametrize("custom", [{"nested": {"a": 1}}, {"list": [1]}, {"bad\nname": "x"}, "a string"])
+def test_custom_parameters_must_be_a_flat_map_of_names(custom):
+    from ibm_lms.lti.claims import check_shapes
+
+    with pytest.raises(ClaimError):
+        check_shapes({**BASE, LTI + "custom": custom})

@@ -7,8 +7,10 @@ from html import unescape
 
 import jwt
 import pytest
+from sqlalchemy import select
 
 from ibm_lms.demo.platform import INSTRUCTOR, LTI
+from ibm_lms.extensions import db
 from ibm_lms.lti.models import DeepLinkRequest
 from tests.conftest import count_rows, course_count, csrf_token, error_code
 
@@ -116,3 +118,38 @@ def test_a_request_left_too_long_expires(launcher, client, courses, app, monkeyp
     page = client.get("/lti/deep-link").get_data(as_text=True)
     response = client.post("/lti/deep-link", data={"csrf_token": csrf_token(page), "course": ["risk-analysis"]})
     assert response.status_code == 400 and "Start again from Moodle" in response.get_data(as_text=True)
+
+
+def test_another_users_request_cannot_be_answered_or_seen(launcher, client, app, courses):
+    """The request id alone is not enough: it must be the signed-in user's, in their tenant."""
+    from ibm_lms.demo.platform import DemoUser
+
+    _deep_linking_launch(launcher)
+    [victims_request] = db.session.execute(select(DeepLinkRequest.id)).scalars().all()
+    # Another instructor of the same platform signs in with a session that names the victim's request.
+    launcher.platform.user = DemoUser("other-instructor", "Ana", "Rusu", "ana@demo.invalid", (INSTRUCTOR,))
+    _deep_linking_launch(launcher)
+    with client.session_transaction() as session:
+        session["deep_linking"] = victims_request
+    page = client.get("/lti/deep-link").get_data(as_text=True)
+    assert 'type="checkbox"' not in page
+    response = client.post("/lti/deep-link", data={"csrf_token": csrf_token(page), "course": ["risk-analysis"]})
+    assert response.status_code == 400 and error_code(response) == "deep_linking"
+    assert victims_request in db.session.execute(select(DeepLinkRequest.id)).scalars().all()
+
+
+def test_a_request_of_another_tenant_cannot_be_answered(launcher, client, app, courses):
+    from sqlalchemy import update
+
+    from ibm_lms.tenancy.service import ensure_tenant
+    from ibm_lms.unit_of_work import unit_of_work
+
+    _deep_linking_launch(launcher)
+    with unit_of_work():
+        elsewhere = ensure_tenant("md-academy")
+        db.session.execute(update(DeepLinkRequest).values(tenant_id=elsewhere.id))
+    page = client.get("/lti/deep-link").get_data(as_text=True)
+    assert 'type="checkbox"' not in page
+    response = client.post("/lti/deep-link", data={"csrf_token": csrf_token(page), "course": ["risk-analysis"]})
+    assert response.status_code == 400 and error_code(response) == "deep_linking"
+    assert count_rows(DeepLinkRequest) == 1

@@ -209,3 +209,15 @@ def test_a_context_type_of_null_counts_as_none(launcher):
     assert response.status_code == 303, response.get_data(as_text=True)[:300]
     stored = db.session.execute(select(Context).where(Context.lti_context_id == "c-null-type")).scalar_one()
     assert stored.title == "Risk analysis"
+
+
+def test_the_used_state_cookie_is_deleted_by_the_launch(launcher, client):
+    """In a real Moodle frame the state cookie would otherwise ride on every later request."""
+    auth, _ = launcher.login()
+    name = f"lti1p3-{auth['state']}"
+    assert client.get_cookie(name) is not None
+    response = launcher.post(launcher.sim.sign(launcher.claims(auth)), auth["state"])
+    assert response.status_code == 303
+    deleted = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(name + "=")]
+    assert deleted and "Expires=Thu, 01 Jan 1970" in deleted[0]
+    assert client.get_cookie(name) is None

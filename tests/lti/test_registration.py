@@ -309,3 +309,49 @@ def test_the_registration_token_goes_to_the_platforms_own_site_only(client, cli,
     response = client.get("/lti/register", query_string={"invite": _invite(cli), "openid_configuration": url,
                                                         "registration_token": "secret-token"})
     assert response.status_code == 400 and "not on the platform" in response.get_data(as_text=True)
+
+
+def test_a_used_invitation_is_refused_before_the_platform_is_asked_anything(client, cli, platform_server):
+    invite = _invite(cli)
+    assert _register(client, platform_server, invite).status_code == 200
+    platform_server.requests_seen.clear()
+    again = _register(client, platform_server, invite)
+    assert again.status_code == 403 and error_code(again) == "registration_not_invited"
+    assert platform_server.requests_seen == []
+    assert len(platform_server.registrations) == 1
+
+
+def test_two_tenants_registering_one_issuer_at_once_cannot_both_win(app, another_worker):
+    """The schema holds the rule even when two administrators race (on PostgreSQL, truly concurrent)."""
+    import threading
+
+    from ibm_lms.lti import service
+    from ibm_lms.lti.errors import InvalidPlatformSettings
+    from ibm_lms.lti.models import Issuer
+
+    apps = [another_worker(), another_worker()]
+    barrier, outcomes = threading.Barrier(2), {}
+
+    def register(index: int, tenant: str) -> None:
+        with apps[index].app_context():
+            barrier.wait()
+            try:
+                service.add_platform(tenant_slug=tenant, issuer="https://moodle.example", client_id=f"client-{tenant}",
+                                     auth_login_url="https://moodle.example/auth", auth_token_url="https://moodle.example/token",
+                                     keyset_url="https://moodle.example/certs", deployment_ids=["1"])
+                outcomes[tenant] = "registered"
+            except InvalidPlatformSettings as error:
+                outcomes[tenant] = str(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=register, args=(i, t)) for i, t in enumerate(("ge-academy", "ua-academy"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == sorted(["registered", "The platform settings are invalid: this issuer "
+                                                              "already belongs to another tenant"]), outcomes
+    db.session.expire_all()
+    assert len(db.session.execute(select(Issuer)).scalars().all()) == 1
+    assert len({p.tenant_id for p in db.session.execute(select(Platform)).scalars()}) == 1

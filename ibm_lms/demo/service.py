@@ -1,4 +1,4 @@
-"""Registers the demo platform with the tool, the way an administrator would register a Moodle."""
+"""The demo room's door: registers the demo platform with the tool, as an administrator would register a Moodle."""
 
 from __future__ import annotations
 

@@ -83,6 +83,8 @@ def defaults() -> dict:
         "LTI_JWKS_MIN_REFETCH_SECONDS": 30,
         # A rotated-out tool key stays published this long (longer than any token it signed lives).
         "LTI_KEY_GRACE_SECONDS": 24 * 3600,
+        # A worker notices courses another process loaded within this many seconds (its catalogue cache).
+        "CONTENT_RECHECK_SECONDS": 5,
         # A launch rewrites unchanged user, context, enrolment and link rows at most this often (0: always).
         "RECENT_WRITE_SECONDS": 60,
         "WTF_CSRF_TIME_LIMIT": None,

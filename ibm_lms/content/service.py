@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 
 from ibm_lms.clock import utcnow
-from ibm_lms.extensions import db
+from ibm_lms.extensions import app_state, db
 from ibm_lms.text import SLUG
+from ibm_lms.unit_of_work import unit_of_work
 
 from .data import CourseDefinition, CourseSummary
 from .errors import CourseFileError, CourseNotFound
@@ -32,24 +36,25 @@ def load(courses_dir: Path) -> LoadReport:
     courses, errors = read_all(courses_dir)
     if errors:
         raise errors[0]
-    existing = {c.slug: c for c in db.session.execute(select(Course)).scalars()}
-    now = utcnow()
-    created = updated = 0
-    for definition in courses:
-        row = existing.get(definition.slug)
-        if row is None:
-            row = Course(slug=definition.slug)
-            db.session.add(row)
-            created += 1
-        else:
-            updated += 1
-        row.position = definition.order
-        row.horizontal = definition.horizontal
-        row.title = definition.title
-        row.summary = definition.summary
-        row.outcomes = list(definition.outcomes)
-        row.loaded_at = now
-    db.session.commit()
+    with unit_of_work():
+        existing = {c.slug: c for c in db.session.execute(select(Course)).scalars()}
+        now = utcnow()
+        created = updated = 0
+        for definition in courses:
+            row = existing.get(definition.slug)
+            if row is None:
+                row = Course(slug=definition.slug)
+                db.session.add(row)
+                created += 1
+            else:
+                updated += 1
+            row.position = definition.order
+            row.horizontal = definition.horizontal
+            row.title = definition.title
+            row.summary = definition.summary
+            row.outcomes = list(definition.outcomes)
+            row.loaded_at = now
+    _catalogue_cache().forget()
     return LoadReport(created=created, updated=updated)
 
 
@@ -67,9 +72,44 @@ def _in_locale(course: Course, locale: str, fallback: str = "en") -> CourseSumma
     )
 
 
+@dataclass
+class _CatalogueCache:
+    """The catalogue as each locale shows it, built once per catalogue version.
+
+    Every page a trainee opens shows it, and it changes only when an administrator loads the
+    courses: the version (when and how many courses were loaded) is read again at most every
+    CONTENT_RECHECK_SECONDS, so another worker's load shows within that time."""
+
+    checked_at: float = float("-inf")
+    version: tuple | None = None
+    by_locale: dict[str, tuple[CourseSummary, ...]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def forget(self) -> None:
+        with self.lock:
+            self.checked_at, self.version, self.by_locale = float("-inf"), None, {}
+
+    def current(self, locale: str) -> tuple[CourseSummary, ...]:
+        now = time.monotonic()
+        if now - self.checked_at >= current_app.config["CONTENT_RECHECK_SECONDS"]:
+            version = tuple(db.session.execute(select(func.max(Course.loaded_at), func.count(Course.id))).one())
+            with self.lock:
+                if version != self.version:
+                    self.version, self.by_locale = version, {}
+                self.checked_at = now
+        found = self.by_locale.get(locale)
+        if found is None:
+            rows = db.session.execute(select(Course).order_by(Course.position)).scalars()
+            found = self.by_locale[locale] = tuple(_in_locale(row, locale) for row in rows)
+        return found
+
+
+def _catalogue_cache() -> _CatalogueCache:
+    return app_state("content.catalogue", _CatalogueCache)
+
+
 def catalogue(locale: str) -> list[CourseSummary]:
-    rows = db.session.execute(select(Course).order_by(Course.position)).scalars()
-    return [_in_locale(row, locale) for row in rows]
+    return list(_catalogue_cache().current(locale))
 
 
 def course(slug: str, locale: str) -> CourseSummary:

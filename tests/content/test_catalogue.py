@@ -17,10 +17,10 @@ from tests.conftest import count_rows, course_count, error_code
 
 COURSES = Path(__file__).resolve().parents[2] / "courses"
 EXPECTED = ["ibm-strategy", "document-security", "risk-analysis", "drugs-tobacco", "intellectual-property",
-            "trafficking-human-beings", "anti-corruption"]
+            "trafficking-human-beings", "anti-corruption", "trainer-methodology"]
 
 
-def test_the_seven_courses_are_valid_and_ordered():
+def test_the_eight_courses_are_valid_and_ordered():
     courses, errors = read_all(COURSES)
     assert errors == []
     assert [c.slug for c in sorted(courses, key=lambda c: c.order)] == EXPECTED

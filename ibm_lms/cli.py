@@ -13,9 +13,12 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 from .config import ConfigurationError
 from .errors import DomainError
 
+# Commands that read only files or their arguments: they sign nothing and touch no stored key.
+_NEED_NO_SECRET = {("mrz", "check"), ("content", "check"), ("content", "coverage")}
 
-def _asks_for_help_only(argv: list[str]) -> bool:
-    return len(argv) <= 1 or "--help" in argv[1:]
+
+def _needs_no_secret(argv: list[str]) -> bool:
+    return len(argv) <= 1 or "--help" in argv[1:] or tuple(argv[1:3]) in _NEED_NO_SECRET
 
 
 def _create_app():
@@ -25,10 +28,10 @@ def _create_app():
         try:
             return create_app()
         except ConfigurationError:
-            if not _asks_for_help_only(sys.argv):
+            if not _needs_no_secret(sys.argv):
                 raise
-            # Listing commands needs no secret, and help runs none: a throwaway key lets a newcomer
-            # read the help before configuring. Any other setting still has to be valid.
+            # Help runs no command, and these commands read only files: a throwaway key lets a newcomer
+            # use them before configuring. Any other setting still has to be valid.
             import secrets
 
             return create_app({"SECRET_KEY": secrets.token_urlsafe(32)})
@@ -99,7 +102,7 @@ def demo_command(host, port, no_serve):
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
         report = content.load(Path(app.config["COURSES_DIR"]))
-        click.echo(f"courses: {report.created} new, {report.updated} updated")
+        click.echo(f"courses: {report.created} new, {report.updated} updated, {report.unchanged} unchanged")
         record = register_demo_platform()
         click.echo(f"demo platform registered: {record.issuer} (tenant {record.tenant_slug})")
     if no_serve:

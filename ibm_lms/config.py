@@ -10,8 +10,7 @@ from urllib.parse import urlsplit
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 
-# The eight interface languages; the first is the fallback.
-LOCALES = ("en", "ru", "uk", "ka", "hy", "az", "ro", "be")
+from .locales import LOCALES
 
 ENV_PREFIX = "IBM_LMS_"
 

@@ -1,17 +1,20 @@
-"""`ibm-lms content check|load`."""
+"""`ibm-lms content check|load|coverage`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ibm_lms.locales import LOCALES
+
 from . import service
 from .errors import CourseFileError
 
-group = AppGroup("content", help="Course content under courses/.")
+group = AppGroup("content", help="Course content under courses/ (see docs/course-format.md).")
 
 
 def _courses_dir(path: str | None) -> Path:
@@ -21,21 +24,52 @@ def _courses_dir(path: str | None) -> Path:
 @group.command("check")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), help="Folder of courses.")
 def check_command(directory):
-    """Validate every course file and report each problem with its file."""
-    courses, errors = service.check(_courses_dir(directory))
-    for error in errors:
-        click.echo(str(error), err=True)
+    """Check every course file; print each problem as file:line: what — how to fix it."""
+    courses, problems = service.check(_courses_dir(directory))
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    errors = [p for p in problems if not p.warning]
     if errors:
-        raise click.ClickException(f"{len(errors)} invalid course files")
-    click.echo(f"{len(courses)} courses valid")
+        raise click.ClickException(f"{len(errors)} problems in the course files; nothing was loaded")
+    lessons = sum(len(c.lessons) for c in courses)
+    exercises = sum(len(c.exercises) for c in courses)
+    click.echo(f"{len(courses)} courses valid ({lessons} lessons, {exercises} exercises)"
+               + (f", {len(problems)} warnings" if problems else ""))
 
 
 @group.command("load")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), help="Folder of courses.")
-def load_command(directory):
-    """Validate all course files, then load them into the catalogue (all or nothing)."""
+@click.option("--tenant", default=None, help="Load the folder as this academy's own courses (not shared).")
+def load_command(directory, tenant):
+    """Check all course files, then load them into the catalogue (all or nothing; unchanged courses stay)."""
     try:
-        report = service.load(_courses_dir(directory))
+        report = service.load(_courses_dir(directory), tenant_slug=tenant)
     except CourseFileError as error:
-        raise click.ClickException(str(error)) from error
-    click.echo(f"courses loaded: {report.created} new, {report.updated} updated")
+        for line in str(error.params["reason"]).splitlines():
+            click.echo(line, err=True)
+        raise click.ClickException("the course files have problems; nothing was loaded") from error
+    for warning in report.warnings:
+        click.echo(str(warning), err=True)
+    click.echo(f"courses loaded: {report.created} new, {report.updated} updated, {report.unchanged} unchanged"
+               + (f", {report.withdrawn} withdrawn" if report.withdrawn else ""))
+
+
+@group.command("coverage")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), help="Folder of courses.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def coverage_command(directory, as_json):
+    """Per course and locale: the share of the text that is translated, and the translation's status."""
+    rows, problems = service.coverage(_courses_dir(directory))
+    errors = [p for p in problems if not p.warning]
+    for problem in errors:
+        click.echo(str(problem), err=True)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        width = max([len(r["slug"]) for r in rows] + [6])
+        click.echo("course".ljust(width) + "".join(f"  {locale:>14}" for locale in LOCALES))
+        for row in rows:
+            cells = "".join(f"  {row['share'][locale] * 100:5.1f}% {row['status'][locale]:>7}" for locale in LOCALES)
+            click.echo(row["slug"].ljust(width) + cells)
+    if errors:
+        raise click.ClickException(f"{len(errors)} problems in the course files")

@@ -1,26 +1,91 @@
-"""Records the content room hands to other rooms."""
+"""Records the content room hands out: courses as their files define them, and as a trainee sees them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+from ibm_lms.items.data import Item
+
+Localised = dict[str, str]
+
+
+@dataclass(frozen=True)
+class ContentProblem:
+    """A problem in a course's files: which file, which line, what is wrong and how to fix it."""
+
+    path: str
+    line: int | None
+    message: str
+    fix: str = ""
+    # A warning is shown but does not stop a load (a lesson longer than the guideline, an unused term).
+    warning: bool = False
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        kind = "warning: " if self.warning else ""
+        return f"{where}: {kind}{self.message}" + (f" — {self.fix}" if self.fix else "")
+
+
+@dataclass(frozen=True)
+class LessonText:
+    """One lesson in one locale: its title, its segments (see lessons.py) and its English-word size."""
+
+    title: str
+    segments: list[dict]
+    words: int
+
+
+@dataclass(frozen=True)
+class LessonDefinition:
+    key: str
+    module: str
+    minutes: int
+    outcomes: tuple[str, ...]
+    texts: dict[str, LessonText]
+    exercises: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ModuleDefinition:
+    key: str
+    title: Localised
+    lessons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TranslationStatus:
+    status: str  # source, draft or reviewed
+    reviewer: str | None = None
+    reviewed_on: str | None = None
 
 
 @dataclass(frozen=True)
 class CourseDefinition:
-    """A course as its file defines it, every text in every locale."""
+    """A course as its files define it, every text in every locale it has."""
 
     slug: str
     order: int
     horizontal: bool
-    title: dict[str, str]
-    summary: dict[str, str]
-    outcomes: tuple[dict[str, str], ...]
+    title: Localised
+    summary: Localised
+    audience: Localised
+    prerequisites: Localised
+    outcomes: tuple[dict, ...]  # {"code": "DS-1", "text": {locale: …}}
+    completion: dict[str, Any]
+    modules: tuple[ModuleDefinition, ...]
+    lessons: tuple[LessonDefinition, ...]
+    exercises: dict[str, Item]
+    glossary: tuple[dict, ...]  # {"id", "term": {…}, "definition": {…}}
+    references: tuple[dict, ...]  # {"id", "text", "url"}
+    translations: dict[str, TranslationStatus]
+    figures: dict[str, str]  # digest → SVG text
     source: str
 
 
 @dataclass(frozen=True)
 class CourseSummary:
-    """A course in one locale, for pages."""
+    """A course in one locale, for the catalogue."""
 
     slug: str
     order: int
@@ -28,3 +93,16 @@ class CourseSummary:
     title: str
     summary: str
     outcomes: tuple[str, ...]
+    minutes: int = 0
+    lessons: int = 0
+    # The locale the title and summary are shown in (another one when this locale has no text).
+    shown_locale: str = "en"
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    created: int
+    updated: int
+    unchanged: int = 0
+    withdrawn: int = 0
+    warnings: tuple[ContentProblem, ...] = field(default=())

@@ -1,123 +1,256 @@
-"""The content room's door: loading the catalogue from courses/ and reading it in a locale."""
+"""The content room's door: checking and loading courses, the catalogue, course and lesson pages, progress."""
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass, field
+import re
 from pathlib import Path
 
-from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from ibm_lms.clock import utcnow
-from ibm_lms.extensions import app_state, db
+from ibm_lms.locales import LOCALES
+from ibm_lms.extensions import db
+from ibm_lms.i18n.data import pick_text
+from ibm_lms.items.service import correct_response, score
+from ibm_lms.tenancy import service as tenancy
+from ibm_lms.tenancy.data import Identity
 from ibm_lms.text import SLUG
 from ibm_lms.unit_of_work import unit_of_work
 
-from .data import CourseDefinition, CourseSummary
-from .errors import CourseFileError, CourseNotFound
+from . import catalogue as stored
+from . import learning, progress
+from .coverage import coverage_of
+from .data import ContentProblem, CourseDefinition, CourseSummary, LoadReport
+from .errors import CourseFileError, CourseNotFound, FigureNotFound
+from .learning import Where
 from .loader import read_all
-from .models import Course
+from .models import Course, ExerciseAnswer
 
 
-@dataclass(frozen=True)
-class LoadReport:
-    created: int
-    updated: int
-
-
-def check(courses_dir: Path) -> tuple[list[CourseDefinition], list[CourseFileError]]:
+def check(courses_dir: Path) -> tuple[list[CourseDefinition], list[ContentProblem]]:
     return read_all(courses_dir)
 
 
-def load(courses_dir: Path) -> LoadReport:
-    """Validates every file first and writes nothing unless all of them are valid."""
-    courses, errors = read_all(courses_dir)
+def load(courses_dir: Path, *, tenant_slug: str | None = None) -> LoadReport:
+    """Checks every file first and writes nothing unless all are valid; an unchanged course writes nothing.
+
+    Without a tenant the folder is the shared catalogue; with one, that academy's own courses."""
+    courses, problems = read_all(courses_dir)
+    errors = [p for p in problems if not p.warning]
     if errors:
-        raise errors[0]
+        raise CourseFileError(path=errors[0].path, reason="\n".join(str(p) for p in errors))
+    created = updated = unchanged = 0
     with unit_of_work():
+        tenant_id = tenancy.get_tenant(tenant_slug).id if tenant_slug else None
         existing = {c.slug: c for c in db.session.execute(select(Course)).scalars()}
-        now = utcnow()
-        created = updated = 0
         for definition in courses:
-            row = existing.get(definition.slug)
-            if row is None:
-                row = Course(slug=definition.slug)
-                db.session.add(row)
-                created += 1
-            else:
-                updated += 1
-            row.position = definition.order
-            row.horizontal = definition.horizontal
-            row.title = definition.title
-            row.summary = definition.summary
-            row.outcomes = list(definition.outcomes)
-            row.loaded_at = now
-    _catalogue_cache().forget()
-    return LoadReport(created=created, updated=updated)
+            loaded = stored.store(definition, tenant_id=tenant_id, existing=existing.get(definition.slug))
+            created += loaded.created
+            updated += loaded.changed and not loaded.created
+            unchanged += not loaded.changed
+        withdrawn = stored.withdraw_missing({c.slug for c in courses}, tenant_id=tenant_id)
+    stored.catalogue_cache().forget()
+    return LoadReport(created=created, updated=updated, unchanged=unchanged, withdrawn=withdrawn,
+                      warnings=tuple(p for p in problems if p.warning))
 
 
-def _in_locale(course: Course, locale: str, fallback: str = "en") -> CourseSummary:
-    def pick(texts: dict) -> str:
-        return texts.get(locale) or texts.get(fallback) or ""
-
-    return CourseSummary(
-        slug=course.slug,
-        order=course.position,
-        horizontal=course.horizontal,
-        title=pick(course.title),
-        summary=pick(course.summary),
-        outcomes=tuple(pick(o) for o in course.outcomes),
-    )
+def coverage(courses_dir: Path) -> tuple[list[dict], list[ContentProblem]]:
+    courses, problems = read_all(courses_dir)
+    return [coverage_of(course) for course in courses], problems
 
 
-@dataclass
-class _CatalogueCache:
-    """The catalogue as each locale shows it, built once per catalogue version.
-
-    Every page a trainee opens shows it, and it changes only when an administrator loads the
-    courses: the version (when and how many courses were loaded) is read again at most every
-    CONTENT_RECHECK_SECONDS, so another worker's load shows within that time."""
-
-    checked_at: float = float("-inf")
-    version: tuple | None = None
-    by_locale: dict[str, tuple[CourseSummary, ...]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def forget(self) -> None:
-        with self.lock:
-            self.checked_at, self.version, self.by_locale = float("-inf"), None, {}
-
-    def current(self, locale: str) -> tuple[CourseSummary, ...]:
-        now = time.monotonic()
-        if now - self.checked_at >= current_app.config["CONTENT_RECHECK_SECONDS"]:
-            version = tuple(db.session.execute(select(func.max(Course.loaded_at), func.count(Course.id))).one())
-            with self.lock:
-                if version != self.version:
-                    self.version, self.by_locale = version, {}
-                self.checked_at = now
-        found = self.by_locale.get(locale)
-        if found is None:
-            rows = db.session.execute(select(Course).order_by(Course.position)).scalars()
-            found = self.by_locale[locale] = tuple(_in_locale(row, locale) for row in rows)
-        return found
-
-
-def _catalogue_cache() -> _CatalogueCache:
-    return app_state("content.catalogue", _CatalogueCache)
-
-
-def catalogue(locale: str) -> list[CourseSummary]:
-    return list(_catalogue_cache().current(locale))
-
-
-def course(slug: str, locale: str) -> CourseSummary:
+def _visible(slug: str, tenant_id: int | None) -> stored.CourseRecord:
     # Only a slug a course could have reaches the database (PostgreSQL refuses a NUL in text outright).
-    if not SLUG.match(slug):
+    found = stored.course_for(slug, tenant_id) if SLUG.match(slug) else None
+    if found is None:
         raise CourseNotFound(slug=slug[:64])
-    row = db.session.execute(select(Course).where(Course.slug == slug)).scalar_one_or_none()
-    if row is None:
-        raise CourseNotFound(slug=slug[:64])
-    return _in_locale(row, locale)
+    return found
 
+
+def _document(course: stored.CourseRecord) -> dict:
+    return stored.course_version(course.version_id)
+
+
+def _minutes(document: dict) -> int:
+    return sum(lesson["minutes"] for lesson in document["lessons"].values())
+
+
+def catalogue(locale: str, tenant_id: int | None = None) -> list[CourseSummary]:
+    """The courses on offer to a tenant, in a locale; built once per catalogue version, locale and tenant."""
+    cache = stored.catalogue_cache()
+    courses = stored.courses_for(tenant_id)
+    key = (locale, tenant_id)
+    found = cache.views.get(key)
+    if found is None:
+        summaries = []
+        for course in courses:
+            document = _document(course)
+            title = pick_text(document["title"], locale)
+            summaries.append(CourseSummary(
+                slug=course.slug, order=course.position, horizontal=course.horizontal, title=title.text,
+                summary=pick_text(document["summary"], locale).text,
+                outcomes=tuple(pick_text(o["text"], locale).text for o in document["outcomes"]),
+                minutes=_minutes(document), lessons=len(document["lessons"]), shown_locale=title.locale))
+        found = cache.views[key] = tuple(summaries)
+    return list(found)
+
+
+def course_progress(identity: Identity) -> dict[str, dict]:
+    """Per course of the catalogue, how far the trainee is: lessons completed, and whether the course is."""
+    found = {}
+    for course in stored.courses_for(identity.tenant_id):
+        document = _document(course)
+        state = learning.standing(identity, course)
+        total = len(document["lessons"])
+        found[course.slug] = {"completed_lessons": len(state["completed"] & set(document["lessons"])),
+                              "lessons": total, "completed": state["completed_at"] is not None,
+                              "started": bool(state["viewed"])}
+    return found
+
+
+def course_page(slug: str, identity: Identity, locale: str) -> dict:
+    course = _visible(slug, identity.tenant_id)
+    document = _document(course)
+    state = learning.standing(identity, course)
+    order = [key for module in document["modules"] for key in module["lessons"]]
+    exercises = [key for lesson in order for key in document["lessons"][lesson]["exercises"]]
+    modules = []
+    for module in document["modules"]:
+        lessons = [{"key": key, "title": pick_text(document["lessons"][key]["titles"], locale),
+                    "minutes": document["lessons"][key]["minutes"],
+                    "status": "completed" if key in state["completed"] else "viewed" if key in state["viewed"]
+                    else "not_started"} for key in module["lessons"]]
+        modules.append({"key": module["key"], "title": pick_text(module["title"], locale), "lessons": lessons,
+                        "completed": sum(1 for lesson in lessons if lesson["status"] == "completed")})
+    next_key = progress.next_lesson(order, state["completed"], state["last_lesson"])
+    return {
+        "slug": slug, "document": document, "modules": modules, "state": state,
+        "title": pick_text(document["title"], locale), "summary": pick_text(document["summary"], locale),
+        "audience": pick_text(document["audience"], locale),
+        "prerequisites": pick_text(document["prerequisites"], locale),
+        "outcomes": [(o["code"], pick_text(o["text"], locale)) for o in document["outcomes"]],
+        "minutes": _minutes(document), "next_lesson": next_key,
+        "next_title": pick_text(document["lessons"][next_key]["titles"], locale) if next_key else None,
+        "started": bool(state["viewed"]), "completed": state["completed_at"] is not None,
+        "score": progress.exercise_score(exercises, state["best"]),
+        "min_score": float(document["completion"]["min_exercise_score"]),
+        "lessons_completed": len(state["completed"] & set(order)), "lessons_total": len(order),
+        "translations": _translation_rows(document),
+    }
+
+
+def _translation_rows(document: dict) -> list[dict]:
+    """For instructors: each locale's status and how many lessons it has."""
+    rows = []
+    for locale in LOCALES:
+        lessons = sum(1 for lesson in document["lessons"].values() if locale in lesson["titles"])
+        status = document["translations"].get(locale)
+        rows.append({"locale": locale, "lessons": lessons, "total": len(document["lessons"]),
+                     "status": status["status"] if status else ("draft" if lessons else None),
+                     "reviewer": status.get("reviewer") if status else None,
+                     "reviewed_on": status.get("reviewed_on") if status else None})
+    return rows
+
+
+def lesson_page(slug: str, lesson_key: str, identity: Identity, locale: str) -> dict:
+    """The lesson in the best locale it has, its exercises with the trainee's last answers; records the view."""
+    course = _visible(slug, identity.tenant_id)
+    document = _document(course)
+    lesson = learning.lesson_of(document, lesson_key)
+    with unit_of_work():
+        learning.view_lesson(Where(identity, locale), course, document, lesson_key)
+    content = stored.lesson_version(lesson["version_id"])
+    shown = pick_text({loc: loc for loc in content["texts"]}, locale)
+    text = content["texts"][shown.locale]
+    order = [key for module in document["modules"] for key in module["lessons"]]
+    position = order.index(lesson_key)
+    state = learning.standing(identity, course)
+    exercises = {key: _exercise_view(document, key, identity, course) for key in lesson["exercises"]}
+    cited = _cited(text["segments"])
+    module = next(m for m in document["modules"] if m["key"] == lesson["module"])
+    return {
+        "slug": slug, "key": lesson_key, "course_title": pick_text(document["title"], locale),
+        "module_title": pick_text(module["title"], locale), "title": text["title"], "segments": text["segments"],
+        "shown_locale": shown.locale, "fell_back": shown.locale != locale, "exercises": exercises,
+        "position": position + 1, "count": len(order),
+        "previous": _neighbour(document, order, position - 1, locale),
+        "next": _neighbour(document, order, position + 1, locale),
+        "completed": lesson_key in state["completed"], "minutes": lesson["minutes"],
+        "references": [r for r in document["references"] if r["id"] in cited],
+        "outcomes": [(o["code"], pick_text(o["text"], locale)) for o in document["outcomes"]
+                     if o["code"] in lesson["outcomes"]],
+    }
+
+
+_REFERENCE_LINK = re.compile(r'href="ref:([a-z0-9-]+)"')
+
+
+def _cited(segments: list[dict]) -> set[str]:
+    return {m for s in segments for m in _REFERENCE_LINK.findall(s.get("html", "") + s.get("caption_html", ""))}
+
+
+def _neighbour(document: dict, order: list[str], index: int, locale: str) -> dict | None:
+    if not 0 <= index < len(order):
+        return None
+    key = order[index]
+    return {"key": key, "title": pick_text(document["lessons"][key]["titles"], locale)}
+
+
+def _exercise_view(document: dict, key: str, identity: Identity, course: stored.CourseRecord) -> dict:
+    version_id = document["exercises"][key]["version_id"]
+    item, number, _ = stored.exercise_version(version_id)
+    last = db.session.execute(
+        select(ExerciseAnswer).where(ExerciseAnswer.user_id == identity.user_id, ExerciseAnswer.course_id == course.id,
+                                     ExerciseAnswer.exercise_key == key, ExerciseAnswer.tenant_id == identity.tenant_id)
+        .order_by(ExerciseAnswer.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    answered = None
+    if last is not None:
+        answered_item = stored.exercise_version(last.exercise_version_id)[0]
+        answered = {"response": last.response, "score": last.score, "success": last.success,
+                    "item": answered_item, "model": correct_response(answered_item),
+                    "parts": _parts(answered_item, last.response)}
+    return {"key": key, "version_id": version_id, "item": item, "answered": answered}
+
+
+def _parts(item, response) -> dict:
+    return score(item, response).parts
+
+
+def answer_exercise(slug: str, lesson_key: str, exercise_key: str, *, version_id: int, token: str, form,
+                    identity: Identity, locale: str) -> None:
+    course = _visible(slug, identity.tenant_id)
+    with unit_of_work():
+        learning.answer(Where(identity, locale), course, _document(course), lesson_key, exercise_key, version_id,
+                        token, form)
+
+
+def complete_lesson(slug: str, lesson_key: str, identity: Identity, locale: str) -> bool:
+    course = _visible(slug, identity.tenant_id)
+    with unit_of_work():
+        return learning.complete_lesson(Where(identity, locale), course, _document(course), lesson_key)
+
+
+def resume_lesson(slug: str, identity: Identity) -> str | None:
+    """The lesson to continue with, or None when every lesson is complete."""
+    course = _visible(slug, identity.tenant_id)
+    document = _document(course)
+    state = learning.standing(identity, course)
+    order = [key for module in document["modules"] for key in module["lessons"]]
+    return progress.next_lesson(order, state["completed"], state["last_lesson"])
+
+
+def glossary_page(slug: str, identity: Identity, locale: str) -> dict:
+    course = _visible(slug, identity.tenant_id)
+    document = _document(course)
+    terms = [{"id": t["id"], "term": pick_text(t["term"], locale), "definition": pick_text(t["definition"], locale)}
+             for t in document["glossary"]]
+    terms.sort(key=lambda t: t["term"].text.casefold())
+    return {"slug": slug, "title": pick_text(document["title"], locale), "terms": terms,
+            "references": document["references"]}
+
+
+def figure(digest: str) -> str:
+    svg = stored.figure_svg(digest) if len(digest) == 64 and all(c in "0123456789abcdef" for c in digest) else None
+    if svg is None:
+        raise FigureNotFound()
+    return svg

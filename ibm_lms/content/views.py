@@ -1,15 +1,55 @@
-"""Pages of the content room: the course catalogue and a course's page."""
+"""Pages of the content room: catalogue, course overview, lesson with its exercises, glossary, figures."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import re
+import secrets
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from markupsafe import Markup, escape
 
 from ibm_lms.tenancy import service as tenancy
+from ibm_lms.tenancy.data import Role
 
 from . import service
+from .lessons import markdown_html
 
 blueprint = Blueprint("content", __name__)
+
+_COURSE_LINK = re.compile(r'href="(term|ref|lesson):([a-z0-9-]+)"')
+_EXTERNAL_LINK = re.compile(r'<a href="(https?://[^"]+)"')
+# Figures never change under their address (it is their SHA-256): browsers keep them for a year.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def course_html(html: str, slug: str) -> Markup:
+    """Stored, already-cleaned lesson HTML with the course's own links turned into this reader's URLs."""
+
+    def resolve(match: re.Match) -> str:
+        kind, ident = match.groups()
+        if kind == "term":
+            url = url_for("content.glossary", slug=slug) + "#term-" + ident
+        elif kind == "ref":
+            url = "#ref-" + ident
+        else:
+            url = url_for("content.lesson", slug=slug, lesson=ident)
+        return f'href="{escape(url)}"'
+
+    resolved = _COURSE_LINK.sub(resolve, html)
+    # Sources open beside the platform's frame, not inside it.
+    resolved = _EXTERNAL_LINK.sub(lambda m: f'<a target="_blank" href="{m.group(1)}"', resolved)
+    return Markup(resolved)  # noqa: S704 - cleaned by nh3 when the course was loaded
+
+
+def init_templates(app) -> None:
+    app.jinja_env.globals["course_html"] = course_html
+    app.jinja_env.globals["exercise_markdown"] = lambda text, slug: course_html(markdown_html(text or ""), slug)
+    app.jinja_env.globals["answer_token"] = lambda: secrets.token_urlsafe(18)
 
 
 @blueprint.get("/courses/")
@@ -17,9 +57,8 @@ blueprint = Blueprint("content", __name__)
 def catalogue():
     identity = tenancy.require_identity()
     return render_template(
-        "content/catalogue.html",
-        identity=identity,
-        courses=service.catalogue(str(get_locale())),
+        "content/catalogue.html", identity=identity,
+        courses=service.catalogue(_locale(), identity.tenant_id), progress=service.course_progress(identity),
     )
 
 
@@ -27,8 +66,65 @@ def catalogue():
 @tenancy.login_required
 def course(slug: str):
     identity = tenancy.require_identity()
-    return render_template(
-        "content/course.html",
-        identity=identity,
-        course=service.course(slug, str(get_locale())),
-    )
+    page = service.course_page(slug, identity, _locale())
+    return render_template("content/course.html", identity=identity, page=page,
+                           instructor=identity.role.rank >= Role.INSTRUCTOR.rank)
+
+
+@blueprint.get("/courses/<slug>/continue")
+@tenancy.login_required
+def resume(slug: str):
+    lesson = service.resume_lesson(slug, tenancy.require_identity())
+    target = url_for("content.lesson", slug=slug, lesson=lesson) if lesson else url_for("content.course", slug=slug)
+    return redirect(target, code=303)
+
+
+@blueprint.get("/courses/<slug>/lessons/<lesson>")
+@tenancy.login_required
+def lesson(slug: str, lesson: str):
+    identity = tenancy.require_identity()
+    page = service.lesson_page(slug, lesson, identity, _locale())
+    return render_template("content/lesson.html", identity=identity, page=page)
+
+
+@blueprint.post("/courses/<slug>/lessons/<lesson>/exercises/<exercise>")
+@tenancy.login_required
+def answer(slug: str, lesson: str, exercise: str):
+    identity = tenancy.require_identity()
+    version = request.form.get("version", "")
+    if not version.isdigit() or len(version) > 12:
+        abort(400)
+    form = {key: request.form.getlist(key) for key in request.form if key not in ("csrf_token", "version", "token")}
+    service.answer_exercise(slug, lesson, exercise, version_id=int(version), token=request.form.get("token", ""),
+                            form=form, identity=identity, locale=_locale())
+    return redirect(url_for("content.lesson", slug=slug, lesson=lesson) + f"#exercise-{exercise}", code=303)
+
+
+@blueprint.post("/courses/<slug>/lessons/<lesson>/complete")
+@tenancy.login_required
+def complete(slug: str, lesson: str):
+    identity = tenancy.require_identity()
+    service.complete_lesson(slug, lesson, identity, _locale())
+    following = request.form.get("next", "")
+    if following and re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", following):
+        return redirect(url_for("content.lesson", slug=slug, lesson=following), code=303)
+    return redirect(url_for("content.course", slug=slug), code=303)
+
+
+@blueprint.get("/courses/<slug>/glossary")
+@tenancy.login_required
+def glossary(slug: str):
+    identity = tenancy.require_identity()
+    return render_template("content/glossary.html", identity=identity,
+                           page=service.glossary_page(slug, identity, _locale()))
+
+
+@blueprint.get("/content/figures/<digest>.svg")
+def figure(digest: str):
+    svg = service.figure(digest)
+    return svg, 200, {
+        "Content-Type": "image/svg+xml; charset=utf-8",
+        "Cache-Control": IMMUTABLE,
+        # A drawing is shown as an image; should it be opened alone, nothing in it may run or load.
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    }

@@ -1,6 +1,16 @@
 """Domain events and the in-transaction bus that hands them to subscribing rooms (standard library only)."""
 
 from .bus import EventBus
-from .catalogue import DomainEvent, LaunchCompleted
+from .catalogue import (
+    CourseCompleted,
+    DomainEvent,
+    ExerciseAnswered,
+    LaunchCompleted,
+    LearningEvent,
+    LessonCompleted,
+    LessonViewed,
+    ModuleCompleted,
+)
 
-__all__ = ["DomainEvent", "EventBus", "LaunchCompleted"]
+__all__ = ["CourseCompleted", "DomainEvent", "EventBus", "ExerciseAnswered", "LaunchCompleted", "LearningEvent",
+           "LessonCompleted", "LessonViewed", "ModuleCompleted"]

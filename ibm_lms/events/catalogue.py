@@ -36,3 +36,59 @@ class LaunchCompleted(DomainEvent):
     context_id: int | None
     resource_link_id: int | None
     target_link_uri: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LearningEvent(DomainEvent):
+    """Something a trainee did in a course, with where it happened: what grade passback (the LTI link and
+    context) and xAPI statements (course, version, locale) need to report it without asking again."""
+
+    user_id: int
+    context_id: int | None
+    resource_link_id: int | None
+    locale: str
+    course_slug: str
+    course_version: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class LessonViewed(LearningEvent):
+    lesson_key: str
+    lesson_version: int
+    module_key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LessonCompleted(LearningEvent):
+    lesson_key: str
+    lesson_version: int
+    module_key: str
+    duration_seconds: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExerciseAnswered(LearningEvent):
+    lesson_key: str
+    exercise_key: str
+    exercise_version: int
+    item_type: str
+    # The response as the item type reads it, and its score from 0 to 1.
+    response: dict
+    score_scaled: float
+    success: bool
+    attempt: int
+    duration_seconds: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModuleCompleted(LearningEvent):
+    module_key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CourseCompleted(LearningEvent):
+    """Every lesson completed and the exercise score at or above the course's threshold."""
+
+    score_scaled: float
+    min_score: float
+    duration_seconds: int

@@ -74,7 +74,9 @@ def respond(slugs: list[str], locale: str) -> DeepLinkingResponse:
 
     A refused selection raises, and the caller's unit of work rolls back: the request stays open
     for the instructor to choose again."""
-    courses = {course.slug: course for course in content.catalogue(locale)}
+    identity = tenancy.current_identity()
+    tenant_id = identity.tenant_id if identity else None
+    courses = {course.slug: course for course in content.catalogue(locale, tenant_id)}
     selected: list[CourseSummary] = [courses[slug] for slug in dict.fromkeys(slugs) if slug in courses]
     conditions = _this_users_request()
     # Taken in the statement that finds it: of two answers to one request, one gets the row.

@@ -10,7 +10,8 @@ from werkzeug.exceptions import HTTPException
 from .data import DEEP_LINKING_REQUEST, LaunchClaims
 
 # Pages a resource link may point at; any other target lands on the catalogue.
-LANDING_ENDPOINTS = frozenset({"content.catalogue", "content.course"})
+LANDING_ENDPOINTS = frozenset({"content.catalogue", "content.course", "content.lesson", "content.resume",
+                               "content.glossary"})
 
 
 def landing_path(claims: LaunchClaims) -> str:

@@ -128,7 +128,7 @@ def _cookies_blocked(error: StateMissing):
 def deep_link():
     return render_template(
         "lti/deep_link.html", request_settings=launches.pending_deep_link(),
-        courses=content.catalogue(str(get_locale())),
+        courses=content.catalogue(str(get_locale()), tenancy.require_identity().tenant_id),
     )
 
 

@@ -28,7 +28,7 @@ from .session import (
     role_required,
     sign_in,
 )
-from .session_transport import url_sessions_possible, with_token
+from .session_transport import sessionless, url_sessions_possible, with_token
 
 
 def _record(tenant: Tenant) -> TenantRecord:
@@ -177,6 +177,7 @@ __all__ = [
     "record_launch_identity",
     "require_identity",
     "role_required",
+    "sessionless",
     "set_preferred_locale",
     "sign_in",
     "url_sessions_possible",

@@ -102,13 +102,22 @@ def with_token(app: Flask, url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def sessionless(view):
+    """Marks a view whose URLs never carry the session (static, content-addressed files: cacheable by anyone)."""
+    view.sessionless = True
+    return view
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = SessionTransport(app)
 
     @app.url_defaults
     def add_token(endpoint, values):
-        if endpoint != "static" and getattr(session, "travels_in_urls", False):
-            values[TOKEN_PARAMETER] = app.session_interface.token(app, session)
+        if endpoint == "static" or not getattr(session, "travels_in_urls", False):
+            return
+        if getattr(app.view_functions.get(endpoint), "sessionless", False):
+            return
+        values[TOKEN_PARAMETER] = app.session_interface.token(app, session)
 
     @app.after_request
     def token_on_redirects(response):

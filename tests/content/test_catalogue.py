@@ -41,7 +41,7 @@ def test_syntax_error_names_file_and_line(tmp_path, cli):
     path.write_text("\n".join(lines))
     result = cli.invoke(args=["content", "check", "--dir", str(folder)])
     assert result.exit_code != 0
-    assert "risk-analysis/course.toml" in result.output and "line 4" in result.output
+    assert "risk-analysis/course.toml:4:" in result.output
 
 
 def test_missing_locale_is_reported_with_its_key(tmp_path):
@@ -77,10 +77,10 @@ def _break(folder: Path, slug: str, change) -> Path:
     ("change", "reason"),
     [
         (lambda p: p.write_bytes(p.read_bytes().replace(b"[summary]", b"[summary]\n# caf\xe9", 1)),
-         "not UTF-8 text (line"),
-        (lambda p: p.unlink(), "cannot be read"),
+         "course.toml:17: not UTF-8 text"),
+        (lambda p: p.unlink(), "is missing"),
         (lambda p: (p.unlink(), p.symlink_to(p)), "cannot be read"),
-        (lambda p: p.write_text(p.read_text() + "\n# " + "x" * 300_000), "larger than 256 KiB"),
+        (lambda p: p.write_text(p.read_text() + "\n# " + "x" * 600_000), "larger than 512 KiB"),
         (lambda p: p.write_text(p.read_text().replace("order = 3", "order = 3.7")), "order: Not a valid integer"),
         (lambda p: p.write_text(p.read_text().replace("horizontal = false", 'horizontal = "no"')),
          "horizontal: Not a valid boolean"),
@@ -111,10 +111,11 @@ def test_slug_must_match_folder(tmp_path):
     assert any("differs from its folder" in str(e) for e in errors)
 
 
-def test_reload_updates_in_place(app):
+def test_an_unchanged_reload_changes_nothing(app):
     first = service.load(COURSES)
     second = service.load(COURSES)
-    assert (first.created, second.created, second.updated) == (course_count(), 0, course_count())
+    assert (first.created, second.created, second.updated, second.unchanged) == (course_count(), 0, 0,
+                                                                                 course_count())
     assert count_rows(Course) == course_count()
 
 

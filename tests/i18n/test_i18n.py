@@ -43,7 +43,7 @@ def test_catalog_template_is_up_to_date(tmp_path):
         from babel.messages.pofile import read_po
 
         committed = read_po(handle)
-    missing = sorted(m.id for m in fresh if m.id and committed.get(m.id) is None)
+    missing = sorted(str(m.id) for m in fresh if m.id and committed.get(m.id) is None)
     assert missing == [], f"run `ibm-lms i18n extract` and `update`: {missing[:10]}"
 
 

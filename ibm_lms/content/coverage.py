@@ -1,0 +1,48 @@
+"""How much of a course each locale covers (pure): the share of the English words that have a translation."""
+
+from __future__ import annotations
+
+import re
+
+from ibm_lms.locales import LOCALES
+from ibm_lms.items.service import localised_texts
+
+from .data import CourseDefinition
+
+_WORD = re.compile(r"\w[\w'’-]*")
+
+
+def _words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def coverage_of(course: CourseDefinition) -> dict:
+    """{"slug", "status": {locale: status}, "share": {locale: 0…1}}: every text counts by its English words."""
+    units: list[tuple[int, set[str]]] = []  # (English words, locales that have the text)
+
+    def add(texts: dict[str, str]) -> None:
+        if texts.get("en"):
+            units.append((max(1, _words(texts["en"])), set(texts)))
+
+    for texts in (course.title, course.summary, course.audience, course.prerequisites):
+        add(texts)
+    for outcome in course.outcomes:
+        add(outcome["text"])
+    for module in course.modules:
+        add(module.title)
+    for term in course.glossary:
+        add(term["term"])
+        add(term["definition"])
+    for lesson in course.lessons:
+        english = lesson.texts.get("en")
+        if english is not None:
+            units.append((max(1, english.words), set(lesson.texts)))
+    for item in course.exercises.values():
+        for texts in localised_texts(item):
+            add(texts)
+    total = sum(words for words, _ in units) or 1
+    share = {locale: round(sum(words for words, have in units if locale in have) / total, 3) for locale in LOCALES}
+    status = {locale: (course.translations[locale].status if locale in course.translations
+                       else "draft" if share[locale] > 0 else "none") for locale in LOCALES}
+    return {"slug": course.slug, "share": share, "status": status,
+            "reviewers": {locale: s.reviewer for locale, s in course.translations.items() if s.reviewer}}

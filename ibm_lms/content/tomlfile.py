@@ -1,0 +1,83 @@
+"""Reading course TOML files, and finding the line a key path sits on so that problems can name it (pure).
+
+tomllib reports syntax errors with their line but keeps no positions for values; a problem found
+later (an answer that is not an option) is located by walking the file's headers and keys.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from ibm_lms.text import UnreadableText, read_utf8
+
+# A course file holds texts in eight languages: some tens of KiB at most.
+MAX_FILE_BYTES = 512 * 1024
+_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
+
+
+class FileProblem(Exception):
+    def __init__(self, message: str, line: int | None = None, fix: str = ""):
+        super().__init__(message)
+        self.message, self.line, self.fix = message, line, fix
+
+
+def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
+    try:
+        return read_utf8(path, max_bytes=max_bytes)
+    except UnreadableText as error:
+        raise FileProblem(error.reason, error.line, "save the file as UTF-8 text") from error
+
+
+def load_toml(path: Path) -> tuple[dict, str]:
+    """The file's table and its text; FileProblem names the line of a syntax error."""
+    text = read_text(path)
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as error:
+        found = _TOML_POSITION.search(str(error))
+        raise FileProblem(_TOML_POSITION.sub("", str(error)).strip(), int(found.group(1)) if found else None,
+                          "correct the TOML syntax on that line") from error
+
+
+def line_of(text: str, path: tuple) -> int | None:
+    """The 1-based line where the value at `path` is written, as near as the file's layout shows it."""
+    lines = text.splitlines()
+    low, high, prefix = 0, len(lines), []
+    for position, part in enumerate(path):
+        if isinstance(part, int):
+            if not prefix:
+                continue
+            header = re.compile(r"^\s*\[\[\s*" + re.escape(".".join(prefix)) + r"\s*\]\]\s*$")
+            found = [i for i in range(low, high) if header.match(lines[i])]
+            if part < len(found):
+                low = found[part]
+                high = found[part + 1] if part + 1 < len(found) else _next_sibling_header(lines, low, high, prefix)
+            continue
+        key = re.escape(str(part))
+        table = re.compile(r"^\s*\[{1,2}\s*" + re.escape(".".join([*prefix, str(part)])) + r"\s*\]{1,2}\s*$")
+        assignment = re.compile(r"^\s*(?:\"" + key + r"\"|" + key + r")\s*=")
+        inline = re.compile(r"[{,]\s*" + key + r"\s*=")
+        hit = None
+        for i in range(low, high):
+            if table.match(lines[i]) or assignment.match(lines[i]):
+                hit = i
+                break
+        if hit is None and position == len(path) - 1:
+            hit = next((i for i in range(low, high) if inline.search(lines[i])), None)
+        if hit is None:
+            return low + 1 if low < len(lines) else None
+        low = hit
+        prefix.append(str(part))
+    return low + 1 if low < len(lines) else None
+
+
+def _next_sibling_header(lines: list[str], low: int, high: int, prefix: list[str]) -> int:
+    """Where the array-of-tables entry opened at `low` ends: the next header that is not inside it."""
+    inside = re.compile(r"^\s*\[{1,2}\s*" + re.escape(".".join(prefix)) + r"[.\]]")
+    for i in range(low + 1, high):
+        stripped = lines[i].strip()
+        if stripped.startswith("[") and not inside.match(lines[i]):
+            return i
+    return high

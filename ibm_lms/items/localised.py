@@ -1,0 +1,39 @@
+"""Localised texts in item files: tables keyed by locale, English required (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ibm_lms.locales import LOCALES
+from ibm_lms.text import is_bounded_text
+
+from .data import Localised, Problem
+
+SOURCE_LOCALE = "en"
+# Longest text of one locale in an item (a scenario with its reasoning).
+MAX_TEXT = 20_000
+
+
+def localised(raw: Any, path: tuple, problems: list[Problem], *, required: bool = True) -> Localised:
+    """The table's texts, stripped; a missing English text, an unknown locale or a bad value is a problem."""
+    if raw is None:
+        if required:
+            problems.append(Problem(path, "is missing", "add a table with at least en = \"…\""))
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.append(Problem(path, "must be a table of texts by locale", 'write it as { en = "…", ru = "…" }'))
+        return {}
+    texts = {}
+    for locale, text in raw.items():
+        if locale not in LOCALES:
+            problems.append(Problem((*path, locale), f"{locale!r} is not an interface locale",
+                                    "use one of " + ", ".join(LOCALES)))
+        elif not isinstance(text, str) or not is_bounded_text(text.strip(), MAX_TEXT, multiline=True):
+            problems.append(Problem((*path, locale), "must be a non-empty text",
+                                    f"write the {locale} text, or remove the line"))
+        else:
+            texts[locale] = text.strip()
+    if required and SOURCE_LOCALE not in texts and not any(p.path[: len(path)] == path for p in problems):
+        problems.append(Problem(path, "has no English text", 'add en = "…": English is the source language'))
+    return texts

@@ -1,0 +1,82 @@
+"""The item types, each registered under the name item files use for it (pure)."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from .data import InvalidResponse, Item, Problem, Score
+
+# Ids inside an item (options, steps, dimensions, specimens): the same shape as every other id in a course.
+ITEM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}\Z")
+
+# Form values arrive as lists (a field may repeat); a response never holds more than this many.
+MAX_FORM_VALUES = 64
+
+
+class ItemType(ABC):
+    """One kind of item: reads its part of a definition, reads a trainee's answer, scores it."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def parse(self, raw: Mapping[str, Any], problems: list[Problem]) -> dict[str, Any]:
+        """The type's own parts of the definition, as plain JSON; what is wrong goes into `problems`."""
+
+    @abstractmethod
+    def read_response(self, item: Item, form: Mapping[str, list[str]]) -> dict[str, Any]:
+        """The answer a form holds, checked against the item; raises InvalidResponse."""
+
+    @abstractmethod
+    def score(self, item: Item, response: Mapping[str, Any]) -> Score:
+        """How right the (already checked) response is."""
+
+    @abstractmethod
+    def correct_response(self, item: Item) -> dict[str, Any]:
+        """The model answer, in the shape of a response."""
+
+    @abstractmethod
+    def locale_texts(self, spec: Mapping[str, Any]) -> list[dict[str, str]]:
+        """Every localised text of the type's own parts, for translation coverage."""
+
+
+TYPES: dict[str, ItemType] = {}
+
+
+def register(item_type: type[ItemType]) -> type[ItemType]:
+    TYPES[item_type.name] = item_type()
+    return item_type
+
+
+def single(form: Mapping[str, list[str]], name: str) -> str:
+    values = form.get(name) or []
+    if len(values) != 1 or not values[0]:
+        raise InvalidResponse(f"{name}: exactly one value is needed")
+    return values[0]
+
+
+def several(form: Mapping[str, list[str]], name: str) -> list[str]:
+    values = form.get(name) or []
+    if len(values) > MAX_FORM_VALUES:
+        raise InvalidResponse(f"{name}: too many values")
+    return list(values)
+
+
+def ids_of(raw: Any, key: str, problems: list[Problem], *, minimum: int = 2) -> list[Mapping[str, Any]]:
+    """An array of tables with unique, well-formed ids (options, steps, …)."""
+    if not isinstance(raw, list) or len(raw) < minimum or not all(isinstance(e, Mapping) for e in raw):
+        problems.append(Problem((key,), f"needs at least {minimum} [[{key}]] tables",
+                                f"add [[{key}]] tables, each with an id"))
+        return []
+    seen = set()
+    for index, entry in enumerate(raw):
+        entry_id = entry.get("id")
+        if not isinstance(entry_id, str) or not ITEM_ID.fullmatch(entry_id):
+            problems.append(Problem((key, index, "id"), "must be lower-case letters, digits and hyphens",
+                                    'for example id = "a"'))
+        elif entry_id in seen:
+            problems.append(Problem((key, index, "id"), f"{entry_id!r} is used twice", "give each its own id"))
+        seen.add(entry_id)
+    return raw

@@ -1,0 +1,61 @@
+"""The items' door: read an item file's table into an Item, read and score a trainee's response (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import types  # noqa: F401  (registers every item type)
+from .data import InvalidResponse, Item, Problem, Score
+from .localised import localised
+from .registry import ITEM_ID, TYPES
+
+COMMON_KEYS = {"type", "outcomes", "title", "prompt", "feedback"}
+
+
+def item_types() -> tuple[str, ...]:
+    return tuple(sorted(TYPES))
+
+
+def parse_item(key: str, raw: Mapping[str, Any]) -> tuple[Item | None, list[Problem]]:
+    """The item a file's table defines, or None and every problem found (never only the first)."""
+    problems: list[Problem] = []
+    type_name = raw.get("type")
+    item_type = TYPES.get(type_name) if isinstance(type_name, str) else None
+    if item_type is None:
+        problems.append(Problem(("type",), f"{type_name!r} is not an item type",
+                                "use one of: " + ", ".join(item_types())))
+        return None, problems
+    outcomes = raw.get("outcomes")
+    if not isinstance(outcomes, list) or not outcomes or not all(isinstance(o, str) and o for o in outcomes):
+        problems.append(Problem(("outcomes",), "must list at least one outcome code", 'outcomes = ["DS-1"]'))
+        outcomes = []
+    title = localised(raw.get("title"), ("title",), problems)
+    prompt = localised(raw.get("prompt"), ("prompt",), problems)
+    feedback = localised(raw.get("feedback"), ("feedback",), problems)
+    spec = item_type.parse(raw, problems)
+    if problems:
+        return None, problems
+    return Item(key=key, type=type_name, outcomes=tuple(outcomes), title=title, prompt=prompt, feedback=feedback,
+                spec=spec), []
+
+
+def read_response(item: Item, form: Mapping[str, list[str]]) -> dict[str, Any]:
+    return TYPES[item.type].read_response(item, form)
+
+
+def score(item: Item, response: Mapping[str, Any]) -> Score:
+    return TYPES[item.type].score(item, response)
+
+
+def correct_response(item: Item) -> dict[str, Any]:
+    return TYPES[item.type].correct_response(item)
+
+
+def localised_texts(item: Item) -> list[dict[str, str]]:
+    """Every text of the item by locale: its title, prompt, feedback and its type's own texts."""
+    return [item.title, item.prompt, item.feedback, *TYPES[item.type].locale_texts(item.spec)]
+
+
+__all__ = ["ITEM_ID", "InvalidResponse", "Item", "Problem", "Score", "correct_response", "item_types",
+           "localised_texts", "parse_item", "read_response", "score"]

@@ -1,0 +1,62 @@
+"""Ordering items: put the steps of a procedure in their order."""
+
+from __future__ import annotations
+
+from ..data import InvalidResponse, Problem, Score
+from ..localised import localised
+from ..registry import ItemType, ids_of, register, single
+
+
+def longest_ordered_run(order: list[str], answer: list[str]) -> int:
+    """How many items keep their right relative order: the longest common subsequence of the two orders."""
+    position = {item: index for index, item in enumerate(answer)}
+    ranks = [position[item] for item in order]
+    # Longest increasing subsequence of the ranks, O(n²): an exercise has a handful of steps.
+    best = [1] * len(ranks)
+    for i in range(len(ranks)):
+        for j in range(i):
+            if ranks[j] < ranks[i]:
+                best[i] = max(best[i], best[j] + 1)
+    return max(best, default=0)
+
+
+@register
+class Ordering(ItemType):
+    """Score: the longest run of steps already in the right relative order, over the number of steps."""
+
+    name = "ordering"
+
+    def parse(self, raw, problems):
+        items = [{"id": entry.get("id"), "text": localised(entry.get("text"), ("items", index, "text"), problems)}
+                 for index, entry in enumerate(ids_of(raw.get("items"), "items", problems, minimum=3))]
+        answer = raw.get("answer")
+        known = [i["id"] for i in items]
+        if not isinstance(answer, list) or sorted(map(str, answer)) != sorted(map(str, known)):
+            problems.append(Problem(("answer",), "must list every item id exactly once, in the right order",
+                                    "answer = [" + ", ".join(f'"{i}"' for i in known) + "] in the right order"))
+        return {"items": items, "answer": answer}
+
+    def read_response(self, item, form):
+        # Without scripts the page asks for each step's position (1…n): they must be a permutation.
+        steps = [entry["id"] for entry in item.spec["items"]]
+        positions = {}
+        for step in steps:
+            value = single(form, f"position-{step}")
+            if not value.isdigit() or not 1 <= int(value) <= len(steps):
+                raise InvalidResponse(f"position-{step}: a position from 1 to {len(steps)} is needed")
+            positions[step] = int(value)
+        if sorted(positions.values()) != list(range(1, len(steps) + 1)):
+            raise InvalidResponse("each position may be given to one step only")
+        return {"order": sorted(steps, key=positions.__getitem__)}
+
+    def score(self, item, response):
+        answer = item.spec["answer"]
+        run = longest_ordered_run(response["order"], answer)
+        in_place = [step for step, right in zip(response["order"], answer, strict=True) if step == right]
+        return Score(round(run / len(answer), 4), response["order"] == answer, {"in_place": in_place})
+
+    def correct_response(self, item):
+        return {"order": list(item.spec["answer"])}
+
+    def locale_texts(self, spec):
+        return [i["text"] for i in spec["items"]]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ibm_lms.locales import LOCALES
 from ibm_lms.items.service import localised_texts
+from ibm_lms.locales import LOCALES
 
 from .data import CourseDefinition
 

@@ -117,7 +117,7 @@ class _Renderer:
 
 def _blocks(lines: list[str], problems: list[LessonProblem]):
     """(kind, argument, first body line index, body lines) for each block, and ("markdown", …) between them."""
-    pieces, current, start, in_fence = [], [], 1, False
+    pieces, current, start, in_fence = [], [], 2, False
     block = None  # (kind, argument, opening line number, body lines)
     for number, line in enumerate(lines, start=2):  # line 1 is the title
         if _FENCE.match(line.strip()):

@@ -13,8 +13,8 @@ from pathlib import Path
 from defusedxml import DefusedXmlException, ElementTree
 from marshmallow import ValidationError
 
-from ibm_lms.locales import LOCALES
 from ibm_lms.items.service import Item, parse_item
+from ibm_lms.locales import LOCALES
 
 from .data import ContentProblem, CourseDefinition, LessonDefinition, LessonText, ModuleDefinition, TranslationStatus
 from .lessons import parse_lesson
@@ -149,6 +149,7 @@ def read_course(folder: Path) -> tuple[CourseDefinition | None, list[ContentProb
     raw, text = _toml(course_path, out)
     course = _schema_load(CourseSchema(), raw, text, course_path, out) if raw is not None else None
     if course is None:
+        _check_files_alone(folder, out)
         return None, out.problems
     if course["slug"] != folder.name:
         out.add(course_path, line_of(text, ("slug",)), f"slug {course['slug']!r} differs from its folder "
@@ -187,6 +188,20 @@ def read_course(folder: Path) -> tuple[CourseDefinition | None, list[ContentProb
         lessons=tuple(lessons), exercises=exercises, glossary=tuple(glossary), references=tuple(references),
         translations=translations, figures=figures, source=str(folder),
     ), out.problems
+
+
+def _check_files_alone(folder: Path, out: _Collector) -> None:
+    """With course.toml unusable, the other files are still checked on their own, so one run shows every problem."""
+    figure_names, _ = _figures(folder, out)
+    _exercises(folder, None, out)
+    for path in sorted((folder / "lessons").glob("*/*.md")):
+        try:
+            source = read_text(path)
+        except FileProblem as problem:
+            out.add(path, problem.line, problem.message, problem.fix)
+            continue
+        for problem in parse_lesson(source, figure_digest=figure_names.get)[1]:
+            out.add(path, problem.line, problem.message, problem.fix)
 
 
 def _lesson_line(text: str, lesson_key: str) -> int | None:
@@ -236,7 +251,7 @@ def _translations(folder: Path, out: _Collector) -> dict[str, TranslationStatus]
     return statuses
 
 
-def _exercises(folder: Path, codes: list[str], out: _Collector) -> dict[str, Item]:
+def _exercises(folder: Path, codes: list[str] | None, out: _Collector) -> dict[str, Item]:
     exercises = {}
     directory = folder / "exercises"
     for path in sorted(directory.glob("*")) if directory.is_dir() else ():
@@ -252,7 +267,7 @@ def _exercises(folder: Path, codes: list[str], out: _Collector) -> dict[str, Ite
             out.add(path, line_of(text, problem.path), problem.describe().split(" — ")[0], problem.fix)
         if item is None:
             continue
-        for code in item.outcomes:
+        for code in item.outcomes if codes is not None else ():
             if code not in codes:
                 out.add(path, line_of(text, ("outcomes",)), f"the outcome {code!r} is not one of the course's",
                         "use one of: " + ", ".join(codes))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ibm_lms.locales import LOCALES
 from ibm_lms.extensions import db
 from ibm_lms.i18n.data import pick_text
 from ibm_lms.items.service import correct_response, score
+from ibm_lms.locales import LOCALES
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Identity
 from ibm_lms.text import SLUG

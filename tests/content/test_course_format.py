@@ -1,0 +1,156 @@
+"""The course format: every problem reported as file:line with its fix, loads all-or-nothing, versions kept."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, select
+
+from ibm_lms.content import service
+from ibm_lms.content.models import Course, CourseVersion, ExerciseVersion, LessonVersion
+from ibm_lms.extensions import db
+from tests.conftest import count_rows
+
+COURSES = Path(__file__).resolve().parents[2] / "courses"
+SLUG = "document-security"
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    """A copy of one real course, to break."""
+    target = tmp_path / "courses"
+    shutil.copytree(COURSES / SLUG, target / SLUG)
+    return target
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, count))
+
+
+def check(cli, folder: Path) -> str:
+    result = cli.invoke(args=["content", "check", "--dir", str(folder)])
+    assert result.exit_code != 0, result.output
+    return result.output
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), start=1) if needle in line)
+
+
+def test_the_shipped_courses_are_valid_with_no_warning(cli):
+    result = cli.invoke(args=["content", "check"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"8 courses valid \(\d+ lessons, \d+ exercises\)$", result.output.strip()), result.output
+
+
+def test_an_unknown_block_names_file_line_and_fix(cli, folder):
+    lesson = folder / SLUG / "lessons" / "en" / "check-digits.md"
+    edit(lesson, "::: example A date of birth", "::: sidebar A date of birth")
+    output = check(cli, folder)
+    assert f"{lesson}:{line_of(lesson, '::: sidebar')}: unknown block 'sidebar' — use one of: keypoint" in output
+
+
+def test_a_broken_link_between_lessons(cli, folder):
+    lesson = folder / SLUG / "lessons" / "ru" / "check-digits.md"
+    edit(lesson, "](term:check-digit)", "](lesson:no-such-lesson)")
+    output = check(cli, folder)
+    line = line_of(lesson, "lesson:no-such-lesson")
+    assert f"{lesson}:{line}: links to the lesson 'no-such-lesson', which the course does not have" in output
+
+
+def test_a_model_answer_that_is_not_an_option(cli, folder):
+    exercise = folder / SLUG / "exercises" / "ds-fraud-brother.toml"
+    text = exercise.read_text()
+    answer = re.search(r'^answer = "(\w+)"', text, re.M).group(0)
+    edit(exercise, answer, 'answer = "zz"')
+    output = check(cli, folder)
+    assert f"{exercise}:{line_of(exercise, 'answer = ')}: answer: 'zz' is not one of the options — set answer" in output
+
+
+def test_a_figure_without_alt_text(cli, folder):
+    lesson = folder / SLUG / "lessons" / "en" / "formats-and-layouts.md"
+    text = lesson.read_text()
+    image = re.search(r"^!\[[^\]]+\]\(", text, re.M).group(0)
+    edit(lesson, image, "![](")
+    output = check(cli, folder)
+    assert f"{lesson}:{line_of(lesson, '![](')}: the figure has no alt text — describe what the figure shows" in output
+
+
+def test_a_lesson_mapped_to_an_unknown_outcome(cli, folder):
+    course = folder / SLUG / "course.toml"
+    edit(course, '  outcomes = ["', '  outcomes = ["DS-9", "')
+    output = check(cli, folder)
+    assert "names the unknown outcome 'DS-9' — use one of the course's outcome codes" in output
+    assert re.search(rf"{re.escape(str(course))}:\d+: lesson '", output)
+
+
+def test_a_malformed_course_file_and_every_other_problem_in_one_run(cli, folder):
+    course = folder / SLUG / "course.toml"
+    edit(course, "horizontal = false", "horizontal = false\ncolour = \"blue\"")
+    (folder / SLUG / "figures" / "evil.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><script>alert(1)</script></svg>')
+    lesson = folder / SLUG / "lessons" / "en" / "check-digits.md"
+    edit(lesson, "## The algorithm", "<b>raw</b>\n\n## The algorithm")
+    output = check(cli, folder)
+    assert f"{course}:{line_of(course, 'colour')}: colour: is not a setting of this file" in output
+    assert "evil.svg: holds a <script> element" in output
+    assert f"{lesson}:{line_of(lesson, '<b>raw')}: raw HTML is not allowed" in output
+
+
+def test_a_failed_load_changes_nothing(cli, folder, app):
+    assert cli.invoke(args=["content", "load", "--dir", str(folder)]).exit_code == 0
+    before = {v.id: v.fingerprint for v in db.session.execute(select(CourseVersion)).scalars()}
+    edit(folder / SLUG / "lessons" / "en" / "check-digits.md", "# Check digits", "# Check digits, revised")
+    edit(folder / SLUG / "exercises" / "ds-fraud-brother.toml", 'type = "single_choice"', 'type = "essay"')
+    result = cli.invoke(args=["content", "load", "--dir", str(folder)])
+    assert result.exit_code != 0 and "nothing was loaded" in result.output
+    db.session.expire_all()
+    assert {v.id: v.fingerprint for v in db.session.execute(select(CourseVersion)).scalars()} == before
+
+
+def test_an_unchanged_reload_writes_nothing(folder, app):
+    service.load(folder)
+    writes = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        report = service.load(folder)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 1)
+    assert writes == []
+
+
+def test_a_changed_lesson_is_a_new_version_and_the_others_keep_theirs(folder, app):
+    service.load(folder)
+    lessons_before = {(v.lesson_key, v.number): v.id for v in db.session.execute(select(LessonVersion)).scalars()}
+    exercises_before = count_rows(ExerciseVersion)
+    edit(folder / SLUG / "lessons" / "ru" / "check-digits.md", "\n## ", "\n\nЕщё одно предложение.\n\n## ")
+    report = service.load(folder)
+    assert report.updated == 1
+    after = {(v.lesson_key, v.number): v.id for v in db.session.execute(select(LessonVersion)).scalars()}
+    assert set(after) - set(lessons_before) == {("check-digits", 2)}
+    assert all(after[key] == value for key, value in lessons_before.items())
+    assert count_rows(ExerciseVersion) == exercises_before
+    course = db.session.execute(select(Course)).scalar_one()
+    assert db.session.get(CourseVersion, course.current_version_id).number == 2
+
+
+def test_coverage_prints_each_locale_share(cli):
+    result = cli.invoke(args=["content", "coverage", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["slug"]: row for row in json.loads(result.output)}
+    assert set(rows) >= {"document-security", "trainer-methodology"}
+    assert all(row["share"]["en"] == 1.0 and row["share"]["ru"] == 1.0 for row in rows.values())
+    assert rows["trafficking-human-beings"]["status"]["ru"] == "draft"
+    assert 0 < rows["trainer-methodology"]["share"]["ka"] < 0.2

@@ -1,0 +1,237 @@
+"""A trainee studies: lessons viewed and completed, exercises answered, progress resumed, every event complete."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ibm_lms.content import service
+from ibm_lms.content.models import CourseProgress, ExerciseAnswer, LessonProgress
+from ibm_lms.events import CourseCompleted, ExerciseAnswered, LearningEvent, LessonCompleted, LessonViewed
+from ibm_lms.extensions import db
+from ibm_lms.unit_of_work import event_bus
+from tests.conftest import count_rows, csrf_token, error_code
+
+SLUG = "anti-corruption"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def events(app):
+    seen: list[LearningEvent] = []
+    event_bus(app).subscribe(LearningEvent, seen.append)
+    return seen
+
+
+@pytest.fixture
+def trainee(launcher, client, courses):
+    assert launcher.launch(locale="en").status_code == 303
+    return client
+
+
+def lesson_keys() -> list[str]:
+    import tomllib
+
+    course = tomllib.loads((ROOT / "courses" / SLUG / "course.toml").read_text())
+    return [lesson["id"] for module in course["modules"] for lesson in module["lessons"]]
+
+
+def forms_of(html: str) -> dict[str, dict]:
+    """Each exercise form of a lesson page: its action, version, token and CSRF token."""
+    found = {}
+    for match in re.finditer(r'<form method="post" action="([^"]+/exercises/([a-z0-9-]+))"[^>]*>(.*?)</form>', html, re.S):
+        body = match.group(3)
+        found[match.group(2)] = {"action": match.group(1), "csrf_token": csrf_token(body),
+                                 "version": re.search(r'name="version" value="(\d+)"', body).group(1),
+                                 "token": re.search(r'name="token" value="([^"]+)"', body).group(1)}
+    return found
+
+
+def right_answer(item) -> dict[str, list[str]]:
+    """The form fields that answer an item with its model answer."""
+    from ibm_lms.items.service import correct_response
+
+    model = correct_response(item)
+    if "choice" in model:
+        return {"choice": [model["choice"]]}
+    if "choices" in model:
+        return {"choices": model["choices"]}
+    if "order" in model:
+        return {f"position-{step}": [str(i + 1)] for i, step in enumerate(model["order"])}
+    if "ratings" in model:
+        return {f"rating-{k}": [str(v)] for k, v in model["ratings"].items()}
+    form = {f"field-{k}": [v] for k, v in model["fields"].items()}
+    form.update({f"digit-{k}": [v] for k, v in model["digits"].items()})
+    if model["verdict"]:
+        form["verdict"] = [model["verdict"]]
+    return form
+
+
+def answer_all(client, key: str) -> str:
+    from ibm_lms.content import catalogue
+
+    page = client.get(f"/courses/{SLUG}/lessons/{key}").get_data(as_text=True)
+    for exercise, form in forms_of(page).items():
+        item = catalogue.exercise_version(int(form["version"]))[0]
+        response = client.post(form["action"], data={**right_answer(item), "csrf_token": form["csrf_token"],
+                                                     "version": form["version"], "token": form["token"]})
+        assert response.status_code == 303, (exercise, response.get_data(as_text=True)[-600:])
+    return page
+
+
+def test_a_lesson_view_is_recorded_and_published(trainee, events):
+    first = lesson_keys()[0]
+    page = trainee.get(f"/courses/{SLUG}/lessons/{first}")
+    assert page.status_code == 200
+    [event] = [e for e in events if isinstance(e, LessonViewed)]
+    assert (event.course_slug, event.lesson_key, event.lesson_version, event.course_version) == (SLUG, first, 1, 1)
+    assert event.context_id is not None and event.resource_link_id is not None and event.locale == "en"
+    progress = db.session.execute(select(LessonProgress)).scalar_one()
+    assert progress.views == 1 and progress.completed_at is None
+
+
+def test_an_answer_is_scored_kept_and_published_with_everything(trainee, events):
+    first = lesson_keys()[0]
+    answer_all(trainee, first)
+    answered = [e for e in events if isinstance(e, ExerciseAnswered)]
+    assert answered and all(e.score_scaled == 1.0 and e.success and e.attempt == 1 for e in answered)
+    event = answered[0]
+    assert event.response and event.item_type and event.exercise_version == 1 and event.lesson_key == first
+    assert event.tenant_id and event.user_id and event.resource_link_id and event.duration_seconds is not None
+    assert count_rows(ExerciseAnswer) == len(answered)
+
+
+def test_a_replayed_answer_is_refused_and_changes_nothing(trainee, events):
+    first = lesson_keys()[0]
+    page = trainee.get(f"/courses/{SLUG}/lessons/{first}").get_data(as_text=True)
+    exercise, form = next(iter(forms_of(page).items()))
+    from ibm_lms.content import catalogue
+
+    data = {**right_answer(catalogue.exercise_version(int(form["version"]))[0]), "csrf_token": form["csrf_token"],
+            "version": form["version"], "token": form["token"]}
+    assert trainee.post(form["action"], data=data).status_code == 303
+    events.clear()
+    replay = trainee.post(form["action"], data=data)
+    assert replay.status_code == 409 and error_code(replay) == "answer_replayed"
+    assert count_rows(ExerciseAnswer) == 1 and events == []
+
+
+@pytest.mark.parametrize("change", [
+    {"choice": ["no-such-option"]}, {"choice": ["a", "b"]}, {}, {"token": "short", "choice": ["a"]},
+    {"version": "999999", "choice": ["a"]},
+])
+def test_an_out_of_range_answer_is_a_clear_4xx_and_changes_nothing(trainee, change):
+    first = lesson_keys()[0]
+    page = trainee.get(f"/courses/{SLUG}/lessons/{first}").get_data(as_text=True)
+    form = next(iter(forms_of(page).values()))
+    data = {"csrf_token": form["csrf_token"], "version": form["version"], "token": form["token"], **change}
+    response = trainee.post(form["action"], data=data)
+    assert 400 <= response.status_code < 500
+    assert error_code(response) in ("answer_refused", "exercise_changed")
+    assert count_rows(ExerciseAnswer) == 0
+
+
+def test_an_exercise_of_another_lesson_is_refused(trainee):
+    first, second = lesson_keys()[:2]
+    page = trainee.get(f"/courses/{SLUG}/lessons/{second}").get_data(as_text=True)
+    exercise, form = next(iter(forms_of(page).items()))
+    response = trainee.post(f"/courses/{SLUG}/lessons/{first}/exercises/{exercise}",
+                            data={"choice": ["a"], "csrf_token": form["csrf_token"], "version": form["version"],
+                                  "token": form["token"]})
+    assert response.status_code == 404 and error_code(response) == "exercise_not_found"
+    assert count_rows(ExerciseAnswer) == 0
+
+
+def test_a_lesson_is_completed_only_after_its_exercises(trainee, events):
+    first = lesson_keys()[0]
+    page = trainee.get(f"/courses/{SLUG}/lessons/{first}").get_data(as_text=True)
+    refused = trainee.post(f"/courses/{SLUG}/lessons/{first}/complete", data={"csrf_token": csrf_token(page)})
+    assert refused.status_code == 409 and error_code(refused) == "lesson_not_finished"
+    answer_all(trainee, first)
+    done = trainee.post(f"/courses/{SLUG}/lessons/{first}/complete",
+                        data={"csrf_token": csrf_token(page), "next": lesson_keys()[1]})
+    assert done.status_code == 303 and done.headers["Location"].endswith(f"/lessons/{lesson_keys()[1]}")
+    [completed] = [e for e in events if isinstance(e, LessonCompleted)]
+    assert completed.lesson_key == first and completed.duration_seconds >= 0 and completed.module_key
+    trainee.post(f"/courses/{SLUG}/lessons/{first}/complete", data={"csrf_token": csrf_token(page)})
+    assert len([e for e in events if isinstance(e, LessonCompleted)]) == 1  # completing twice is one completion
+
+
+def test_the_course_page_resumes_on_the_next_lesson(trainee):
+    keys = lesson_keys()
+    answer_all(trainee, keys[0])
+    page = trainee.get(f"/courses/{SLUG}/lessons/{keys[0]}").get_data(as_text=True)
+    trainee.post(f"/courses/{SLUG}/lessons/{keys[0]}/complete", data={"csrf_token": csrf_token(page)})
+    trainee.get(f"/courses/{SLUG}/lessons/{keys[2]}")  # opened, not finished
+    course = trainee.get(f"/courses/{SLUG}").get_data(as_text=True)
+    assert re.search(rf'id="continue" href="/courses/{SLUG}/lessons/{keys[2]}"', course)
+    assert "1 of 6 lessons completed" in course
+    resume = trainee.get(f"/courses/{SLUG}/continue")
+    assert resume.status_code == 303 and resume.headers["Location"].endswith(f"/lessons/{keys[2]}")
+
+
+def test_the_course_completes_by_its_rule_once(trainee, events):
+    for key in lesson_keys():
+        page = answer_all(trainee, key)
+        trainee.post(f"/courses/{SLUG}/lessons/{key}/complete", data={"csrf_token": csrf_token(page)})
+    [completed] = [e for e in events if isinstance(e, CourseCompleted)]
+    assert completed.score_scaled == 1.0 and completed.min_score == 0.7 and completed.course_slug == SLUG
+    modules = [e.module_key for e in events if type(e).__name__ == "ModuleCompleted"]
+    assert len(modules) == len(set(modules)) == 3
+    progress = db.session.execute(select(CourseProgress)).scalar_one()
+    assert progress.completed_at is not None and progress.score == 1.0
+    assert "You have completed this course." in trainee.get(f"/courses/{SLUG}").get_data(as_text=True)
+
+
+def test_a_low_exercise_score_holds_the_course_back(trainee, events):
+    from ibm_lms.content import catalogue
+
+    for key in lesson_keys():
+        page = trainee.get(f"/courses/{SLUG}/lessons/{key}").get_data(as_text=True)
+        for form in forms_of(page).values():
+            item = catalogue.exercise_version(int(form["version"]))[0]
+            if item.type == "single_choice":
+                wrong = {"choice": [next(o["id"] for o in item.spec["options"] if o["id"] != item.spec["answer"])]}
+            elif item.type == "dilemma":
+                wrong = {"choice": [min(item.spec["options"], key=lambda o: o["score"])["id"]]}
+            elif item.type == "multiple_response":
+                wrong = {"choices": []}
+            else:
+                wrong = right_answer(item)
+            trainee.post(form["action"], data={**wrong, "csrf_token": form["csrf_token"], "version": form["version"],
+                                               "token": form["token"]})
+        trainee.post(f"/courses/{SLUG}/lessons/{key}/complete", data={"csrf_token": csrf_token(page)})
+    assert not [e for e in events if isinstance(e, CourseCompleted)]
+    assert "Try the exercises again" in trainee.get(f"/courses/{SLUG}").get_data(as_text=True)
+
+
+def test_an_untranslated_lesson_falls_back_with_a_marker(launcher, client, courses):
+    launcher.launch(locale="ka")
+    keys = lesson_keys()
+    page = client.get("/courses/trainer-methodology/lessons/how-adults-learn").get_data(as_text=True)
+    assert '<article class="lesson" lang="ru">' in page and 'class="fallback-note"' in page
+    del keys
+
+
+def test_another_tenants_private_course_is_not_there(launcher, client, courses, tmp_path):
+    import shutil
+
+    from ibm_lms.tenancy.service import ensure_tenant
+    from ibm_lms.unit_of_work import unit_of_work
+
+    with unit_of_work():
+        ensure_tenant("md-academy")
+    private = tmp_path / "private"
+    shutil.copytree(ROOT / "courses" / SLUG, private / "md-integrity")
+    course = private / "md-integrity" / "course.toml"
+    course.write_text(course.read_text().replace(f'slug = "{SLUG}"', 'slug = "md-integrity"').replace(
+        "order = 7", "order = 70"))
+    service.load(private, tenant_slug="md-academy")
+    launcher.launch()  # a trainee of ge-academy
+    assert client.get("/courses/md-integrity").status_code == 404
+    assert client.get("/courses/md-integrity/lessons/klitgaard-formula").status_code == 404
+    assert "md-integrity" not in client.get("/courses/").get_data(as_text=True)
+    assert client.get(f"/courses/{SLUG}").status_code == 200

@@ -1,0 +1,126 @@
+"""Item types: definitions checked with the fix named, responses read strictly, scores as documented."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from ibm_lms.items.service import InvalidResponse, correct_response, parse_item, read_response, score
+
+ROOT = Path(__file__).resolve().parents[2]
+TD3 = ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10"]
+ALTERED = [TD3[0], TD3[1].replace("7408122", "7508122")]
+
+
+def item(kind: str, **parts):
+    raw = {"type": kind, "outcomes": ["X-1"], "title": {"en": "T"}, "prompt": {"en": "P"}, "feedback": {"en": "F"},
+           **parts}
+    found, problems = parse_item("x-item", raw)
+    assert problems == [], [p.describe() for p in problems]
+    return found
+
+
+def problems_of(kind: str, **parts) -> list[str]:
+    raw = {"type": kind, "outcomes": ["X-1"], "title": {"en": "T"}, "prompt": {"en": "P"}, "feedback": {"en": "F"},
+           **parts}
+    return [p.describe() for p in parse_item("x-item", raw)[1]]
+
+
+def options(*ids):
+    return [{"id": i, "text": {"en": i.upper()}} for i in ids]
+
+
+def test_every_shipped_exercise_is_valid_and_its_model_answer_scores_full_marks():
+    files = sorted(ROOT.glob("courses/*/exercises/*.toml"))
+    assert len(files) >= 8 * 8
+    for path in files:
+        found, problems = parse_item(path.stem, tomllib.loads(path.read_text()))
+        assert problems == [], (path, problems)
+        result = score(found, correct_response(found))
+        assert result.scaled == 1.0 and result.success, path
+
+
+@pytest.mark.parametrize(("kind", "parts", "says"), [
+    ("single_choice", {"options": options("a", "b"), "answer": "z"}, "answer: 'z' is not one of the options"),
+    ("multiple_response", {"options": options("a", "b"), "answer": ["a", "q"]}, "names options that do not exist"),
+    ("ordering", {"items": options("a", "b", "c"), "answer": ["a", "b"]}, "every item id exactly once"),
+    ("dilemma", {"options": [{**o, "score": 0.5, "consequence": {"en": "C"}} for o in options("a", "b")]},
+     "no option scores 1"),
+    ("risk_rating", {"dimensions": [{"id": "threat", "label": {"en": "T"}, "model": 7, "reasoning": {"en": "R"}},
+                                    {"id": "impact", "label": {"en": "I"}, "model": 2, "reasoning": {"en": "R"}}]},
+     "from 1 to 5"),
+    ("mrz_check", {"lines": ["P<UTO"], "check_digits": True}, "is not a machine-readable zone"),
+    ("mrz_spot", {"specimens": [{"id": "a", "label": {"en": "A"}, "lines": TD3},
+                                {"id": "b", "label": {"en": "B"}, "lines": ALTERED}], "answer": "a"},
+     "the checker finds failing check digits in ['b']"),
+    ("no_such_type", {}, "is not an item type"),
+    ("single_choice", {"options": [{"id": "A b", "text": {"en": "x"}}, {"id": "b", "text": {"xx": "x"}}],
+                       "answer": "b"}, "lower-case letters"),
+])
+def test_a_broken_definition_names_the_key_and_the_fix(kind, parts, says):
+    found = problems_of(kind, **parts)
+    assert any(says in p for p in found), found
+    assert all(" — " in p for p in found), found  # every problem says how to fix it
+
+
+def test_a_text_without_english_is_refused():
+    assert any("has no English text" in p for p in problems_of(
+        "single_choice", title={"ru": "Т"}, options=options("a", "b"), answer="a"))
+
+
+def test_multiple_response_partial_credit_with_penalties():
+    mr = item("multiple_response", options=options("a", "b", "c", "d"), answer=["a", "b"])
+    assert score(mr, {"choices": ["a", "b"]}).scaled == 1.0
+    assert score(mr, {"choices": ["a"]}).scaled == 0.5
+    assert score(mr, {"choices": ["a", "c"]}).scaled == 0.0
+    assert score(mr, {"choices": ["c", "d"]}).scaled == 0.0  # never below zero
+    assert not score(mr, {"choices": ["a", "b", "c"]}).success
+
+
+def test_ordering_counts_the_longest_run_in_order():
+    order = item("ordering", items=options("a", "b", "c", "d"), answer=["a", "b", "c", "d"])
+    response = read_response(order, {"position-a": ["1"], "position-b": ["3"], "position-c": ["2"],
+                                      "position-d": ["4"]})
+    assert response == {"order": ["a", "c", "b", "d"]}
+    assert score(order, response).scaled == 0.75
+    with pytest.raises(InvalidResponse):
+        read_response(order, {"position-a": ["1"], "position-b": ["1"], "position-c": ["2"], "position-d": ["4"]})
+
+
+def test_risk_rating_gives_half_a_point_one_step_away():
+    rating = item("risk_rating", dimensions=[
+        {"id": "threat", "label": {"en": "T"}, "model": 4, "reasoning": {"en": "R"}},
+        {"id": "impact", "label": {"en": "I"}, "model": 2, "reasoning": {"en": "R"}}])
+    response = read_response(rating, {"rating-threat": ["3"], "rating-impact": ["5"]})
+    assert score(rating, response).scaled == 0.25
+    with pytest.raises(InvalidResponse):
+        read_response(rating, {"rating-threat": ["6"], "rating-impact": ["2"]})
+
+
+def test_mrz_check_scores_fields_digits_and_verdict_from_the_checker():
+    mrz = item("mrz_check", lines=ALTERED, fields=["document_number", "birth_date"], check_digits=True, verdict=True)
+    assert mrz.spec["model"]["digits"]["birth_date"] == "5" and mrz.spec["model"]["valid"] is False
+    form = {"field-document_number": ["l898902c3"], "field-birth_date": ["12.08.1975"],
+            **{f"digit-{k}": [v] for k, v in mrz.spec["model"]["digits"].items()}, "verdict": ["invalid"]}
+    result = score(mrz, read_response(mrz, form))
+    assert result.success and result.scaled == 1.0
+    form["verdict"] = ["valid"]
+    assert score(mrz, read_response(mrz, form)).scaled == pytest.approx(7 / 8)
+    with pytest.raises(InvalidResponse):
+        read_response(mrz, {**form, "digit-composite": ["x"]})
+
+
+@pytest.mark.parametrize("form", [{"choice": ["z"]}, {"choice": []}, {"choice": ["a", "b"]}])
+def test_a_choice_that_is_not_an_option_is_refused(form):
+    with pytest.raises(InvalidResponse):
+        read_response(item("single_choice", options=options("a", "b"), answer="a"), form)
+
+
+def test_a_dilemma_scores_the_consequence_chosen():
+    dilemma = item("dilemma", options=[{"id": "a", "text": {"en": "Take it"}, "score": 0, "consequence": {"en": "x"}},
+                                       {"id": "b", "text": {"en": "Refuse"}, "score": 1, "consequence": {"en": "y"}},
+                                       {"id": "c", "text": {"en": "Ask"}, "score": 0.5, "consequence": {"en": "z"}}])
+    assert score(dilemma, {"choice": "c"}).scaled == 0.5
+    assert correct_response(dilemma) == {"choice": "b"}

@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .locales import LOCALES
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
-
-from .locales import LOCALES
 
 ENV_PREFIX = "IBM_LMS_"
 

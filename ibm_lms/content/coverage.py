@@ -42,7 +42,9 @@ def coverage_of(course: CourseDefinition) -> dict:
             add(texts)
     total = sum(words for words, _ in units) or 1
     share = {locale: round(sum(words for words, have in units if locale in have) / total, 3) for locale in LOCALES}
+    # A locale with none of the lessons is not a translation yet, whatever titles it has.
+    has_lessons = {locale for lesson in course.lessons for locale in lesson.texts}
     status = {locale: (course.translations[locale].status if locale in course.translations
-                       else "draft" if share[locale] > 0 else "none") for locale in LOCALES}
+                       else "draft" if locale in has_lessons else "none") for locale in LOCALES}
     return {"slug": course.slug, "share": share, "status": status,
             "reviewers": {locale: s.reviewer for locale, s in course.translations.items() if s.reviewer}}

@@ -197,7 +197,7 @@ def _neighbour(document: dict, order: list[str], index: int, locale: str) -> dic
 
 def _exercise_view(document: dict, key: str, identity: Identity, course: stored.CourseRecord) -> dict:
     version_id = document["exercises"][key]["version_id"]
-    item, number, _ = stored.exercise_version(version_id)
+    item = stored.exercise_version(version_id)[0]
     last = db.session.execute(
         select(ExerciseAnswer).where(ExerciseAnswer.user_id == identity.user_id, ExerciseAnswer.course_id == course.id,
                                      ExerciseAnswer.exercise_key == key, ExerciseAnswer.tenant_id == identity.tenant_id)

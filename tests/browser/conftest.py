@@ -7,6 +7,8 @@ import ipaddress
 import json
 import os
 import shutil
+import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+from ibm_lms.extensions import db
+from tests.conftest import make_app
+from tests.platform import PlatformServer, make_test_server
 
 CHROMIUM = "/usr/bin/chromium"
 TOOL_HOST = "tool.test"
@@ -124,3 +130,36 @@ def page(browser):
 @pytest.fixture
 def cookieless_page(cookieless_browser):
     yield from _new_page(cookieless_browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def cross_site(app, database_url, tmp_path, certificate, monkeypatch):
+    """The tool on https://tool.test, the platform on https://platform.test, registered with each other."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])  # the tool trusts the platform's test certificate
+    tool_port = _free_port()
+    tool_url = f"https://{TOOL_HOST}:{tool_port}"
+    platform = PlatformServer(ssl_context=certificate, public_host=PLATFORM_HOST, tool_base_url=tool_url).start()
+    tool = make_app(database_url, tmp_path / "tool-instance", BASE_URL=tool_url)
+    with tool.app_context():
+        from ibm_lms.content import service as content
+        from ibm_lms.lti import service as lti
+
+        content.load(Path(tool.config["COURSES_DIR"]))
+        lti.add_platform(
+            tenant_slug="ua-academy", issuer=platform.base_url, client_id=platform.sim.client_id,
+            auth_login_url=platform.auth_login_url, auth_token_url=platform.token_url,
+            keyset_url=f"https://127.0.0.1:{platform.port}/mod/lti/certs.php",
+            deployment_ids=[platform.sim.deployment_id],
+        )
+        db.session.remove()
+    server = make_test_server("127.0.0.1", tool_port, tool, certificate=certificate)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield platform, tool_url
+    server.shutdown()
+    platform.stop()

@@ -3,51 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from ibm_lms.config import LOCALES
-from ibm_lms.extensions import db
-from tests.browser.conftest import PLATFORM_HOST, TOOL_HOST
-from tests.conftest import course_count, make_app
-from tests.platform import PlatformServer, make_test_server
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def cross_site(app, database_url, tmp_path, certificate, monkeypatch):
-    """The tool on https://tool.test, the platform on https://platform.test, registered with each other."""
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])  # the tool trusts the platform's test certificate
-    tool_port = _free_port()
-    tool_url = f"https://{TOOL_HOST}:{tool_port}"
-    platform = PlatformServer(ssl_context=certificate, public_host=PLATFORM_HOST, tool_base_url=tool_url).start()
-    tool = make_app(database_url, tmp_path / "tool-instance", BASE_URL=tool_url)
-    with tool.app_context():
-        from ibm_lms.content import service as content
-        from ibm_lms.lti import service as lti
-
-        content.load(Path(tool.config["COURSES_DIR"]))
-        lti.add_platform(
-            tenant_slug="ua-academy", issuer=platform.base_url, client_id=platform.sim.client_id,
-            auth_login_url=platform.auth_login_url, auth_token_url=platform.token_url,
-            keyset_url=f"https://127.0.0.1:{platform.port}/mod/lti/certs.php",
-            deployment_ids=[platform.sim.deployment_id],
-        )
-        db.session.remove()
-    server = make_test_server("127.0.0.1", tool_port, tool, certificate=certificate)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield platform, tool_url
-    server.shutdown()
-    platform.stop()
+from tests.browser.conftest import TOOL_HOST
+from tests.conftest import course_count
 
 
 def test_browser_blocks_plain_third_party_cookies_but_keeps_partitioned_ones(page, cross_site):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, url_for
+from flask import Blueprint, Flask, current_app, jsonify, redirect, request, url_for
 from sqlalchemy import text
 
 from .extensions import app_state, db
@@ -62,8 +64,40 @@ def healthz():
     return jsonify({"status": "ok", "database": "ok"})
 
 
+# A static file's URL names its content's hash, so browsers keep it a year and a new release is a new URL.
+STATIC_FOR_A_YEAR = "public, max-age=31536000, immutable"
+STATIC_UNVERSIONED = "public, max-age=300"
+
+
+def static_fingerprint(app: Flask, filename: str) -> str | None:
+    """The first 12 hex digits of the SHA-256 of a static file, computed once per app."""
+    known = app_state("web.static_fingerprints", dict, app=app)
+    if filename not in known:
+        path = Path(app.static_folder or "", filename)
+        try:
+            known[filename] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        except OSError:
+            known[filename] = None
+    return known[filename]
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
+
+    @app.url_defaults
+    def fingerprint_static(endpoint, values):
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            version = static_fingerprint(app, values["filename"])
+            if version:
+                values["v"] = version
+
+    @app.after_request
+    def cache_static(response):
+        if request.endpoint == "static" and response.status_code == 200:
+            filename = (request.view_args or {}).get("filename", "")
+            fresh = request.args.get("v") and request.args.get("v") == static_fingerprint(app, filename)
+            response.headers["Cache-Control"] = STATIC_FOR_A_YEAR if fresh else STATIC_UNVERSIONED
+        return response
 
     @app.after_request
     def security_headers(response):

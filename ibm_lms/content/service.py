@@ -122,7 +122,11 @@ def course_page(slug: str, identity: Identity, locale: str) -> dict:
         modules.append({"key": module["key"], "title": pick_text(module["title"], locale), "lessons": lessons,
                         "completed": sum(1 for lesson in lessons if lesson["status"] == "completed")})
     next_key = progress.next_lesson(order, state["completed"], state["last_lesson"])
+    shown = [pick_text(document[part], locale) for part in ("title", "summary", "audience", "prerequisites")]
+    shown += [module["title"] for module in modules] + [lesson["title"] for m in modules for lesson in m["lessons"]]
     return {
+        # The first language this page falls back to, for the note that says so (None: all in the reader's).
+        "fallback_locale": next((s.locale for s in shown if s.locale != locale), None),
         "slug": slug, "document": document, "modules": modules, "state": state,
         "title": pick_text(document["title"], locale), "summary": pick_text(document["summary"], locale),
         "audience": pick_text(document["audience"], locale),

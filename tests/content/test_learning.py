@@ -213,7 +213,11 @@ def test_an_untranslated_lesson_falls_back_with_a_marker(launcher, client, cours
     keys = lesson_keys()
     page = client.get("/courses/trainer-methodology/lessons/how-adults-learn").get_data(as_text=True)
     assert '<article class="lesson" lang="ru">' in page and 'class="fallback-note"' in page
-    del keys
+    assert 'class="prompt" lang="ru"' in page  # the exercises fall back too, each marked
+    course = client.get("/courses/trainer-methodology").get_data(as_text=True)
+    assert 'class="fallback-note"' in course
+    # A course translated into Georgian shows no such note.
+    assert 'class="fallback-note"' not in client.get(f"/courses/{SLUG}/lessons/{keys[0]}").get_data(as_text=True)
 
 
 def test_another_tenants_private_course_is_not_there(launcher, client, courses, tmp_path):
@@ -235,3 +239,32 @@ def test_another_tenants_private_course_is_not_there(launcher, client, courses, 
     assert client.get("/courses/md-integrity/lessons/klitgaard-formula").status_code == 404
     assert "md-integrity" not in client.get("/courses/").get_data(as_text=True)
     assert client.get(f"/courses/{SLUG}").status_code == 200
+
+
+def test_every_lesson_page_is_light_and_loads_nothing_from_elsewhere(trainee):
+    """National networks may be closed: a lesson with its figures stays under 200 KB, from this tool only."""
+    import tomllib
+
+    heaviest = 0
+    for course_dir in sorted((ROOT / "courses").iterdir()):
+        course = tomllib.loads((course_dir / "course.toml").read_text())
+        for lesson in (e["id"] for m in course["modules"] for e in m["lessons"]):
+            page = trainee.get(f"/courses/{course['slug']}/lessons/{lesson}")
+            html = page.get_data(as_text=True)
+            assert page.status_code == 200
+            assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', html), (course["slug"], lesson)
+            size = len(page.data)
+            for figure in set(re.findall(r'src="(/content/figures/[0-9a-f]{64}\.svg)"', html)):
+                answer = trainee.get(figure)
+                assert answer.status_code == 200 and "immutable" in answer.headers["Cache-Control"]
+                size += len(answer.data)
+            heaviest = max(heaviest, size)
+    assert heaviest < 200 * 1024, heaviest
+
+
+def test_static_files_carry_their_fingerprint_and_live_a_year(trainee):
+    page = trainee.get("/courses/").get_data(as_text=True)
+    stylesheet = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]{12})"', page).group(1)
+    answer = trainee.get(stylesheet)
+    assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "max-age=300" in trainee.get("/static/css/app.css?v=000000000000").headers["Cache-Control"]

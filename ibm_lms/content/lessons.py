@@ -10,7 +10,7 @@ docs/course-format.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -151,9 +151,24 @@ def _blocks(lines: list[str], problems: list[LessonProblem]):
     return pieces
 
 
-def parse_lesson(text: str, *, figure_digest: Callable[[str], str | None]) -> tuple[ParsedLesson | None,
-                                                                                   list[LessonProblem]]:
-    """The lesson's title and segments, or None and every problem with its line."""
+def parse_lesson(text: str, *, figures: Mapping[str, str]) -> tuple[ParsedLesson | None, list[LessonProblem]]:
+    """The lesson's title and segments, or None and every problem with its line.
+
+    `figures` maps the course's figure file names to their digests. A lesson's result depends on its
+    text and those alone, so it is computed once per process for each (text, figures) pair: checking
+    and loading read the same files again and again."""
+    return _parse_once(text, tuple(sorted(figures.items())))
+
+
+@lru_cache(maxsize=2048)
+def _parse_once(text: str, figures: tuple[tuple[str, str], ...]) -> tuple[ParsedLesson | None,
+                                                                         tuple[LessonProblem, ...]]:
+    parsed, problems = _parse(text, dict(figures).get)
+    return parsed, tuple(problems)
+
+
+def _parse(text: str, figure_digest: Callable[[str], str | None]) -> tuple[ParsedLesson | None,
+                                                                          list[LessonProblem]]:
     problems: list[LessonProblem] = []
     lines = text.splitlines()
     if not lines or not lines[0].startswith("# ") or not lines[0][2:].strip():

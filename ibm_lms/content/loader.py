@@ -200,7 +200,7 @@ def _check_files_alone(folder: Path, out: _Collector) -> None:
         except FileProblem as problem:
             out.add(path, problem.line, problem.message, problem.fix)
             continue
-        for problem in parse_lesson(source, figure_digest=figure_names.get)[1]:
+        for problem in parse_lesson(source, figures=figure_names)[1]:
             out.add(path, problem.line, problem.message, problem.fix)
 
 
@@ -305,7 +305,7 @@ def _lessons(folder: Path, entries, lesson_keys: set[str], glossary, references,
             except FileProblem as problem:
                 out.add(path, problem.line, problem.message, problem.fix)
                 continue
-            parsed, problems = parse_lesson(source, figure_digest=figure_names.get)
+            parsed, problems = parse_lesson(source, figures=figure_names)
             for problem in problems:
                 out.add(path, problem.line, problem.message, problem.fix)
             if parsed is None:

@@ -2,16 +2,24 @@
 
 Not a tool: it validates nothing beyond what PyJWT checks by itself (RS256 signature, aud,
 iss, exp) plus the state cookie and a single-use nonce. It shows how much server CPU a
-login+launch costs on Flask + gunicorn + psycopg before any real validation or bookkeeping,
-so our figure can be read against what the stack itself needs.
+login, a launch and the first page cost on Flask + gunicorn + the database driver before any
+real validation or bookkeeping, so our figure can be read against what the stack itself needs.
 
 - Login: one INSERT of state and nonce (autocommit), a 302 to the platform with the state cookie.
 - Launch: one RS256 check with a key set fetched once per worker, one DELETE … RETURNING that
-  consumes the state and nonce (autocommit), Flask's signed session cookie, a 303 to /courses/.
+  consumes the state and nonce (autocommit), Flask's signed session cookie holding what the
+  page shows (name, role, context title, locale), a 303 to /courses/.
+- First page (GET /courses/): Flask's session cookie verified (no session, no page: 401), one
+  SELECT of the trainee's progress (the page shows it per course; the benchmark's trainees have
+  none, so it returns no row), the catalogue rendered with Jinja (bench/templates/catalogue.html,
+  the markup ibm_lms renders). The catalogue is static data: it is read once per worker from
+  BENCH_CATALOGUE_FILE (JSON written by bench/run.py from the courses/ folder), not from the
+  database.
 
 Configured from the environment by bench/run.py: BENCH_ISSUER, BENCH_CLIENT_ID,
-BENCH_AUTH_LOGIN_URL, BENCH_KEYSET_URL, BENCH_TOOL_BASE_URL, BENCH_SECRET_KEY and
-BENCH_DATABASE_URL (a PostgreSQL database holding the table in STATE_TABLE_DDL).
+BENCH_AUTH_LOGIN_URL, BENCH_KEYSET_URL, BENCH_TOOL_BASE_URL, BENCH_SECRET_KEY,
+BENCH_CATALOGUE_FILE and BENCH_DATABASE_URL: postgresql://… or sqlite:///<path>, a database
+holding the tables in SCHEMA["postgresql"] or SCHEMA["sqlite"].
 """
 
 from __future__ import annotations
@@ -19,33 +27,117 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 import urllib.request
 from urllib.parse import urlencode
 
 import jwt
-import psycopg
-from flask import Flask, abort, redirect, request, session
+from flask import Flask, abort, redirect, render_template, request, session
+from page_data import (
+    LANGUAGES,
+    PROGRESS_QUERY,
+    PROGRESS_TABLE_DDL,
+    context_title_of,
+    duration,
+    locale_of,
+    pick,
+    progress_by_course,
+    role_of,
+)
 
 ISSUER = os.environ.get("BENCH_ISSUER", "http://127.0.0.1:9001")
 CLIENT_ID = os.environ.get("BENCH_CLIENT_ID", "bench-client")
 AUTH_LOGIN_URL = os.environ.get("BENCH_AUTH_LOGIN_URL", ISSUER + "/auth")
 KEYSET_URL = os.environ.get("BENCH_KEYSET_URL", ISSUER + "/jwks")
 LAUNCH_URL = os.environ.get("BENCH_TOOL_BASE_URL", "http://127.0.0.1:8000").rstrip("/") + "/lti/launch"
-STATE_TABLE_DDL = ("CREATE TABLE IF NOT EXISTS floor_state "
-                   "(state text PRIMARY KEY, nonce text NOT NULL, expires_at timestamptz NOT NULL)")
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "")
+STATE_TTL_SECONDS = 600
+SCHEMA = {
+    "postgresql": ["CREATE TABLE IF NOT EXISTS floor_state "
+                   "(state text PRIMARY KEY, nonce text NOT NULL, expires_at timestamptz NOT NULL)", PROGRESS_TABLE_DDL],
+    "sqlite": ["CREATE TABLE IF NOT EXISTS floor_state "
+               "(state TEXT PRIMARY KEY, nonce TEXT NOT NULL, expires_at REAL NOT NULL)", PROGRESS_TABLE_DDL],
+}
 
 app = Flask(__name__)
 app.secret_key = os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(32)
-_connection: psycopg.Connection | None = None
 _keys: dict[str, jwt.PyJWK] = {}
 
 
-def _database() -> psycopg.Connection:
-    # One connection per worker: sync workers serve one request at a time.
-    global _connection
-    if _connection is None or _connection.closed:
-        _connection = psycopg.connect(os.environ["BENCH_DATABASE_URL"], autocommit=True)
-    return _connection
+def _catalogue() -> dict[str, list[dict]]:
+    """Each locale's course list, built once: the catalogue only changes when courses are loaded."""
+    path = os.environ.get("BENCH_CATALOGUE_FILE")
+    if not path:
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        courses = json.load(handle)
+    return {code: [{"slug": c["slug"], "horizontal": c["horizontal"], "title": pick(c["title"], code),
+                    "summary": pick(c["summary"], code), "lessons": c["lessons"], "duration": duration(c["minutes"])}
+                   for c in courses]
+            for code, _ in LANGUAGES}
+
+
+CATALOGUE = _catalogue()
+
+
+class _Postgres:
+    """One autocommit connection per worker: sync workers serve one request at a time."""
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self.connection = psycopg.connect(url, autocommit=True)
+
+    def save_state(self, state: str, nonce: str) -> None:
+        self.connection.execute(
+            "INSERT INTO floor_state (state, nonce, expires_at) VALUES (%s, %s, now() + interval '10 minutes')",
+            (state, nonce),
+        )
+
+    def consume_state(self, state: str, nonce: str) -> bool:
+        return self.connection.execute(
+            "DELETE FROM floor_state WHERE state = %s AND nonce = %s AND expires_at > now() RETURNING 1",
+            (state, nonce),
+        ).fetchone() is not None
+
+    def progress(self, sub: str) -> dict[str, dict]:
+        return progress_by_course(self.connection.execute(PROGRESS_QUERY.format("%s"), (sub,)).fetchall())
+
+
+class _SQLite:
+    """One connection per worker in autocommit mode, the sqlite3 module's defaults otherwise."""
+
+    def __init__(self, path: str):
+        import sqlite3
+
+        self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+    def save_state(self, state: str, nonce: str) -> None:
+        self.connection.execute("INSERT INTO floor_state (state, nonce, expires_at) VALUES (?, ?, ?)",
+                                (state, nonce, time.time() + STATE_TTL_SECONDS))
+
+    def consume_state(self, state: str, nonce: str) -> bool:
+        # fetchall: the statement (and its write) finishes here, not when the cursor is collected.
+        return bool(self.connection.execute(
+            "DELETE FROM floor_state WHERE state = ? AND nonce = ? AND expires_at > ? RETURNING 1",
+            (state, nonce, time.time()),
+        ).fetchall())
+
+    def progress(self, sub: str) -> dict[str, dict]:
+        return progress_by_course(self.connection.execute(PROGRESS_QUERY.format("?"), (sub,)).fetchall())
+
+
+_store: _Postgres | _SQLite | None = None
+
+
+def _database() -> _Postgres | _SQLite:
+    global _store
+    if _store is None:
+        if DATABASE_URL.startswith("sqlite:///"):
+            _store = _SQLite(DATABASE_URL[len("sqlite:///"):])
+        else:
+            _store = _Postgres(DATABASE_URL)
+    return _store
 
 
 def _key(kid: str) -> jwt.PyJWK:
@@ -63,10 +155,7 @@ def login():
     if request.args.get("iss") != ISSUER or not request.args.get("login_hint"):
         abort(400)
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
-    _database().execute(
-        "INSERT INTO floor_state (state, nonce, expires_at) VALUES (%s, %s, now() + interval '10 minutes')",
-        (state, nonce),
-    )
+    _database().save_state(state, nonce)
     query = {
         "scope": "openid", "response_type": "id_token", "response_mode": "form_post", "prompt": "none",
         "client_id": CLIENT_ID, "redirect_uri": LAUNCH_URL, "state": state, "nonce": nonce,
@@ -90,11 +179,21 @@ def launch():
         claims = jwt.decode(token, key, algorithms=["RS256"], audience=CLIENT_ID, issuer=ISSUER)
     except jwt.PyJWTError:
         abort(400)
-    consumed = _database().execute(
-        "DELETE FROM floor_state WHERE state = %s AND nonce = %s AND expires_at > now() RETURNING 1",
-        (state, claims.get("nonce", "")),
-    ).fetchone()
-    if consumed is None:
+    if not _database().consume_state(state, claims.get("nonce", "")):
         abort(400)
-    session["user"] = claims["sub"]
+    role, role_label = role_of(claims)
+    session["user"] = {"sub": claims["sub"], "name": claims.get("name", ""), "role": role,
+                       "role_label": role_label, "context": context_title_of(claims),
+                       "locale": locale_of(claims)}
     return redirect("/courses/", code=303)
+
+
+@app.get("/courses/")
+def catalogue():
+    user = session.get("user")
+    if user is None:
+        abort(401)
+    locale = user["locale"]
+    return render_template("catalogue.html", locale=locale, languages=LANGUAGES, name=user["name"],
+                           role=user["role"], role_label=user["role_label"], context_title=user["context"],
+                           courses=CATALOGUE.get(locale, ()), progress=_database().progress(user["sub"]))

@@ -41,8 +41,11 @@ def _create_app():
 
 
 def register_commands(app) -> None:
+    from .worker import worker_command
+
     app.cli.add_command(serve_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(worker_command)
 
 
 def _run_gunicorn(load_app, *, host: str, port: int, workers: int, threads: int) -> None:

@@ -74,6 +74,8 @@ def defaults() -> dict:
         # An id token older than this is refused even if its exp is far away.
         "LTI_MAX_TOKEN_AGE_SECONDS": 3600,
         "LTI_JWKS_TIMEOUT_SECONDS": 5.0,
+        # Each call to a platform's services (tokens, grades, rosters) gives up after twice this.
+        "LTI_SERVICE_TIMEOUT_SECONDS": 10.0,
         # How long a process reuses a platform registration before reading it again.
         "LTI_PLATFORM_CACHE_SECONDS": 30,
         # Used when the platform's JWKS response carries no usable Cache-Control.
@@ -88,6 +90,9 @@ def defaults() -> dict:
         "RECENT_WRITE_SECONDS": 60,
         "WTF_CSRF_TIME_LIMIT": None,
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        # The session is signed and sent again only when it changes (a launch, a language choice), not on
+        # every page: a session lives PERMANENT_SESSION_LIFETIME from the launch that made it.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # A session carried in URLs (browsers without our cookies) is a bearer token: it lives shorter.
         "SESSION_TOKEN_MAX_AGE_SECONDS": 2 * 3600,
     }

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import Table, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -245,3 +246,19 @@ def _keep_committed_writes(session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_rolled_back_writes(session) -> None:
     session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_for_a_server(dbapi_connection, connection_record) -> None:
+    """The SQLite default serves a pilot from one file: write-ahead logging lets pages read while a launch
+    writes, and syncing at checkpoints instead of every commit saves most of a small write's cost (a crash
+    can lose the last commits, never corrupt the file)."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith(("sqlite3", "pysqlite2")):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()

@@ -36,7 +36,8 @@ def unit_of_work() -> Iterator[None]:
     info[_DEPTH] = depth + 1
     try:
         yield
-        if depth == 0:
+        # A unit that only read cached values began no transaction: nothing to commit, no round trip.
+        if depth == 0 and db.session().in_transaction():
             db.session.commit()
     except BaseException:
         if depth == 0:

@@ -95,15 +95,15 @@ def catalogue(locale: str, tenant_id: int | None = None) -> list[CourseSummary]:
 
 
 def course_progress(identity: Identity) -> dict[str, dict]:
-    """Per course of the catalogue, how far the trainee is: lessons completed, and whether the course is."""
+    """Per course the trainee started, how far they are: lessons completed, and whether the course is."""
+    started = learning.progress_by_course(identity)
     found = {}
     for course in stored.courses_for(identity.tenant_id):
-        document = _document(course)
-        state = learning.standing(identity, course)
-        total = len(document["lessons"])
-        found[course.slug] = {"completed_lessons": len(state["completed"] & set(document["lessons"])),
-                              "lessons": total, "completed": state["completed_at"] is not None,
-                              "started": bool(state["viewed"])}
+        if course.id in started:
+            _, completed, completed_at = started[course.id]
+            total = len(_document(course)["lessons"])
+            found[course.slug] = {"completed_lessons": min(completed, total), "lessons": total,
+                                  "completed": completed_at is not None, "started": True}
     return found
 
 

@@ -6,9 +6,10 @@ import re
 import secrets
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext, ngettext
 from markupsafe import Markup, escape
 
+from ibm_lms.extensions import app_state
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
 
@@ -52,13 +53,29 @@ def init_templates(app) -> None:
     app.jinja_env.globals["answer_token"] = lambda: secrets.token_urlsafe(18)
 
 
+def duration_text(minutes: int) -> str:
+    if minutes >= 60:
+        return gettext("%(hours)s h %(minutes)s min", hours=minutes // 60, minutes=minutes % 60)
+    return gettext("%(minutes)s min", minutes=minutes)
+
+
+def _card_meta(lessons: int, minutes: int) -> str:
+    """"6 lessons · 3 h 30 min" in the reader's language: the same few texts on every catalogue page."""
+    known = app_state("content.card_meta", dict)
+    key = (_locale(), lessons, minutes)
+    if key not in known:
+        known[key] = ngettext("%(num)d lesson", "%(num)d lessons", lessons) + " · " + duration_text(minutes)
+    return known[key]
+
+
 @blueprint.get("/courses/")
 @tenancy.login_required
 def catalogue():
     identity = tenancy.require_identity()
+    courses = service.catalogue(_locale(), identity.tenant_id)
     return render_template(
-        "content/catalogue.html", identity=identity,
-        courses=service.catalogue(_locale(), identity.tenant_id), progress=service.course_progress(identity),
+        "content/catalogue.html", identity=identity, courses=courses, progress=service.course_progress(identity),
+        meta={course.slug: _card_meta(course.lessons, course.minutes) for course in courses},
     )
 
 

@@ -64,6 +64,8 @@ class LessonCompleted(LearningEvent):
     lesson_version: int
     module_key: str
     duration_seconds: int
+    # The mean of the best score of each of the lesson's exercises (1 for a lesson without exercises).
+    score_scaled: float
 
 
 @dataclass(frozen=True, kw_only=True)

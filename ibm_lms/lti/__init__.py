@@ -2,13 +2,23 @@
 
 
 def init_app(app) -> None:
+    from ibm_lms import outboxes
+    from ibm_lms.events import CourseCompleted, LessonCompleted
+    from ibm_lms.unit_of_work import event_bus
     from ibm_lms.web import add_frame_ancestor_source
 
     from . import models, platforms  # noqa: F401
-    from .cli import keys_group, platform_group
+    from .ags import delivery, outbox
+    from .cli import grades_group, keys_group, platform_group
     from .views import blueprint
 
     add_frame_ancestor_source(app, platforms.platform_origins)
+    # Scores are written in the transaction of the result they report; the worker sends them.
+    event_bus(app).subscribe(CourseCompleted, outbox.on_course_completed)
+    event_bus(app).subscribe(LessonCompleted, outbox.on_lesson_completed)
+    outboxes.register(app, outboxes.Outbox("grades", lambda limit: len(delivery.deliver_due(limit).ids),
+                                           delivery.status_counts))
+    app.cli.add_command(grades_group)
     app.register_blueprint(blueprint)
     app.cli.add_command(platform_group)
     app.cli.add_command(keys_group)

@@ -15,12 +15,14 @@ from ibm_lms.markers import N_
 from ibm_lms.text import is_bounded_text
 
 from .data import (
+    CLAIM_AGS,
     CLAIM_CONTEXT,
     CLAIM_CUSTOM,
     CLAIM_DEEP_LINKING,
     CLAIM_DEPLOYMENT_ID,
     CLAIM_LIS,
     CLAIM_MESSAGE_TYPE,
+    CLAIM_NRPS,
     CLAIM_PRESENTATION,
     CLAIM_RESOURCE_LINK,
     CLAIM_ROLES,
@@ -30,10 +32,12 @@ from .data import (
     MESSAGE_TYPES,
     RESOURCE_LINK_ITEM,
     RESOURCE_LINK_REQUEST,
+    AgsEndpoint,
     ContextClaim,
     DeepLinkingSettings,
     LaunchClaims,
     LisClaim,
+    NrpsService,
     ResourceLinkClaim,
 )
 from .urls import is_platform_url, within_tool
@@ -73,6 +77,8 @@ _OBJECT_STRING_LIMITS = {
     CLAIM_LIS: {"person_sourcedid": 255, "course_offering_sourcedid": 255, "course_section_sourcedid": 255},
     CLAIM_DEEP_LINKING: {"deep_link_return_url": 2048, "accept_media_types": 1024, "title": 4096,
                          "text": 16384, "data": 4096},
+    CLAIM_AGS: {"lineitems": 2048, "lineitem": 2048},
+    CLAIM_NRPS: {"context_memberships_url": 2048},
 }
 # Texts people write (titles, descriptions) may span lines; identifiers and names may not.
 _MULTILINE = {f"{CLAIM_CONTEXT}.title", f"{CLAIM_RESOURCE_LINK}.title", f"{CLAIM_RESOURCE_LINK}.description",
@@ -134,6 +140,7 @@ def check_shapes(body: Mapping[str, Any]) -> None:
     ):
         raise _invalid(CLAIM_ROLES)
     _check_string_lists(body)
+    _check_service_lists(body)
     custom = body.get(CLAIM_CUSTOM)
     if custom is not None:
         _check_custom(custom)
@@ -148,6 +155,14 @@ def _check_string_lists(body: Mapping[str, Any]) -> None:
         if value is not None and not (isinstance(value, list) and len(value) <= 32
                                       and all(is_bounded_text(v, 64) for v in value)):
             raise _invalid(f"{CLAIM_DEEP_LINKING}.{name}")
+
+
+def _check_service_lists(body: Mapping[str, Any]) -> None:
+    for claim, name in ((CLAIM_AGS, "scope"), (CLAIM_NRPS, "service_versions")):
+        value = (body.get(claim) or {}).get(name) if isinstance(body.get(claim), Mapping) else None
+        if value is not None and not (isinstance(value, list) and len(value) <= 32
+                                      and all(is_bounded_text(v, 255) for v in value)):
+            raise _invalid(f"{claim}.{name}")
 
 
 def _check_custom(custom: Any) -> None:
@@ -284,6 +299,8 @@ def check_claims(
         custom={name: value if isinstance(value, str) else _as_text(value) for name, value in custom.items()},
         lis=_lis(_object(body, CLAIM_LIS, required=False)),
         deep_linking=deep_linking,
+        ags=_ags(_object(body, CLAIM_AGS, required=False), base_url),
+        nrps=_nrps(_object(body, CLAIM_NRPS, required=False), base_url),
     )
 
 
@@ -352,3 +369,28 @@ def _deep_linking(value: Mapping[str, Any] | None, base_url: str) -> DeepLinking
         # Returned verbatim; a platform that sends something other than a string gets nothing back.
         data=value["data"] if isinstance(value.get("data"), str) else None,
     )
+
+
+def _service_url(value: Any, claim: str, base_url: str) -> str | None:
+    """A service URL the tool will call with a bearer token: the platform's, never the tool's or a relative one."""
+    if value is None or value == "":
+        return None
+    if not is_platform_url(value, base_url):
+        raise _invalid(claim)
+    return value
+
+
+def _ags(value: Mapping[str, Any] | None, base_url: str) -> AgsEndpoint | None:
+    if value is None:
+        return None
+    scopes = tuple(value.get("scope") or ())
+    return AgsEndpoint(scopes=scopes,
+                       lineitems=_service_url(value.get("lineitems"), CLAIM_AGS + ".lineitems", base_url),
+                       lineitem=_service_url(value.get("lineitem"), CLAIM_AGS + ".lineitem", base_url))
+
+
+def _nrps(value: Mapping[str, Any] | None, base_url: str) -> NrpsService | None:
+    if value is None:
+        return None
+    url = _service_url(value.get("context_memberships_url"), CLAIM_NRPS + ".context_memberships_url", base_url)
+    return None if url is None else NrpsService(url, tuple(value.get("service_versions") or ()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from flask.cli import AppGroup
 
@@ -11,6 +13,7 @@ from ibm_lms.tenancy import service as tenancy
 from . import keys, platforms, registration
 
 platform_group = AppGroup("platform", help="Platform (Moodle) registrations.")
+grades_group = AppGroup("grades", help="Scores sent to the platforms' gradebooks.")
 keys_group = AppGroup("keys", help="The tool's signing keys.")
 
 
@@ -69,3 +72,30 @@ def rotate_command():
     """Create a new signing key; the old one stays published until tokens it signed have expired."""
     kid, retired = keys.rotate()
     click.echo(f"new key {kid}; still published for the grace period: {', '.join(retired) or 'none'}")
+
+
+@grades_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def grades_status_command(as_json):
+    """Per tenant: scores pending, delivered, parked (refused, waiting for an administrator) and superseded."""
+    from .ags import delivery
+
+    tenants = {t.id: t.slug for t in tenancy.list_tenants()}
+    counts = {tenants.get(tenant_id, str(tenant_id)): states for tenant_id, states in delivery.status_counts().items()}
+    if as_json:
+        click.echo(json.dumps(counts, indent=2, sort_keys=True))
+        return
+    click.echo("tenant\tpending\tdelivered\tparked\tsuperseded")
+    for slug, states in sorted(counts.items()):
+        click.echo(f"{slug}\t{states['pending']}\t{states['delivered']}\t{states['parked']}\t{states['superseded']}")
+
+
+@grades_group.command("retry")
+@click.option("--tenant", default=None, help="Only this tenant's parked scores.")
+@click.option("--id", "row_id", type=int, default=None, help="Only this score.")
+def grades_retry_command(tenant, row_id):
+    """Put parked scores back in line once their cause is fixed (the worker sends them)."""
+    from .ags import delivery
+
+    tenant_id = tenancy.get_tenant(tenant).id if tenant else None
+    click.echo(f"scores back in line: {delivery.retry_parked(tenant_id, row_id)}")

@@ -22,6 +22,13 @@ CLAIM_CUSTOM = LTI + "custom"
 CLAIM_LIS = LTI + "lis"
 CLAIM_TOOL_PLATFORM = LTI + "tool_platform"
 CLAIM_DEEP_LINKING = DL + "deep_linking_settings"
+CLAIM_AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+CLAIM_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCOPE_LINEITEM_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
+SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCOPE_RESULT = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
+SCOPE_MEMBERSHIPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 CLAIM_CONTENT_ITEMS = DL + "content_items"
 CLAIM_DEEP_LINKING_DATA = DL + "data"
 
@@ -78,6 +85,28 @@ class DeepLinkingSettings:
 
 
 @dataclass(frozen=True)
+class AgsEndpoint:
+    """What Assignment and Grade Services the launch's link offers (AGS 2.0, section 3.1)."""
+
+    scopes: tuple[str, ...]
+    lineitems: str | None = None
+    lineitem: str | None = None
+
+    @property
+    def manages_columns(self) -> bool:
+        """Moodle's "grade sync and column management": the tool may find and create line items."""
+        return SCOPE_LINEITEM in self.scopes
+
+
+@dataclass(frozen=True)
+class NrpsService:
+    """Where the context's membership can be read (NRPS 2.0)."""
+
+    memberships_url: str
+    versions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class LaunchClaims:
     """An id token's claims after every check: the only form in which the rest of the tool sees them."""
 
@@ -99,6 +128,8 @@ class LaunchClaims:
     custom: dict[str, str] = field(default_factory=dict)
     lis: LisClaim | None = None
     deep_linking: DeepLinkingSettings | None = None
+    ags: AgsEndpoint | None = None
+    nrps: NrpsService | None = None
 
 
 @dataclass(frozen=True)

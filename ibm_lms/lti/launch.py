@@ -104,9 +104,15 @@ def _record_resource_link(platform: PlatformRecord, context_id: int | None, clai
             "target_link_uri": claims.target_link_uri,
             "custom": dict(claims.custom),
             "updated_at": utcnow(),
+            "ags_scopes": list(claims.ags.scopes) if claims.ags else None,
+            "ags_lineitems": claims.ags.lineitems if claims.ags else None,
+            # A line item found or made earlier stays when the launch names none (Moodle's grade-sync-only mode).
+            "ags_lineitem": claims.ags.lineitem if claims.ags and claims.ags.lineitem else None,
+            "nrps_memberships": claims.nrps.memberships_url if claims.nrps else None,
         },
         conflict_on=("platform_id", "lti_resource_link_id"),
-        update=("context_id", "title", "description", "target_link_uri", "custom", "updated_at"),
+        update=("context_id", "title", "description", "target_link_uri", "custom", "updated_at", "ags_scopes",
+                "ags_lineitems", "nrps_memberships") + (("ags_lineitem",) if claims.ags and claims.ags.lineitem else ()),
         volatile=("updated_at",),
     )
     return resource_link_id

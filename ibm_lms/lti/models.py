@@ -129,6 +129,12 @@ class ResourceLink(db.Model):
     target_link_uri: Mapped[str] = mapped_column(Text)
     custom: Mapped[dict | None] = mapped_column(JSON)
     updated_at: Mapped[datetime]
+    # Assignment and Grade Services as the last launch offered them, and the line item found or made.
+    ags_scopes: Mapped[list | None] = mapped_column(JSON)
+    ags_lineitems: Mapped[str | None] = mapped_column(Text)
+    ags_lineitem: Mapped[str | None] = mapped_column(Text)
+    # Names and Role Provisioning: where the link's context lists its members.
+    nrps_memberships: Mapped[str | None] = mapped_column(Text)
 
 
 class DeepLinkRequest(db.Model):
@@ -141,3 +147,38 @@ class DeepLinkRequest(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     settings: Mapped[dict] = mapped_column(JSON)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class GradeOutbox(db.Model):
+    """A score to publish to a platform's gradebook, written in the transaction of the result it reports.
+
+    A worker delivers it (`ibm-lms worker`); it is never deleted: delivered, parked (the platform
+    refused it, for an administrator to look at and retry) or superseded (a newer score for the same
+    user and link went out instead)."""
+
+    __tablename__ = "lti_grade_outbox"
+    __table_args__ = (UniqueConstraint("event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    resource_link_id: Mapped[int] = mapped_column(ForeignKey("lti_resource_links.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    subject: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str] = mapped_column(String(255))
+    label: Mapped[str] = mapped_column(String(255))
+    score_given: Mapped[float]
+    score_maximum: Mapped[float]
+    activity_progress: Mapped[str] = mapped_column(String(32))
+    grading_progress: Mapped[str] = mapped_column(String(32))
+    comment: Mapped[str | None] = mapped_column(Text)
+    scored_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), index=True, default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    claimed_until: Mapped[datetime | None]
+    last_status: Mapped[int | None]
+    last_answer: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]

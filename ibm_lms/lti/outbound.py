@@ -41,6 +41,22 @@ class JsonResponse:
     headers: requests.structures.CaseInsensitiveDict
 
 
+@dataclass(frozen=True)
+class RawResponse:
+    """An answer whatever its body: a service call must see a 503 page as a 503, not as bad JSON."""
+
+    status: int
+    content: bytes
+    headers: requests.structures.CaseInsensitiveDict
+
+    def json(self):
+        """The body as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.content) if self.content else None
+        except ValueError:
+            return None
+
+
 class _Deadline:
     """Shuts down every socket registered with it once `seconds` have passed."""
 
@@ -142,6 +158,17 @@ def request_json(method: str, url: str, *, timeout: float, max_bytes: int, publi
 
     `public_only` refuses to talk to loopback, private, link-local or otherwise non-global addresses:
     for URLs that someone outside the academy's administrators may choose."""
+    answer = request(method, url, timeout=timeout, max_bytes=max_bytes, public_only=public_only, **kwargs)
+    try:
+        body = json.loads(answer.content) if answer.content else None
+    except ValueError as error:
+        raise OutboundError(N_("the platform's answer is not JSON")) from error
+    return JsonResponse(status=answer.status, body=body, headers=answer.headers)
+
+
+def request(method: str, url: str, *, timeout: float, max_bytes: int, public_only: bool = False,
+            **kwargs) -> RawResponse:
+    """One request and its answer, with the same bounds as request_json, whatever the answer's body."""
     deadline = _Deadline(2 * timeout)
     _current.deadline, _current.public_only, _current.refused_address = deadline, public_only, False
     try:
@@ -166,7 +193,7 @@ def request_json(method: str, url: str, *, timeout: float, max_bytes: int, publi
 
 
 def _exchange(session: requests.Session, method: str, url: str, *, timeout: float, max_bytes: int,
-              **kwargs) -> JsonResponse:
+              **kwargs) -> RawResponse:
     try:
         response = session.request(
             method, url, timeout=timeout, allow_redirects=False, stream=True,
@@ -187,8 +214,4 @@ def _exchange(session: requests.Session, method: str, url: str, *, timeout: floa
                 chunks.append(chunk)
         except requests.RequestException as error:
             raise OutboundError(N_("the platform's answer could not be read")) from error
-    try:
-        body = json.loads(b"".join(chunks)) if chunks else None
-    except ValueError as error:
-        raise OutboundError(N_("the platform's answer is not JSON")) from error
-    return JsonResponse(status=response.status_code, body=body, headers=response.headers)
+    return RawResponse(status=response.status_code, content=b"".join(chunks), headers=response.headers)

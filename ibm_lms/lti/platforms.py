@@ -157,6 +157,12 @@ def list_platforms() -> list[PlatformRecord]:
     return [_record(p) for p in rows]
 
 
+def by_id(platform_id: int) -> PlatformRecord:
+    platform = db.session.execute(select(Platform).options(selectinload(Platform.deployments))
+                                  .where(Platform.id == platform_id)).scalar_one()
+    return _record(platform)
+
+
 def issuer_is_registered(issuer: str) -> bool:
     return db.session.execute(select(Issuer.issuer).where(Issuer.issuer == issuer)).first() is not None
 

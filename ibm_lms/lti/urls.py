@@ -12,9 +12,27 @@ def platform_schemes(base_url: str) -> tuple[str, ...]:
     return ("http", "https") if urlsplit(base_url).scheme == "http" else ("https",)
 
 
+def is_loopback_host(host: str | None) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: a platform on the tool's own machine."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def is_platform_url(url: object, base_url: str) -> bool:
-    """An absolute URL with a real host, in a scheme the tool may use to reach a platform."""
-    return isinstance(url, str) and origin_of(url) is not None and urlsplit(url).scheme in platform_schemes(base_url)
+    """An absolute URL with a real host, in a scheme the tool may use to reach a platform.
+
+    Plain http is for a platform on the tool's own machine (an academy trying a local Moodle against
+    its real tool), or for a tool that itself runs on plain http (the loopback demo and tests)."""
+    if not isinstance(url, str) or origin_of(url) is None:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in platform_schemes(base_url) or (parts.scheme == "http" and is_loopback_host(parts.hostname))
 
 
 def within_tool(uri: str, base_url: str) -> bool:

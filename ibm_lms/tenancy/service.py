@@ -158,6 +158,16 @@ def set_preferred_locale(tenant_id: int, user_id: int, locale: str) -> None:
     )
 
 
+def subject_of(tenant_id: int, user_id: int) -> tuple[str, str]:
+    """The (issuer, sub) a platform knows the user by: what its services (grades, rosters) need."""
+    row = db.session.execute(
+        select(User.issuer, User.subject).where(User.id == user_id, User.tenant_id == tenant_id)
+    ).first()
+    if row is None:
+        raise UnknownTenant(slug=str(tenant_id))
+    return row.issuer, row.subject
+
+
 def count_users(tenant_id: int) -> int:
     return db.session.execute(select(func.count(User.id)).where(User.tenant_id == tenant_id)).scalar_one()
 
@@ -180,6 +190,7 @@ __all__ = [
     "sessionless",
     "set_preferred_locale",
     "sign_in",
+    "subject_of",
     "url_sessions_possible",
     "with_token",
 ]

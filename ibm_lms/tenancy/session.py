@@ -41,9 +41,9 @@ def sign_in(
     session[_LOCALE] = locale
     if deep_link_request_id is not None:
         session[_DEEP_LINK_REQUEST] = deep_link_request_id
-    if cookieless:
-        # Made now, so the session every URL carries already holds it when forms are rendered.
-        generate_csrf()
+    # Made now, with the session the launch sets anyway: the pages after it (every one has the language
+    # form) then leave the session unchanged and need not sign and send it again.
+    generate_csrf()
 
 
 def current_identity() -> Identity | None:

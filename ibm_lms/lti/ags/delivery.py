@@ -1,0 +1,237 @@
+"""Delivering the grade outbox: claim what is due, find or make the line item, post the score, record why.
+
+5xx answers, timeouts and 429 (after its Retry-After) are retried with exponential backoff and
+jitter; a 401 refreshes the token once; any other 4xx parks the score with the platform's answer
+for an administrator. A newer score for the same user and link supersedes an older one still
+waiting, and every score carries its timestamp, which the platform uses to keep the newest.
+Claims are leases: on PostgreSQL several workers share the outbox (FOR UPDATE SKIP LOCKED); a
+worker that dies leaves its rows to be claimed again when the lease ends.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from flask import current_app
+from sqlalchemy import and_, func, select, update
+
+from ibm_lms.clock import utcnow
+from ibm_lms.extensions import db
+from ibm_lms.unit_of_work import unit_of_work
+
+from .. import platforms
+from ..data import SCOPE_LINEITEM, SCOPE_SCORE, PlatformRecord
+from ..models import GradeOutbox, ResourceLink
+from ..outbound import OutboundError, request
+from . import tokens
+from .errors import NoLineItem, ServiceRefused
+from .media import LINEITEM, LINEITEM_CONTAINER, SCORE, service_url
+
+PENDING, DELIVERED, PARKED, SUPERSEDED = "pending", "delivered", "parked", "superseded"
+LEASE_SECONDS = 120
+BACKOFF_FIRST_SECONDS = 30
+BACKOFF_MAX_SECONDS = 6 * 3600
+MAX_ANSWER_BYTES = 256 * 1024
+
+
+@dataclass
+class Report:
+    delivered: int = 0
+    retried: int = 0
+    parked: int = 0
+    superseded: int = 0
+    ids: list[int] = field(default_factory=list)
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> float:
+    """Seconds until the next try: doubling from 30 s up to 6 h, with ±50 % jitter; Retry-After wins if later."""
+    delay = min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** max(0, attempts - 1)) * random.uniform(0.5, 1.5)
+    return max(delay, retry_after or 0)
+
+
+def claim(limit: int) -> list[int]:
+    """Takes up to `limit` due rows for this worker, for LEASE_SECONDS."""
+    now = utcnow()
+    with unit_of_work():
+        query = (select(GradeOutbox.id)
+                 .where(GradeOutbox.status == PENDING, GradeOutbox.next_attempt_at <= now,
+                        (GradeOutbox.claimed_until.is_(None)) | (GradeOutbox.claimed_until < now))
+                 .order_by(GradeOutbox.id).limit(limit))
+        if db.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = list(db.session.execute(query).scalars())
+        if ids:
+            db.session.execute(update(GradeOutbox).where(GradeOutbox.id.in_(ids))
+                               .values(claimed_until=now + timedelta(seconds=LEASE_SECONDS)))
+    return ids
+
+
+def deliver_due(limit: int = 50) -> Report:
+    report = Report()
+    for row_id in claim(limit):
+        outcome = deliver(row_id)
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        report.ids.append(row_id)
+    return report
+
+
+def _superseded(row: GradeOutbox) -> bool:
+    newer = db.session.execute(select(func.count(GradeOutbox.id)).where(
+        GradeOutbox.resource_link_id == row.resource_link_id, GradeOutbox.user_id == row.user_id,
+        GradeOutbox.status.in_((PENDING, DELIVERED)),
+        (GradeOutbox.scored_at > row.scored_at) | and_(GradeOutbox.scored_at == row.scored_at,
+                                                      GradeOutbox.id > row.id))).scalar_one()
+    return newer > 0
+
+
+def deliver(row_id: int) -> str:
+    """Delivers one claimed row; returns what became of it: delivered, retried, parked or superseded."""
+    with unit_of_work():
+        row = db.session.get(GradeOutbox, row_id)
+        if row is None or row.status != PENDING:
+            return "superseded"
+        if _superseded(row):
+            row.status, row.claimed_until = SUPERSEDED, None
+            return "superseded"
+        link = db.session.get(ResourceLink, row.resource_link_id)
+        platform = platforms.by_id(row.platform_id)
+        job = _Job(row.id, row.subject, row.score_given, row.score_maximum, row.activity_progress,
+                   row.grading_progress, row.comment, row.scored_at, row.resource_id, row.label, row.attempts,
+                   link.lti_resource_link_id, tuple(link.ags_scopes or ()), link.ags_lineitems, link.ags_lineitem)
+    # The network is reached with no transaction open.
+    try:
+        lineitem = job.lineitem or _find_or_make_line_item(platform, job)
+        _post_score(platform, job, lineitem)
+    except NoLineItem as problem:
+        return _finish(job, PARKED, answer=str(problem))
+    except ServiceRefused as refusal:
+        if refusal.status == 429 or refusal.status == 408 or refusal.status >= 500:
+            return _finish(job, PENDING, status=refusal.status, answer=refusal.answer, retry_after=refusal.retry_after)
+        return _finish(job, PARKED, status=refusal.status, answer=f"{refusal.step}: {refusal.answer}")
+    except OutboundError as error:
+        return _finish(job, PENDING, answer=error.reason.english())
+    return _finish(job, DELIVERED, status=200, lineitem=lineitem if not job.lineitem else None)
+
+
+@dataclass(frozen=True)
+class _Job:
+    id: int
+    subject: str
+    score_given: float
+    score_maximum: float
+    activity_progress: str
+    grading_progress: str
+    comment: str | None
+    scored_at: object
+    resource_id: str
+    label: str
+    attempts: int
+    lti_resource_link_id: str
+    scopes: tuple[str, ...]
+    lineitems: str | None
+    lineitem: str | None
+
+
+def _finish(job: _Job, status: str, *, answer: str | None = None, retry_after: float | None = None,
+            lineitem: str | None = None, **kwargs) -> str:
+    now = utcnow()
+    with unit_of_work():
+        row = db.session.get(GradeOutbox, job.id)
+        row.attempts += 1
+        row.claimed_until = None
+        row.last_status = kwargs.get("status")
+        row.last_answer = (answer or "")[:2000] or None
+        if status == DELIVERED:
+            row.status, row.delivered_at = DELIVERED, now
+            if lineitem:
+                db.session.execute(update(ResourceLink).where(ResourceLink.id == row.resource_link_id)
+                                   .values(ags_lineitem=lineitem))
+            return "delivered"
+        row.status = status
+        if status == PENDING:
+            row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts, retry_after))
+            return "retried"
+    return "parked"
+
+
+def _call(platform: PlatformRecord, scopes: tuple[str, ...], method: str, url: str, *, step: str,
+          accept: str | None = None, content_type: str | None = None, body: dict | None = None):
+    """One service call with a bearer token; a 401 fetches a new token once and tries again."""
+    for attempt in (1, 2):
+        headers = {"Authorization": f"Bearer {tokens.access_token(platform, scopes)}"}
+        if accept:
+            headers["Accept"] = accept
+        if content_type:
+            headers["Content-Type"] = content_type
+        answer = request(method, url, timeout=current_app.config["LTI_SERVICE_TIMEOUT_SECONDS"],
+                         max_bytes=MAX_ANSWER_BYTES, headers=headers,
+                         data=None if body is None else _json(body))
+        if answer.status == 401 and attempt == 1:
+            tokens.forget(platform, scopes)
+            continue
+        if not 200 <= answer.status < 300:
+            raise ServiceRefused(answer, step=step)
+        return answer
+    raise AssertionError("unreachable")
+
+
+def _json(body: dict) -> bytes:
+    return json.dumps(body).encode()
+
+
+def _find_or_make_line_item(platform: PlatformRecord, job: _Job) -> str:
+    if SCOPE_LINEITEM not in job.scopes or not job.lineitems:
+        raise NoLineItem("the platform gave this link no gradebook column and does not let the tool make one "
+                         "(in Moodle: give the activity a grade, or use 'grade sync and column management')")
+    scopes = (SCOPE_LINEITEM, SCOPE_SCORE)
+    query = service_url(job.lineitems, "")
+    separator = "&" if "?" in query else "?"
+    listed = _call(platform, scopes, "GET", query + separator + urlencode(
+        {"resource_link_id": job.lti_resource_link_id, "resource_id": job.resource_id}), step="line items",
+        accept=LINEITEM_CONTAINER).json()
+    for item in listed if isinstance(listed, list) else ():
+        if isinstance(item, dict) and item.get("resourceId") == job.resource_id and isinstance(item.get("id"), str):
+            return item["id"]
+    made = _call(platform, scopes, "POST", job.lineitems, step="new line item", accept=LINEITEM,
+                 content_type=LINEITEM, body={"scoreMaximum": job.score_maximum, "label": job.label,
+                                              "resourceId": job.resource_id,
+                                              "resourceLinkId": job.lti_resource_link_id, "tag": "ibm-lms"}).json()
+    if not isinstance(made, dict) or not isinstance(made.get("id"), str):
+        raise NoLineItem("the platform made a line item but did not say where it is")
+    return made["id"]
+
+
+def _post_score(platform: PlatformRecord, job: _Job, lineitem: str) -> None:
+    scopes = (SCOPE_SCORE,) if SCOPE_LINEITEM not in job.scopes else (SCOPE_LINEITEM, SCOPE_SCORE)
+    timestamp = job.scored_at.isoformat(timespec="milliseconds") + "+00:00"
+    body = {"userId": job.subject, "scoreGiven": job.score_given, "scoreMaximum": job.score_maximum,
+            "activityProgress": job.activity_progress, "gradingProgress": job.grading_progress,
+            "timestamp": timestamp}
+    if job.comment:
+        body["comment"] = job.comment
+    _call(platform, scopes, "POST", service_url(lineitem, "/scores"), step="score", content_type=SCORE, body=body)
+
+
+def status_counts() -> dict[int, dict[str, int]]:
+    """Per tenant, how many scores are pending, delivered, parked and superseded."""
+    counts: dict[int, dict[str, int]] = {}
+    for tenant_id, status, number in db.session.execute(
+            select(GradeOutbox.tenant_id, GradeOutbox.status, func.count(GradeOutbox.id))
+            .group_by(GradeOutbox.tenant_id, GradeOutbox.status)):
+        counts.setdefault(tenant_id, {s: 0 for s in (PENDING, DELIVERED, PARKED, SUPERSEDED)})[status] = number
+    return counts
+
+
+def retry_parked(tenant_id: int | None = None, row_id: int | None = None) -> int:
+    """Puts parked scores back in line (an administrator fixed the cause); returns how many."""
+    with unit_of_work():
+        query = update(GradeOutbox).where(GradeOutbox.status == PARKED)
+        if tenant_id is not None:
+            query = query.where(GradeOutbox.tenant_id == tenant_id)
+        if row_id is not None:
+            query = query.where(GradeOutbox.id == row_id)
+        return db.session.execute(query.values(status=PENDING, next_attempt_at=utcnow(), claimed_until=None)).rowcount

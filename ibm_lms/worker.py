@@ -1,0 +1,53 @@
+"""`ibm-lms worker`: delivers every registered outbox (grades now, statements later) until stopped.
+
+`--once` drains what is due and exits (cron, tests). Without it the worker sleeps briefly when
+nothing is due and stops cleanly on SIGTERM or SIGINT, after the row it is delivering.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from . import outboxes
+from .extensions import db
+
+BATCH = 50
+IDLE_SECONDS = 2.0
+
+
+def drain(app, *, batch: int = BATCH, stop: threading.Event | None = None) -> int:
+    """Delivers every outbox until none has anything due; returns how many rows were handled."""
+    handled = 0
+    while stop is None or not stop.is_set():
+        round_handled = 0
+        for outbox in outboxes.registered(app).values():
+            round_handled += outbox.deliver_due(batch)
+            db.session.remove()
+        handled += round_handled
+        if round_handled == 0:
+            break
+    return handled
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (for cron and tests).")
+@with_appcontext
+def worker_command(once):
+    """Deliver the outboxes: scores to platforms' gradebooks (and, as they come, statements to the LRS)."""
+    app = current_app._get_current_object()
+    if once:
+        click.echo(f"delivered or retried: {drain(app)}")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo("worker running; SIGTERM stops it")
+    while not stop.is_set():
+        if drain(app, stop=stop) == 0:
+            stop.wait(IDLE_SECONDS)
+    click.echo("worker stopped")

@@ -159,6 +159,8 @@ def platform(app, platform_server):
     """The test platform, registered with the tool as an administrator would."""
     from ibm_lms.lti import service
 
+    # The platform verifies the tool's token requests with the keys the tool publishes.
+    platform_server.services.tool_jwks = lambda: app.test_client().get("/.well-known/jwks.json").get_json()
     service.add_platform(
         tenant_slug="ge-academy",
         issuer=platform_server.base_url,
@@ -204,6 +206,7 @@ class Launcher:
         claims = self.sim.launch_claims(
             nonce=auth["nonce"], target_link_uri=target, user=self.platform.user, locale=locale,
         )
+        claims.update(self.platform.services.claims("demo-link-1"))
         for name, value in overrides.items():
             claims[name] = value
         return claims

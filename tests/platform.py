@@ -18,6 +18,7 @@ from werkzeug.serving import load_ssl_context, make_server
 from werkzeug.wrappers import Request, Response
 
 from ibm_lms.demo.platform import DEMO_USERS, DemoUser, MoodleEndpoints, SimulatedPlatform
+from tests.platform_services import Services
 
 
 def make_test_server(host: str, port: int, app, *, certificate: tuple[str, str] | None = None):
@@ -83,6 +84,8 @@ class PlatformServer(MoodleEndpoints):
     storage_target: str | None = None
     # How long the platform's page takes to start answering storage messages (a slow platform page).
     storage_listens_after_ms: int = 0
+    # Its Assignment and Grade Services and Names and Role Provisioning (tests/platform_services.py).
+    services: Services = field(default_factory=Services)
 
     def __post_init__(self):
         self._server = make_test_server(self.host, 0, self._app, certificate=self.ssl_context)
@@ -91,6 +94,10 @@ class PlatformServer(MoodleEndpoints):
         self.base_url = f"{scheme}://{self.public_host or self.host}:{self.port}"
         self.sim = SimulatedPlatform(issuer=self.base_url, client_id="moodle-client-1", deployment_id="1")
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._fresh_services()
+
+    def _fresh_services(self) -> None:
+        self.services = Services(base_url=self.base_url, client_id=self.sim.client_id, token_url=self.token_url)
 
     # What a test may change or the server records; the rest is fixed when the server is built.
     _PER_TEST = ("jwks_cache_control", "jwks_fetches", "jwks_delay", "registrations", "requests_seen", "user",
@@ -101,6 +108,7 @@ class PlatformServer(MoodleEndpoints):
         for spec in fields(self):
             if spec.name in self._PER_TEST:
                 setattr(self, spec.name, spec.default_factory() if spec.default is MISSING else spec.default)
+        self._fresh_services()
 
     def start(self) -> PlatformServer:
         self._thread.start()
@@ -112,6 +120,9 @@ class PlatformServer(MoodleEndpoints):
     def _app(self, environ, start_response):
         request = Request(environ)
         self.requests_seen.append(request.path)
+        served = self.services.handle(request)
+        if served is not None:
+            return served(environ, start_response)
         handler = {
             "/mod/lti/certs.php": self._jwks,
             "/mod/lti/auth.php": self._authorize,
@@ -144,6 +155,7 @@ class PlatformServer(MoodleEndpoints):
             nonce=args["nonce"], target_link_uri=self.tool_base_url + "/courses/", user=self.user,
             locale=args.get("lti_message_hint") or "en",
         )
+        claims.update(self.services.claims("demo-link-1"))
         fields = {"id_token": self.sim.sign(claims), "state": args["state"]}
         if self.storage_target:
             fields["lti_storage_target"] = self.storage_target

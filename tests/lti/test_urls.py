@@ -38,3 +38,14 @@ def test_within_tool_needs_the_same_scheme_host_and_path_prefix():
     assert within_tool("https://tool.example/lms/courses/", "https://tool.example/lms")
     assert not within_tool("https://tool.example/lmsx/", "https://tool.example/lms")
     assert not within_tool("http://tool.example/lms/", "https://tool.example/lms")
+
+
+@pytest.mark.parametrize(("url", "allowed"), [
+    ("http://localhost/moodle", True), ("http://127.0.0.1:8080/", True), ("http://127.5.0.1/", True),
+    ("http://[::1]:8000/", True), ("http://moodle.example.ge/", False), ("http://10.0.0.5/", False),
+    ("https://moodle.example.ge/", True), ("ftp://localhost/", False),
+])
+def test_an_https_tool_reaches_plain_http_platforms_on_its_own_machine_only(url, allowed):
+    from ibm_lms.lti.urls import is_platform_url
+
+    assert is_platform_url(url, "https://tool.example") is allowed

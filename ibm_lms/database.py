@@ -20,9 +20,8 @@ from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import Table, event
-from sqlalchemy.engine import Engine
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement, Select

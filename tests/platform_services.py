@@ -53,8 +53,8 @@ class Services:
     score_posts: list = field(default_factory=list)  # every score accepted, in order
     members: list = field(default_factory=list)
     page_size: int = 2
-    # Faults, each consumed by one service request ("down", "slow", "401", "429", "500", "malformed");
-    # `down` makes every service request fail until switched off.
+    # Faults, each consumed by one service request in order ("ok" for none, "down", "slow", "400", "401",
+    # "429", "500", "malformed"); `down` makes every service request fail until switched off.
     faults: list = field(default_factory=list)
     down: bool = False
     slow_seconds: float = 0.0
@@ -108,7 +108,7 @@ class Services:
             return Response("<html><body>Service Unavailable</body></html>", status=503, mimetype="text/html")
         if fault == "slow" or self.slow_seconds:
             time.sleep(self.slow_seconds or 30)
-        if fault in ("401", "429", "500"):
+        if fault in ("400", "401", "429", "500"):
             headers = {"Retry-After": "120"} if fault == "429" else {}
             return Response(json.dumps({"error": f"fault {fault}"}), status=int(fault), headers=headers,
                             mimetype="application/json")

@@ -200,6 +200,8 @@ def _exchange(session: requests.Session, method: str, url: str, *, timeout: floa
             headers={"Accept": "application/json", "User-Agent": "ibm-lms", **kwargs.pop("headers", {})},
             **kwargs,
         )
+    except requests.Timeout as error:
+        raise OutboundError(N_("the platform answered too slowly")) from error
     except requests.RequestException as error:
         raise OutboundError(N_("the platform could not be reached")) from error
     with response:

@@ -109,12 +109,15 @@ def deliver(row_id: int) -> str:
     except NoLineItem as problem:
         return _finish(job, PARKED, answer=str(problem))
     except ServiceRefused as refusal:
-        if refusal.status == 429 or refusal.status == 408 or refusal.status >= 500:
-            return _finish(job, PENDING, status=refusal.status, answer=refusal.answer, retry_after=refusal.retry_after)
-        return _finish(job, PARKED, status=refusal.status, answer=f"{refusal.step}: {refusal.answer}")
+        # The platform's side or its load (5xx, 408, 429), or a success whose body is unusable (a proxy's
+        # page, a truncated answer): worth another try. Any other refusal needs a person.
+        if refusal.status in (408, 429) or refusal.status >= 500 or 200 <= refusal.status < 300:
+            return _finish(job, PENDING, http_status=refusal.status, answer=refusal.answer,
+                           retry_after=refusal.retry_after)
+        return _finish(job, PARKED, http_status=refusal.status, answer=f"{refusal.step}: {refusal.answer}")
     except OutboundError as error:
         return _finish(job, PENDING, answer=error.reason.english())
-    return _finish(job, DELIVERED, status=200, lineitem=lineitem if not job.lineitem else None)
+    return _finish(job, DELIVERED, http_status=200, lineitem=lineitem if not job.lineitem else None)
 
 
 @dataclass(frozen=True)
@@ -137,13 +140,13 @@ class _Job:
 
 
 def _finish(job: _Job, status: str, *, answer: str | None = None, retry_after: float | None = None,
-            lineitem: str | None = None, **kwargs) -> str:
+            lineitem: str | None = None, http_status: int | None = None) -> str:
     now = utcnow()
     with unit_of_work():
         row = db.session.get(GradeOutbox, job.id)
         row.attempts += 1
         row.claimed_until = None
-        row.last_status = kwargs.get("status")
+        row.last_status = http_status
         row.last_answer = (answer or "")[:2000] or None
         if status == DELIVERED:
             row.status, row.delivered_at = DELIVERED, now

@@ -12,6 +12,7 @@ import jwt
 from flask import current_app
 
 from ibm_lms.extensions import app_state
+from ibm_lms.unit_of_work import unit_of_work
 
 from .. import keys
 from ..data import PlatformRecord
@@ -55,11 +56,14 @@ def access_token(platform: PlatformRecord, scopes: tuple[str, ...]) -> str:
 
 def _assertion(platform: PlatformRecord) -> str:
     now = int(time.time())
-    tool_key = keys.current_key()
+    # A first key made here must be committed (and so published) before the platform checks the assertion.
+    with unit_of_work():
+        tool_key = keys.current_key()
+        pem, kid = keys.private_key_pem(tool_key), tool_key.kid
     claims = {"iss": platform.client_id, "sub": platform.client_id,
               "aud": platform.auth_audience or platform.auth_token_url,
               "iat": now, "exp": now + 300, "jti": secrets.token_urlsafe(24)}
-    return jwt.encode(claims, keys.private_key_pem(tool_key), algorithm="RS256", headers={"kid": tool_key.kid})
+    return jwt.encode(claims, pem, algorithm="RS256", headers={"kid": kid})
 
 
 def _fetch(platform: PlatformRecord, scopes: tuple[str, ...]) -> tuple[str, int]:

@@ -53,6 +53,7 @@ class Services:
     score_posts: list = field(default_factory=list)  # every score accepted, in order
     members: list = field(default_factory=list)
     page_size: int = 2
+    offer_differences: bool = True
     # Faults, each consumed by one service request in order ("ok" for none, "down", "slow", "400", "401",
     # "429", "500", "malformed"); `down` makes every service request fail until switched off.
     faults: list = field(default_factory=list)
@@ -225,7 +226,8 @@ class Services:
         links = []
         if (start + 1) * self.page_size < len(members):
             links.append(f'<{base}?{urlencode({**query, "page": start + 1})}>; rel="next"')
-        links.append(f'<{base}?{urlencode({**query, "since": "1"})}>; rel="differences"')
+        if self.offer_differences:
+            links.append(f'<{base}?{urlencode({**query, "since": "1"})}>; rel="differences"')
         body = {"id": base, "context": {"id": "demo-course-1", "label": "IBM-101", "title": "IBM Training"},
                 "members": [{k: v for k, v in m.items() if k != "links"} for m in page]}
         return Response(json.dumps(body), headers={"Link": ", ".join(links)},

@@ -184,6 +184,26 @@ def progress_by_course(identity: Identity) -> dict[int, tuple[int, int, datetime
     return {row.course_id: (row.viewed, row.completed, row.course_completed_at) for row in rows}
 
 
+def progress_of_users(tenant_id: int, user_ids: list[int]) -> dict[int, dict[int, tuple[int, datetime | None]]]:
+    """Per user, per course id: (lessons completed, when the course was completed), for an instructor's roster."""
+    if not user_ids:
+        return {}
+    found: dict[int, dict[int, tuple[int, datetime | None]]] = {}
+    lessons = db.session.execute(
+        select(LessonProgress.user_id, LessonProgress.course_id, func.count(LessonProgress.completed_at))
+        .where(LessonProgress.tenant_id == tenant_id, LessonProgress.user_id.in_(user_ids))
+        .group_by(LessonProgress.user_id, LessonProgress.course_id))
+    for user_id, course_id, completed in lessons:
+        found.setdefault(user_id, {})[course_id] = (completed, None)
+    courses = db.session.execute(
+        select(CourseProgress.user_id, CourseProgress.course_id, CourseProgress.completed_at)
+        .where(CourseProgress.tenant_id == tenant_id, CourseProgress.user_id.in_(user_ids)))
+    for user_id, course_id, completed_at in courses:
+        completed, _ = found.setdefault(user_id, {}).get(course_id, (0, None))
+        found[user_id][course_id] = (completed, completed_at)
+    return found
+
+
 def standing(identity: Identity, course: CourseRecord) -> dict:
     """The trainee's progress in one course: completed and viewed lessons, best scores, the last lesson."""
     lessons = db.session.execute(select(LessonProgress.lesson_key, LessonProgress.completed_at).where(

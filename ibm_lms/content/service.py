@@ -107,6 +107,26 @@ def course_progress(identity: Identity) -> dict[str, dict]:
     return found
 
 
+def progress_of_users(tenant_id: int, user_ids: list[int], locale: str) -> dict[int, dict]:
+    """Per user: lessons completed and courses completed, and per course title (in `locale`) how far."""
+    courses = {c.id: c for c in stored.courses_for(tenant_id)}
+    found = {}
+    for user_id, by_course in learning.progress_of_users(tenant_id, user_ids).items():
+        rows = []
+        for course_id, (completed, completed_at) in by_course.items():
+            course = courses.get(course_id)
+            if course is None:
+                continue
+            document = _document(course)
+            rows.append({"slug": course.slug, "title": pick_text(document["title"], locale).text,
+                         "lessons": min(completed, len(document["lessons"])), "total": len(document["lessons"]),
+                         "completed": completed_at is not None})
+        found[user_id] = {"courses": sorted(rows, key=lambda r: r["title"]),
+                          "lessons": sum(r["lessons"] for r in rows),
+                          "courses_completed": sum(1 for r in rows if r["completed"])}
+    return found
+
+
 def course_page(slug: str, identity: Identity, locale: str) -> dict:
     course = _visible(slug, identity.tenant_id)
     document = _document(course)

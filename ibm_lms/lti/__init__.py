@@ -9,7 +9,7 @@ def init_app(app) -> None:
 
     from . import models, platforms  # noqa: F401
     from .ags import delivery, outbox
-    from .cli import grades_group, keys_group, platform_group
+    from .cli import grades_group, keys_group, platform_group, roster_group
     from .views import blueprint
 
     add_frame_ancestor_source(app, platforms.platform_origins)
@@ -19,6 +19,7 @@ def init_app(app) -> None:
     outboxes.register(app, outboxes.Outbox("grades", lambda limit: len(delivery.deliver_due(limit).ids),
                                            delivery.status_counts))
     app.cli.add_command(grades_group)
+    app.cli.add_command(roster_group)
     app.register_blueprint(blueprint)
     app.cli.add_command(platform_group)
     app.cli.add_command(keys_group)

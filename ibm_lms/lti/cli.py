@@ -14,6 +14,7 @@ from . import keys, platforms, registration
 
 platform_group = AppGroup("platform", help="Platform (Moodle) registrations.")
 grades_group = AppGroup("grades", help="Scores sent to the platforms' gradebooks.")
+roster_group = AppGroup("roster", help="Course members read from the platforms (Names and Role Provisioning).")
 keys_group = AppGroup("keys", help="The tool's signing keys.")
 
 
@@ -99,3 +100,26 @@ def grades_retry_command(tenant, row_id):
 
     tenant_id = tenancy.get_tenant(tenant).id if tenant else None
     click.echo(f"scores back in line: {delivery.retry_parked(tenant_id, row_id)}")
+
+
+@roster_group.command("sync")
+@click.option("--tenant", default=None, help="Only this tenant's courses.")
+def roster_sync_command(tenant):
+    """Read the members of every Moodle course the tool was launched from, and record them."""
+    from . import nrps
+    from .ags.errors import ServiceRefused
+    from .outbound import OutboundError
+
+    tenant_id = tenancy.get_tenant(tenant).id if tenant else None
+    failed = 0
+    for link_id in nrps.links_with_rosters(tenant_id):
+        try:
+            report = nrps.sync_link(link_id)
+        except (ServiceRefused, OutboundError, LookupError) as error:
+            failed += 1
+            click.echo(f"link {link_id}: not read: {error}", err=True)
+            continue
+        click.echo(f"context {report.context_id}: {report.members} members read, {report.active} active, "
+                   f"{report.left} no longer members" + (" (changes only)" if report.differences_only else ""))
+    if failed:
+        raise click.ClickException(f"{failed} rosters could not be read")

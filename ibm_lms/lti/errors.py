@@ -69,3 +69,17 @@ class ToolKeyUnreadable(LtiError):
 
 class DeepLinkingError(LtiError):
     code = "deep_linking"
+
+
+class RosterUnavailable(LtiError):
+    status = 502
+    code = "roster_unavailable"
+    message = N_("The platform's list of members could not be read. Open the tool again from the Moodle course, "
+                 "or ask the administrator to enable Names and Role Provisioning.")
+
+
+class RosterNotOffered(LtiError):
+    status = 409
+    code = "roster_not_offered"
+    message = N_("Moodle does not share this course's members with the tool. An administrator enables it under "
+                 "the tool's settings: IMS LTI Names and Role Provisioning.")

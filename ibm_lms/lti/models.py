@@ -133,8 +133,11 @@ class ResourceLink(db.Model):
     ags_scopes: Mapped[list | None] = mapped_column(JSON)
     ags_lineitems: Mapped[str | None] = mapped_column(Text)
     ags_lineitem: Mapped[str | None] = mapped_column(Text)
-    # Names and Role Provisioning: where the link's context lists its members.
+    # Names and Role Provisioning: where the link's context lists its members, where the changes since the
+    # last read are (when the platform offers them), and when they were read.
     nrps_memberships: Mapped[str | None] = mapped_column(Text)
+    nrps_differences: Mapped[str | None] = mapped_column(Text)
+    roster_synced_at: Mapped[datetime | None]
 
 
 class DeepLinkRequest(db.Model):

@@ -1,8 +1,8 @@
-"""LTI endpoints: JWKS, configuration, OIDC login, launch, dynamic registration."""
+"""LTI endpoints: JWKS, configuration, login, launch, dynamic registration, the gradebook and members pages."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
 from ibm_lms.content import service as content
@@ -12,11 +12,13 @@ from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
 from ibm_lms.web import content_security_policy
 
-from . import keys, login, registration
+from . import keys, login, nrps, registration, services_view
 from . import launch as launches
+from .ags.errors import ServiceRefused
 from .configuration import tool_configuration
 from .cookies import forget_state_cookie
-from .errors import LaunchRejected, StateMissing
+from .errors import LaunchRejected, RosterNotOffered, RosterUnavailable, StateMissing
+from .outbound import OutboundError
 from .urls import origin_of
 
 blueprint = Blueprint("lti", __name__)
@@ -149,3 +151,35 @@ def deep_link_answer():
 def dynamic_registration():
     result = registration.register(request.args)
     return render_template("lti/registered.html", result=result)
+
+
+@blueprint.get("/lti/gradebook")
+@tenancy.role_required(Role.INSTRUCTOR)
+def gradebook():
+    identity = tenancy.require_identity()
+    view = services_view.gradebook(identity)
+    members = tenancy.roster(identity.tenant_id, identity.context_id) if identity.context_id else []
+    progress = content.progress_of_users(identity.tenant_id, [m.user_id for m in members], str(get_locale()))
+    return render_template("lti/gradebook.html", identity=identity, view=view, members=members, progress=progress)
+
+
+@blueprint.post("/lti/gradebook/retry")
+@tenancy.role_required(Role.INSTRUCTOR)
+def gradebook_retry():
+    services_view.retry_link_parked(tenancy.require_identity())
+    return redirect(url_for("lti.gradebook"), code=303)
+
+
+@blueprint.post("/lti/roster/sync")
+@tenancy.role_required(Role.INSTRUCTOR)
+def roster_sync():
+    link = services_view.link_id(tenancy.require_identity())
+    if link is None:
+        raise RosterNotOffered()
+    try:
+        nrps.sync_link(link)
+    except LookupError as error:
+        raise RosterNotOffered() from error
+    except (ServiceRefused, OutboundError) as error:
+        raise RosterUnavailable(reason=str(error)) from error
+    return redirect(url_for("lti.gradebook"), code=303)

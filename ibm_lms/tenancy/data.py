@@ -69,3 +69,34 @@ class Identity:
     resource_link_id: int | None = None
     # The launch's course title as the platform named it: pages show it without asking the database.
     context_title: str | None = None
+
+
+@dataclass(frozen=True)
+class RosterMember:
+    """One member of a context as the platform's roster (NRPS) lists them."""
+
+    subject: str
+    lti_roles: tuple[str, ...]
+    active: bool = True
+    name: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class RosterRecorded:
+    active: int
+    left: int
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """A member of a context, for the instructor's roster page."""
+
+    user_id: int
+    display_name: str | None
+    subject: str
+    role: Role
+    active: bool
+    last_launch_at: object

@@ -64,4 +64,7 @@ class Enrolment(db.Model):
     context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id"), index=True)
     role: Mapped[str] = mapped_column(String(32))
     lti_roles: Mapped[list] = mapped_column(JSON, default=list)
-    last_launch_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_launch_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    # A member the platform's roster no longer lists (or lists as inactive): kept, with every result.
+    active: Mapped[bool] = mapped_column(default=True, server_default="1")
+    left_at: Mapped[datetime | None]

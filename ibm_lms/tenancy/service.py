@@ -9,11 +9,11 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from ibm_lms.clock import utcnow
-from ibm_lms.database import recent_writes
+from ibm_lms.database import recent_writes, upsert
 from ibm_lms.extensions import db
 from ibm_lms.text import SLUG
 
-from .data import LaunchIdentity, RecordedIdentity, TenantRecord
+from .data import LaunchIdentity, RecordedIdentity, Role, RosterEntry, RosterMember, RosterRecorded, TenantRecord
 from .errors import InvalidTenantSlug, UnknownTenant
 from .models import Context, Enrolment, Tenant, User
 from .roles import role_from_lti
@@ -126,9 +126,12 @@ def record_launch_identity(identity: LaunchIdentity, *, needs_preferred_locale: 
                 "role": role.value,
                 "lti_roles": list(identity.lti_roles),
                 "last_launch_at": now,
+                # Launching from the course makes a member of it again, whatever an earlier roster said.
+                "active": True,
+                "left_at": None,
             },
             conflict_on=("user_id", "context_id"),
-            update=("role", "lti_roles", "last_launch_at"),
+            update=("role", "lti_roles", "last_launch_at", "active", "left_at"),
             volatile=("last_launch_at",),
         )
     return RecordedIdentity(
@@ -158,6 +161,48 @@ def set_preferred_locale(tenant_id: int, user_id: int, locale: str) -> None:
     )
 
 
+def record_roster(tenant_id: int, issuer: str, context_id: int, members: list[RosterMember], *,
+                  full: bool) -> RosterRecorded:
+    """Records a context's members as the platform listed them. The caller commits.
+
+    A full list makes everyone it leaves out inactive; a list of differences changes only those it
+    names. Nobody is deleted: a trainee who left keeps every result."""
+    now = utcnow()
+    listed = set()
+    for member in members:
+        personal = {k: v for k, v in (("name", member.name), ("given_name", member.given_name),
+                                      ("family_name", member.family_name), ("email", member.email)) if v}
+        (user_id,) = upsert(User.__table__, {"tenant_id": tenant_id, "issuer": issuer, "subject": member.subject,
+                                             "created_at": now, "last_seen_at": now, **personal},
+                            conflict_on=("issuer", "subject"), update=tuple(personal) or ("subject",))
+        listed.add(user_id)
+        upsert(Enrolment.__table__, {"tenant_id": tenant_id, "user_id": user_id, "context_id": context_id,
+                                     "role": role_from_lti(member.lti_roles).value,
+                                     "lti_roles": list(member.lti_roles), "active": member.active,
+                                     "left_at": None if member.active else now, "last_launch_at": None},
+               conflict_on=("user_id", "context_id"), update=("role", "lti_roles", "active", "left_at"))
+    left = 0
+    if full:
+        left = db.session.execute(
+            update(Enrolment).where(Enrolment.tenant_id == tenant_id, Enrolment.context_id == context_id,
+                                    Enrolment.active.is_(True), Enrolment.user_id.not_in(listed or {0}))
+            .values(active=False, left_at=now)).rowcount
+    active = sum(1 for m in members if m.active)
+    return RosterRecorded(active=active, left=left + sum(1 for m in members if not m.active))
+
+
+def roster(tenant_id: int, context_id: int) -> list[RosterEntry]:
+    rows = db.session.execute(
+        select(User, Enrolment).join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.context_id == context_id, Enrolment.tenant_id == tenant_id, User.tenant_id == tenant_id)
+    ).all()
+    entries = [RosterEntry(user_id=user.id, display_name=user.name or " ".join(
+        p for p in (user.given_name, user.family_name) if p) or user.email, subject=user.subject,
+        role=Role(enrolment.role), active=enrolment.active, last_launch_at=enrolment.last_launch_at)
+        for user, enrolment in rows]
+    return sorted(entries, key=lambda e: (not e.active, -e.role.rank, (e.display_name or e.subject).casefold()))
+
+
 def subject_of(tenant_id: int, user_id: int) -> tuple[str, str]:
     """The (issuer, sub) a platform knows the user by: what its services (grades, rosters) need."""
     row = db.session.execute(
@@ -185,8 +230,10 @@ __all__ = [
     "list_tenants",
     "login_required",
     "record_launch_identity",
+    "record_roster",
     "require_identity",
     "role_required",
+    "roster",
     "sessionless",
     "set_preferred_locale",
     "sign_in",

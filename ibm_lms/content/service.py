@@ -94,6 +94,34 @@ def catalogue(locale: str, tenant_id: int | None = None) -> list[CourseSummary]:
     return list(found)
 
 
+def launchable(locale: str, tenant_id: int | None, query: str = "") -> list[dict]:
+    """What a Moodle activity can open, for content selection: each course with its modules and lessons,
+    in `locale`, filtered by words in titles and summaries. A lesson with exercises and a course are graded."""
+    words = [w for w in query.casefold().split() if w][:10]
+
+    def matches(*texts: str) -> bool:
+        haystack = " ".join(texts).casefold()
+        return all(word in haystack for word in words)
+
+    found = []
+    for course in stored.courses_for(tenant_id):
+        document = _document(course)
+        title, summary = pick_text(document["title"], locale).text, pick_text(document["summary"], locale).text
+        modules = []
+        for module in document["modules"]:
+            lessons = [{"key": key, "title": pick_text(document["lessons"][key]["titles"], locale).text,
+                        "graded": bool(document["lessons"][key]["exercises"]),
+                        "minutes": document["lessons"][key]["minutes"]} for key in module["lessons"]]
+            lessons = [lesson for lesson in lessons if matches(title, lesson["title"])]
+            if lessons:
+                modules.append({"key": module["key"], "title": pick_text(module["title"], locale).text,
+                                "lessons": lessons})
+        if modules or matches(title, summary):
+            found.append({"slug": course.slug, "title": title, "summary": summary, "modules": modules,
+                          "graded": True})
+    return found
+
+
 def course_progress(identity: Identity) -> dict[str, dict]:
     """Per course the trainee started, how far they are: lessons completed, and whether the course is."""
     started = learning.progress_by_course(identity)

@@ -1,28 +1,29 @@
-"""Deep linking: an instructor picks courses in the tool and they come back to Moodle as activities.
+"""Deep linking: an instructor picks courses and lessons in the tool, and they come back to Moodle as activities.
 
 A deep-linking launch stores what the answer needs in `lti_deep_link_requests`; the session
 holds only that row's id. Answering deletes the row in the statement that finds it, so each
 request is answered once, whatever copy of the session (an old cookie, an `ltik` link) asks
 again. The answer is an LtiDeepLinkingResponse built by pylti1p3 and signed with the tool's
-current key. Nothing here commits: the launch door does.
+current key. Gradable items carry a line item (Moodle makes a gradebook column only for those),
+unless the platform said it accepts none. Nothing here commits: the launch door does.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 import jwt
 from flask import current_app
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
+from pylti1p3.lineitem import LineItem
 from pylti1p3.registration import Registration
 from sqlalchemy import delete, select
 
 from ibm_lms.clock import utcnow
 from ibm_lms.content import service as content
-from ibm_lms.content.data import CourseSummary
 from ibm_lms.errors import N_
 from ibm_lms.extensions import db
 from ibm_lms.tenancy import service as tenancy
@@ -32,6 +33,9 @@ from . import keys
 from .data import CLAIM_CONTENT_ITEMS, CLAIM_DEEP_LINKING_DATA, DeepLinkingResponse, LaunchClaims
 from .errors import DeepLinkingError
 from .models import DeepLinkRequest
+
+SCORE_MAXIMUM = 100
+LINE_ITEM_TAG = "ibm-lms"
 
 
 def record(claims: LaunchClaims, *, tenant_id: int, user_id: int) -> str:
@@ -69,15 +73,68 @@ def pending() -> dict | None:
     return db.session.execute(select(DeepLinkRequest.settings).where(*conditions)).scalar_one_or_none()
 
 
-def respond(slugs: list[str], locale: str) -> DeepLinkingResponse:
-    """Signs the answer for the chosen courses (unknown slugs are ignored) and ends the selection.
+@dataclass(frozen=True)
+class Choice:
+    """One thing the instructor picked: a course, or one lesson of it."""
+
+    slug: str
+    lesson: str | None
+    title: str
+    text: str
+    graded: bool
+
+    @property
+    def resource_id(self) -> str:
+        # The same resource id the grade outbox uses to find this item's column.
+        return f"{self.slug}/{self.lesson}" if self.lesson else self.slug
+
+
+def choices(picked: list[str], locale: str, tenant_id: int | None) -> list[Choice]:
+    """The picked values ("course:slug", "lesson:slug/lesson", or a plain course slug) that exist, in order."""
+    offered = {}
+    for course in content.launchable(locale, tenant_id):
+        offered[course["slug"]] = Choice(course["slug"], None, course["title"], course["summary"], True)
+        for module in course["modules"]:
+            for lesson in module["lessons"]:
+                offered[f"{course['slug']}/{lesson['key']}"] = Choice(
+                    course["slug"], lesson["key"], lesson["title"], course["title"], lesson["graded"])
+    found = []
+    for value in dict.fromkeys(picked):
+        key = value.split(":", 1)[1] if value.startswith(("course:", "lesson:")) else value
+        if key in offered:
+            found.append(offered[key])
+    return found
+
+
+def _resource(choice: Choice, settings: dict) -> DeepLinkResource:
+    url = (tool_url("content.lesson", slug=choice.slug, lesson=choice.lesson) if choice.lesson
+           else tool_url("content.course", slug=choice.slug))
+    custom = {"course": choice.slug, **({"lesson": choice.lesson} if choice.lesson else {})}
+    resource = DeepLinkResource().set_url(url).set_title(choice.title).set_custom_params(custom)
+    # Moodle makes a gradebook column only for an item with a line item; a platform may refuse them.
+    if choice.graded and settings.get("accept_lineitem") is not False:
+        resource.set_lineitem(LineItem().set_score_maximum(SCORE_MAXIMUM).set_label(choice.title)
+                              .set_resource_id(choice.resource_id).set_tag(LINE_ITEM_TAG))
+    return resource
+
+
+def _presentation(settings: dict) -> dict:
+    """Shown in the course page's frame when the platform accepts that, else in a window of its own."""
+    targets = settings.get("accept_presentation_document_targets") or ()
+    if "iframe" in targets:
+        return {"iframe": {}}
+    if "window" in targets:
+        return {"window": {"targetName": "_blank"}}
+    return {}
+
+
+def respond(picked: list[str], locale: str) -> DeepLinkingResponse:
+    """Signs the answer for the chosen items (unknown ones are ignored) and ends the selection.
 
     A refused selection raises, and the caller's unit of work rolls back: the request stays open
     for the instructor to choose again."""
     identity = tenancy.current_identity()
-    tenant_id = identity.tenant_id if identity else None
-    courses = {course.slug: course for course in content.catalogue(locale, tenant_id)}
-    selected: list[CourseSummary] = [courses[slug] for slug in dict.fromkeys(slugs) if slug in courses]
+    selected = choices(picked, locale, identity.tenant_id if identity else None)
     conditions = _this_users_request()
     # Taken in the statement that finds it: of two answers to one request, one gets the row.
     request = None if conditions is None else db.session.execute(
@@ -89,15 +146,12 @@ def respond(slugs: list[str], locale: str) -> DeepLinkingResponse:
         raise DeepLinkingError(N_("Choose at least one course."))
     if len(selected) > 1 and not request["accept_multiple"]:
         raise DeepLinkingError(N_("The platform accepts only one course here."))
-    resources = [
-        DeepLinkResource().set_url(tool_url("content.course", slug=course.slug)).set_title(course.title)
-        .set_custom_params({"course": course.slug})
-        for course in selected
-    ]
     registration = Registration().set_issuer(request["issuer"]).set_client_id(request["client_id"])
-    message = DeepLink(registration, request["deployment_id"], {"data": request["data"]}).get_message_jwt(resources)
-    for item, course in zip(message[CLAIM_CONTENT_ITEMS], selected, strict=True):
-        item["text"] = course.summary
+    message = DeepLink(registration, request["deployment_id"], {"data": request["data"]}).get_message_jwt(
+        [_resource(choice, request) for choice in selected])
+    for item, choice in zip(message[CLAIM_CONTENT_ITEMS], selected, strict=True):
+        item["text"] = choice.text
+        item.update(_presentation(request))
     if request["data"] is None:
         del message[CLAIM_DEEP_LINKING_DATA]
     key = keys.current_key()

@@ -128,16 +128,18 @@ def _cookies_blocked(error: StateMissing):
 @blueprint.get("/lti/deep-link")
 @tenancy.role_required(Role.INSTRUCTOR)
 def deep_link():
+    query = request.args.get("q", "")[:200]
     return render_template(
-        "lti/deep_link.html", request_settings=launches.pending_deep_link(),
-        courses=content.catalogue(str(get_locale()), tenancy.require_identity().tenant_id),
+        "lti/deep_link.html", request_settings=launches.pending_deep_link(), query=query,
+        courses=content.launchable(str(get_locale()), tenancy.require_identity().tenant_id, query),
     )
 
 
 @blueprint.post("/lti/deep-link")
 @tenancy.role_required(Role.INSTRUCTOR)
 def deep_link_answer():
-    answer = launches.answer_deep_link(request.form.getlist("course"), str(get_locale()))
+    picked = request.form.getlist("item") + request.form.getlist("course")
+    answer = launches.answer_deep_link(picked, str(get_locale()))
     response = current_app.make_response(render_template("lti/deep_link_return.html", answer=answer))
     # The answer is a form posted to the platform: allow exactly that target.
     response.headers["Content-Security-Policy"] = content_security_policy(

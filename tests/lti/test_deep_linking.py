@@ -34,7 +34,9 @@ def test_instructor_selects_courses_and_the_platform_gets_a_signed_answer(launch
     response = _deep_linking_launch(launcher)
     assert response.status_code == 303 and response.headers["Location"] == "/lti/deep-link"
     page = client.get("/lti/deep-link").get_data(as_text=True)
-    assert page.count('type="checkbox"') == course_count()
+    # Every course is offered whole; its lessons are offered too.
+    assert page.count('type="checkbox" id="course-') == course_count()
+    assert page.count('type="checkbox" id="lesson-') >= 5 * course_count()
     answer = client.post("/lti/deep-link", data={"csrf_token": csrf_token(page),
                                                  "course": ["risk-analysis", "anti-corruption", "not-a-course"]})
     assert answer.status_code == 200
@@ -63,7 +65,7 @@ def test_instructor_selects_courses_and_the_platform_gets_a_signed_answer(launch
 def test_a_single_choice_platform_gets_radio_buttons_and_one_course(launcher, client, courses):
     _deep_linking_launch(launcher, accept_multiple=False)
     page = client.get("/lti/deep-link").get_data(as_text=True)
-    assert page.count('type="radio"') == course_count()
+    assert page.count('type="radio" id="course-') == course_count()
     response = client.post("/lti/deep-link", data={"csrf_token": csrf_token(page),
                                                    "course": ["risk-analysis", "anti-corruption"]})
     assert response.status_code == 400 and "only one course" in response.get_data(as_text=True)
@@ -153,3 +155,48 @@ def test_a_request_of_another_tenant_cannot_be_answered(launcher, client, app, c
     response = client.post("/lti/deep-link", data={"csrf_token": csrf_token(page), "course": ["risk-analysis"]})
     assert response.status_code == 400 and error_code(response) == "deep_linking"
     assert count_rows(DeepLinkRequest) == 1
+
+
+def _answer(client, page: str, *items: str) -> dict:
+    answer = client.post("/lti/deep-link", data={"csrf_token": csrf_token(page), "item": list(items)})
+    assert answer.status_code == 200, answer.get_data(as_text=True)[-500:]
+    token = unescape(re.search(r'name="JWT" value="([^"]+)"', answer.get_data(as_text=True)).group(1))
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def test_graded_items_carry_a_line_item_and_a_later_launch_opens_exactly_that_lesson(launcher, client, courses):
+    _deep_linking_launch(launcher)
+    page = client.get("/lti/deep-link").get_data(as_text=True)
+    items = _answer(client, page, "course:risk-analysis", "lesson:document-security/check-digits")[
+        DL + "content_items"]
+    course, lesson = items
+    assert course["lineItem"] == {"scoreMaximum": 100, "label": course["title"], "resourceId": "risk-analysis",
+                                  "tag": "ibm-lms"}
+    assert lesson["url"] == "http://localhost/courses/document-security/lessons/check-digits"
+    assert lesson["lineItem"]["resourceId"] == "document-security/check-digits"
+    assert lesson["custom"] == {"course": "document-security", "lesson": "check-digits"}
+    assert "iframe" in lesson  # the platform accepts the frame, so the activity opens in the course page
+    # Moodle makes the activity; a trainee's launch of it opens that lesson.
+    response = launcher.launch(target=lesson["url"], **{LTI + "custom": lesson["custom"]})
+    assert response.status_code == 303 and response.headers["Location"] == "/courses/document-security/lessons/check-digits"
+
+
+def test_a_platform_that_takes_no_line_items_gets_none(launcher, client, courses):
+    launcher.launch(
+        target="http://localhost/lti/launch", remove=(LTI + "resource_link",),
+        **{LTI + "message_type": "LtiDeepLinkingRequest", LTI + "roles": [INSTRUCTOR],
+           DL + "deep_linking_settings": {"deep_link_return_url": RETURN_URL, "accept_types": ["ltiResourceLink"],
+                                          "accept_presentation_document_targets": ["window"],
+                                          "accept_lineitem": False}})
+    page = client.get("/lti/deep-link").get_data(as_text=True)
+    [item] = _answer(client, page, "course:risk-analysis")[DL + "content_items"]
+    assert "lineItem" not in item and item["window"] == {"targetName": "_blank"} and "iframe" not in item
+
+
+def test_the_picker_searches_titles_in_the_instructors_language(launcher, client, courses):
+    _deep_linking_launch(launcher)
+    page = client.get("/lti/deep-link", query_string={"q": "check digits"}).get_data(as_text=True)
+    assert 'value="lesson:document-security/check-digits"' in page
+    assert 'value="course:risk-analysis"' not in page
+    empty = client.get("/lti/deep-link", query_string={"q": "zzzz-nothing"}).get_data(as_text=True)
+    assert "Nothing matches your search." in empty

@@ -37,10 +37,11 @@ def _policy(ancestor_sets: tuple[frozenset[str], ...], form_targets: tuple[str, 
     return CONTENT_SECURITY_POLICY.format(form_targets=targets, ancestors=" ".join(sorted(ancestors)))
 
 
-def content_security_policy(app: Flask, *, form_targets: Iterable[str] = ()) -> str:
-    """The policy every page gets; a page that posts a form elsewhere names that origin."""
+def content_security_policy(app: Flask, *, form_targets: Iterable[str] = (), framed_by: Iterable[str] = ()) -> str:
+    """The policy every page gets; a page that posts a form elsewhere names that origin, and a page a
+    not-yet-registered platform frames (dynamic registration) names that platform."""
     sources = app.extensions.get(FRAME_ANCESTORS, ())
-    return _policy(tuple(source() for source in sources), tuple(form_targets))
+    return _policy((*(source() for source in sources), frozenset(framed_by)), tuple(form_targets))
 
 
 def tool_url(endpoint: str, **values) -> str:

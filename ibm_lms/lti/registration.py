@@ -187,3 +187,16 @@ def register(args) -> RegistrationResult:
     platforms.directory().forget()
     return RegistrationResult(issuer=platform.issuer, client_id=client_id, deployment_id=deployment_id,
                               tenant_slug=tenant.slug, platform_name=platform.product_family_code)
+
+
+def advice(error) -> str:
+    """What the administrator can do about a refused registration, as a msgid (translated when shown)."""
+    if isinstance(error, RegistrationNotInvited):
+        return N_("Ask the tool's administrator for a new invitation (ibm-lms platform invite) and paste its URL "
+                  "into Moodle's Tool URL again.")
+    if "https" in str(error) or "URL" in str(error):
+        return N_("Moodle must be reached over https (http only on the tool's own machine), at the address "
+                  "its configuration names. Correct Moodle's wwwroot or its certificate, then register again "
+                  "with the same invitation.")
+    return N_("Nothing was registered and the invitation is still good: correct the cause above and press "
+              "Add LTI Advantage again in Moodle.")

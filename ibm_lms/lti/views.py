@@ -17,7 +17,7 @@ from . import launch as launches
 from .ags.errors import ServiceRefused
 from .configuration import tool_configuration
 from .cookies import forget_state_cookie
-from .errors import LaunchRejected, RosterNotOffered, RosterUnavailable, StateMissing
+from .errors import LaunchRejected, LtiError, RosterNotOffered, RosterUnavailable, StateMissing
 from .outbound import OutboundError
 from .urls import origin_of
 
@@ -151,8 +151,21 @@ def deep_link_answer():
 
 @blueprint.get("/lti/register")
 def dynamic_registration():
-    result = registration.register(request.args)
-    return render_template("lti/registered.html", result=result)
+    """Moodle frames this page: every answer, a refusal too, may be shown in the registering platform's frame
+    and says in the administrator's language what happened and what to do."""
+    registering = origin_of(request.args.get("openid_configuration") or "")
+    try:
+        result = registration.register(request.args)
+        page, status = render_template("lti/registered.html", result=result), 200
+    except LtiError as error:
+        page = render_template("lti/registration_failed.html", message=error.translated(), code=error.code,
+                               advice=registration.advice(error))
+        status = error.status
+    response = current_app.make_response((page, status))
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        current_app, framed_by=[registering] if registering else [])
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @blueprint.get("/lti/gradebook")

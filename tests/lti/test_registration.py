@@ -355,3 +355,33 @@ def test_two_tenants_registering_one_issuer_at_once_cannot_both_win(app, another
     db.session.expire_all()
     assert len(db.session.execute(select(Issuer)).scalars().all()) == 1
     assert len({p.tenant_id for p in db.session.execute(select(Platform)).scalars()}) == 1
+
+
+def _frame_ancestors(response) -> str:
+    policy = response.headers["Content-Security-Policy"]
+    return next(part for part in policy.split(";") if part.strip().startswith("frame-ancestors"))
+
+
+def test_the_registering_platform_may_frame_the_success_page_which_says_what_to_do_next(client, cli,
+                                                                                         platform_server):
+    response = _register(client, platform_server, _invite(cli))
+    assert response.status_code == 200
+    assert platform_server.base_url in _frame_ancestors(response)
+    page = response.get_data(as_text=True)
+    assert "Show in activity chooser" in page and 'id="close-registration"' in page
+
+
+def test_a_refused_registration_is_shown_in_moodles_frame_with_what_to_do(client, cli, platform_server):
+    invite = _invite(cli)
+    refused = _register(client, platform_server, invite, token="wrong")
+    assert refused.status_code == 400 and platform_server.base_url in _frame_ancestors(refused)
+    page = refused.get_data(as_text=True)
+    assert "Registration failed" in page and "the invitation is still good" in page
+    not_invited = _register(client, platform_server, "made-up")
+    assert not_invited.status_code == 403 and platform_server.base_url in _frame_ancestors(not_invited)
+    assert "Ask the tool's administrator for a new invitation" in not_invited.get_data(as_text=True)
+
+
+def test_the_registration_page_closes_the_frame_only_when_asked_or_after_a_minute(client):
+    script = client.get("/static/js/registered.js").get_data(as_text=True)
+    assert "addEventListener(\"click\", close)" in script and "setTimeout(close, 60000)" in script

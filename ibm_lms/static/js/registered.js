@@ -1,7 +1,13 @@
-// LTI Dynamic Registration ends by telling the platform's window that the tool is done.
+// LTI Dynamic Registration ends by telling the platform's window that the tool is done: only once the
+// administrator has read the page (the button), or after a minute.
 (function () {
   var target = window.opener || window.parent;
-  if (target && target !== window) {
-    target.postMessage({ subject: "org.imsglobal.lti.close" }, "*");
+  function close() {
+    if (target && target !== window) {
+      target.postMessage({ subject: "org.imsglobal.lti.close" }, "*");
+    }
   }
+  var button = document.getElementById("close-registration");
+  if (button) { button.addEventListener("click", close); }
+  setTimeout(close, 60000);
 })();

@@ -200,3 +200,18 @@ def test_the_picker_searches_titles_in_the_instructors_language(launcher, client
     assert 'value="course:risk-analysis"' not in page
     empty = client.get("/lti/deep-link", query_string={"q": "zzzz-nothing"}).get_data(as_text=True)
     assert "Nothing matches your search." in empty
+
+
+@pytest.mark.parametrize("locale", ["en", "ru", "uk", "ka", "hy", "az", "ro", "be"])
+def test_the_picker_speaks_the_instructors_language(launcher, client, courses, locale):
+    from tests.conftest import translated
+
+    launcher.launch(
+        locale=locale, target="http://localhost/lti/launch", remove=(LTI + "resource_link",),
+        **{LTI + "message_type": "LtiDeepLinkingRequest", LTI + "roles": [INSTRUCTOR],
+           DL + "deep_linking_settings": {"deep_link_return_url": RETURN_URL, "accept_types": ["ltiResourceLink"],
+                                          "accept_presentation_document_targets": ["iframe"]}})
+    page = client.get("/lti/deep-link").get_data(as_text=True)
+    assert f'<html lang="{locale}">' in page
+    assert translated(locale, "Search courses and lessons") in page
+    assert translated(locale, "The whole course") in page

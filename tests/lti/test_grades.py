@@ -269,3 +269,25 @@ def test_two_workers_share_the_outbox_without_sending_twice(graded, cli, platfor
     assert {r.status for r in _rows()} == {"delivered"}
     users_posted = [p["userId"] for p in platform_server.services.score_posts]
     assert len(users_posted) == len(set(users_posted)) == 120
+
+
+def test_the_worker_runs_until_sigterm_and_stops_cleanly(migrated_database, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    database_url, _ = migrated_database
+    environment = {**os.environ, "IBM_LMS_DATABASE_URL": database_url, "IBM_LMS_SECRET_KEY": "worker-test-secret",
+                   "IBM_LMS_INSTANCE_PATH": str(tmp_path)}
+    worker = subprocess.Popen([str(Path(sys.executable).parent / "ibm-lms"), "worker"], env=environment,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert worker.stdout.readline().startswith("worker running")
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0 and "worker stopped" in output

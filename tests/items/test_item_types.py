@@ -124,3 +124,46 @@ def test_a_dilemma_scores_the_consequence_chosen():
                                        {"id": "c", "text": {"en": "Ask"}, "score": 0.5, "consequence": {"en": "z"}}])
     assert score(dilemma, {"choice": "c"}).scaled == 0.5
     assert correct_response(dilemma) == {"choice": "b"}
+
+
+def test_cloze_gaps_are_small_questions_and_every_language_holds_every_gap():
+    cloze = item("cloze", prompt={"en": "Length {{length}}, digit in {{position}}."}, gaps=[
+        {"id": "length", "type": "numeric", "answer": 9},
+        {"id": "position", "type": "single_choice", "answer": "p10",
+         "options": [{"id": "p10", "text": {"en": "10"}}, {"id": "p9", "text": {"en": "9"}}]}])
+    response = read_response(cloze, {"length-answer": ["9"], "position-choice": ["p9"]})
+    assert score(cloze, response).scaled == 0.5
+    assert any("must hold every gap once" in p for p in problems_of(
+        "cloze", prompt={"en": "Only {{length}}"}, gaps=[{"id": "length", "type": "numeric", "answer": 9},
+                                                        {"id": "other", "type": "numeric", "answer": 1}]))
+    assert any("cannot be used here" in p for p in problems_of(
+        "cloze", prompt={"en": "{{a}}"}, gaps=[{"id": "a", "type": "ordering"}]))
+
+
+def test_a_scenario_scores_the_mean_of_its_parts():
+    scenario = item("scenario", case={"en": "A coach arrives at 02:40."}, parts=[
+        {"type": "true_false", "answer": True, "prompt": {"en": "Q1"}, "feedback": {"en": "f"}},
+        {"type": "short_answer", "answers": {"en": ["impostor"], "ru": ["самозванец"]}, "prompt": {"en": "Q2"},
+         "feedback": {"en": "f"}}])
+    response = read_response(scenario, {"part0-choice": ["false"], "part1-answer": ["  САМОЗВАНЕЦ "]})
+    assert score(scenario, response).scaled == 0.5
+    assert any("2 to 12" in p for p in problems_of("scenario", case={"en": "x"}, parts=[]))
+
+
+@pytest.mark.parametrize(("given", "right"), [("0.5 kg", True), ("500 g", True), ("0,5", True), ("5", False),
+                                             ("half", False), ("0.5 lb", False)])
+def test_numeric_answers_with_units_and_a_decimal_comma(given, right):
+    numeric = item("numeric", answer=0.5, tolerance=0.01, units=[{"unit": "kg", "multiplier": 1},
+                                                                 {"unit": "g", "multiplier": 1000}])
+    assert score(numeric, read_response(numeric, {"answer": [given]})).success is right
+
+
+def test_matching_and_true_false():
+    matching = item("matching", pairs=[{"id": "a", "prompt": {"en": "A"}, "match": {"en": "1"}},
+                                       {"id": "b", "prompt": {"en": "B"}, "match": {"en": "2"}}],
+                    distractors=[{"id": "z", "text": {"en": "3"}}])
+    assert score(matching, read_response(matching, {"match-a": ["a"], "match-b": ["z"]})).scaled == 0.5
+    with pytest.raises(InvalidResponse):
+        read_response(matching, {"match-a": ["nope"], "match-b": ["b"]})
+    truth = item("true_false", answer=False)
+    assert score(truth, read_response(truth, {"choice": ["false"]})).success

@@ -1,3 +1,3 @@
-"""Each module registers one item type; importing this package registers them all."""
+"""Each module registers item types; importing this package registers them all."""
 
-from . import choice, mrz, ordering, rating  # noqa: F401
+from . import answers, choice, composite, mrz, ordering, rating  # noqa: F401

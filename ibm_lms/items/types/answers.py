@@ -1,0 +1,157 @@
+"""Items answered in the trainee's own words and numbers: true/false, short answer, numeric (pure)."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ibm_lms.locales import LOCALES
+
+from ..data import InvalidResponse, Problem, Score
+from ..localised import localised
+from ..registry import ItemType, register, single
+
+MAX_ANSWER = 200
+_SPACES = re.compile(r"\s+")
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?)\s*(\S.*)?$")
+
+
+@register
+class TrueFalse(ItemType):
+    name = "true_false"
+
+    def parse(self, raw, problems):
+        answer = raw.get("answer")
+        if not isinstance(answer, bool):
+            problems.append(Problem(("answer",), "must be true or false", "answer = true"))
+        return {"answer": answer,
+                "feedback_true": localised(raw.get("feedback_true"), ("feedback_true",), problems, required=False),
+                "feedback_false": localised(raw.get("feedback_false"), ("feedback_false",), problems, required=False)}
+
+    def read_response(self, item, form):
+        value = single(form, "choice")
+        if value not in ("true", "false"):
+            raise InvalidResponse("choice: true or false is needed")
+        return {"choice": value == "true"}
+
+    def score(self, item, response):
+        right = response["choice"] is item.spec["answer"]
+        return Score(1.0 if right else 0.0, right, {"chosen": [str(response["choice"]).lower()]})
+
+    def correct_response(self, item):
+        return {"choice": item.spec["answer"]}
+
+    def locale_texts(self, spec):
+        return [spec["feedback_true"], spec["feedback_false"]]
+
+
+def normalise_text(value: str, case_sensitive: bool) -> str:
+    text = _SPACES.sub(" ", value).strip()
+    return text if case_sensitive else text.casefold()
+
+
+@register
+class ShortAnswer(ItemType):
+    """Accepted answers per language; a trainee's answer counts if it equals one of any language's."""
+
+    name = "short_answer"
+
+    def parse(self, raw, problems):
+        answers = raw.get("answers")
+        found = {}
+        if not isinstance(answers, dict) or not isinstance(answers.get("en"), list) or not answers["en"]:
+            problems.append(Problem(("answers",), "needs accepted answers, English at least",
+                                    'answers = { en = ["impostor"], ru = ["самозванец"] }'))
+        else:
+            for locale, texts in answers.items():
+                if locale not in LOCALES or not isinstance(texts, list) or not all(
+                        isinstance(t, str) and 0 < len(t) <= MAX_ANSWER for t in texts):
+                    problems.append(Problem(("answers", locale), "must be a list of answers in an interface locale",
+                                            'en = ["first accepted answer", "second"]'))
+                else:
+                    found[locale] = [t.strip() for t in texts]
+        case = raw.get("case_sensitive", False)
+        if not isinstance(case, bool):
+            problems.append(Problem(("case_sensitive",), "must be true or false", "case_sensitive = false"))
+            case = False
+        return {"answers": found, "case_sensitive": case}
+
+    def read_response(self, item, form):
+        value = single(form, "answer")
+        if len(value) > MAX_ANSWER:
+            raise InvalidResponse("answer: too long")
+        return {"answer": value}
+
+    def score(self, item, response):
+        case = item.spec["case_sensitive"]
+        given = normalise_text(response["answer"], case)
+        right = any(given == normalise_text(a, case) for texts in item.spec["answers"].values() for a in texts)
+        return Score(1.0 if right else 0.0, right, {})
+
+    def correct_response(self, item):
+        return {"answer": item.spec["answers"]["en"][0]}
+
+    def locale_texts(self, spec):
+        return []
+
+
+def parse_number(text: str) -> tuple[float, str] | None:
+    """A number as people type it (a decimal comma too) and what follows it (a unit), or None."""
+    found = _NUMBER.match(text or "")
+    if not found:
+        return None
+    value = float(found.group(1).replace(",", "."))
+    return (value, (found.group(2) or "").strip()) if math.isfinite(value) else None
+
+
+@register
+class Numeric(ItemType):
+    name = "numeric"
+
+    def parse(self, raw, problems):
+        answer, tolerance = raw.get("answer"), raw.get("tolerance", 0)
+        if isinstance(answer, bool) or not isinstance(answer, int | float):
+            problems.append(Problem(("answer",), "must be a number", "answer = 6"))
+        if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
+            problems.append(Problem(("tolerance",), "must be zero or a positive number", "tolerance = 0.5"))
+            tolerance = 0
+        units = raw.get("units", [])
+        if not isinstance(units, list) or not all(
+                isinstance(u, dict) and isinstance(u.get("unit"), str) and u["unit"]
+                and isinstance(u.get("multiplier"), int | float) and u["multiplier"] > 0 for u in units):
+            problems.append(Problem(("units",), "must be a list of units with their multipliers",
+                                    'units = [{ unit = "kg", multiplier = 1 }]'))
+            units = []
+        required = raw.get("unit_required", False)
+        if required and not units:
+            problems.append(Problem(("unit_required",), "a unit is required but none is listed", "list the units"))
+        return {"answer": answer, "tolerance": tolerance, "units": units, "unit_required": bool(required)}
+
+    def read_response(self, item, form):
+        value = single(form, "answer")
+        if len(value) > MAX_ANSWER:
+            raise InvalidResponse("answer: too long")
+        return {"answer": value}
+
+    def score(self, item, response):
+        spec = item.spec
+        parsed = parse_number(response["answer"])
+        right = False
+        if parsed is not None:
+            value, unit = parsed
+            multiplier = 1.0
+            if unit:
+                match = next((u for u in spec["units"] if u["unit"].casefold() == unit.casefold()), None)
+                multiplier = match["multiplier"] if match else math.nan
+            elif spec["unit_required"]:
+                multiplier = math.nan
+            right = math.isfinite(multiplier) and abs(value / multiplier - spec["answer"]) <= spec["tolerance"] + 1e-9
+        return Score(1.0 if right else 0.0, right, {})
+
+    def correct_response(self, item):
+        unit = f" {item.spec['units'][0]['unit']}" if item.spec["units"] else ""
+        number = item.spec["answer"]
+        return {"answer": (f"{number:g}" if isinstance(number, float) else str(number)) + unit}
+
+    def locale_texts(self, spec):
+        return []

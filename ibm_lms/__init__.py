@@ -24,9 +24,9 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     register_error_handlers(app)
 
-    from . import content, demo, i18n, lti, mrz, tenancy, web
+    from . import content, demo, i18n, lti, mrz, quiz, tenancy, web
 
-    for room in (tenancy, i18n, mrz, content, lti, demo, web):
+    for room in (tenancy, i18n, mrz, content, quiz, lti, demo, web):
         room.init_app(app)
 
     from .cli import register_commands

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ibm_lms.items.data import Item
@@ -81,6 +83,21 @@ class CourseDefinition:
     translations: dict[str, TranslationStatus]
     figures: dict[str, str]  # digest → SVG text
     source: str
+
+
+@dataclass(frozen=True)
+class CoursePart:
+    """More of a course folder that another room reads and keeps (a quiz bank): checked by `content check`,
+    stored by `content load` in the same unit of work as the course, so a load stays all or nothing."""
+
+    name: str
+    # (the course, its folder) -> (what was read, problems and warnings); reads files only.
+    read: Callable[[CourseDefinition, Path], tuple[Any, list[ContentProblem]]]
+    # (the course, what was read, the tenant or None) -> whether anything was written.
+    store: Callable[[CourseDefinition, Any, int | None], bool]
+    # Where a trainee finds this part from the course page: an endpoint taking `slug`, and its label's msgid.
+    endpoint: str | None = None
+    label: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ibm_lms.extensions import db
+from ibm_lms.extensions import app_state, db
 from ibm_lms.i18n.data import pick_text
 from ibm_lms.items.service import correct_response, score
 from ibm_lms.locales import LOCALES
@@ -17,36 +17,88 @@ from ibm_lms.text import SLUG
 from ibm_lms.unit_of_work import unit_of_work
 
 from . import catalogue as stored
-from . import learning, progress
+from . import learning, progress, rendering
 from .coverage import coverage_of
-from .data import ContentProblem, CourseDefinition, CourseSummary, LoadReport
+from .data import ContentProblem, CourseDefinition, CoursePart, CourseSummary, LoadReport
 from .errors import CourseFileError, CourseNotFound, FigureNotFound
 from .learning import Where
 from .loader import read_all
 from .models import Course, ExerciseAnswer
+from .tomlfile import FileProblem, line_of, load_toml
+
+
+def read_toml(path: Path) -> tuple[dict | None, str, ContentProblem | None]:
+    """A course folder's TOML file for another room's part: its table and text, or the problem with its line."""
+    try:
+        raw, text = load_toml(path)
+    except FileProblem as problem:
+        return None, "", ContentProblem(str(path), problem.line, problem.message, problem.fix)
+    return raw, text, None
+
+
+def toml_line(text: str, key_path: tuple) -> int | None:
+    """The line a key path is written on in a course TOML file (for problems that name it)."""
+    return line_of(text, key_path)
+
+
+def markdown(text: str | None, slug: str):
+    """Authored Markdown (a question's prompt) as clean HTML for a page, the course's links resolved."""
+    return rendering.markdown(text, slug)
+
+
+def register_part(app, part: CoursePart) -> None:
+    """A room above this one reads and keeps more of each course folder (see CoursePart)."""
+    app_state("content.parts", dict, app=app)[part.name] = part
+
+
+def parts() -> list[CoursePart]:
+    return list(app_state("content.parts", dict).values())
+
+
+def course_sections() -> list[CoursePart]:
+    """The parts a trainee reaches from the course page."""
+    return [part for part in parts() if part.endpoint]
+
+
+def _read_with_parts(courses_dir: Path):
+    courses, problems = read_all(courses_dir)
+    read = []
+    for course in courses:
+        found = {}
+        for part in parts():
+            data, part_problems = part.read(course, Path(course.source))
+            problems += part_problems
+            found[part.name] = data
+        read.append((course, found))
+    return read, problems
 
 
 def check(courses_dir: Path) -> tuple[list[CourseDefinition], list[ContentProblem]]:
-    return read_all(courses_dir)
+    read, problems = _read_with_parts(courses_dir)
+    return [course for course, _ in read], problems
 
 
 def load(courses_dir: Path, *, tenant_slug: str | None = None) -> LoadReport:
     """Checks every file first and writes nothing unless all are valid; an unchanged course writes nothing.
 
     Without a tenant the folder is the shared catalogue; with one, that academy's own courses."""
-    courses, problems = read_all(courses_dir)
+    read, problems = _read_with_parts(courses_dir)
     errors = [p for p in problems if not p.warning]
     if errors:
         raise CourseFileError(path=errors[0].path, reason="\n".join(str(p) for p in errors))
+    courses = [course for course, _ in read]
     created = updated = unchanged = 0
     with unit_of_work():
         tenant_id = tenancy.get_tenant(tenant_slug).id if tenant_slug else None
         existing = {c.slug: c for c in db.session.execute(select(Course)).scalars()}
-        for definition in courses:
+        registered = {part.name: part for part in parts()}
+        for definition, found in read:
             loaded = stored.store(definition, tenant_id=tenant_id, existing=existing.get(definition.slug))
+            parts_changed = [registered[name].store(definition, data, tenant_id) for name, data in found.items()]
+            changed = loaded.changed or any(parts_changed)
             created += loaded.created
-            updated += loaded.changed and not loaded.created
-            unchanged += not loaded.changed
+            updated += changed and not loaded.created
+            unchanged += not changed
         withdrawn = stored.withdraw_missing({c.slug for c in courses}, tenant_id=tenant_id)
     stored.catalogue_cache().forget()
     return LoadReport(created=created, updated=updated, unchanged=unchanged, withdrawn=withdrawn,
@@ -72,6 +124,16 @@ def _document(course: stored.CourseRecord) -> dict:
 
 def _minutes(document: dict) -> int:
     return sum(lesson["minutes"] for lesson in document["lessons"].values())
+
+
+def course_version_number(slug: str, tenant_id: int | None) -> int:
+    """The number of the course's current version (events name it); raises CourseNotFound for a course the
+    tenant cannot see."""
+    return _document(_visible(slug, tenant_id))["number"]
+
+
+def course_title(slug: str, tenant_id: int | None, locale: str):
+    return pick_text(_document(_visible(slug, tenant_id))["title"], locale)
 
 
 def catalogue(locale: str, tenant_id: int | None = None) -> list[CourseSummary]:

@@ -7,19 +7,16 @@ import secrets
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext, ngettext
-from markupsafe import Markup, escape
 
 from ibm_lms.extensions import app_state
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
 
 from . import service
-from .lessons import markdown_html
+from .rendering import course_html, markdown
 
 blueprint = Blueprint("content", __name__)
 
-_COURSE_LINK = re.compile(r'href="(term|ref|lesson):([a-z0-9-]+)"')
-_EXTERNAL_LINK = re.compile(r'<a href="(https?://[^"]+)"')
 # Figures never change under their address (it is their SHA-256): browsers keep them for a year.
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -28,28 +25,9 @@ def _locale() -> str:
     return str(get_locale())
 
 
-def course_html(html: str, slug: str) -> Markup:
-    """Stored, already-cleaned lesson HTML with the course's own links turned into this reader's URLs."""
-
-    def resolve(match: re.Match) -> str:
-        kind, ident = match.groups()
-        if kind == "term":
-            url = url_for("content.glossary", slug=slug) + "#term-" + ident
-        elif kind == "ref":
-            url = "#ref-" + ident
-        else:
-            url = url_for("content.lesson", slug=slug, lesson=ident)
-        return f'href="{escape(url)}"'
-
-    resolved = _COURSE_LINK.sub(resolve, html)
-    # Sources open beside the platform's frame, not inside it.
-    resolved = _EXTERNAL_LINK.sub(lambda m: f'<a target="_blank" href="{m.group(1)}"', resolved)
-    return Markup(resolved)  # noqa: S704 - cleaned by nh3 when the course was loaded
-
-
 def init_templates(app) -> None:
     app.jinja_env.globals["course_html"] = course_html
-    app.jinja_env.globals["exercise_markdown"] = lambda text, slug: course_html(markdown_html(text or ""), slug)
+    app.jinja_env.globals["exercise_markdown"] = markdown
     app.jinja_env.globals["answer_token"] = lambda: secrets.token_urlsafe(18)
 
 
@@ -85,6 +63,7 @@ def course(slug: str):
     identity = tenancy.require_identity()
     page = service.course_page(slug, identity, _locale())
     return render_template("content/course.html", identity=identity, page=page,
+                           sections=service.course_sections(),
                            instructor=identity.role.rank >= Role.INSTRUCTOR.rank)
 
 

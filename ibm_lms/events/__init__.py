@@ -10,7 +10,9 @@ from .catalogue import (
     LessonCompleted,
     LessonViewed,
     ModuleCompleted,
+    QuizAttemptStarted,
+    QuizAttemptSubmitted,
 )
 
 __all__ = ["CourseCompleted", "DomainEvent", "EventBus", "ExerciseAnswered", "LaunchCompleted", "LearningEvent",
-           "LessonCompleted", "LessonViewed", "ModuleCompleted"]
+           "LessonCompleted", "LessonViewed", "ModuleCompleted", "QuizAttemptStarted", "QuizAttemptSubmitted"]

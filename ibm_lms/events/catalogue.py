@@ -94,3 +94,33 @@ class CourseCompleted(LearningEvent):
     score_scaled: float
     min_score: float
     duration_seconds: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuizAttemptStarted(LearningEvent):
+    quiz_key: str
+    quiz_version: int
+    quiz_kind: str
+    attempt_id: int
+    attempt_number: int
+    questions: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuizAttemptSubmitted(LearningEvent):
+    """An attempt finished, by the trainee or by its deadline; the quiz grade is the one its grading method gives."""
+
+    quiz_key: str
+    quiz_version: int
+    quiz_kind: str  # practice, pre_test, post_test or exam: impact monitoring compares pre and post
+    attempt_id: int
+    attempt_number: int
+    score_scaled: float
+    grade_scaled: float
+    grading: str
+    pass_mark: float
+    passed: bool
+    expired: bool
+    duration_seconds: int
+    # Per question: slot, question_key, question_version, item_type, response (None if unanswered), score.
+    answers: tuple[dict, ...]

@@ -48,6 +48,10 @@ class InvalidResponse(ValueError):
     """An answer the item cannot take (an option it does not have, a rating out of range, a missing part)."""
 
 
+class MissingValue(InvalidResponse):
+    """A part of the answer is not given yet: refused as a final answer, kept as an answer in progress."""
+
+
 @dataclass(frozen=True)
 class Score:
     """A response's score from 0 to 1; `parts` says, per option, step or field, what was right."""

@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from .data import InvalidResponse, Item, Problem, Score
+from .data import InvalidResponse, Item, MissingValue, Problem, Score
 
 # Ids inside an item (options, steps, dimensions, specimens): the same shape as every other id in a course.
 ITEM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}\Z")
@@ -29,9 +29,18 @@ class ItemType(ABC):
     def read_response(self, item: Item, form: Mapping[str, list[str]]) -> dict[str, Any]:
         """The answer a form holds, checked against the item; raises InvalidResponse."""
 
+    def read_partial(self, item: Item, form: Mapping[str, list[str]]) -> tuple[dict[str, Any] | None, bool]:
+        """An answer in progress (a quiz saves each change): (response, complete), or (None, False) when
+        nothing is given. Types made of parts override this to keep the parts given so far; a value
+        the item cannot take is still refused (InvalidResponse)."""
+        try:
+            return self.read_response(item, form), True
+        except MissingValue:
+            return None, False
+
     @abstractmethod
     def score(self, item: Item, response: Mapping[str, Any]) -> Score:
-        """How right the (already checked) response is."""
+        """How right the (already checked) response is; a part not given (from read_partial) scores 0."""
 
     @abstractmethod
     def correct_response(self, item: Item) -> dict[str, Any]:
@@ -52,9 +61,16 @@ def register(item_type: type[ItemType]) -> type[ItemType]:
 
 def single(form: Mapping[str, list[str]], name: str) -> str:
     values = form.get(name) or []
+    if not values or values == [""]:
+        raise MissingValue(f"{name}: exactly one value is needed")
     if len(values) != 1 or not values[0]:
         raise InvalidResponse(f"{name}: exactly one value is needed")
     return values[0]
+
+
+def given(form: Mapping[str, list[str]], name: str) -> bool:
+    """Whether the form holds something for `name` (an answer in progress may leave parts out)."""
+    return bool(form.get(name)) and form.get(name) != [""]
 
 
 def several(form: Mapping[str, list[str]], name: str) -> list[str]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import types  # noqa: F401  (registers every item type)
-from .data import InvalidResponse, Item, Problem, Score
+from .data import InvalidResponse, Item, MissingValue, Problem, Score
 from .localised import localised
 from .registry import ITEM_ID, TYPES
 
@@ -44,6 +44,11 @@ def read_response(item: Item, form: Mapping[str, list[str]]) -> dict[str, Any]:
     return TYPES[item.type].read_response(item, form)
 
 
+def read_partial(item: Item, form: Mapping[str, list[str]]) -> tuple[dict[str, Any] | None, bool]:
+    """An answer in progress: (response, complete), or (None, False) when the form gives nothing."""
+    return TYPES[item.type].read_partial(item, form)
+
+
 def score(item: Item, response: Mapping[str, Any]) -> Score:
     return TYPES[item.type].score(item, response)
 
@@ -57,5 +62,5 @@ def localised_texts(item: Item) -> list[dict[str, str]]:
     return [item.title, item.prompt, item.feedback, *TYPES[item.type].locale_texts(item.spec)]
 
 
-__all__ = ["ITEM_ID", "InvalidResponse", "Item", "Problem", "Score", "correct_response", "item_types",
-           "localised_texts", "parse_item", "read_response", "score"]
+__all__ = ["ITEM_ID", "InvalidResponse", "Item", "MissingValue", "Problem", "Score", "correct_response", "item_types",
+           "localised", "localised_texts", "parse_item", "read_partial", "read_response", "score"]

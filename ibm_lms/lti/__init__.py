@@ -3,7 +3,7 @@
 
 def init_app(app) -> None:
     from ibm_lms import outboxes
-    from ibm_lms.events import CourseCompleted, LessonCompleted
+    from ibm_lms.events import CourseCompleted, LessonCompleted, QuizAttemptSubmitted
     from ibm_lms.unit_of_work import event_bus
     from ibm_lms.web import add_frame_ancestor_source
 
@@ -16,6 +16,7 @@ def init_app(app) -> None:
     # Scores are written in the transaction of the result they report; the worker sends them.
     event_bus(app).subscribe(CourseCompleted, outbox.on_course_completed)
     event_bus(app).subscribe(LessonCompleted, outbox.on_lesson_completed)
+    event_bus(app).subscribe(QuizAttemptSubmitted, outbox.on_quiz_submitted)
     outboxes.register(app, outboxes.Outbox("grades", lambda limit: len(delivery.deliver_due(limit).ids),
                                            delivery.status_counts))
     app.cli.add_command(grades_group)

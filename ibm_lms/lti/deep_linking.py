@@ -26,6 +26,7 @@ from ibm_lms.clock import utcnow
 from ibm_lms.content import service as content
 from ibm_lms.errors import N_
 from ibm_lms.extensions import db
+from ibm_lms.quiz import service as quiz_service
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.web import tool_url
 
@@ -75,41 +76,67 @@ def pending() -> dict | None:
 
 @dataclass(frozen=True)
 class Choice:
-    """One thing the instructor picked: a course, or one lesson of it."""
+    """One thing the instructor picked: a course, one lesson of it, or one of its quizzes."""
 
     slug: str
     lesson: str | None
     title: str
     text: str
     graded: bool
+    quiz: str | None = None
 
     @property
     def resource_id(self) -> str:
         # The same resource id the grade outbox uses to find this item's column.
+        if self.quiz:
+            return f"{self.slug}/quiz:{self.quiz}"
         return f"{self.slug}/{self.lesson}" if self.lesson else self.slug
 
 
+def picker(locale: str, tenant_id: int | None, query: str = "") -> list[dict]:
+    """Everything an activity can open, per course: the course, its lessons and its quizzes."""
+    courses = content.launchable(locale, tenant_id, query)
+    words = [w for w in query.casefold().split() if w]
+    for course in courses:
+        course["quizzes"] = [q for q in quiz_service.quizzes(course["slug"], tenant_id, locale)
+                             if all(w in (course["title"] + " " + q.title).casefold() for w in words)]
+    return courses
+
+
 def choices(picked: list[str], locale: str, tenant_id: int | None) -> list[Choice]:
-    """The picked values ("course:slug", "lesson:slug/lesson", or a plain course slug) that exist, in order."""
+    """The picked values ("course:slug", "lesson:slug/lesson", "quiz:slug/quiz", or a plain course slug) that
+    exist, in order."""
     offered = {}
-    for course in content.launchable(locale, tenant_id):
+    for course in picker(locale, tenant_id):
         offered[course["slug"]] = Choice(course["slug"], None, course["title"], course["summary"], True)
         for module in course["modules"]:
             for lesson in module["lessons"]:
                 offered[f"{course['slug']}/{lesson['key']}"] = Choice(
                     course["slug"], lesson["key"], lesson["title"], course["title"], lesson["graded"])
+        for quiz in course["quizzes"]:
+            offered[f"{course['slug']}/quiz:{quiz.key}"] = Choice(course["slug"], None, quiz.title, course["title"],
+                                                                  True, quiz=quiz.key)
     found = []
     for value in dict.fromkeys(picked):
-        key = value.split(":", 1)[1] if value.startswith(("course:", "lesson:")) else value
+        if value.startswith("quiz:"):
+            slug, _, quiz = value[5:].partition("/")
+            key = f"{slug}/quiz:{quiz}"
+        else:
+            key = value.split(":", 1)[1] if value.startswith(("course:", "lesson:")) else value
         if key in offered:
             found.append(offered[key])
     return found
 
 
 def _resource(choice: Choice, settings: dict) -> DeepLinkResource:
-    url = (tool_url("content.lesson", slug=choice.slug, lesson=choice.lesson) if choice.lesson
-           else tool_url("content.course", slug=choice.slug))
-    custom = {"course": choice.slug, **({"lesson": choice.lesson} if choice.lesson else {})}
+    if choice.quiz:
+        url, custom = tool_url("quiz.quiz", slug=choice.slug, key=choice.quiz), {"course": choice.slug,
+                                                                                "quiz": choice.quiz}
+    elif choice.lesson:
+        url = tool_url("content.lesson", slug=choice.slug, lesson=choice.lesson)
+        custom = {"course": choice.slug, "lesson": choice.lesson}
+    else:
+        url, custom = tool_url("content.course", slug=choice.slug), {"course": choice.slug}
     resource = DeepLinkResource().set_url(url).set_title(choice.title).set_custom_params(custom)
     # Moodle makes a gradebook column only for an item with a line item; a platform may refuse them.
     if choice.graded and settings.get("accept_lineitem") is not False:

@@ -11,7 +11,7 @@ from .data import DEEP_LINKING_REQUEST, LaunchClaims
 
 # Pages a resource link may point at; any other target lands on the catalogue.
 LANDING_ENDPOINTS = frozenset({"content.catalogue", "content.course", "content.lesson", "content.resume",
-                               "content.glossary"})
+                               "content.glossary", "quiz.quizzes", "quiz.quiz"})
 
 
 def landing_path(claims: LaunchClaims) -> str:

@@ -133,6 +133,10 @@ def pending_login(state: str) -> PendingLogin | None:
     return PendingLogin(params, origin_of(row.auth_login_url) if params.get("lti_storage_target") else None)
 
 
+def picker(locale: str, tenant_id: int | None, query: str = "") -> list[dict]:
+    return deep_linking.picker(locale, tenant_id, query)
+
+
 def pending_deep_link() -> dict | None:
     """The session user's open content selection: what the platform accepts back."""
     return deep_linking.pending()

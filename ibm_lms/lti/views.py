@@ -131,7 +131,7 @@ def deep_link():
     query = request.args.get("q", "")[:200]
     return render_template(
         "lti/deep_link.html", request_settings=launches.pending_deep_link(), query=query,
-        courses=content.launchable(str(get_locale()), tenancy.require_identity().tenant_id, query),
+        courses=launches.picker(str(get_locale()), tenancy.require_identity().tenant_id, query),
     )
 
 

@@ -80,6 +80,11 @@ class MultipleResponse(ItemType):
         # Nothing chosen is an answer too (every option judged wrong), and scores 0 or more.
         return {"choices": sorted(choices)}
 
+    def read_partial(self, item, form):
+        # In a quiz, nothing ticked yet is a question not answered, as Moodle counts it.
+        response = self.read_response(item, form)
+        return (response, True) if response["choices"] else (None, False)
+
     def score(self, item, response):
         right = set(item.spec["answer"])
         chosen = set(response["choices"])

@@ -6,7 +6,7 @@ import re
 
 from ..data import InvalidResponse, Item, Problem, Score
 from ..localised import localised
-from ..registry import TYPES, ItemType, ids_of, register, single
+from ..registry import TYPES, ItemType, given, ids_of, register, single
 
 GAP = re.compile(r"\{\{([a-z0-9][a-z0-9-]{0,63})\}\}")
 GAP_TYPES = ("single_choice", "short_answer", "numeric")
@@ -33,14 +33,25 @@ class Matching(ItemType):
         return {"pairs": pairs, "distractors": distractors}
 
     def read_response(self, item, form):
+        return {"matches": self._matches(item, form, partial=False)}
+
+    def read_partial(self, item, form):
+        matches = self._matches(item, form, partial=True)
+        return ({"matches": matches} if matches else None), len(matches) == len(item.spec["pairs"])
+
+    @staticmethod
+    def _matches(item, form, *, partial: bool) -> dict[str, str]:
         answers = {p["id"] for p in item.spec["pairs"]} | {d["id"] for d in item.spec["distractors"]}
         matches = {}
         for pair in item.spec["pairs"]:
-            chosen = single(form, f"match-{pair['id']}")
+            name = f"match-{pair['id']}"
+            if partial and not given(form, name):
+                continue
+            chosen = single(form, name)
             if chosen not in answers:
-                raise InvalidResponse(f"match-{pair['id']}: not an answer of this question")
+                raise InvalidResponse(f"{name}: not an answer of this question")
             matches[pair["id"]] = chosen
-        return {"matches": matches}
+        return matches
 
     def score(self, item, response):
         parts = {pair["id"]: response["matches"].get(pair["id"]) == pair["id"] for pair in item.spec["pairs"]}
@@ -78,6 +89,11 @@ def _as_item(key: str, part: dict) -> Item:
                 feedback=part.get("feedback") or {}, spec=part["spec"])
 
 
+def _part_score(key: str, part: dict, response: dict | None) -> float:
+    """A gap's or part's score; one not answered (an attempt submitted in progress) scores 0."""
+    return TYPES[part["type"]].score(_as_item(key, part), response).scaled if response is not None else 0.0
+
+
 def _sub_form(form, prefix: str) -> dict[str, list[str]]:
     return {name[len(prefix):]: values for name, values in form.items() if name.startswith(prefix)}
 
@@ -108,8 +124,16 @@ class Cloze(ItemType):
         return {"gaps": {gap_id: TYPES[gap["type"]].read_response(_as_item(gap_id, gap), _sub_form(form, f"{gap_id}-"))
                          for gap_id, gap in item.spec["gaps"].items()}}
 
+    def read_partial(self, item, form):
+        read = {gap_id: TYPES[gap["type"]].read_partial(_as_item(gap_id, gap), _sub_form(form, f"{gap_id}-"))
+                for gap_id, gap in item.spec["gaps"].items()}
+        if all(response is None for response, _ in read.values()):
+            return None, False
+        return {"gaps": {gap_id: response for gap_id, (response, _) in read.items()}}, all(
+            complete for _, complete in read.values())
+
     def score(self, item, response):
-        parts = {gap_id: TYPES[gap["type"]].score(_as_item(gap_id, gap), response["gaps"][gap_id]).scaled
+        parts = {gap_id: _part_score(gap_id, gap, response["gaps"].get(gap_id))
                  for gap_id, gap in item.spec["gaps"].items()}
         scaled = sum(parts.values()) / len(parts)
         return Score(round(scaled, 4), scaled == 1.0, parts)
@@ -143,8 +167,15 @@ class Scenario(ItemType):
         return {"parts": [TYPES[part["type"]].read_response(_as_item(f"part-{i}", part), _sub_form(form, f"part{i}-"))
                           for i, part in enumerate(item.spec["parts"])]}
 
+    def read_partial(self, item, form):
+        read = [TYPES[part["type"]].read_partial(_as_item(f"part-{i}", part), _sub_form(form, f"part{i}-"))
+                for i, part in enumerate(item.spec["parts"])]
+        if all(response is None for response, _ in read):
+            return None, False
+        return {"parts": [response for response, _ in read]}, all(complete for _, complete in read)
+
     def score(self, item, response):
-        scores = [TYPES[part["type"]].score(_as_item(f"part-{i}", part), response["parts"][i]).scaled
+        scores = [_part_score(f"part-{i}", part, response["parts"][i])
                   for i, part in enumerate(item.spec["parts"])]
         scaled = sum(scores) / len(scores)
         return Score(round(scaled, 4), scaled == 1.0, {str(i): s for i, s in enumerate(scores)})

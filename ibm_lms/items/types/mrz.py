@@ -13,7 +13,7 @@ from ibm_lms.mrz.service import NotAnMrz, check_mrz
 
 from ..data import InvalidResponse, Problem, Score
 from ..localised import localised
-from ..registry import ItemType, ids_of, register, single
+from ..registry import ItemType, given, ids_of, register, single
 
 FIELDS = ("document_code", "issuing_state", "surname", "given_names", "document_number", "nationality",
           "birth_date", "sex", "expiry_date", "optional_data")
@@ -77,6 +77,19 @@ class MrzCheck(ItemType):
                 "check_digits": asks_digits is True, "verdict": asks_verdict is True, "model": model}
 
     def read_response(self, item, form):
+        return self._read(item, form, partial=False)
+
+    def read_partial(self, item, form):
+        spec = item.spec
+        response = self._read(item, form, partial=True)
+        if not any(response["fields"].values()) and not response["digits"] and response["verdict"] is None:
+            return None, False
+        complete = (len(response["digits"]) == (len(spec["model"]["digits"]) if spec["check_digits"] else 0)
+                    and (response["verdict"] is not None or not spec["verdict"]))
+        return response, complete
+
+    @staticmethod
+    def _read(item, form, *, partial: bool) -> dict:
         spec = item.spec
         response = {"fields": {}, "digits": {}, "verdict": None}
         for name in spec["fields"]:
@@ -86,11 +99,13 @@ class MrzCheck(ItemType):
             response["fields"][name] = value
         if spec["check_digits"]:
             for name in spec["model"]["digits"]:
+                if partial and not given(form, f"digit-{name}"):
+                    continue
                 value = single(form, f"digit-{name}")
                 if len(value) != 1 or not value.isdigit():
                     raise InvalidResponse(f"digit-{name}: one digit from 0 to 9 is needed")
                 response["digits"][name] = value
-        if spec["verdict"]:
+        if spec["verdict"] and not (partial and not given(form, "verdict")):
             verdict = single(form, "verdict")
             if verdict not in VERDICTS:
                 raise InvalidResponse("verdict: valid or invalid is needed")

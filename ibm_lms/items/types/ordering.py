@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..data import InvalidResponse, Problem, Score
 from ..localised import localised
-from ..registry import ItemType, ids_of, register, single
+from ..registry import ItemType, given, ids_of, register, single
 
 
 def longest_ordered_run(order: list[str], answer: list[str]) -> int:
@@ -39,18 +39,39 @@ class Ordering(ItemType):
     def read_response(self, item, form):
         # Without scripts the page asks for each step's position (1…n): they must be a permutation.
         steps = [entry["id"] for entry in item.spec["items"]]
-        positions = {}
-        for step in steps:
-            value = single(form, f"position-{step}")
-            if not value.isdigit() or not 1 <= int(value) <= len(steps):
-                raise InvalidResponse(f"position-{step}: a position from 1 to {len(steps)} is needed")
-            positions[step] = int(value)
+        positions = self._positions(item, form, partial=False)
         if sorted(positions.values()) != list(range(1, len(steps) + 1)):
             raise InvalidResponse("each position may be given to one step only")
         return {"order": sorted(steps, key=positions.__getitem__)}
 
+    def read_partial(self, item, form):
+        positions = self._positions(item, form, partial=True)
+        if not positions:
+            return None, False
+        steps = [entry["id"] for entry in item.spec["items"]]
+        if sorted(positions.values()) == list(range(1, len(steps) + 1)):
+            return {"order": sorted(steps, key=positions.__getitem__)}, True
+        # Positions given so far, kept so the page shows them again; an order only once they all fit.
+        return {"order": None, "positions": positions}, False
+
+    @staticmethod
+    def _positions(item, form, *, partial: bool) -> dict[str, int]:
+        steps = [entry["id"] for entry in item.spec["items"]]
+        positions = {}
+        for step in steps:
+            name = f"position-{step}"
+            if partial and not given(form, name):
+                continue
+            value = single(form, name)
+            if not value.isdigit() or not 1 <= int(value) <= len(steps):
+                raise InvalidResponse(f"{name}: a position from 1 to {len(steps)} is needed")
+            positions[step] = int(value)
+        return positions
+
     def score(self, item, response):
         answer = item.spec["answer"]
+        if response.get("order") is None:
+            return Score(0.0, False, {"in_place": []})
         run = longest_ordered_run(response["order"], answer)
         in_place = [step for step, right in zip(response["order"], answer, strict=True) if step == right]
         return Score(round(run / len(answer), 4), response["order"] == answer, {"in_place": in_place})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..data import InvalidResponse, Problem, Score
 from ..localised import localised
-from ..registry import ItemType, ids_of, register, single
+from ..registry import ItemType, given, ids_of, register, single
 
 SCALE = 5
 
@@ -30,18 +30,30 @@ class RiskRating(ItemType):
         return {"dimensions": dimensions, "scale": SCALE}
 
     def read_response(self, item, form):
+        return {"ratings": self._ratings(item, form, partial=False)}
+
+    def read_partial(self, item, form):
+        ratings = self._ratings(item, form, partial=True)
+        return ({"ratings": ratings} if ratings else None), len(ratings) == len(item.spec["dimensions"])
+
+    @staticmethod
+    def _ratings(item, form, *, partial: bool) -> dict[str, int]:
         ratings = {}
         for dimension in item.spec["dimensions"]:
-            value = single(form, f"rating-{dimension['id']}")
+            name = f"rating-{dimension['id']}"
+            if partial and not given(form, name):
+                continue
+            value = single(form, name)
             if not value.isdigit() or not 1 <= int(value) <= SCALE:
-                raise InvalidResponse(f"rating-{dimension['id']}: a rating from 1 to {SCALE} is needed")
+                raise InvalidResponse(f"{name}: a rating from 1 to {SCALE} is needed")
             ratings[dimension["id"]] = int(value)
-        return {"ratings": ratings}
+        return ratings
 
     def score(self, item, response):
         parts = {}
         for dimension in item.spec["dimensions"]:
-            distance = abs(response["ratings"][dimension["id"]] - dimension["model"])
+            given_rating = response["ratings"].get(dimension["id"])
+            distance = abs(given_rating - dimension["model"]) if given_rating is not None else SCALE
             parts[dimension["id"]] = 1.0 if distance == 0 else 0.5 if distance == 1 else 0.0
         scaled = sum(parts.values()) / len(parts)
         return Score(round(scaled, 4), scaled == 1.0, parts)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from ibm_lms.clock import utcnow
-from ibm_lms.events import CourseCompleted, LearningEvent, LessonCompleted
+from ibm_lms.events import CourseCompleted, LearningEvent, LessonCompleted, QuizAttemptSubmitted
 from ibm_lms.extensions import db
 from ibm_lms.tenancy import service as tenancy
 
@@ -26,9 +26,12 @@ SCORE_MAXIMUM = 100.0
 
 
 def graded_target(link: ResourceLink) -> tuple[str | None, str | None]:
-    """(course, lesson) the link points at: its custom parameters, else its target's route."""
+    """(course, part) the link points at: part is None for the course, "lesson-key" for a lesson and
+    "quiz:quiz-key" for a quiz; from its custom parameters, else its target's route."""
     custom = link.custom or {}
     if custom.get("course"):
+        if custom.get("quiz"):
+            return custom["course"], "quiz:" + custom["quiz"]
         return custom["course"], custom.get("lesson") or None
     path = urlsplit(link.target_link_uri or "").path
     base = urlsplit(current_app.config["BASE_URL"]).path.rstrip("/")
@@ -41,6 +44,8 @@ def graded_target(link: ResourceLink) -> tuple[str | None, str | None]:
         return arguments["slug"], None
     if endpoint == "content.lesson":
         return arguments["slug"], arguments["lesson"]
+    if endpoint == "quiz.quiz":
+        return arguments["slug"], "quiz:" + arguments["key"]
     return None, None
 
 
@@ -48,7 +53,8 @@ def resource_id(course: str, lesson: str | None) -> str:
     return f"{course}/{lesson}" if lesson else course
 
 
-def _enqueue(event: LearningEvent, score: float, *, lesson: str | None, label: str) -> None:
+def _enqueue(event: LearningEvent, score: float, *, lesson: str | None, label: str,
+             comment: str | None = None) -> None:
     if event.resource_link_id is None:
         return
     link = db.session.execute(select(ResourceLink).where(
@@ -64,7 +70,7 @@ def _enqueue(event: LearningEvent, score: float, *, lesson: str | None, label: s
         subject=subject, event_id=event.event_id, resource_id=resource_id(event.course_slug, lesson),
         label=(link.title or label)[:255], score_given=round(score * SCORE_MAXIMUM, 2), score_maximum=SCORE_MAXIMUM,
         activity_progress=ACTIVITY_COMPLETED, grading_progress=GRADING_FULLY_GRADED,
-        comment=None, scored_at=event.occurred_at.replace(tzinfo=None), status="pending", attempts=0,
+        comment=comment, scored_at=event.occurred_at.replace(tzinfo=None), status="pending", attempts=0,
         next_attempt_at=now, created_at=now,
     ))
 
@@ -75,3 +81,9 @@ def on_course_completed(event: CourseCompleted) -> None:
 
 def on_lesson_completed(event: LessonCompleted) -> None:
     _enqueue(event, event.score_scaled, lesson=event.lesson_key, label=f"{event.course_slug}: {event.lesson_key}")
+
+
+def on_quiz_submitted(event: QuizAttemptSubmitted) -> None:
+    # The gradebook holds the quiz's grade by its grading method (highest, last, average, first), as Moodle's does.
+    _enqueue(event, event.grade_scaled, lesson="quiz:" + event.quiz_key, label=f"{event.course_slug}: {event.quiz_key}",
+             comment=f"Attempt {event.attempt_number}: {round(event.score_scaled * 100)}%")

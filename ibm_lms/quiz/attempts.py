@@ -1,0 +1,216 @@
+"""Attempts: started from a quiz's current version, answers autosaved one by one, finished once.
+
+Everything here writes into the caller's unit of work. An attempt lives in the database from its
+first moment, so it survives a closed tab, a lost connection or a restarted server; every save
+carries a sequence number so a late retry never undoes a newer answer; finishing is idempotent; a
+deadline is the server's, and an attempt past it is finished with what was saved.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from ibm_lms.clock import utcnow
+from ibm_lms.content import service as content
+from ibm_lms.errors import N_, Reason
+from ibm_lms.events import QuizAttemptStarted, QuizAttemptSubmitted
+from ibm_lms.extensions import db
+from ibm_lms.items.service import InvalidResponse, Item, read_partial, score
+from ibm_lms.tenancy.data import Identity
+from ibm_lms.unit_of_work import publish
+
+from . import grading
+from .drawing import Candidate, layout
+from .errors import AnswerRefused, AttemptNotFound, NoAttemptLeft, QuizEmpty
+from .models import SHARED_BANK, Attempt, AttemptAnswer, Question, QuestionVersion, Quiz, QuizVersion
+from .settings import QuizSettings
+
+IN_PROGRESS, FINISHED = "in_progress", "finished"
+# A save that reaches the server this long after the deadline still counts (the network, not the trainee).
+DEADLINE_GRACE_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Context:
+    identity: Identity
+    locale: str
+
+
+def settings_of(version_id: int) -> tuple[QuizSettings, int]:
+    row = db.session.get(QuizVersion, version_id)
+    return QuizSettings.from_json(row.settings), row.number
+
+
+def _candidates(quiz: Quiz, tenant_id: int) -> list[Candidate]:
+    rows = db.session.execute(
+        select(Question, QuestionVersion.item).join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+        .where(Question.course_slug == quiz.course_slug, Question.archived_at.is_(None),
+               Question.bank.in_((SHARED_BANK, tenant_id)))
+    ).all()
+    found = {}
+    for question, item in rows:
+        spec = item["spec"]
+        choices = [o["id"] for o in spec.get("options") or spec.get("specimens") or ()]
+        # A tenant's own copy of a question replaces the shared one with the same key.
+        if question.key in found and question.bank == SHARED_BANK:
+            continue
+        found[question.key] = Candidate(question.key, question.current_version_id, question.category,
+                                        tuple(question.tags), tuple(question.outcomes), question.difficulty,
+                                        item["type"], tuple(choices))
+    return list(found.values())
+
+
+def open_attempt(user_id: int, quiz_id: int) -> Attempt | None:
+    return db.session.execute(select(Attempt).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id,
+                                                    Attempt.open == 1)).scalar_one_or_none()
+
+
+def finished_attempts(user_id: int, quiz_id: int) -> list[Attempt]:
+    return list(db.session.execute(select(Attempt).where(
+        Attempt.user_id == user_id, Attempt.quiz_id == quiz_id, Attempt.status == FINISHED)
+        .order_by(Attempt.number)).scalars())
+
+
+def start(context: Context, quiz: Quiz) -> Attempt:
+    """The trainee's attempt in progress, or a new one if attempts are left."""
+    identity = context.identity
+    current = open_attempt(identity.user_id, quiz.id)
+    if current is not None:
+        if not past_deadline(current):
+            return current
+        finish(context, current, expired=True)
+    settings, version_number = settings_of(quiz.current_version_id)
+    used = db.session.execute(select(func.count(Attempt.id)).where(
+        Attempt.user_id == identity.user_id, Attempt.quiz_id == quiz.id)).scalar_one()
+    if not grading.attempts_left(settings.attempts, used):
+        raise NoAttemptLeft()
+    slots = layout(settings, _candidates(quiz, identity.tenant_id), random.Random(secrets.randbits(64)))
+    if not slots:
+        raise QuizEmpty()
+    now = utcnow()
+    attempt = Attempt(tenant_id=identity.tenant_id, user_id=identity.user_id, quiz_id=quiz.id,
+                      quiz_version_id=quiz.current_version_id, number=used + 1, status=IN_PROGRESS, open=1,
+                      layout=slots, started_at=now,
+                      deadline_at=now + timedelta(minutes=settings.time_limit_minutes)
+                      if settings.time_limit_minutes else None,
+                      context_id=identity.context_id, resource_link_id=identity.resource_link_id, locale=context.locale)
+    db.session.add(attempt)
+    # Two starts at once (a double click) break the one-open-attempt constraint here; the door retries.
+    db.session.flush()
+    publish(QuizAttemptStarted(**_event_fields(context, quiz), quiz_key=quiz.key, quiz_version=version_number,
+                               quiz_kind=settings.kind, attempt_id=attempt.id, attempt_number=attempt.number,
+                               questions=len(slots)))
+    return attempt
+
+
+def _event_fields(context: Context, quiz: Quiz) -> dict:
+    identity = context.identity
+    return {"tenant_id": identity.tenant_id, "user_id": identity.user_id, "context_id": identity.context_id,
+            "resource_link_id": identity.resource_link_id, "locale": context.locale, "course_slug": quiz.course_slug,
+            "course_version": content.course_version_number(quiz.course_slug, identity.tenant_id)}
+
+
+def attempt_of(identity: Identity, attempt_id: int) -> Attempt:
+    """The trainee's own attempt; another user's or tenant's id is no attempt at all (404)."""
+    attempt = db.session.execute(select(Attempt).where(
+        Attempt.id == attempt_id, Attempt.user_id == identity.user_id, Attempt.tenant_id == identity.tenant_id
+    )).scalar_one_or_none()
+    if attempt is None:
+        raise AttemptNotFound()
+    return attempt
+
+
+def past_deadline(attempt: Attempt) -> bool:
+    return attempt.deadline_at is not None and utcnow() > attempt.deadline_at + timedelta(
+        seconds=DEADLINE_GRACE_SECONDS)
+
+
+def item_of(version_id: int) -> Item:
+    return Item.from_json(db.session.get(QuestionVersion, version_id).item)
+
+
+def save(attempt: Attempt, forms: dict[int, dict[str, list[str]]], sequence: int) -> list[int]:
+    """Keeps the answers of the slots given, complete or in progress (read strictly: one value a question
+    cannot take refuses the whole save); a slot sent empty is cleared. Returns the slots saved; a
+    slot's older sequence number never overwrites a newer one."""
+    read = {}
+    for slot, form in forms.items():
+        if not 0 <= slot < len(attempt.layout):
+            raise AnswerRefused(reason=Reason(N_("question %(number)s is not part of this attempt"), number=slot + 1))
+        given = {name: values for name, values in form.items() if name != "present"}
+        try:
+            read[slot] = read_partial(item_of(attempt.layout[slot]["version_id"]), given)
+        except InvalidResponse as error:
+            raise AnswerRefused(reason=Reason(N_("question %(number)s: %(problem)s"), number=slot + 1,
+                                              problem=str(error))) from error
+    existing = {a.slot: a for a in db.session.execute(select(AttemptAnswer).where(
+        AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.slot.in_(list(read) or [-1]))).scalars()}
+    now, saved = utcnow(), []
+    for slot, (response, complete) in read.items():
+        answer = existing.get(slot)
+        if answer is None:
+            if response is None:
+                continue  # shown, never answered: nothing to keep
+            db.session.add(AttemptAnswer(attempt_id=attempt.id, tenant_id=attempt.tenant_id, slot=slot,
+                                         response=response, complete=complete, sequence=sequence, saved_at=now))
+        elif sequence >= answer.sequence:
+            answer.response, answer.complete, answer.sequence, answer.saved_at = response, complete, sequence, now
+        else:
+            continue
+        saved.append(slot)
+    return saved
+
+
+def answers_of(attempt: Attempt) -> dict[int, AttemptAnswer]:
+    """The answers kept so far, by slot (cleared ones left out)."""
+    return {a.slot: a for a in db.session.execute(
+        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id)).scalars() if a.response is not None}
+
+
+def finish(context: Context, attempt: Attempt, *, expired: bool = False) -> bool:
+    """Scores and closes the attempt once; False if it was already finished (a double submit)."""
+    if attempt.status == FINISHED:
+        return False
+    quiz = db.session.get(Quiz, attempt.quiz_id)
+    settings, version_number = settings_of(attempt.quiz_version_id)
+    saved = answers_of(attempt)
+    results = []
+    for slot, entry in enumerate(attempt.layout):
+        item = item_of(entry["version_id"])
+        answer = saved.get(slot)
+        value = score(item, answer.response).scaled if answer is not None else 0.0
+        if answer is not None:
+            answer.score = value
+        results.append({"slot": slot, "question_key": entry["key"],
+                        "question_version": db.session.get(QuestionVersion, entry["version_id"]).number,
+                        "item_type": item.type, "response": answer.response if answer else None, "score": value})
+    now = utcnow()
+    attempt.score = grading.attempt_score([r["score"] for r in results])
+    attempt.status, attempt.open, attempt.finished_at = FINISHED, None, now
+    db.session.flush()
+    earlier = [a.score for a in finished_attempts(attempt.user_id, attempt.quiz_id)]
+    grade = grading.quiz_grade(earlier, settings.grading)
+    identity = Identity(user_id=attempt.user_id, tenant_id=attempt.tenant_id, role=context.identity.role,
+                        context_id=attempt.context_id, display_name=None, resource_link_id=attempt.resource_link_id)
+    publish(QuizAttemptSubmitted(
+        **_event_fields(Context(identity, attempt.locale), quiz), quiz_key=quiz.key, quiz_version=version_number,
+        quiz_kind=settings.kind, attempt_id=attempt.id, attempt_number=attempt.number, score_scaled=attempt.score,
+        grade_scaled=grade, grading=settings.grading, pass_mark=settings.pass_mark,
+        passed=grade >= settings.pass_mark, expired=expired,
+        duration_seconds=int(((attempt.deadline_at if expired and attempt.deadline_at else now)
+                              - attempt.started_at).total_seconds()),
+        answers=tuple(results)))
+    return True
+
+
+def due_for_closing(limit: int) -> list[int]:
+    """Attempts whose deadline passed (with its grace) and that nobody closed: the worker finishes them."""
+    cutoff = utcnow() - timedelta(seconds=DEADLINE_GRACE_SECONDS)
+    return list(db.session.execute(select(Attempt.id).where(
+        Attempt.status == IN_PROGRESS, Attempt.deadline_at.is_not(None), Attempt.deadline_at < cutoff)
+        .order_by(Attempt.deadline_at).limit(limit)).scalars())

@@ -1,0 +1,177 @@
+"""A course folder's question bank (questions/) and quizzes (quizzes/): read, checked, stored as versions.
+
+Checked with the course by `content check` and stored with it by `content load` (a content
+CoursePart), so a course and its bank load together or not at all. A question or quiz whose file
+did not change keeps its version; one that changed gets a new version, and attempts keep theirs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from ibm_lms.clock import utcnow
+from ibm_lms.content.data import ContentProblem, CourseDefinition
+from ibm_lms.content.service import read_toml, toml_line
+from ibm_lms.extensions import db
+from ibm_lms.items.service import Item, Problem, parse_item
+from ibm_lms.text import is_bounded_text
+
+from .models import SHARED_BANK, Question, QuestionVersion, Quiz, QuizVersion
+from .settings import QuizSettings, check_settings
+
+ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}\Z")
+DIFFICULTIES = ("easy", "medium", "hard")
+MAX_TAGS = 20
+
+
+@dataclass(frozen=True)
+class BankQuestion:
+    item: Item
+    category: str
+    tags: tuple[str, ...]
+    difficulty: str
+
+
+@dataclass(frozen=True)
+class FolderBank:
+    questions: dict[str, BankQuestion]
+    quizzes: dict[str, QuizSettings]
+
+
+def fingerprint(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def question_metadata(raw: dict, problems: list[Problem]) -> tuple[str, tuple[str, ...], str]:
+    """A bank question's category, tags and difficulty; what is wrong goes into `problems`."""
+    category, tags, difficulty = raw.get("category"), raw.get("tags", []), raw.get("difficulty")
+    if not isinstance(category, str) or not ID.fullmatch(category):
+        problems.append(Problem(("category",), "must be lower-case letters, digits and hyphens",
+                                'category = "mrz"'))
+    if not isinstance(tags, list) or len(tags) > MAX_TAGS or not all(
+            isinstance(t, str) and is_bounded_text(t, 64) for t in tags):
+        problems.append(Problem(("tags",), f"must be a list of at most {MAX_TAGS} short labels",
+                                'tags = ["td3", "pre-test"]'))
+        tags = []
+    if difficulty not in DIFFICULTIES:
+        problems.append(Problem(("difficulty",), "must be easy, medium or hard", 'difficulty = "medium"'))
+    return category, tuple(tags), difficulty
+
+
+def read(course: CourseDefinition, folder: Path) -> tuple[FolderBank, list[ContentProblem]]:
+    """Every question and quiz of the folder, and every problem with its file and line."""
+    problems: list[ContentProblem] = []
+    codes = {o["code"] for o in course.outcomes}
+    questions: dict[str, BankQuestion] = {}
+    for path in sorted((folder / "questions").glob("*")) if (folder / "questions").is_dir() else ():
+        if path.suffix != ".toml" or not ID.fullmatch(path.stem):
+            problems.append(ContentProblem(str(path), None, "a question file is named <question-id>.toml",
+                                           "use lower-case letters, digits and hyphens, and the .toml ending"))
+            continue
+        raw, text, problem = read_toml(path)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        item, found = parse_item(path.stem, raw)
+        category, tags, difficulty = question_metadata(raw, found)
+        for code in item.outcomes if item else ():
+            if code not in codes:
+                found.append(Problem(("outcomes",), f"the outcome {code!r} is not one of the course's",
+                                     "use one of: " + ", ".join(sorted(codes))))
+        for p in found:
+            problems.append(ContentProblem(str(path), toml_line(text, p.path), p.describe().split(" — ")[0], p.fix))
+        if item is not None and not found:
+            questions[item.key] = BankQuestion(item, category, tags, difficulty)
+    quizzes: dict[str, QuizSettings] = {}
+    for path in sorted((folder / "quizzes").glob("*")) if (folder / "quizzes").is_dir() else ():
+        if path.suffix != ".toml" or not ID.fullmatch(path.stem):
+            problems.append(ContentProblem(str(path), None, "a quiz file is named <quiz-id>.toml",
+                                           "use lower-case letters, digits and hyphens, and the .toml ending"))
+            continue
+        raw, text, problem = read_toml(path)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        settings, found = check_settings(raw, questions)
+        for p in found:
+            problems.append(ContentProblem(str(path), toml_line(text, p.path), p.describe().split(" — ")[0], p.fix))
+        if settings is not None and not found:
+            quizzes[path.stem] = settings
+    if (folder / "questions").is_dir() and len(questions) < 40:
+        problems.append(ContentProblem(str(folder / "questions"), None, f"the bank has {len(questions)} questions",
+                                       "a course's bank has at least 40", warning=True))
+    return FolderBank(questions, quizzes), problems
+
+
+def _version(model, owner_column: str, owner_id: int, values: dict, version_print: str, now) -> int:
+    column = getattr(model, owner_column)
+    found = db.session.execute(select(model.id).where(column == owner_id, model.fingerprint == version_print)).first()
+    if found is not None:
+        return found.id
+    number = (db.session.execute(select(func.max(model.number)).where(column == owner_id)).scalar_one() or 0) + 1
+    return db.session.execute(insert(model).values(**{owner_column: owner_id}, number=number,
+                                                   fingerprint=version_print, created_at=now, **values)
+                              .returning(model.id)).scalar_one()
+
+
+def store(course: CourseDefinition, bank: FolderBank, tenant_id: int | None) -> bool:
+    """Writes what changed of the folder's bank and quizzes; returns whether anything was written."""
+    bank_id = tenant_id or SHARED_BANK
+    now = utcnow()
+    changed = False
+    existing = {q.key: q for q in db.session.execute(
+        select(Question).where(Question.bank == bank_id, Question.course_slug == course.slug)).scalars()}
+    current_prints = dict(db.session.execute(
+        select(QuestionVersion.question_id, QuestionVersion.fingerprint).where(
+            QuestionVersion.id.in_([q.current_version_id for q in existing.values() if q.current_version_id])
+        )).all()) if existing else {}
+    for key, question in bank.questions.items():
+        item = question.item.as_json()
+        metadata = {"category": question.category, "tags": list(question.tags), "difficulty": question.difficulty,
+                    "outcomes": list(question.item.outcomes)}
+        version_print = fingerprint({"item": item, **metadata})
+        row = existing.get(key)
+        if row is not None and current_prints.get(row.id) == version_print and row.archived_at is None:
+            continue
+        changed = True
+        if row is None:
+            row = Question(bank=bank_id, tenant_id=tenant_id, course_slug=course.slug, key=key, origin="course",
+                           created_at=now, updated_at=now, **metadata)
+            db.session.add(row)
+            db.session.flush()
+        for name, value in metadata.items():
+            setattr(row, name, value)
+        row.current_version_id = _version(QuestionVersion, "question_id", row.id, {"item": item}, version_print, now)
+        row.updated_at, row.archived_at = now, None
+    for key, row in existing.items():
+        if key not in bank.questions and row.archived_at is None and row.origin == "course":
+            row.archived_at, changed = now, True
+    quizzes = {q.key: q for q in db.session.execute(
+        select(Quiz).where(Quiz.bank == bank_id, Quiz.course_slug == course.slug)).scalars()}
+    quiz_prints = dict(db.session.execute(select(QuizVersion.quiz_id, QuizVersion.fingerprint).where(
+        QuizVersion.id.in_([q.current_version_id for q in quizzes.values() if q.current_version_id])
+    )).all()) if quizzes else {}
+    for key, settings in bank.quizzes.items():
+        values = settings.as_json()
+        version_print = fingerprint(values)
+        row = quizzes.get(key)
+        if row is not None and quiz_prints.get(row.id) == version_print and row.archived_at is None:
+            continue
+        changed = True
+        if row is None:
+            row = Quiz(bank=bank_id, tenant_id=tenant_id, course_slug=course.slug, key=key, origin="course",
+                       created_at=now, updated_at=now)
+            db.session.add(row)
+            db.session.flush()
+        row.current_version_id = _version(QuizVersion, "quiz_id", row.id, {"settings": values}, version_print, now)
+        row.updated_at, row.archived_at = now, None
+    for key, row in quizzes.items():
+        if key not in bank.quizzes and row.archived_at is None and row.origin == "course":
+            row.archived_at, changed = now, True
+    return changed

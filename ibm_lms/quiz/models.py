@@ -1,0 +1,129 @@
+"""Quiz tables: question banks and quizzes as immutable versions, attempts and their autosaved answers.
+
+A bank is the shared regional bank (bank 0, no tenant) or one tenant's private bank (bank = the
+tenant's id); keys are unique within a bank's course. Attempts and answers always carry their tenant.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ibm_lms.extensions import db
+
+SHARED_BANK = 0
+
+
+class Question(db.Model):
+    __tablename__ = "quiz_questions"
+    __table_args__ = (UniqueConstraint("bank", "course_slug", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank: Mapped[int] = mapped_column(Integer, index=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
+    course_slug: Mapped[str | None] = mapped_column(String(64), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64))
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    difficulty: Mapped[str] = mapped_column(String(8))
+    outcomes: Mapped[list] = mapped_column(JSON, default=list)
+    current_version_id: Mapped[int | None] = mapped_column(Integer)
+    # Where it came from: a course folder, written in the tool, imported from a file, copied from the shared bank.
+    origin: Mapped[str] = mapped_column(String(16))
+    copied_from_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    archived_at: Mapped[datetime | None]
+
+
+class QuestionVersion(db.Model):
+    """A question as attempts saw it: editing makes a new version, and past attempts keep theirs."""
+
+    __tablename__ = "quiz_question_versions"
+    __table_args__ = (UniqueConstraint("question_id", "number"), UniqueConstraint("question_id", "fingerprint"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("quiz_questions.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    item: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Quiz(db.Model):
+    __tablename__ = "quizzes"
+    __table_args__ = (UniqueConstraint("bank", "course_slug", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank: Mapped[int] = mapped_column(Integer, index=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
+    course_slug: Mapped[str] = mapped_column(String(64), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    current_version_id: Mapped[int | None] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    archived_at: Mapped[datetime | None]
+
+
+class QuizVersion(db.Model):
+    __tablename__ = "quiz_versions"
+    __table_args__ = (UniqueConstraint("quiz_id", "number"), UniqueConstraint("quiz_id", "fingerprint"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    settings: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class Attempt(db.Model):
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (
+        UniqueConstraint("user_id", "quiz_id", "number"),
+        # One attempt in progress per trainee and quiz: `open` is 1 while it runs and NULL after,
+        # and unique indexes let NULLs repeat (SQLite and PostgreSQL alike).
+        Index("ux_quiz_attempts_one_open", "user_id", "quiz_id", "open", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), index=True)
+    quiz_version_id: Mapped[int] = mapped_column(ForeignKey("quiz_versions.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    open: Mapped[int | None] = mapped_column(Integer)
+    # The questions drawn for this attempt, in order, with the order of their choices.
+    layout: Mapped[list] = mapped_column(JSON)
+    started_at: Mapped[datetime]
+    deadline_at: Mapped[datetime | None] = mapped_column(index=True)
+    finished_at: Mapped[datetime | None]
+    score: Mapped[float | None] = mapped_column(Float)
+    context_id: Mapped[int | None] = mapped_column(ForeignKey("contexts.id"))
+    resource_link_id: Mapped[int | None] = mapped_column(Integer)
+    locale: Mapped[str] = mapped_column(String(8))
+
+
+class AttemptAnswer(db.Model):
+    """The latest saved response to one question of an attempt; `sequence` keeps a late save from undoing a newer one.
+
+    `response` is None once the trainee cleared the answer (kept, with its sequence, so a late save of the
+    old answer cannot bring it back); `complete` is False for an answer with parts still missing."""
+
+    __tablename__ = "quiz_attempt_answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id"), index=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    slot: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict | None] = mapped_column(JSON)
+    complete: Mapped[bool] = mapped_column(default=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    saved_at: Mapped[datetime]
+    score: Mapped[float | None] = mapped_column(Float)

@@ -1,0 +1,171 @@
+"""The quiz room's door: quizzes of a course, attempts (start, autosave, submit, review), deadlines closed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ibm_lms.content import service as content
+from ibm_lms.extensions import db
+from ibm_lms.i18n.data import pick_text
+from ibm_lms.items.service import correct_response, score
+from ibm_lms.tenancy.data import Identity, Role
+from ibm_lms.text import SLUG
+from ibm_lms.unit_of_work import unit_of_work
+
+from . import attempts as flow
+from . import grading
+from .errors import AttemptFinished, QuizNotFound, TimeIsUp
+from .models import SHARED_BANK, Attempt, Quiz
+
+
+@dataclass(frozen=True)
+class QuizSummary:
+    key: str
+    course_slug: str
+    title: str
+    kind: str
+    questions: int
+    time_limit_minutes: int
+    attempts_allowed: int
+    pass_mark: float
+
+
+def _quiz(slug: str, key: str, tenant_id: int) -> Quiz:
+    content.course_version_number(slug, tenant_id)  # the course must be the tenant's to see
+    if not SLUG.match(key):
+        raise QuizNotFound()
+    rows = db.session.execute(select(Quiz).where(
+        Quiz.course_slug == slug, Quiz.key == key, Quiz.archived_at.is_(None),
+        Quiz.bank.in_((SHARED_BANK, tenant_id)))).scalars().all()
+    if not rows:
+        raise QuizNotFound()
+    # A tenant's own quiz with the same key stands in for the shared one.
+    return max(rows, key=lambda q: q.bank)
+
+
+def quizzes(slug: str, tenant_id: int, locale: str) -> list[QuizSummary]:
+    content.course_version_number(slug, tenant_id)
+    rows = db.session.execute(select(Quiz).where(
+        Quiz.course_slug == slug, Quiz.archived_at.is_(None), Quiz.bank.in_((SHARED_BANK, tenant_id)))
+        .order_by(Quiz.key)).scalars()
+    chosen = {}
+    for row in rows:
+        if row.key not in chosen or row.bank != SHARED_BANK:
+            chosen[row.key] = row
+    found = []
+    for row in chosen.values():
+        settings, _ = flow.settings_of(row.current_version_id)
+        found.append(QuizSummary(row.key, slug, pick_text(settings.title, locale).text, settings.kind,
+                                 settings.question_count, settings.time_limit_minutes, settings.attempts,
+                                 settings.pass_mark))
+    order = {"pre_test": 0, "practice": 1, "post_test": 2, "exam": 3}
+    return sorted(found, key=lambda q: (order.get(q.kind, 9), q.key))
+
+
+def quizzes_page(slug: str, tenant_id: int, locale: str) -> dict:
+    return {"quizzes": quizzes(slug, tenant_id, locale), "course_title": content.course_title(slug, tenant_id, locale)}
+
+
+def quiz_page(slug: str, key: str, identity: Identity, locale: str) -> dict:
+    quiz = _quiz(slug, key, identity.tenant_id)
+    settings, _ = flow.settings_of(quiz.current_version_id)
+    finished = flow.finished_attempts(identity.user_id, quiz.id)
+    current = flow.open_attempt(identity.user_id, quiz.id)
+    used = len(finished) + (1 if current else 0)
+    grade = grading.quiz_grade([a.score for a in finished], settings.grading)
+    return {"quiz": quiz, "settings": settings, "title": pick_text(settings.title, locale),
+            "description": pick_text(settings.description, locale) if settings.description else None,
+            "course_title": content.course_title(slug, identity.tenant_id, locale), "finished": finished,
+            "current": current, "grade": grade, "passed": grade is not None and grade >= settings.pass_mark,
+            "can_start": current is not None or grading.attempts_left(settings.attempts, used)}
+
+
+def start(slug: str, key: str, identity: Identity, locale: str) -> int:
+    """The id of the trainee's attempt in progress, made if needed (a double click makes one)."""
+    quiz_id = _quiz(slug, key, identity.tenant_id).id
+    try:
+        with unit_of_work():
+            return flow.start(flow.Context(identity, locale), db.session.get(Quiz, quiz_id)).id
+    except IntegrityError:
+        current = flow.open_attempt(identity.user_id, quiz_id)
+        if current is None:
+            raise
+        return current.id
+
+
+def attempt_page(attempt_id: int, identity: Identity, locale: str) -> dict:
+    attempt = flow.attempt_of(identity, attempt_id)
+    if attempt.status == flow.IN_PROGRESS and flow.past_deadline(attempt):
+        with unit_of_work():
+            flow.finish(flow.Context(identity, locale), attempt, expired=True)
+    quiz = db.session.get(Quiz, attempt.quiz_id)
+    settings, _ = flow.settings_of(attempt.quiz_version_id)
+    saved = flow.answers_of(attempt)
+    questions = [{"slot": slot, "item": flow.item_of(entry["version_id"]), "choices": entry["choices"],
+                  "response": saved[slot].response if slot in saved else None,
+                  "state": ("answered" if saved[slot].complete else "incomplete") if slot in saved else "unanswered"}
+                 for slot, entry in enumerate(attempt.layout)]
+    return {"attempt": attempt, "quiz": quiz, "settings": settings, "title": pick_text(settings.title, locale),
+            "questions": questions, "answered": sum(1 for a in saved.values() if a.complete),
+            "incomplete": sum(1 for a in saved.values() if not a.complete)}
+
+
+def save(attempt_id: int, identity: Identity, forms: dict[int, dict[str, list[str]]], sequence: int,
+         locale: str) -> list[int]:
+    """Autosaves answers; past the deadline the attempt is submitted with what it has, and TimeIsUp raised."""
+    attempt = flow.attempt_of(identity, attempt_id)
+    if attempt.status != flow.IN_PROGRESS:
+        raise AttemptFinished()
+    if flow.past_deadline(attempt):
+        with unit_of_work():
+            flow.finish(flow.Context(identity, locale), attempt, expired=True)
+        raise TimeIsUp()
+    with unit_of_work():
+        return flow.save(attempt, forms, sequence)
+
+
+def submit(attempt_id: int, identity: Identity, locale: str) -> bool:
+    """Submits once: a second submit (a double click, a retried request) changes nothing and says so."""
+    attempt = flow.attempt_of(identity, attempt_id)
+    with unit_of_work():
+        return flow.finish(flow.Context(identity, locale), attempt, expired=flow.past_deadline(attempt))
+
+
+def review_page(attempt_id: int, identity: Identity, locale: str) -> dict:
+    page = attempt_page(attempt_id, identity, locale)
+    attempt, settings = page["attempt"], page["settings"]
+    used = len(flow.finished_attempts(identity.user_id, attempt.quiz_id))
+    level = grading.review_level(settings.review_after_submit, settings.review_after_close,
+                                 attempts_left=grading.attempts_left(settings.attempts, used))
+    for question in page["questions"]:
+        item, response = question["item"], question["response"]
+        question["score"] = score(item, response).scaled if response is not None else 0.0
+        question["model"] = correct_response(item)
+    page["level"] = level
+    return page
+
+
+def close_due(limit: int = 50) -> int:
+    """Finishes attempts whose time ran out (the worker's job); returns how many."""
+    closed = 0
+    for attempt_id in flow.due_for_closing(limit):
+        with unit_of_work():
+            attempt = db.session.get(Attempt, attempt_id)
+            identity = Identity(user_id=attempt.user_id, tenant_id=attempt.tenant_id, role=Role.LEARNER,
+                                context_id=attempt.context_id, display_name=None,
+                                resource_link_id=attempt.resource_link_id)
+            closed += flow.finish(flow.Context(identity, attempt.locale), attempt, expired=True)
+    return closed
+
+
+def attempts_by_tenant() -> dict[int, dict[str, int]]:
+    """Per tenant, attempts in progress and finished (for the worker's status)."""
+    counts: dict[int, dict[str, int]] = {}
+    for tenant_id, status, number in db.session.execute(
+            select(Attempt.tenant_id, Attempt.status, func.count(Attempt.id)).group_by(Attempt.tenant_id,
+                                                                                      Attempt.status)):
+        counts.setdefault(tenant_id, {"in_progress": 0, "finished": 0})[status] = number
+    return counts

@@ -1,0 +1,155 @@
+"""A quiz's settings and question draws, checked against the bank they draw from (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ibm_lms.items.service import Problem, localised
+
+KINDS = ("practice", "pre_test", "post_test", "exam")
+GRADING = ("highest", "last", "average", "first")
+# What a trainee sees of a submitted attempt: only the score; which answers were right and the feedback;
+# and the right answers too.
+REVIEW_LEVELS = ("score", "feedback", "answers")
+MAX_QUESTIONS = 200
+
+
+@dataclass(frozen=True)
+class Draw:
+    """Fixed questions, or `count` questions drawn at random from those matching every filter given."""
+
+    questions: tuple[str, ...] = ()
+    count: int = 0
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    outcomes: tuple[str, ...] = ()
+    difficulty: str | None = None
+
+    def matches(self, key: str, category: str, tags: tuple[str, ...], outcomes: tuple[str, ...],
+                difficulty: str) -> bool:
+        if self.questions:
+            return key in self.questions
+        return ((self.category is None or category == self.category)
+                and all(tag in tags for tag in self.tags)
+                and (not self.outcomes or any(o in outcomes for o in self.outcomes))
+                and (self.difficulty is None or difficulty == self.difficulty))
+
+    @property
+    def size(self) -> int:
+        return len(self.questions) if self.questions else self.count
+
+
+@dataclass(frozen=True)
+class QuizSettings:
+    title: dict[str, str]
+    description: dict[str, str]
+    kind: str = "practice"
+    time_limit_minutes: int = 0
+    attempts: int = 0
+    pass_mark: float = 0.5
+    grading: str = "highest"
+    shuffle_questions: bool = True
+    shuffle_choices: bool = True
+    review_after_submit: str = "feedback"
+    review_after_close: str = "answers"
+    draws: tuple[Draw, ...] = field(default=())
+
+    def as_json(self) -> dict:
+        values = asdict(self)
+        values["draws"] = [asdict(d) for d in self.draws]
+        return values
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> QuizSettings:
+        values = dict(data)
+        values["draws"] = tuple(Draw(**{**d, "questions": tuple(d["questions"]), "tags": tuple(d["tags"]),
+                                        "outcomes": tuple(d["outcomes"])}) for d in data["draws"])
+        return cls(**values)
+
+    @property
+    def question_count(self) -> int:
+        return sum(d.size for d in self.draws)
+
+
+def _whole(raw, name: str, default: int, low: int, high: int, problems: list[Problem], example: str) -> int:
+    value = raw.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.append(Problem((name,), f"must be a whole number from {low} to {high}", example))
+        return default
+    return value
+
+
+def _choice(raw, name: str, default: str, allowed: tuple[str, ...], problems: list[Problem]) -> str:
+    value = raw.get(name, default)
+    if value not in allowed:
+        problems.append(Problem((name,), "must be one of " + ", ".join(allowed), f'{name} = "{allowed[0]}"'))
+        return default
+    return value
+
+
+def check_settings(raw: Mapping[str, Any], bank: Mapping[str, Any]) -> tuple[QuizSettings | None, list[Problem]]:
+    """The settings a quiz file (or form) gives, checked: every draw must be satisfiable from `bank`
+    (question key -> an object with item, category, tags, difficulty)."""
+    problems: list[Problem] = []
+    title = localised(raw.get("title"), ("title",), problems)
+    description = localised(raw.get("description"), ("description",), problems, required=False)
+    kind = _choice(raw, "kind", "practice", KINDS, problems)
+    grading = _choice(raw, "grading", "highest", GRADING, problems)
+    minutes = _whole(raw, "time_limit_minutes", 0, 0, 600, problems, "time_limit_minutes = 30 (0: no limit)")
+    attempts = _whole(raw, "attempts", 0, 0, 100, problems, "attempts = 1 (0: no limit)")
+    pass_mark = raw.get("pass_mark", 0.5)
+    if isinstance(pass_mark, bool) or not isinstance(pass_mark, int | float) or not 0 <= pass_mark <= 1:
+        problems.append(Problem(("pass_mark",), "must be a share from 0 to 1", "pass_mark = 0.7"))
+        pass_mark = 0.5
+    flags = {}
+    for name in ("shuffle_questions", "shuffle_choices"):
+        flags[name] = raw.get(name, True)
+        if not isinstance(flags[name], bool):
+            problems.append(Problem((name,), "must be true or false", f"{name} = true"))
+    review = raw.get("review", {}) if isinstance(raw.get("review", {}), Mapping) else {}
+    after_submit = _choice(review, "after_submit", "feedback", REVIEW_LEVELS, problems)
+    after_close = _choice(review, "after_close", "answers", REVIEW_LEVELS, problems)
+    draws = _draws(raw.get("draw"), bank, problems)
+    settings = QuizSettings(title=title, description=description, kind=kind, time_limit_minutes=minutes,
+                            attempts=attempts, pass_mark=float(pass_mark), grading=grading,
+                            review_after_submit=after_submit, review_after_close=after_close, draws=draws, **flags)
+    return (None if problems else settings), problems
+
+
+def _draws(entries, bank: Mapping[str, Any], problems: list[Problem]) -> tuple[Draw, ...]:
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, Mapping) for e in entries):
+        problems.append(Problem(("draw",), "a quiz needs at least one [[draw]]",
+                                'add [[draw]] with questions = ["…"], or count = 10 and a category, tags or outcomes'))
+        return ()
+    draws, used = [], 0
+    for index, entry in enumerate(entries):
+        path = ("draw", index)
+        fixed = entry.get("questions", [])
+        if fixed:
+            missing = [k for k in fixed if k not in bank] if isinstance(fixed, list) else ["?"]
+            if missing:
+                problems.append(Problem((*path, "questions"), "names questions the bank does not have: "
+                                        + ", ".join(map(str, missing)), "use ids of questions/<id>.toml"))
+                continue
+            draws.append(Draw(questions=tuple(fixed)))
+            used += len(fixed)
+            continue
+        draw = Draw(count=entry.get("count", 0) if isinstance(entry.get("count"), int) else 0,
+                    category=entry.get("category"), tags=tuple(entry.get("tags", ())),
+                    outcomes=tuple(entry.get("outcomes", ())), difficulty=entry.get("difficulty"))
+        if draw.count < 1:
+            problems.append(Problem((*path, "count"), "a random draw needs count = 1 or more", "count = 10"))
+            continue
+        pool = [key for key, q in bank.items()
+                if draw.matches(key, q.category, q.tags, q.item.outcomes, q.difficulty)]
+        if len(pool) < draw.count:
+            problems.append(Problem((*path, "count"), f"asks for {draw.count} questions, the bank has {len(pool)} "
+                                    "that match", "lower the count, widen the filters, or add questions"))
+            continue
+        draws.append(draw)
+        used += draw.count
+    if used > MAX_QUESTIONS:
+        problems.append(Problem(("draw",), f"the quiz has {used} questions", f"a quiz has at most {MAX_QUESTIONS}"))
+    return tuple(draws)

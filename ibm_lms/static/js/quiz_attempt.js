@@ -1,0 +1,100 @@
+// Autosave of a quiz attempt: each answered question is sent as soon as it changes, with a sequence number
+// so that a late retry never undoes a newer answer. What could not be sent is kept in this browser and
+// sent again when the connection is back, and put back in the page if the page is reloaded first.
+// Without this script the page still works: its buttons save and submit the whole form.
+(function () {
+  var form = document.getElementById("attempt-form");
+  if (!form || !window.fetch || !window.FormData) { return; }
+  var attempt = form.getAttribute("data-attempt");
+  var store = "ibm-lms-attempt-" + attempt;
+  var status = document.getElementById("save-status");
+  var pending = {};
+  var sending = false;
+  var timer = null;
+  function load() { try { return JSON.parse(localStorage.getItem(store) || "{}"); } catch (e) { return {}; } }
+  var kept = load();
+  var sequence = kept.sequence || 0;
+  pending = kept.pending || {};
+  function keep() { try { localStorage.setItem(store, JSON.stringify({ sequence: sequence, pending: pending })); } catch (e) { /* private mode */ } }
+  function say(name) { if (status) { status.textContent = form.getAttribute("data-" + name); } }
+  function fields(slot) {
+    var found = [];
+    var prefix = "q" + slot + "-";
+    var data = new FormData(form);
+    data.forEach(function (value, name) { if (name.indexOf(prefix) === 0) { found.push([name, value]); } });
+    return found;
+  }
+  function restore() {
+    Object.keys(pending).forEach(function (slot) {
+      var values = pending[slot].fields;
+      var byName = {};
+      values.forEach(function (pair) { (byName[pair[0]] = byName[pair[0]] || []).push(pair[1]); });
+      Array.prototype.forEach.call(form.elements, function (input) {
+        if (!input.name || input.name.indexOf("q" + slot + "-") !== 0 || input.name.slice(-8) === "-present") { return; }
+        var wanted = byName[input.name] || [];
+        if (input.type === "radio" || input.type === "checkbox") { input.checked = wanted.indexOf(input.value) !== -1; }
+        else if (wanted.length) { input.value = wanted[0]; }
+      });
+    });
+  }
+  function send() {
+    var slots = Object.keys(pending);
+    if (sending || !slots.length) { return; }
+    sending = true;
+    say("saving");
+    var body = new FormData();
+    body.append("csrf_token", form.elements.csrf_token.value);
+    var top = 0;
+    slots.forEach(function (slot) {
+      top = Math.max(top, pending[slot].sequence);
+      pending[slot].fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
+    });
+    body.append("sequence", String(top));
+    fetch(form.action, { method: "POST", body: body, credentials: "same-origin",
+                         headers: { "Accept": "application/json", "X-CSRFToken": form.elements.csrf_token.value } })
+      .then(function (response) {
+        if (response.status === 409) { window.location.reload(); return; }
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        slots.forEach(function (slot) { if (pending[slot] && pending[slot].sequence <= top) { delete pending[slot]; } });
+        keep();
+        say(Object.keys(pending).length ? "saving" : "saved");
+      })
+      .catch(function () { say("offline"); })
+      .then(function () { sending = false; if (Object.keys(pending).length) { setTimeout(send, 5000); } });
+  }
+  function changed(event) {
+    var question = event.target.closest("fieldset.question");
+    if (!question) { return; }
+    var slot = question.getAttribute("data-slot");
+    sequence += 1;
+    pending[slot] = { sequence: sequence, fields: fields(slot) };
+    keep();
+    clearTimeout(timer);
+    timer = setTimeout(send, 600);
+  }
+  restore();
+  form.addEventListener("change", changed);
+  form.addEventListener("input", changed);
+  window.addEventListener("online", send);
+  if (Object.keys(pending).length) { send(); }
+  // The sequence travels with whole-page saves too, so the server orders them with the autosaves.
+  form.addEventListener("submit", function (event) {
+    var submitting = event.submitter && event.submitter.value === "submit";
+    if (submitting && !window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); return; }
+    form.elements.sequence.value = String(sequence + 1);
+    localStorage.removeItem(store);
+  });
+  var clock = document.getElementById("timer");
+  if (clock) {
+    var deadline = Date.parse(clock.getAttribute("data-deadline"));
+    var tick = function () {
+      var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      clock.setAttribute("data-left", String(left));
+      var shown = clock.querySelector(".left");
+      if (shown) { shown.textContent = Math.floor(left / 60) + ":" + ("0" + (left % 60)).slice(-2); }
+      if (left === 0) { send(); setTimeout(function () { window.location.reload(); }, 2000); return; }
+      setTimeout(tick, 1000);
+    };
+    tick();
+  }
+})();

@@ -1,0 +1,75 @@
+"""A course's bank and quizzes are checked and loaded with the course: file, line and fix for every problem."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ibm_lms.content import service
+from ibm_lms.extensions import db
+from ibm_lms.quiz.models import Question, QuestionVersion, Quiz
+from tests.conftest import ROOT, count_rows
+from tests.content.test_course_format import check, edit, line_of
+
+SLUG = "anti-corruption"
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    target = tmp_path / "courses"
+    shutil.copytree(ROOT / "courses" / SLUG, target / SLUG)
+    return target
+
+
+def test_a_draw_the_bank_cannot_fill_names_file_line_and_fix(cli, folder):
+    quiz = folder / SLUG / "quizzes" / "practice.toml"
+    edit(quiz, "count = 10", "count = 400")
+    output = check(cli, folder)
+    assert (f"{quiz}:{line_of(quiz, 'count = 400')}: draw.0.count: asks for 400 questions, the bank has "
+            in output) and "lower the count, widen the filters, or add questions" in output
+
+
+def test_a_question_on_an_outcome_the_course_lacks(cli, folder):
+    question = next((folder / SLUG / "questions").glob("*.toml"))
+    text = question.read_text()
+    first = text.split("outcomes = [", 1)[1].split("]", 1)[0]
+    edit(question, f"outcomes = [{first}]", 'outcomes = ["XX-9"]')
+    output = check(cli, folder)
+    assert f"{question}:{line_of(question, 'XX-9')}: outcomes: the outcome 'XX-9' is not one of the course's" in output
+
+
+def test_a_quiz_naming_a_missing_question_and_a_bad_setting_in_one_run(cli, folder):
+    quiz = folder / SLUG / "quizzes" / "extra.toml"
+    quiz.write_text('title = { en = "Extra" }\nattempts = -1\n[[draw]]\nquestions = ["ac-q-nothing"]\n')
+    output = check(cli, folder)
+    assert f"{quiz}:2: attempts: must be a whole number from 0 to 100" in output
+    assert f"{quiz}:4: draw.0.questions: names questions the bank does not have: ac-q-nothing" in output
+
+
+def test_an_unchanged_bank_writes_no_version_and_a_changed_question_gets_one(folder, app):
+    service.load(folder)
+    versions = count_rows(QuestionVersion)
+    assert versions == count_rows(Question) >= 40 and count_rows(Quiz) == 4
+    service.load(folder)
+    assert count_rows(QuestionVersion) == versions
+    question = sorted((folder / SLUG / "questions").glob("*.toml"))[0]
+    edit(question, 'difficulty = "', 'tags = ["revised"]\ndifficulty = "') if "\ntags" not in question.read_text() \
+        else edit(question, "tags = [", 'tags = ["revised", ')
+    service.load(folder)
+    assert count_rows(QuestionVersion) == versions + 1
+    row = db.session.execute(select(Question).where(Question.key == question.stem)).scalar_one()
+    assert "revised" in row.tags and db.session.get(QuestionVersion, row.current_version_id).number == 2
+
+
+def test_a_question_taken_out_of_the_folder_is_withdrawn_not_deleted(folder, app):
+    service.load(folder)
+    question = sorted((folder / SLUG / "questions").glob("*.toml"))[-1]
+    used_by = [p for p in (folder / SLUG / "quizzes").glob("*.toml") if question.stem in p.read_text()]
+    assert used_by == []
+    question.unlink()
+    service.load(folder)
+    row = db.session.execute(select(Question).where(Question.key == question.stem)).scalar_one()
+    assert row.archived_at is not None and db.session.get(QuestionVersion, row.current_version_id) is not None

@@ -182,5 +182,5 @@ def respond(picked: list[str], locale: str) -> DeepLinkingResponse:
     if request["data"] is None:
         del message[CLAIM_DEEP_LINKING_DATA]
     key = keys.current_key()
-    token = jwt.encode(message, keys.private_key_pem(key), algorithm="RS256", headers={"kid": key.kid})
+    token = jwt.encode(message, keys.signing_key(key), algorithm="RS256", headers={"kid": key.kid})
     return DeepLinkingResponse(return_url=request["return_url"], token=token)

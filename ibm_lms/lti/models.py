@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ibm_lms.extensions import db
@@ -160,7 +160,10 @@ class GradeOutbox(db.Model):
     user and link went out instead)."""
 
     __tablename__ = "lti_grade_outbox"
-    __table_args__ = (UniqueConstraint("event_id"),)
+    # The superseded check looks up a user's newer scores on a link; rows are kept for ever, so it
+    # needs its own index to stay constant as the outbox grows.
+    __table_args__ = (UniqueConstraint("event_id"),
+                      Index("ix_lti_grade_outbox_link_user_scored", "resource_link_id", "user_id", "scored_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)

@@ -247,6 +247,22 @@ def test_an_outage_loses_nothing_and_sends_nothing_twice(graded, cli, platform_s
     assert len(held) == 200 and all(held[f"trainee-{n}"]["scoreGiven"] == 100.0 for n in range(20))
 
 
+def test_a_row_whose_lease_ran_out_before_its_turn_is_left_to_the_worker_that_took_it(graded, platform_server,
+                                                                                     another_worker):
+    _complete(graded, _user(graded), 0.8)
+    [row_id], first_lease = delivery._claim(50)
+    # The first worker is still busy with earlier rows of its batch when its lease runs out.
+    db.session.execute(update(GradeOutbox).values(claimed_until=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    with another_worker().app_context():
+        assert delivery.claim(50) == [row_id]
+        db.session.remove()
+    assert delivery.deliver(row_id, lease=first_lease) == "released"
+    assert platform_server.services.score_posts == []
+    [row] = _rows()
+    assert (row.status, row.attempts) == ("pending", 0)
+
+
 @pytest.mark.skipif(not POSTGRES_URL, reason="workers share the outbox on PostgreSQL (FOR UPDATE SKIP LOCKED)")
 def test_two_workers_share_the_outbox_without_sending_twice(graded, cli, platform_server, another_worker):
     users = _many_trainees(graded, 120)

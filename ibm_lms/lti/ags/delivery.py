@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from flask import current_app
@@ -44,6 +44,8 @@ class Report:
     retried: int = 0
     parked: int = 0
     superseded: int = 0
+    # Rows whose lease ran out before their turn came (a slow platform): another worker has them.
+    released: int = 0
     ids: list[int] = field(default_factory=list)
 
 
@@ -55,6 +57,10 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
 
 def claim(limit: int) -> list[int]:
     """Takes up to `limit` due rows for this worker, for LEASE_SECONDS."""
+    return _claim(limit)[0]
+
+
+def _claim(limit: int) -> tuple[list[int], datetime]:
     now = utcnow()
     with unit_of_work():
         query = (select(GradeOutbox.id)
@@ -67,13 +73,14 @@ def claim(limit: int) -> list[int]:
         if ids:
             db.session.execute(update(GradeOutbox).where(GradeOutbox.id.in_(ids))
                                .values(claimed_until=now + timedelta(seconds=LEASE_SECONDS)))
-    return ids
+    return ids, now + timedelta(seconds=LEASE_SECONDS)
 
 
 def deliver_due(limit: int = 50) -> Report:
     report = Report()
-    for row_id in claim(limit):
-        outcome = deliver(row_id)
+    ids, lease = _claim(limit)
+    for row_id in ids:
+        outcome = deliver(row_id, lease=lease)
         setattr(report, outcome, getattr(report, outcome) + 1)
         report.ids.append(row_id)
     return report
@@ -88,9 +95,21 @@ def _superseded(row: GradeOutbox) -> bool:
     return newer > 0
 
 
-def deliver(row_id: int) -> str:
-    """Delivers one claimed row; returns what became of it: delivered, retried, parked or superseded."""
+def _renew(row_id: int, lease: datetime) -> bool:
+    """Extends this worker's lease on a row just before sending it; False if the lease ran out and
+    another worker claimed the row meanwhile (a batch can outlast its lease on a slow platform)."""
+    renewed = db.session.execute(update(GradeOutbox).where(
+        GradeOutbox.id == row_id, GradeOutbox.status == PENDING, GradeOutbox.claimed_until == lease)
+        .values(claimed_until=utcnow() + timedelta(seconds=LEASE_SECONDS)))
+    return renewed.rowcount == 1
+
+
+def deliver(row_id: int, *, lease: datetime | None = None) -> str:
+    """Delivers one claimed row; returns what became of it: delivered, retried, parked, superseded or
+    released (the lease `claim` gave ran out and the row is another worker's now)."""
     with unit_of_work():
+        if lease is not None and not _renew(row_id, lease):
+            return "released"
         row = db.session.get(GradeOutbox, row_id)
         if row is None or row.status != PENDING:
             return "superseded"

@@ -59,11 +59,11 @@ def _assertion(platform: PlatformRecord) -> str:
     # A first key made here must be committed (and so published) before the platform checks the assertion.
     with unit_of_work():
         tool_key = keys.current_key()
-        pem, kid = keys.private_key_pem(tool_key), tool_key.kid
+        signer, kid = keys.signing_key(tool_key), tool_key.kid
     claims = {"iss": platform.client_id, "sub": platform.client_id,
               "aud": platform.auth_audience or platform.auth_token_url,
               "iat": now, "exp": now + 300, "jti": secrets.token_urlsafe(24)}
-    return jwt.encode(claims, pem, algorithm="RS256", headers={"kid": kid})
+    return jwt.encode(claims, signer, algorithm="RS256", headers={"kid": kid})
 
 
 def _fetch(platform: PlatformRecord, scopes: tuple[str, ...]) -> tuple[str, int]:

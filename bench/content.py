@@ -2,18 +2,24 @@
 
     .venv/bin/python bench/content.py [--requests N] [--database sqlite|postgresql|both]
                                       [--rounds 5] [--runs 5] [--lesson document-security/check-digits]
-                                      [--profile auto|always|never] [--only load|pages]
+                                      [--sweep 30] [--profile auto|always|never] [--only load|pages]
+                                      [--rev HEAD]
 
 Needs `scripts/setup bench` (gunicorn, psutil) and, for PostgreSQL, `scripts/setup test` (psycopg) and a
 server on 127.0.0.1:5432 (user postgres, trust auth). Writes bench/CONTENT_RESULTS.md and prints it.
 A run with the defaults (both databases, 1000 requests) takes about ten minutes.
 
+The code measured is one commit (--rev, default HEAD), exported with `git archive` into a temporary
+folder (its translation catalogs compiled by its own code) and run from there with PYTHONPATH and the
+working folder pointing at it, so that edits to the checkout while the benchmark runs change nothing
+measured; every child process and gunicorn worker is checked to have imported ibm_lms from the export.
+
 What one run measures, per database (PostgreSQL first, then SQLite, unless --database names one):
 
-1. `content load` of every course and locale under courses/ (a snapshot copy of it, taken at the
-   start), each load in a fresh process as the `ibm-lms content load` command runs it: the first load
-   into a fresh database, an unchanged reload, and a reload after one lesson file changed (the English
-   text of --lesson gets one sentence more; only that lesson may become a new version). --runs times
+1. `content load` of every course and locale under the commit's courses/, each load in a fresh
+   process as the `ibm-lms content load` command runs it: the first load into a fresh database, an
+   unchanged reload, and a reload after one lesson file changed (the English text of --lesson gets
+   one sentence more, in the export; only that lesson may become a new version). --runs times
    each, each run on a fresh database. The SQL statements each load sends are counted with a
    SQLAlchemy before_cursor_execute listener; the unchanged reload must send no INSERT, UPDATE or
    DELETE and leave every table as it was (row digests), else the run fails. The same loads through
@@ -26,15 +32,18 @@ What one run measures, per database (PostgreSQL first, then SQLite, unless --dat
    with every request, and kept up to date from Set-Cookie as a browser does. Then --requests GETs of
    the lesson page, of the course page and of the catalogue, and as many GETs of a static file of the
    same byte size for each (a copy of the page's own HTML written to ibm_lms/static/bench-<size>.html
-   and deleted at the end, whatever happens), served by the same gunicorn through Flask's static route.
-   One client, one request at a time, http.client on one keep-alive connection (gunicorn's sync workers
-   close every connection, so in fact one per request, for pages and files alike). The requests are
-   split into --rounds rounds in which page and file take turns, the order swapped every round.
+   of the export, deleted at the end whatever happens), served by the same gunicorn through Flask's
+   static route. One client, one request at a time, http.client on one keep-alive connection
+   (gunicorn's sync workers close every connection, so in fact one per request, for pages and files
+   alike). The requests are split into --rounds rounds in which page and file take turns, the order
+   swapped every round.
    Reported per request: wall time (median, p95) and server CPU (user+system of the gunicorn master
-   and workers, psutil), PostgreSQL CPU, and the ratios page / static file.
+   and workers, psutil), PostgreSQL CPU, and the ratios page / static file. Then --sweep GETs of every
+   lesson, to see where the measured one stands.
    When the lesson page costs more than 5 times its static file (or --profile always), one gunicorn
-   worker serving the lesson is profiled with cProfile (CPU clock, then wall clock): profiles in
-   /tmp/ibm_lms_content_lesson-<database>-<clock>.prof.
+   worker (`profiled_app()` below) serves the lesson: first its CPU and that of its main parts, timed
+   around each call without a profiler, then cProfile (wall clock) over as many requests, its template
+   functions named by their template line; the profile is /tmp/ibm_lms_content_lesson-<database>.prof.
 3. Bytes per page type: the catalogue, every course page, every lesson (English, as the launch asks)
    with its figures, every glossary, the CSS and the icon; whether the server compresses (asked with
    Accept-Encoding: gzip, br), and what gzip -6 would make of each page.
@@ -60,7 +69,6 @@ import os
 import platform as pyplatform
 import re
 import secrets
-import shutil
 import signal
 import socket
 import sqlite3
@@ -77,7 +85,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-STATIC = ROOT / "ibm_lms" / "static"
+# The measured code: an export of one commit (set by main), never the checkout others edit.
+TREE = ROOT
 BIN = Path(sys.executable).parent
 if not (BIN / "gunicorn").exists():
     BIN = ROOT / ".venv" / "bin"
@@ -108,7 +117,9 @@ class BenchError(RuntimeError):
 # --------------------------------------------------------------------------- helpers
 
 
-def run_command(args: list[str], env: dict | None = None, cwd: Path = ROOT, timeout: float = CHILD_TIMEOUT) -> str:
+def run_command(args: list[str], env: dict | None = None, cwd: Path | None = None,
+                timeout: float = CHILD_TIMEOUT) -> str:
+    cwd = TREE if cwd is None else cwd
     try:
         result = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
@@ -123,7 +134,41 @@ def base_env() -> dict:
     """A small environment for the servers and commands (as bench/run.py gives its apps)."""
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "LC_ALL", "TZ") if k in os.environ}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # The export first: the venv's editable install of the checkout comes after PYTHONPATH.
+    env["PYTHONPATH"] = str(TREE)
     return env
+
+
+def export_tree(rev: str, workdir: Path) -> tuple[str, Path]:
+    """`git archive` of the commit into workdir/tree, with its translation catalogs compiled by its own code."""
+    global TREE
+    commit = run_command(["git", "-C", str(ROOT), "rev-parse", "--verify", rev + "^{commit}"], cwd=ROOT).strip()
+    tree = workdir / "tree"
+    tree.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", commit], capture_output=True,
+                             timeout=CHILD_TIMEOUT, check=False)
+    if archive.returncode != 0:
+        raise BenchError(f"git archive {commit} failed: {archive.stderr.decode(errors='replace')}")
+    untar = subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, capture_output=True,
+                           timeout=CHILD_TIMEOUT, check=False)
+    if untar.returncode != 0:
+        raise BenchError(f"tar failed: {untar.stderr.decode(errors='replace')}")
+    TREE = tree.resolve()
+    where = run_command([sys.executable, "-c",
+                         "from pathlib import Path; import ibm_lms; from ibm_lms.config import LOCALES; "
+                         "from ibm_lms.i18n.catalogs import compile_all; compile_all(Path('translations'), LOCALES); "
+                         "print(ibm_lms.__file__)"], env=base_env()).strip().splitlines()[-1]
+    check_module(where)
+    return commit, TREE
+
+
+def check_module(where: str) -> None:
+    if not Path(where).resolve().is_relative_to(TREE):
+        raise BenchError(f"ibm_lms was imported from {where}, not from the export {TREE}")
+
+
+def static_dir() -> Path:
+    return TREE / "ibm_lms" / "static"
 
 
 def free_port() -> int:
@@ -198,10 +243,10 @@ def _md(rows: list[tuple]) -> list[str]:
 def source_fingerprint() -> str:
     """sha256 of ibm_lms/**/*.py, *.html, *.mako (our temporary static files left out)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in (ROOT / "ibm_lms").rglob("*") if p.suffix in {".py", ".html", ".mako"}):
-        if path.parent == STATIC and path.name.startswith("bench-"):
+    for path in sorted(p for p in (TREE / "ibm_lms").rglob("*") if p.suffix in {".py", ".html", ".mako"}):
+        if path.parent == static_dir() and path.name.startswith("bench-"):
             continue
-        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(str(path.relative_to(TREE)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
@@ -336,12 +381,20 @@ def _child_check(spec: dict) -> dict:
 CHILDREN = {"upgrade": _child_upgrade, "load": _child_load, "check": _child_check}
 
 
+def _run_child(action: str, spec: dict) -> dict:
+    import ibm_lms
+
+    return CHILDREN[action](spec) | {"module": ibm_lms.__file__}
+
+
 def child(action: str, spec: dict) -> dict:
     out = run_command([sys.executable, str(Path(__file__).resolve()), "--child", action, "--spec", json.dumps(spec)],
                       env=base_env())
     for line in reversed(out.splitlines()):
         if line.startswith(JSON_MARK):
-            return json.loads(line[len(JSON_MARK):])
+            found = json.loads(line[len(JSON_MARK):])
+            check_module(found["module"])
+            return found
     raise BenchError(f"the {action} child printed no result:\n{out[-2000:]}")
 
 
@@ -504,7 +557,7 @@ def _label(key: tuple) -> str:
     if filename == "~":
         return function
     path = filename.replace("\\", "/")
-    for marker in ("/site-packages/", "/work/main/", str(ROOT) + "/"):
+    for marker in ("/site-packages/", str(TREE) + "/", str(ROOT) + "/"):
         if marker in path:
             path = path.split(marker, 1)[1]
             break
@@ -873,7 +926,9 @@ class PageSurvey:
     """Part 3: bytes of every page type."""
 
     catalogue: dict = field(default_factory=dict)
+    catalogue_later: dict = field(default_factory=dict)  # once the trainee has viewed every lesson
     courses: dict[str, dict] = field(default_factory=dict)
+    courses_later: dict[str, dict] = field(default_factory=dict)
     glossaries: dict[str, dict] = field(default_factory=dict)
     lessons: dict[str, dict] = field(default_factory=dict)
     figures: dict[str, int] = field(default_factory=dict)
@@ -922,7 +977,12 @@ def survey(base_url: str, jar: CookieJar, courses: list[dict]) -> PageSurvey:
                         found.encodings.add(figure_reply.headers["Content-Encoding"])
                     found.figures[figure] = len(figure_reply.body)
             found.lessons[f"{course['slug']}/{key}"] = _sized(reply) | {
-                "figures": len(figures), "figure_bytes": sum(found.figures[f] for f in figures)}
+                "figures": len(figures), "figure_bytes": sum(found.figures[f] for f in figures),
+                "exercises": reply.text.count('<section class="exercise"')}
+    # The catalogue and the course pages show the trainee's progress: again, now that every lesson was viewed.
+    found.catalogue_later = _sized(fetch("/courses/", "catalogue"))
+    for course in courses:
+        found.courses_later[course["slug"]] = _sized(fetch(f"/courses/{course['slug']}", "course"))
     client.close()
     return found
 
@@ -935,15 +995,16 @@ class ServeResults:
     rounds: int
     requests: int
     profile: dict | None = None
-    log: list[str] = field(default_factory=list)
+    sweep: dict[str, dict] = field(default_factory=dict)  # every lesson: server CPU and wall per request
+    sweep_requests: int = 0
 
 
 KINDS = ("lesson", "course", "catalogue")
 
 
 def serve_and_measure(database: str, courses_dir: Path, courses: list[dict], lesson: str, requests: int,
-                      rounds: int, profile_mode: str, workdir: Path, platform: Platform, created_static: list[Path],
-                      log) -> ServeResults:
+                      rounds: int, profile_mode: str, sweep_requests: int, workdir: Path, platform: Platform,
+                      created_static: list[Path], log) -> ServeResults:
     port = free_port()
     base_url = f"http://{HOST}:{port}"
     instance = workdir / f"serve-{database}"
@@ -954,7 +1015,9 @@ def serve_and_measure(database: str, courses_dir: Path, courses: list[dict], les
     run_command([cli, "platform", "add", "--issuer", platform.base_url, "--client-id", CLIENT_ID,
                  "--auth-login-url", platform.auth_login_url, "--auth-token-url", platform.token_url,
                  "--keyset-url", platform.keyset_url, "--deployment-id", DEPLOYMENT_ID, "--tenant", "bench"], env=env)
-    server = Gunicorn("ibm_lms.wsgi:app", port, env, ROOT, workdir / f"gunicorn-{database}.log").start()
+    # gunicorn puts its working folder first on sys.path: the export's, so ibm_lms comes from there.
+    check_module(run_command([sys.executable, "-c", "import ibm_lms; print(ibm_lms.__file__)"], env=env).strip())
+    server = Gunicorn("ibm_lms.wsgi:app", port, env, TREE, workdir / f"gunicorn-{database}.log").start()
     try:
         jar = launch(base_url, platform)
         log(f"[{LABELS[database]}] signed in through an LTI launch; surveying every page")
@@ -975,7 +1038,7 @@ def serve_and_measure(database: str, courses_dir: Path, courses: list[dict], les
                 if problem:
                     raise BenchError(f"GET {target.path}: {problem}")
             target.size = len(reply.body)
-            static = STATIC / f"bench-{target.size}.html"
+            static = static_dir() / f"bench-{target.size}.html"
             if not static.exists():
                 static.write_bytes(reply.body)
                 created_static.append(static)
@@ -1006,6 +1069,18 @@ def serve_and_measure(database: str, courses_dir: Path, courses: list[dict], les
             measured[target.name] = Measured(target.name, sum(b.sizes for b in done) / sum(len(b.times) for b in done),
                                              done)
         result = ServeResults(database, found, measured, rounds, requests)
+        # Every lesson, a few GETs each: is the measured one typical?
+        for course in courses:
+            for key in course["lessons"] if sweep_requests else ():
+                path = f"/courses/{course['slug']}/lessons/{key}"
+                check = page_checker("lesson", courses)
+                run_batch(server, base_url, jar, path, check, 2, database, deadline)  # both workers warm
+                batch = run_batch(server, base_url, jar, path, check, sweep_requests, database, deadline)
+                result.sweep[f"{course['slug']}/{key}"] = {"cpu_ms": batch.server_cpu / sweep_requests * 1000,
+                                                           "wall_ms": median(batch.times) * 1000}
+        result.sweep_requests = sweep_requests
+        if sweep_requests:
+            log(f"[{LABELS[database]}] every lesson measured ({sweep_requests} GETs each)")
     finally:
         server.stop()
     ratio = _div(result.measured["lesson"].cpu_ms(), result.measured["lesson static"].cpu_ms())
@@ -1018,20 +1093,60 @@ def serve_and_measure(database: str, courses_dir: Path, courses: list[dict], les
 # --------------------------------------------------------------------------- profiling one worker
 
 
-def profiled_app():
-    """gunicorn's app for the profile: `gunicorn -w 1 'content:profiled_app()'` from bench/.
+# Parts of a lesson request timed inside the worker without a profiler (process_time around each call;
+# inclusive: the view's write and its commit are inside service.lesson_page). A name the code no longer
+# has is skipped and reported as such.
+TIMED_PARTS = [
+    ("service.lesson_page (reads, the view's write and commit, the exercises)",
+     "ibm_lms.content.service:lesson_page"),
+    ("  of which learning.view_lesson (the progress rows)", "ibm_lms.content.learning:view_lesson"),
+    ("  of which Session.commit (the view's transaction)", "sqlalchemy.orm.session:Session.commit"),
+    ("render_template (Jinja: the page's HTML)", "ibm_lms.content.views:render_template"),
+    ("the session opened", "ibm_lms.tenancy.session_transport:SessionTransport.open_session"),
+    ("the session saved", "ibm_lms.tenancy.session_transport:SessionTransport.save_session"),
+]
 
-    ibm_lms.wsgi:app inside a wrapper that counts the in-app CPU of every request and, while switched
-    on, runs cProfile around the requests whose path starts with BENCH_PROFILE_PREFIX (the body is
-    produced inside the profile). /__bench/profile?action=… switches it (only this benchmark's loopback
-    server has it).
+
+def profiled_app():
+    """gunicorn's app for the profile: `gunicorn -w 1 'content:profiled_app()'`, bench/ on PYTHONPATH.
+
+    ibm_lms.wsgi:app inside a wrapper that counts the in-app CPU of every request and of the parts of
+    TIMED_PARTS during requests whose path starts with BENCH_PROFILE_PREFIX, and, while switched on,
+    runs cProfile (wall clock) around those requests (the body is produced inside the profile).
+    /__bench/profile?action=… switches it (only this benchmark's loopback server has it).
     """
     import cProfile
+    import importlib
 
+    import ibm_lms
     from ibm_lms.wsgi import app as inner
 
+    print(f"bench-module-check pid={os.getpid()} ibm_lms={ibm_lms.__file__}", file=sys.stderr, flush=True)
     prefix = os.environ["BENCH_PROFILE_PREFIX"]
-    state = {"profiler": None, "cpu": collections.Counter(), "requests": collections.Counter()}
+    state = {"profiler": None, "timing": False, "cpu": collections.Counter(), "requests": collections.Counter(),
+             "parts": collections.Counter(), "missing": []}
+
+    def timed(name, function):
+        def wrapper(*args, **kwargs):
+            if not state["timing"]:
+                return function(*args, **kwargs)
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                state["parts"][name] += time.process_time() - started
+        return wrapper
+
+    for name, target in TIMED_PARTS:
+        module_name, _, attribute = target.partition(":")
+        owner = importlib.import_module(module_name)
+        *path, last = attribute.split(".")
+        for step in path:
+            owner = getattr(owner, step, None)
+        if owner is None or not callable(getattr(owner, last, None)):
+            state["missing"].append(target)
+            continue
+        setattr(owner, last, timed(name, getattr(owner, last)))
 
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -1040,19 +1155,25 @@ def profiled_app():
             action = query.get("action")
             answer = {}
             if action == "on":
-                clock = time.process_time if query.get("clock") == "cpu" else time.perf_counter
-                state["profiler"] = cProfile.Profile(clock)
+                state["profiler"] = cProfile.Profile()
             elif action == "off" and state["profiler"] is not None:
                 state["profiler"].dump_stats(query["file"])
                 state["profiler"] = None
+            elif action == "templates":
+                # Where each compiled template's code lines come from, to name the profile's template functions.
+                cache = inner.jinja_env.cache or {}
+                answer = {t.filename: t.debug_info for t in list(cache.values()) if t.filename}
             elif action == "counters":
-                answer = {"cpu": dict(state["cpu"]), "requests": dict(state["requests"])}
-                state["cpu"].clear()
-                state["requests"].clear()
+                answer = {"cpu": dict(state["cpu"]), "requests": dict(state["requests"]),
+                          "parts": dict(state["parts"]), "missing": state["missing"]}
+                for counter in ("cpu", "requests", "parts"):
+                    state[counter].clear()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [json.dumps(answer).encode()]
-        profiler = state["profiler"] if path.startswith(prefix) else None
-        kind = "profiled" if profiler is not None else ("lesson" if path.startswith(prefix) else "other")
+        measured = path.startswith(prefix)
+        profiler = state["profiler"] if measured else None
+        kind = "profiled" if profiler is not None else ("measured" if measured else "other")
+        state["timing"] = measured and profiler is None
         started = time.process_time()
         if profiler is not None:
             profiler.enable()
@@ -1066,6 +1187,7 @@ def profiled_app():
         finally:
             if profiler is not None:
                 profiler.disable()
+            state["timing"] = False
             state["cpu"][kind] += time.process_time() - started
             state["requests"][kind] += 1
         return [body]
@@ -1078,9 +1200,9 @@ def profile_lesson(database: str, env: dict, lesson: Target, static: Target, pla
     port = free_port()
     base_url = f"http://{HOST}:{port}"
     env = env | {"IBM_LMS_BASE_URL": base_url, "BENCH_PROFILE_PREFIX": lesson.path,
-                 "PYTHONPATH": str(BENCH)}
-    server = Gunicorn("content:profiled_app()", port, env, BENCH, workdir / f"gunicorn-profile-{database}.log",
-                      workers=1).start()
+                 "PYTHONPATH": os.pathsep.join([str(TREE), str(BENCH)])}
+    log_path = workdir / f"gunicorn-profile-{database}.log"
+    server = Gunicorn("content:profiled_app()", port, env, TREE, log_path, workers=1).start()
     control = Client(base_url, CookieJar())
 
     def command(**query) -> dict:
@@ -1091,6 +1213,10 @@ def profile_lesson(database: str, env: dict, lesson: Target, static: Target, pla
 
     out: dict = {"requests": PROFILE_REQUESTS}
     try:
+        found = re.findall(r"bench-module-check pid=\d+ ibm_lms=(\S+)", log_path.read_text(errors="replace"))
+        if not found:
+            raise BenchError(f"the profiled worker did not say where ibm_lms came from:\n{server.log_tail()}")
+        check_module(found[0])
         jar = launch(base_url, platform)
         deadline = time.monotonic() + 600
         run_batch(server, base_url, jar, lesson.path, lesson.check, 100, database, deadline)  # warm-up
@@ -1099,18 +1225,19 @@ def profile_lesson(database: str, env: dict, lesson: Target, static: Target, pla
         for name, target in (("lesson", lesson), ("static", static)):
             batch = run_batch(server, base_url, jar, target.path, target.check, PROFILE_REQUESTS, database, deadline)
             counters = command(action="counters")
-            in_app = sum(counters["cpu"].values()) / sum(counters["requests"].values()) * 1000
-            out[name] = {"worker_cpu_ms": batch.server_cpu / PROFILE_REQUESTS * 1000, "in_app_cpu_ms": in_app,
-                         "wall_ms": median(batch.times) * 1000}
-        for clock in ("cpu", "wall"):
-            path = str(Path(tempfile.gettempdir()) / f"ibm_lms_content_lesson-{database}-{clock}.prof")
-            command(action="on", clock=clock)
-            batch = run_batch(server, base_url, jar, lesson.path, lesson.check, PROFILE_REQUESTS, database, deadline)
-            command(action="off", file=path)
-            counters = command(action="counters")
-            analysis = analyse_profile(path, top=20)
-            out[clock] = {"path": path, "analysis": analysis,
-                          "profiled_in_app_cpu_ms": counters["cpu"].get("profiled", 0) / PROFILE_REQUESTS * 1000,
+            out[name] = {"worker_cpu_ms": batch.server_cpu / PROFILE_REQUESTS * 1000,
+                         "in_app_cpu_ms": sum(counters["cpu"].values()) / PROFILE_REQUESTS * 1000,
+                         "wall_ms": median(batch.times) * 1000,
+                         "parts": {k: v / PROFILE_REQUESTS * 1000 for k, v in counters["parts"].items()},
+                         "missing": counters["missing"]}
+        path = str(Path(tempfile.gettempdir()) / f"ibm_lms_content_lesson-{database}.prof")
+        command(action="on")
+        batch = run_batch(server, base_url, jar, lesson.path, lesson.check, PROFILE_REQUESTS, database, deadline)
+        command(action="off", file=path)
+        counters = command(action="counters")
+        out["templates"] = template_functions(path, command(action="templates"))
+        out["profile"] = {"path": path, "analysis": analyse_profile(path, top=20), "parts": lesson_parts(path),
+                          "in_app_cpu_ms": counters["cpu"].get("profiled", 0) / PROFILE_REQUESTS * 1000,
                           "wall_ms": median(batch.times) * 1000}
     finally:
         control.close()
@@ -1118,40 +1245,74 @@ def profile_lesson(database: str, env: dict, lesson: Target, static: Target, pla
     return out
 
 
-# Inclusive time of the parts of a lesson request (matched by file suffix and function name).
+def template_functions(path: str, debug_info: dict[str, list], top: int = 8) -> list[tuple]:
+    """The compiled-template functions of the profile with most inclusive time, named by their template line."""
+    import pstats
+
+    stats = pstats.Stats(path).stats
+    rows = []
+    for (filename, line, _), (_, nc, _, ct, _) in stats.items():
+        if filename not in debug_info:
+            continue
+        # The template line of the first statement at or after the function's definition.
+        after = sorted((code, template) for template, code in debug_info[filename] if code >= line)
+        template_line = after[0][1] if after else None
+        source = ""
+        if template_line is not None:
+            with contextlib.suppress(OSError, IndexError):
+                source = Path(filename).read_text(encoding="utf-8").splitlines()[template_line - 1].strip()
+        short = filename.split("/templates/", 1)[-1]
+        rows.append((ct, nc, f"{short}:{template_line}", source[:90].replace("|", "\\|").replace("`", "'")))
+    return sorted(rows, reverse=True)[:top]
+
+
+def _in(suffix: str, function: str):
+    return lambda filename, name: name == function and filename.replace("\\", "/").endswith(suffix)
+
+
+# Inclusive time of the parts of a lesson request in the profile: (label, which functions, how to add them up:
+# "sum" over the matches, or "max" for nested ones such as a template's macros, where the outermost holds the rest).
 LESSON_PARTS = [
-    ("the whole request inside Flask", "flask/app.py", "wsgi_app"),
-    ("the view: content.views.lesson", "ibm_lms/content/views.py", "lesson"),
-    ("service.lesson_page (reads, the view's write, the exercises)", "ibm_lms/content/service.py", "lesson_page"),
-    ("learning.view_lesson (the progress rows)", "ibm_lms/content/learning.py", "view_lesson"),
-    ("the commit of the view (Session.commit)", "sqlalchemy/orm/session.py", "commit"),
-    ("service._exercise_view (last answers, items)", "ibm_lms/content/service.py", "_exercise_view"),
-    ("learning.standing (the trainee's progress)", "ibm_lms/content/learning.py", "standing"),
-    ("render_template (Jinja, the page's HTML)", "flask/templating.py", "render_template"),
-    ("views.course_html (course links in the lesson HTML)", "ibm_lms/content/views.py", "course_html"),
-    ("flask_wtf generate_csrf", "flask_wtf/csrf.py", "generate_csrf"),
-    ("the session cookie saved (save_session)", "flask/sessions.py", "save_session"),
-    ("the session opened (open_session)", "ibm_lms/tenancy/session_transport.py", "open_session"),
-    ("url_for (every link of the page)", "flask/helpers.py", "url_for"),
+    ("the whole request inside Flask", _in("flask/app.py", "wsgi_app"), "sum"),
+    ("the view: content.views.lesson", _in("ibm_lms/content/views.py", "lesson"), "sum"),
+    ("service.lesson_page (reads, the view's write and commit, the exercises)",
+     _in("ibm_lms/content/service.py", "lesson_page"), "sum"),
+    ("  learning.view_lesson (the progress rows)", _in("ibm_lms/content/learning.py", "view_lesson"), "sum"),
+    ("  the commit (db.session.commit)", _in("sqlalchemy/orm/scoping.py", "commit"), "sum"),
+    ("  service._exercise_view (last answers, items)", _in("ibm_lms/content/service.py", "_exercise_view"), "sum"),
+    ("  learning.standing (the trainee's progress)", _in("ibm_lms/content/learning.py", "standing"), "sum"),
+    ("  SQL statements (the DBAPI cursor's execute)",
+     lambda filename, name: (name == "execute" and filename.replace("\\", "/").endswith("psycopg/cursor.py"))
+     or (filename == "~" and "'execute' of 'sqlite3.Cursor'" in name), "sum"),
+    ("render_template (Jinja: the page's HTML)", _in("flask/templating.py", "render_template"), "sum"),
+    ("  the exercises (content/_exercise.html, outermost macro)", _in("templates/content/_exercise.html", "macro"),
+     "max"),
+    ("  the interface's texts: {{ _(…) }} (Jinja i18n → flask_babel)", _in("jinja2/ext.py", "_gettext_alias"), "sum"),
+    ("  views.course_html (course links in the lesson HTML)", _in("ibm_lms/content/views.py", "course_html"), "sum"),
+    ("  url_for (the page's links)", _in("flask/helpers.py", "url_for"), "sum"),
+    ("session saved (save_session)", _in("ibm_lms/tenancy/session_transport.py", "save_session"), "sum"),
+    ("session opened (open_session)", _in("ibm_lms/tenancy/session_transport.py", "open_session"), "sum"),
 ]
 
 
-def lesson_parts(path: str) -> list[tuple[str, float]]:
+def lesson_parts(path: str) -> list[tuple[str, float, int]]:
     import pstats
 
     stats = pstats.Stats(path).stats
     found = []
-    for label, suffix, function in LESSON_PARTS:
-        total = sum(ct for (filename, _, name), (_, _, _, ct, _) in stats.items()
-                    if name == function and filename.replace("\\", "/").endswith(suffix))
-        found.append((label, total))
+    for label, matches, mode in LESSON_PARTS:
+        hits = [(ct, nc) for (filename, _, name), (_, nc, _, ct, _) in stats.items() if matches(filename, name)]
+        if mode == "max" and hits:
+            found.append((label, *max(hits)))
+        else:
+            found.append((label, sum(ct for ct, _ in hits), sum(nc for _, nc in hits)))
     return found
 
 
 # --------------------------------------------------------------------------- report
 
 
-def machine(databases: tuple[str, ...]) -> dict:
+def machine(databases: tuple[str, ...], rev: str, commit: str) -> dict:
     import psutil
 
     cpu_model = "unknown"
@@ -1171,15 +1332,11 @@ def machine(databases: tuple[str, ...]) -> dict:
 
     libs = ", ".join(f"{name} {version(name)}" for name in
                      ("Flask", "gunicorn", "SQLAlchemy", "psycopg", "Jinja2", "markdown-it-py", "nh3", "marshmallow"))
-    commit = run_command(["git", "-C", str(ROOT), "rev-parse", "HEAD"]).strip()
-    subject = run_command(["git", "-C", str(ROOT), "log", "-1", "--format=%s"]).strip()
-    dirty = run_command(["git", "-C", str(ROOT), "status", "--porcelain", "--", "ibm_lms", "courses"]).strip()
+    subject = run_command(["git", "-C", str(ROOT), "log", "-1", "--format=%s", commit], cwd=ROOT).strip()
     return {"cores": os.cpu_count(), "cpu": cpu_model, "memory": f"{psutil.virtual_memory().total / 2**30:.0f} GiB",
             "os": f"{pyplatform.system()} {pyplatform.release()}", "host": socket.gethostname(),
             "python": pyplatform.python_version(), "postgres": pg_version, "sqlite": sqlite3.sqlite_version,
-            "libraries": libs, "commit": commit, "subject": subject,
-            "dirty": [line for line in dirty.splitlines() if not line.endswith(".html") or "static/bench-" not in line],
-            "fingerprint": source_fingerprint()}
+            "libraries": libs, "rev": rev, "commit": commit, "subject": subject, "fingerprint": source_fingerprint()}
 
 
 def _range(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
@@ -1214,6 +1371,11 @@ def load_section(results: LoadResults) -> list[str]:
                           ("`ibm-lms content load`, unchanged (wall, with start-up)", results.cli_unchanged)):
         rows.append((label, len(values), _range(values), "", "", "", "", "", "", "", "", "", ""))
     lines = _md(rows)
+    share = [r["read"] / r["seconds"] for r in results.unchanged]
+    lines += ["", f"Reading and checking the files is {median(share) * 100:.0f}% of the unchanged reload (median of the "
+              f"runs) and {median([r['read'] / r['seconds'] for r in results.first]) * 100:.0f}% of the first load; the "
+              f"database's part of the unchanged reload is {results.unchanged[0]['statements'].get('SELECT', 0)} "
+              "SELECT statements (the stored courses with their fingerprints, and those to withdraw) and no write."]
     first = results.first[0]["statements"]
     executemany = {k: v for k, v in first.items() if k.endswith("(executemany)")}
     if executemany:
@@ -1288,35 +1450,84 @@ def profile_section(result: ServeResults) -> list[str]:
     if p is None:
         return []
     lesson, static = p["lesson"], p["static"]
+    n = p["requests"]
+    rows = [("per request, CPU (no profiler)", "lesson page", "static file, same size"),
+            ("the worker (psutil), ms", _fmt(lesson["worker_cpu_ms"]), _fmt(static["worker_cpu_ms"])),
+            ("inside the app (the wrapper's process_time), ms", _fmt(lesson["in_app_cpu_ms"]),
+             _fmt(static["in_app_cpu_ms"])),
+            ("gunicorn's own part (the difference), ms", _fmt(lesson["worker_cpu_ms"] - lesson["in_app_cpu_ms"]),
+             _fmt(static["worker_cpu_ms"] - static["in_app_cpu_ms"]))]
+    known = 0.0
+    for label, _ in TIMED_PARTS:
+        value = lesson["parts"].get(label)
+        if value is not None and not label.startswith("  "):
+            known += value
+        rows.append((label, _fmt(value) if value is not None else "not found", ""))
+    rows.append(("the rest of the app (Flask's dispatch, after-request headers, …), ms",
+                 _fmt(lesson["in_app_cpu_ms"] - known), ""))
+    rows.append(("wall, median (no profiler), ms", _fmt(lesson["wall_ms"]), _fmt(static["wall_ms"])))
+    prof = p["profile"]
+    analysis = prof["analysis"]
+    total = analysis["total"]
+    parts = prof["parts"]
+    whole = parts[0][1] or total
     lines = [f"### {LABELS[result.database]}: where a lesson request's server time goes", "",
-             f"One gunicorn worker (`bench/content.py`'s `profiled_app()`: ibm_lms.wsgi:app in a wrapper), "
-             f"{p['requests']} GETs of the lesson per measurement, after 100 unmeasured.", "",
-             *_md([("per request", "lesson page", "static file, same size"),
-                   ("worker CPU (psutil), ms", _fmt(lesson["worker_cpu_ms"]), _fmt(static["worker_cpu_ms"])),
-                   ("of which inside the app (wrapper's process_time), ms", _fmt(lesson["in_app_cpu_ms"]),
-                    _fmt(static["in_app_cpu_ms"])),
-                   ("gunicorn's own part (the difference), ms", _fmt(lesson["worker_cpu_ms"] - lesson["in_app_cpu_ms"]),
-                    _fmt(static["worker_cpu_ms"] - static["in_app_cpu_ms"])),
-                   ("wall, median, ms", _fmt(lesson["wall_ms"]), _fmt(static["wall_ms"])),
-                   ("in-app CPU under cProfile, ms", _fmt(p["cpu"]["profiled_in_app_cpu_ms"]), "")]), ""]
-    for clock, title in (("cpu", "CPU clock"), ("wall", "wall clock (waits for the database and the disk included)")):
-        analysis = p[clock]["analysis"]
-        total = analysis["total"]
-        parts = lesson_parts(p[clock]["path"])
-        whole = parts[0][1] or total
-        lines += [f"cProfile, {title}: `{p[clock]['path']}`; per lesson request {_fmt(whole / p['requests'] * 1000)} ms "
-                  "inside Flask under the profiler.", "",
-                  *_md([("part of the request (inclusive; parts overlap where nested)", "ms/request", "share"),
-                        *((label, _fmt(t / p["requests"] * 1000), f"{t / whole * 100:.0f}%") for label, t in parts)]),
-                  "", "Own time by package (C functions counted for their callers):", "",
-                  *_md([("package", "ms/request", "share"),
-                        *((name, _fmt(t / p["requests"] * 1000), f"{t / total * 100:.0f}%")
-                          for t, name in analysis["packages"][:10])]),
-                  "", "Top functions by own time:", "",
-                  *_md([("function", "calls/request", "ms/request", "share"),
-                        *((f"`{label}`", _fmt(nc / p["requests"], 1), _fmt(t / p["requests"] * 1000, 3),
-                           f"{t / total * 100:.0f}%") for t, label, nc in analysis["own"][:12])]), ""]
+             f"One gunicorn worker serving `profiled_app()` of bench/content.py (ibm_lms.wsgi:app in a wrapper), "
+             f"{n} GETs of the lesson per measurement after 100 unmeasured. First without a profiler: the CPU of "
+             "the request and of its main parts, each timed with process_time around the call (inclusive):", "",
+             *_md(rows), "",
+             f"Then cProfile (wall clock: the request is mostly CPU, wall ≈ CPU + the database's answers) over {n} "
+             "more GETs: "
+             f"`{prof['path']}`. Under the profiler a lesson request took {_fmt(prof['in_app_cpu_ms'])} ms CPU in the "
+             f"app ({_fmt(_div(prof['in_app_cpu_ms'], lesson['in_app_cpu_ms']), 1)} times as much as without): "
+             "call-heavy code (Jinja, werkzeug's proxies, the ORM) is inflated the most, so read the shares as an "
+             "order, the table above for the amounts.", "",
+             *_md([("part of the request in the profile (inclusive; indented: inside the one above)", "calls/request",
+                    "ms/request", "share"),
+                   *((label.replace("  ", "↳ ", 1) if label.startswith("  ") else label, _fmt(calls / n, 1),
+                      _fmt(t / n * 1000), f"{t / whole * 100:.0f}%") for label, t, calls in parts)]),
+             "", "The template code with most inclusive time (compiled Jinja functions, named by the template line "
+             "they start at):", "",
+             *_md([("template line", "source", "calls/request", "ms/request", "share"),
+                   *((f"`{where}`", f"`{source}`" if source else "", _fmt(nc / n, 1), _fmt(ct / n * 1000),
+                      f"{ct / whole * 100:.0f}%") for ct, nc, where, source in p.get("templates", []))]),
+             "", "Own time by package (C functions of sqlite3, psycopg, nh3… as such; other C calls for their "
+             "callers):", "",
+             *_md([("package", "ms/request", "share"),
+                   *((name, _fmt(t / n * 1000), f"{t / total * 100:.0f}%") for t, name in analysis["packages"][:10])]),
+             "", "Top functions by own time:", "",
+             *_md([("function", "calls/request", "ms/request", "share"),
+                   *((f"`{label}`", _fmt(nc / n, 1), _fmt(t / n * 1000, 3), f"{t / total * 100:.0f}%")
+                     for t, label, nc in analysis["own"][:12])]), ""]
     return lines
+
+
+def sweep_section(result: ServeResults, lesson: str) -> list[str]:
+    sweep = result.sweep
+    if not sweep:
+        return []
+    lessons = result.survey.lessons
+    cpu = {k: v["cpu_ms"] for k, v in sweep.items()}
+    ranked = sorted(cpu, key=cpu.get, reverse=True)
+    static = result.measured["lesson static"].cpu_ms()
+    rows = [("lesson", "server CPU ms/request", "÷ the static file's", "wall ms: median", "HTML bytes", "exercises",
+             "figures")]
+    shown = list(dict.fromkeys([*ranked[:5], lesson, ranked[len(ranked) // 2], ranked[-1]]))
+    for key in shown:
+        tag = " (measured above)" if key == lesson else (" (median)" if key == ranked[len(ranked) // 2] else "")
+        rows.append((f"`{key}`{tag}", _fmt(cpu[key]), _fmt(_div(cpu[key], static), 1), _fmt(sweep[key]["wall_ms"]),
+                     lessons[key]["bytes"], lessons[key]["exercises"], lessons[key]["figures"]))
+    with_exercises = [cpu[k] for k in cpu if lessons[k]["exercises"]]
+    without = [cpu[k] for k in cpu if not lessons[k]["exercises"]]
+    values = list(cpu.values())
+    split = (f"; lessons with exercises: median {_fmt(median(with_exercises))} ms ({len(with_exercises)}), without: "
+             f"{_fmt(median(without))} ms ({len(without)})") if with_exercises and without else ""
+    return [f"Every lesson, {len(sweep)} of them, after the rounds: {result.sweep_requests} GETs each after 2 "
+            f"unmeasured (server CPU per lesson: min {_fmt(min(values))}, median {_fmt(median(values))}, max "
+            f"{_fmt(max(values))} ms; `{lesson}` ranks {ranked.index(lesson) + 1} of {len(ranked)}{split}). CPU comes "
+            "in 10 ms clock ticks, so a few GETs give a coarse figure. The ratio column divides by the "
+            "static file of the measured lesson's size; the most expensive lessons, the measured one, the median "
+            "one and the cheapest:", "", *_md(rows), ""]
 
 
 def _spread(values: list[int]) -> str:
@@ -1335,8 +1546,12 @@ def bytes_section(results: list[ServeResults]) -> list[str]:
                      int(median([e["gzip"] for e in entries.values()])),
                      int(median([e["headers"] for e in entries.values()]))))
 
-    rows.append(("catalogue", 1, str(s.catalogue["bytes"]), "", s.catalogue["gzip"], s.catalogue["headers"]))
-    row("course page", s.courses)
+    rows.append(("catalogue, new trainee", 1, str(s.catalogue["bytes"]), "", s.catalogue["gzip"],
+                 s.catalogue["headers"]))
+    rows.append(("catalogue, every lesson viewed", 1, str(s.catalogue_later["bytes"]), "",
+                 s.catalogue_later["gzip"], s.catalogue_later["headers"]))
+    row("course page, new trainee", s.courses)
+    row("course page, every lesson viewed", s.courses_later)
     row("lesson page (HTML)", s.lessons)
     with_figures = {k: v | {"total": v["bytes"] + v["figure_bytes"]} for k, v in s.lessons.items()}
     values = [v["total"] for v in with_figures.values()]
@@ -1368,6 +1583,61 @@ def bytes_section(results: list[ServeResults]) -> list[str]:
     return lines
 
 
+def summary(loads: list[LoadResults], check: CheckResults | None, served: list[ServeResults]) -> list[str]:
+    lines = []
+    if loads:
+        def each(pick) -> str:
+            return ", ".join(f"{LABELS[r.database]} {pick(r)}" for r in loads)
+
+        lines.append("- `content load`, all courses and locales, in a fresh process: first load "
+                     + each(lambda r: f"{median([x['seconds'] for x in r.first]):.2f} s")
+                     + "; unchanged reload " + each(lambda r: f"{median([x['seconds'] for x in r.unchanged]):.2f} s")
+                     + ", with 0 INSERT, 0 UPDATE, 0 DELETE in every run; one lesson changed "
+                     + each(lambda r: f"{median([x['seconds'] for x in r.changed]):.2f} s")
+                     + " (one new lesson version, one new course version). Reading and checking the files is "
+                     + each(lambda r: f"{median([x['read'] / x['seconds'] for x in r.unchanged]) * 100:.0f}%")
+                     + " of the unchanged reload.")
+    if check is not None:
+        profile = analyse_profile(check.profile_path)
+        top = profile["packages"][0]
+        lines.append(f"- `content check`: {median([c['seconds'] for c in check.child]):.2f} s of work in a fresh process "
+                     f"(the command: {median(check.cli):.2f} s wall, of which about {median(check.startup):.2f} s "
+                     f"start-up); {top[1]} has {top[0] / profile['total'] * 100:.0f}% of its own time"
+                     + (" (the Markdown of every lesson file in every locale)." if top[1] == "markdown_it" else "."))
+    for result in served:
+        m = result.measured
+        ratios = "; ".join(
+            f"{kind} {_fmt(_div(m[kind].cpu_ms(), m[kind + ' static'].cpu_ms()))} "
+            f"({_fmt(m[kind].cpu_ms())} / {_fmt(m[kind + ' static'].cpu_ms())} ms; wall median "
+            f"{_fmt(_div(median(m[kind].times), median(m[kind + ' static'].times)))})" for kind in KINDS)
+        lines.append(f"- {LABELS[result.database]}, server CPU per request, page / static file of the same size: "
+                     f"{ratios}.")
+        if result.sweep:
+            values = [v["cpu_ms"] for v in result.sweep.values()]
+            lines.append(f"  Over all {len(values)} lessons: median {_fmt(median(values))} ms, "
+                         f"{_fmt(_div(median(values), m['lesson static'].cpu_ms()), 1)} times the static file of the "
+                         "measured lesson's size.")
+        p = result.profile
+        if p:
+            parts = p["lesson"]["parts"]
+            render = parts.get(TIMED_PARTS[3][0])
+            service_part = parts.get(TIMED_PARTS[0][0])
+            view = parts.get(TIMED_PARTS[1][0])
+            profiled = {label: (t, calls) for label, t, calls in p["profile"]["parts"]}
+            whole = p["profile"]["parts"][0][1] or 1.0
+            texts = next(((t, c) for label, (t, c) in profiled.items() if "interface's texts" in label), (0, 0))
+            macros = [(where, source, nc / p["requests"], ct / whole * 100) for ct, nc, where, source in p["templates"]
+                      if source.startswith("{% macro")][:2]
+            lines.append(
+                f"  Lesson request, {_fmt(p['lesson']['in_app_cpu_ms'])} ms CPU in the app: render_template "
+                f"{_fmt(render)} ms, service.lesson_page {_fmt(service_part)} ms (recording the view "
+                f"{_fmt(view)} ms). In the profile, {texts[1] / p['requests']:.0f} interface texts translated per "
+                f"request take {texts[0] / whole * 100:.0f}% of it; the heaviest macros: "
+                + ", ".join(f"`{source}` ({where}, {calls:.0f} calls, {share:.0f}%)" for where, source, calls, share
+                            in macros) + ".")
+    return lines
+
+
 def write_results(path: Path, args, info: dict, started: dt.datetime, loads: list[LoadResults],
                   check: CheckResults | None, served: list[ServeResults], load_avg: tuple, command: str,
                   courses: list[dict]) -> str:
@@ -1375,10 +1645,14 @@ def write_results(path: Path, args, info: dict, started: dt.datetime, loads: lis
              f"One run of `bench/content.py` on {started.strftime('%Y-%m-%d %H:%M UTC')}, host `{info['host']}` "
              f"({info['cores']} cores; load average {load_avg[0]} at the start, {load_avg[1]} at the end: "
              "other work shared the host). "
-             f"Code: `{info['commit'][:10]}` ({info['subject']}), ibm_lms source fingerprint {info['fingerprint']}"
-             + (f"; uncommitted changes under ibm_lms/ or courses/: {', '.join(info['dirty'])}" if info["dirty"]
-                else "; ibm_lms/ and courses/ as committed") + ". "
+             f"Code: `{info['rev']}` = `{info['commit'][:10]}` ({info['subject']}), measured from a `git archive` "
+             f"export of that commit (its own courses/ and compiled catalogs; whatever the checkout holds uncommitted "
+             f"is not measured); ibm_lms source fingerprint {info['fingerprint']} (sha256 of ibm_lms/**/*.py, *.html, "
+             "*.mako). "
              f"{len(courses)} courses, {sum(len(c['lessons']) for c in courses)} lessons.", ""]
+    found = summary(loads, check, served)
+    if found:
+        lines += ["## Summary", "", *found, ""]
     if loads:
         lines += ["## 1. `content load` and `content check`", "",
                   f"Every load runs in a fresh Python process, as the `ibm-lms content load` command does (the "
@@ -1407,7 +1681,8 @@ def write_results(path: Path, args, info: dict, started: dt.datetime, loads: lis
                   "Server CPU: user+system of the gunicorn master and workers over each batch (psutil), per request. "
                   "Wall: the client's time from sending the request to the last byte.", ""]
         for result in served:
-            lines += [f"### {LABELS[result.database]}", "", *serve_section(result), ""]
+            lines += [f"### {LABELS[result.database]}", "", *serve_section(result), "",
+                      *sweep_section(result, args.lesson)]
         profiled = [r for r in served if r.profile]
         if profiled:
             lines += ["## Where the lesson page's server time goes", "",
@@ -1442,13 +1717,18 @@ def main() -> int:
     parser.add_argument("--database", choices=("both", *DATABASES), default="both")
     parser.add_argument("--requests", type=int, default=1000,
                         help="GETs of each page and of each static file (default 1000)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds in which page and static file take turns (default 5)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="rounds in which page and static file take turns (default 5)")
     parser.add_argument("--runs", type=int, default=5, help="runs of each content load and check (default 5)")
     parser.add_argument("--lesson", default="document-security/check-digits",
                         help="<course>/<lesson>: the lesson measured and the one changed for the reload")
     parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
-                        help=f"profile a worker serving the lesson (auto: if lesson / static CPU > {PROFILE_THRESHOLD:.0f})")
+                        help="profile a worker serving the lesson "
+                        f"(auto: if lesson / static CPU > {PROFILE_THRESHOLD:.0f})")
+    parser.add_argument("--sweep", type=int, default=30,
+                        help="GETs of every one of the lessons, to see whether --lesson is typical (default 30; 0: none)")
     parser.add_argument("--only", choices=("load", "pages"), default=None, help="run one part only")
+    parser.add_argument("--rev", default="HEAD", help="the commit measured (default HEAD), from a git archive export")
     parser.add_argument("--results", type=Path, default=BENCH / "CONTENT_RESULTS.md")
     parser.add_argument("--child", choices=tuple(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
@@ -1456,9 +1736,10 @@ def main() -> int:
     if args.child:
         for key in [k for k in os.environ if k.startswith("IBM_LMS_")]:
             del os.environ[key]
-        print(JSON_MARK + json.dumps(CHILDREN[args.child](json.loads(args.spec))), flush=True)
+        print(JSON_MARK + json.dumps(_run_child(args.child, json.loads(args.spec))), flush=True)
         return 0
-    if not (1 <= args.rounds <= 100 and args.rounds <= args.requests <= 1_000_000 and 1 <= args.runs <= 50):
+    if not (1 <= args.rounds <= 100 and args.rounds <= args.requests <= 1_000_000 and 1 <= args.runs <= 50
+            and 0 <= args.sweep <= 10_000):
         parser.error("--requests, --rounds or --runs out of range")
     if "/" not in args.lesson:
         parser.error("--lesson is <course>/<lesson>")
@@ -1467,7 +1748,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
     databases = DATABASES if args.database == "both" else (args.database,)
     command = (f".venv/bin/python bench/content.py --database {args.database} --requests {args.requests} "
-               f"--rounds {args.rounds} --runs {args.runs} --lesson {args.lesson}"
+               f"--rounds {args.rounds} --runs {args.runs} --sweep {args.sweep} --lesson {args.lesson} --rev {args.rev}"
                + (f" --only {args.only}" if args.only else ""))
 
     def log(message: str) -> None:
@@ -1481,38 +1762,43 @@ def main() -> int:
     served: list[ServeResults] = []
     check = None
     try:
-        info = machine(databases)
         with tempfile.TemporaryDirectory(prefix="ibm-lms-content-bench-") as tmp:
             workdir = Path(tmp)
-            # A snapshot of the courses: the loads, the change of one lesson and the served tool all use it.
-            courses_dir = workdir / "courses"
-            shutil.copytree(ROOT / "courses", courses_dir)
-            courses = read_courses(courses_dir)
-            lesson_file(courses_dir, args.lesson)
-            if args.only != "pages":
-                log("content check: timing and profiling")
-                check = measure_check(courses_dir, args.runs, workdir)
-                for database in databases:
-                    loads.append(measure_loads(database, courses_dir, args.lesson, args.runs, workdir, log))
-            if args.only != "load":
-                platform = Platform()
-                for database in databases:
-                    served.append(serve_and_measure(database, courses_dir, courses, args.lesson, args.requests,
-                                                    args.rounds, args.profile, workdir, platform, created_static, log))
-        if source_fingerprint() != info["fingerprint"]:
-            raise BenchError("ibm_lms changed while the benchmark ran; run it again")
+            try:
+                commit, tree = export_tree(args.rev, workdir)
+                sys.path.insert(0, str(tree))  # the driver's simulated platform comes from the export too
+                info = machine(databases, args.rev, commit)
+                log(f"measuring {args.rev} = {commit[:10]} from an export in {tree}")
+                # The export's courses/ is the benchmark's own copy: the loads, the change of one lesson and
+                # the served tool all use it.
+                courses_dir = tree / "courses"
+                courses = read_courses(courses_dir)
+                lesson_file(courses_dir, args.lesson)
+                if args.only != "pages":
+                    log("content check: timing and profiling")
+                    check = measure_check(courses_dir, args.runs, workdir)
+                    for database in databases:
+                        loads.append(measure_loads(database, courses_dir, args.lesson, args.runs, workdir, log))
+                if args.only != "load":
+                    platform = Platform()
+                    for database in databases:
+                        served.append(serve_and_measure(database, courses_dir, courses, args.lesson, args.requests,
+                                                        args.rounds, args.profile, args.sweep, workdir, platform,
+                                                        created_static, log))
+                if source_fingerprint() != info["fingerprint"]:
+                    raise BenchError(f"ibm_lms in {tree} changed while the benchmark ran")
+            finally:
+                for path in created_static:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                if platform is not None:
+                    platform.stop()
+                if "postgresql" in databases:
+                    with contextlib.suppress(Exception):
+                        drop_pg_database()
     except BenchError as error:
         print(f"\nBENCHMARK FAILED: {error}", file=sys.stderr)
         return 1
-    finally:
-        for path in created_static:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        if platform is not None:
-            platform.stop()
-        if "postgresql" in databases:
-            with contextlib.suppress(Exception):
-                drop_pg_database()
     text = write_results(args.results, args, info, started, loads, check, served,
                          (f"{load_start[0]:.2f}", f"{os.getloadavg()[0]:.2f}"), command, courses)
     print()

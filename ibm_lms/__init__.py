@@ -21,12 +21,15 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True,
                      compare_type=True)
+    from .web import install_body_limits
+
+    install_body_limits(app)
     csrf.init_app(app)
     register_error_handlers(app)
 
-    from . import content, demo, i18n, lti, mrz, quiz, tenancy, web
+    from . import api, content, demo, i18n, lti, mrz, quiz, tenancy, web
 
-    for room in (tenancy, i18n, mrz, content, quiz, lti, demo, web):
+    for room in (tenancy, i18n, mrz, content, quiz, lti, api, demo, web):
         room.init_app(app)
 
     from .cli import register_commands

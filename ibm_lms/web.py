@@ -44,6 +44,22 @@ def content_security_policy(app: Flask, *, form_targets: Iterable[str] = (), fra
     return _policy((*(source() for source in sources), frozenset(framed_by)), tuple(form_targets))
 
 
+def allow_larger_body(app: Flask, endpoint: str, max_bytes: int) -> None:
+    """Lets one endpoint (an upload, an import) take a larger request than the app-wide limit."""
+    app_state("web.body_limits", dict, app=app)[endpoint] = max_bytes
+
+
+def install_body_limits(app: Flask) -> None:
+    """Registered before CSRF protection, which reads the form (and so applies the limit) first."""
+
+    @app.before_request
+    def _body_limit() -> None:
+        limit = app_state("web.body_limits", dict).get(request.endpoint)
+        if limit is not None:
+            request.max_content_length = limit
+            request.max_form_memory_size = limit
+
+
 def tool_url(endpoint: str, **values) -> str:
     """The absolute address of one of the tool's pages on its public base URL: for platforms, tokens
     and messages that leave the tool, so it never carries the session in its query."""

@@ -24,7 +24,7 @@ from .errors import CourseFileError, CourseNotFound, FigureNotFound
 from .learning import Where
 from .loader import read_all
 from .models import Course, ExerciseAnswer
-from .tomlfile import FileProblem, line_of, load_toml
+from .tomlfile import FileProblem, line_of, load_toml, parse_toml
 
 
 def read_toml(path: Path) -> tuple[dict | None, str, ContentProblem | None]:
@@ -34,6 +34,14 @@ def read_toml(path: Path) -> tuple[dict | None, str, ContentProblem | None]:
     except FileProblem as problem:
         return None, "", ContentProblem(str(path), problem.line, problem.message, problem.fix)
     return raw, text, None
+
+
+def read_toml_text(text: str) -> tuple[dict | None, ContentProblem | None]:
+    """TOML typed into a form: its table, or the problem with its line."""
+    try:
+        return parse_toml(text), None
+    except FileProblem as problem:
+        return None, ContentProblem("", problem.line, problem.message, problem.fix)
 
 
 def toml_line(text: str, key_path: tuple) -> int | None:
@@ -130,6 +138,11 @@ def course_version_number(slug: str, tenant_id: int | None) -> int:
     """The number of the course's current version (events name it); raises CourseNotFound for a course the
     tenant cannot see."""
     return _document(_visible(slug, tenant_id))["number"]
+
+
+def course_outcome_codes(slug: str, tenant_id: int | None) -> set[str]:
+    """The codes of the course's learning outcomes (questions link them)."""
+    return {outcome["code"] for outcome in _document(_visible(slug, tenant_id))["outcomes"]}
 
 
 def course_title(slug: str, tenant_id: int | None, locale: str):

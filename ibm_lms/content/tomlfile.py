@@ -33,8 +33,12 @@ def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
 def load_toml(path: Path) -> tuple[dict, str]:
     """The file's table and its text; FileProblem names the line of a syntax error."""
     text = read_text(path)
+    return parse_toml(text), text
+
+
+def parse_toml(text: str) -> dict:
     try:
-        return tomllib.loads(text), text
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         found = _TOML_POSITION.search(str(error))
         raise FileProblem(_TOML_POSITION.sub("", str(error)).strip(), int(found.group(1)) if found else None,

@@ -191,6 +191,7 @@ def finish(context: Context, attempt: Attempt, *, expired: bool = False) -> bool
                         "item_type": item.type, "response": answer.response if answer else None, "score": value})
     now = utcnow()
     attempt.score = grading.attempt_score([r["score"] for r in results])
+    attempt.question_scores = {r["question_key"]: r["score"] for r in results}
     attempt.status, attempt.open, attempt.finished_at = FINISHED, None, now
     db.session.flush()
     earlier = [a.score for a in finished_attempts(attempt.user_id, attempt.quiz_id)]

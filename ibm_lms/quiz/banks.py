@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
@@ -36,6 +36,8 @@ class BankQuestion:
     category: str
     tags: tuple[str, ...]
     difficulty: str
+    # The definition as written (the question file's table): what an author edits and translates.
+    definition: dict = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def read(course: CourseDefinition, folder: Path) -> tuple[FolderBank, list[Conte
         for p in found:
             problems.append(ContentProblem(str(path), toml_line(text, p.path), p.describe().split(" — ")[0], p.fix))
         if item is not None and not found:
-            questions[item.key] = BankQuestion(item, category, tags, difficulty)
+            questions[item.key] = BankQuestion(item, category, tags, difficulty, raw)
     quizzes: dict[str, QuizSettings] = {}
     for path in sorted((folder / "quizzes").glob("*")) if (folder / "quizzes").is_dir() else ():
         if path.suffix != ".toml" or not ID.fullmatch(path.stem):
@@ -109,7 +111,7 @@ def read(course: CourseDefinition, folder: Path) -> tuple[FolderBank, list[Conte
     return FolderBank(questions, quizzes), problems
 
 
-def _version(model, owner_column: str, owner_id: int, values: dict, version_print: str, now) -> int:
+def version_of(model, owner_column: str, owner_id: int, values: dict, version_print: str, now) -> int:
     column = getattr(model, owner_column)
     found = db.session.execute(select(model.id).where(column == owner_id, model.fingerprint == version_print)).first()
     if found is not None:
@@ -147,7 +149,8 @@ def store(course: CourseDefinition, bank: FolderBank, tenant_id: int | None) -> 
             db.session.flush()
         for name, value in metadata.items():
             setattr(row, name, value)
-        row.current_version_id = _version(QuestionVersion, "question_id", row.id, {"item": item}, version_print, now)
+        row.current_version_id = version_of(QuestionVersion, "question_id", row.id,
+                                            {"item": item, "definition": question.definition}, version_print, now)
         row.updated_at, row.archived_at = now, None
     for key, row in existing.items():
         if key not in bank.questions and row.archived_at is None and row.origin == "course":
@@ -169,7 +172,7 @@ def store(course: CourseDefinition, bank: FolderBank, tenant_id: int | None) -> 
                        created_at=now, updated_at=now)
             db.session.add(row)
             db.session.flush()
-        row.current_version_id = _version(QuizVersion, "quiz_id", row.id, {"settings": values}, version_print, now)
+        row.current_version_id = version_of(QuizVersion, "quiz_id", row.id, {"settings": values}, version_print, now)
         row.updated_at, row.archived_at = now, None
     for key, row in quizzes.items():
         if key not in bank.quizzes and row.archived_at is None and row.origin == "course":

@@ -43,3 +43,47 @@ class AttemptFinished(DomainError):
     status = 409
     code = "attempt_finished"
     message = N_("This attempt is already submitted.")
+
+
+class QuestionNotFound(DomainError):
+    status = 404
+    code = "question_not_found"
+    message = N_("There is no such question in this course's bank.")
+
+
+class EditConflict(DomainError):
+    status = 409
+    code = "edit_conflict"
+    message = N_("Someone saved version %(version)s while you were editing. Open it again and redo your change.")
+
+
+class ImportRefused(DomainError):
+    status = 422
+    code = "import_refused"
+    message = N_("Nothing was imported: the file has problems.")
+
+    def __init__(self, *, problems: tuple[str, ...]):
+        super().__init__()
+        self.problems = problems
+
+
+class NotAnAuthor(DomainError):
+    status = 403
+    code = "not_an_author"
+    message = N_("Only instructors and administrators can change the question bank.")
+
+
+class ImageRefused(DomainError):
+    status = 400
+    code = "image_refused"
+    message = N_("This image cannot be used: %(reason)s.")
+
+    def __init__(self, *, reason: str, status_code: int = 400):
+        super().__init__(reason=reason)
+        self.status = status_code
+
+
+class ImageNotFound(DomainError):
+    status = 404
+    code = "image_not_found"
+    message = N_("There is no such image.")

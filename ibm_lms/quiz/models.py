@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ibm_lms.extensions import db
@@ -49,6 +49,8 @@ class QuestionVersion(db.Model):
     number: Mapped[int] = mapped_column(Integer)
     fingerprint: Mapped[str] = mapped_column(String(64))
     item: Mapped[dict] = mapped_column(JSON)
+    # The definition as its author wrote it (course-format table), kept to edit and translate.
+    definition: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -104,6 +106,9 @@ class Attempt(db.Model):
     deadline_at: Mapped[datetime | None] = mapped_column(index=True)
     finished_at: Mapped[datetime | None]
     score: Mapped[float | None] = mapped_column(Float)
+    # Each drawn question's score by its key, written once at submit: what item statistics read
+    # (one row per attempt, not one per answer, so a quiz with 100,000 attempts reads quickly).
+    question_scores: Mapped[dict | None] = mapped_column(JSON)
     context_id: Mapped[int | None] = mapped_column(ForeignKey("contexts.id"))
     resource_link_id: Mapped[int | None] = mapped_column(Integer)
     locale: Mapped[str] = mapped_column(String(8))
@@ -127,3 +132,20 @@ class AttemptAnswer(db.Model):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     saved_at: Mapped[datetime]
     score: Mapped[float | None] = mapped_column(Float)
+
+
+class QuizImage(db.Model):
+    """An image an author uploaded for the tenant's questions, kept as decoded and written anew."""
+
+    __tablename__ = "quiz_images"
+    __table_args__ = (UniqueConstraint("tenant_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 
+from flask import url_for
 from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
 
 from ibm_lms.content import service as content
 from ibm_lms.i18n.data import pick_text
 from ibm_lms.items.data import Item
+
+from .images import REFERENCE
 
 _GAP = re.compile(r"\{\{([a-z0-9][a-z0-9-]{0,63})\}\}")
 
@@ -43,9 +46,25 @@ def _gap_input(number: int, gap_id: str, gap: dict, prefix: str, response: dict 
             f'maxlength="200" autocomplete="off"{mode}{off}>')
 
 
+def question_markdown(text: str | None, slug: str) -> Markup:
+    """A question's Markdown as clean HTML, with the images its author uploaded (`![alt](image:digest)`)."""
+    held: list[tuple[str, str]] = []
+
+    def hold(match: re.Match) -> str:
+        held.append((match.group(1), match.group(2)))
+        return f"QUIZIMAGE{len(held) - 1}QUIZIMAGE"
+
+    html = str(content.markdown(REFERENCE.sub(hold, text or ""), slug))
+    for index, (alt, digest) in enumerate(held):
+        image = (f'<img class="question-image" src="{escape(url_for("quiz.image", digest=digest))}" '
+                 f'alt="{escape(alt)}" loading="lazy">')
+        html = html.replace(f"QUIZIMAGE{index}QUIZIMAGE", image)
+    return Markup(html)  # noqa: S704 - cleaned by nh3 in content.markdown; the images' parts are escaped here
+
+
 def cloze_html(item: Item, prefix: str, response: dict | None, disabled: bool, slug: str) -> Markup:
     """The prompt with each {{gap}} replaced by its input: a list for a choice, a text box for the others."""
-    html = str(content.markdown(pick_text(item.prompt, str(get_locale())).text, slug))
+    html = str(question_markdown(pick_text(item.prompt, str(get_locale())).text, slug))
     gaps = item.spec["gaps"]
     answers = (response or {}).get("gaps", {})
     numbers = {gap_id: index + 1 for index, gap_id in enumerate(item.spec["order"])}

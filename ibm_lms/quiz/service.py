@@ -11,13 +11,14 @@ from ibm_lms.content import service as content
 from ibm_lms.extensions import db
 from ibm_lms.i18n.data import pick_text
 from ibm_lms.items.service import correct_response, score
+from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Identity, Role
 from ibm_lms.text import SLUG
 from ibm_lms.unit_of_work import unit_of_work
 
+from . import analysis, authoring, grading, images
 from . import attempts as flow
-from . import grading
-from .errors import AttemptFinished, QuizNotFound, TimeIsUp
+from .errors import AttemptFinished, NotAnAuthor, QuestionNotFound, QuizNotFound, TimeIsUp
 from .models import SHARED_BANK, Attempt, Quiz
 
 
@@ -169,3 +170,118 @@ def attempts_by_tenant() -> dict[int, dict[str, int]]:
                                                                                       Attempt.status)):
         counts.setdefault(tenant_id, {"in_progress": 0, "finished": 0})[status] = number
     return counts
+
+
+# Authoring: the tenant's own bank. Instructors and administrators only (the views and the API check the
+# role; these doors check it again, so no caller can forget).
+
+def _author(identity: Identity, slug: str) -> None:
+    if identity.role.rank < Role.INSTRUCTOR.rank:
+        raise NotAnAuthor()
+    content.course_version_number(slug, identity.tenant_id)  # the course must be the tenant's to see
+
+
+def bank_questions(identity: Identity, slug: str) -> list[authoring.QuestionRecord]:
+    _author(identity, slug)
+    return authoring.questions(slug, identity.tenant_id)
+
+
+def bank_question(identity: Identity, slug: str, key: str) -> authoring.QuestionRecord:
+    _author(identity, slug)
+    if not SLUG.match(key):
+        raise QuestionNotFound()
+    return authoring.question(slug, key, identity.tenant_id)
+
+
+def save_question(identity: Identity, slug: str, draft: authoring.QuestionDraft, *,
+                  base_version: int | None = None) -> tuple[authoring.QuestionRecord | None, list]:
+    _author(identity, slug)
+    with unit_of_work():
+        return authoring.save_question(identity, slug, draft, base_version=base_version)
+
+
+def check_question(identity: Identity, slug: str, draft: authoring.QuestionDraft):
+    """The draft checked without saving (a preview): (BankQuestion | None, problems)."""
+    _author(identity, slug)
+    return authoring.check(slug, identity.tenant_id, draft)
+
+
+def copy_question(identity: Identity, slug: str, key: str) -> authoring.QuestionRecord:
+    _author(identity, slug)
+    with unit_of_work():
+        return authoring.copy_shared(identity, slug, key)
+
+
+def archive_question(identity: Identity, slug: str, key: str) -> None:
+    _author(identity, slug)
+    with unit_of_work():
+        authoring.archive_question(identity, slug, key)
+
+
+def import_questions(identity: Identity, slug: str, drafts: list[authoring.QuestionDraft]) -> int:
+    """Every draft saved, or none (ImportRefused lists every problem)."""
+    _author(identity, slug)
+    with unit_of_work():
+        return len(authoring.import_questions(identity, slug, drafts))
+
+
+def bank_quizzes(identity: Identity, slug: str) -> list[dict]:
+    """The course's quizzes a tenant has: shared and its own, each with its settings and version."""
+    _author(identity, slug)
+    rows = db.session.execute(select(Quiz).where(
+        Quiz.course_slug == slug, Quiz.archived_at.is_(None), Quiz.bank.in_((SHARED_BANK, identity.tenant_id)))
+        .order_by(Quiz.key, Quiz.bank)).scalars()
+    found = {}
+    for row in rows:
+        settings, number = flow.settings_of(row.current_version_id)
+        found[row.key] = {"key": row.key, "shared": row.bank == SHARED_BANK, "settings": settings,
+                          "version": number}
+    return list(found.values())
+
+
+def bank_quiz(identity: Identity, slug: str, key: str) -> dict:
+    found = {q["key"]: q for q in bank_quizzes(identity, slug)}
+    if key not in found:
+        raise QuizNotFound()
+    return found[key]
+
+
+def save_quiz(identity: Identity, slug: str, key: str, settings: dict, *, base_version: int | None = None):
+    _author(identity, slug)
+    with unit_of_work():
+        return authoring.save_quiz(identity, slug, key, settings, base_version=base_version)
+
+
+def archive_quiz(identity: Identity, slug: str, key: str) -> None:
+    _author(identity, slug)
+    with unit_of_work():
+        authoring.archive_quiz(identity, slug, key)
+
+
+def bank_view(identity: Identity, slug: str) -> dict:
+    _author(identity, slug)
+    return authoring.bank_view(slug, identity.tenant_id)
+
+
+MAX_IMAGE_BYTES = images.MAX_UPLOAD_BYTES
+
+
+def image(identity: Identity, digest: str):
+    return images.load(identity.tenant_id, digest)
+
+
+def upload_image(identity: Identity, slug: str, data: bytes) -> str:
+    """Keeps an uploaded image for the tenant's questions; returns its digest (ImageRefused otherwise)."""
+    _author(identity, slug)
+    with unit_of_work():
+        return images.store(identity.tenant_id, identity.user_id or None, data)
+
+
+def quiz_statistics(identity: Identity, slug: str, key: str, which: str = "all"):
+    """Moodle's item statistics of the quiz over the academy's finished attempts (analysis.Report)."""
+    _author(identity, slug)
+    if which not in analysis.WHICH:
+        which = "all"
+    quiz = _quiz(slug, key, identity.tenant_id)
+    names = {tenant.id: tenant.name for tenant in tenancy.list_tenants()}
+    return analysis.report(quiz, identity.tenant_id, names, which)

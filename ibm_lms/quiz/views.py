@@ -94,3 +94,12 @@ def review(attempt_id: int):
     if page["attempt"].status == "in_progress":
         return redirect(url_for("quiz.attempt", attempt_id=attempt_id), code=303)
     return render_template("quiz/review.html", identity=identity, page=page)
+
+
+@blueprint.get("/quiz/images/<digest>")
+@tenancy.login_required
+def image(digest: str):
+    found = service.image(tenancy.require_identity(), digest)
+    # Private: an academy's images are its own; immutable: the address is the digest of the bytes.
+    return found.data, 200, {"Content-Type": found.media_type, "Cache-Control": "private, max-age=31536000, immutable",
+                             "Content-Security-Policy": "default-src 'none'; sandbox"}

@@ -1,0 +1,51 @@
+"""`ibm-lms api token create|list|revoke`: an academy's API tokens."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from ibm_lms.tenancy import service as tenancy
+from ibm_lms.tenancy.data import Role
+from ibm_lms.unit_of_work import unit_of_work
+
+from . import tokens
+
+api_group = AppGroup("api", help="The REST API (/api/v1).")
+token_group = AppGroup("token", help="API tokens of an academy.")
+api_group.add_command(token_group)
+
+
+def _tenant_id(slug: str) -> int:
+    return tenancy.get_tenant(slug).id
+
+
+@token_group.command("create")
+@click.option("--tenant", required=True, help="Slug of the academy the token acts for.")
+@click.option("--name", required=True, help="What the token is for, e.g. the script that uses it.")
+@click.option("--role", type=click.Choice(["instructor", "administrator"]), default="instructor", show_default=True)
+def create_command(tenant: str, name: str, role: str) -> None:
+    """Issues a token and prints it once: store it where the script reads it."""
+    with unit_of_work():
+        record, token = tokens.issue(_tenant_id(tenant), name.strip()[:100], Role(role))
+    click.echo(f"token {record.id} for {tenant} ({role}): {token}")
+    click.echo("It is not shown again; send it as 'Authorization: Bearer <token>'.")
+
+
+@token_group.command("list")
+@click.option("--tenant", required=True)
+def list_command(tenant: str) -> None:
+    for record in tokens.listed(_tenant_id(tenant)):
+        state = "revoked" if record.revoked else f"last used {record.last_used_at or 'never'}"
+        click.echo(f"{record.id}\t{record.name}\t{record.role}\t{state}")
+
+
+@token_group.command("revoke")
+@click.option("--tenant", required=True)
+@click.argument("token_id", type=int)
+def revoke_command(tenant: str, token_id: int) -> None:
+    with unit_of_work():
+        found = tokens.revoke(_tenant_id(tenant), token_id)
+    if not found:
+        raise click.ClickException(f"{tenant} has no token {token_id}")
+    click.echo(f"token {token_id} revoked")

@@ -1,0 +1,97 @@
+"""What the API reads and writes (marshmallow); the OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+ID = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$", error="lower-case letters, digits and hyphens, at most 64")
+
+
+class ProblemSchema(Schema):
+    path = fields.String(metadata={"description": "Where in the definition, e.g. options.1.text"})
+    message = fields.String()
+    fix = fields.String()
+
+
+class ErrorSchema(Schema):
+    error = fields.String(metadata={"description": "A stable code, e.g. question_not_found"})
+    message = fields.String(metadata={"description": "What went wrong, in the caller's language"})
+    problems = fields.List(fields.Nested(ProblemSchema), metadata={"description": "Every problem of a refused write"})
+
+
+class QuestionSummarySchema(Schema):
+    key = fields.String()
+    type = fields.String()
+    title = fields.Dict(keys=fields.String(), values=fields.String())
+    category = fields.String()
+    tags = fields.List(fields.String())
+    difficulty = fields.String()
+    outcomes = fields.List(fields.String())
+    version = fields.Integer()
+    shared = fields.Boolean(metadata={"description": "From the regional bank (read-only); copy it to change it"})
+
+
+class QuestionSchema(QuestionSummarySchema):
+    definition = fields.Dict(metadata={"description": "The question in the course format (docs/course-format.md)"})
+
+
+class QuestionWriteSchema(Schema):
+    definition = fields.Dict(required=True, metadata={
+        "description": "The question in the course format, with category, tags and difficulty inside it"})
+    base_version = fields.Integer(load_default=None, metadata={
+        "description": "The version the change starts from; a save over a newer one is refused (409)"})
+
+
+class QuizSchema(Schema):
+    key = fields.String()
+    shared = fields.Boolean()
+    version = fields.Integer()
+    settings = fields.Dict(metadata={"description": "The quiz file's table (docs/course-format.md, Quizzes)"})
+
+
+class QuizWriteSchema(Schema):
+    settings = fields.Dict(required=True)
+    base_version = fields.Integer(load_default=None)
+
+
+class QuestionStatsSchema(Schema):
+    key = fields.String()
+    attempts = fields.Integer()
+    facility = fields.Float(allow_none=True)
+    sd = fields.Float(allow_none=True)
+    random_guess = fields.Float(allow_none=True)
+    intended_weight = fields.Float()
+    effective_weight = fields.Float(allow_none=True)
+    discrimination_index = fields.Float(allow_none=True)
+    discriminative_efficiency = fields.Float(allow_none=True)
+    flags = fields.List(fields.String())
+
+
+class QuizStatsSchema(Schema):
+    attempts = fields.Integer()
+    mean = fields.Float(allow_none=True)
+    median = fields.Float(allow_none=True)
+    sd = fields.Float(allow_none=True)
+    skewness = fields.Float(allow_none=True)
+    kurtosis = fields.Float(allow_none=True)
+    alpha = fields.Float(allow_none=True)
+    error_ratio = fields.Float(allow_none=True)
+    standard_error = fields.Float(allow_none=True)
+
+
+class StatisticsSchema(Schema):
+    which = fields.String()
+    quiz = fields.Nested(QuizStatsSchema)
+    questions = fields.List(fields.Nested(QuestionStatsSchema))
+    by_country = fields.Dict(keys=fields.String(), values=fields.List(fields.Float(allow_none=True)))
+    by_language = fields.Dict(keys=fields.String(), values=fields.List(fields.Float(allow_none=True)))
+
+
+class ImageSchema(Schema):
+    digest = fields.String()
+    markdown = fields.String(metadata={"description": "The line to put in a question's text"})
+    url = fields.String()
+
+
+class ImportResultSchema(Schema):
+    imported = fields.Integer()

@@ -1,0 +1,314 @@
+"""Authoring pages: a course's bank (questions and quizzes), the question editor, preview, translation,
+the quiz builder. Instructors and administrators only; every form carries its CSRF token."""
+
+from __future__ import annotations
+
+import csv
+import io
+from importlib import resources
+
+import tomli_w
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext
+
+from ibm_lms.content import service as content
+from ibm_lms.errors import N_, Reason, wants_json
+from ibm_lms.locales import LOCALES
+from ibm_lms.tenancy import service as tenancy
+from ibm_lms.tenancy.data import Role
+
+from . import analysis, images, service, statistics, texts
+from .data import QuestionDraft
+from .errors import ImageRefused
+from .settings import GRADING, KINDS, REVIEW_LEVELS
+
+blueprint = Blueprint("authoring", __name__, url_prefix="/authoring")
+author_required = tenancy.role_required(Role.INSTRUCTOR)
+MAX_DEFINITION_CHARS = 200_000
+ITEM_TYPES = ("single_choice", "multiple_response", "true_false", "matching", "ordering", "numeric", "short_answer",
+              "cloze", "scenario", "dilemma", "risk_rating", "mrz_check", "mrz_spot")
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _identity():
+    return tenancy.require_identity()
+
+
+def definition_text(definition: dict) -> str:
+    return tomli_w.dumps(definition, multiline_strings=True)
+
+
+def starter(item_type: str, slug: str, identity) -> str:
+    if item_type not in ITEM_TYPES:
+        abort(404)
+    text = resources.files("ibm_lms.quiz").joinpath("starters", f"{item_type}.toml").read_text(encoding="utf-8")
+    codes = sorted(content.course_outcome_codes(slug, identity.tenant_id))
+    return text.replace("OUTCOME", codes[0] if codes else "")
+
+
+def _draft_from(text: str, key: str) -> tuple[QuestionDraft | None, list[dict]]:
+    """The question a TOML text defines, or its syntax problem (with the line)."""
+    if len(text) > MAX_DEFINITION_CHARS:
+        return None, [{"line": None, "message": f"the definition is longer than {MAX_DEFINITION_CHARS} characters",
+                       "fix": "split the case into several questions"}]
+    raw, problem = content.read_toml_text(text)
+    if problem is not None:
+        return None, [{"line": problem.line, "message": problem.message, "fix": problem.fix}]
+    tags = raw.get("tags", [])
+    return QuestionDraft(key, raw.get("category"), tuple(tags) if isinstance(tags, list) else tags,
+                         raw.get("difficulty"), raw), []
+
+
+def _problems(problems, text: str) -> list[dict]:
+    return [{"line": content.toml_line(text, p.path), "message": p.describe().split(" — ")[0], "fix": p.fix}
+            for p in problems]
+
+
+@blueprint.get("/courses/<slug>/")
+@author_required
+def bank(slug: str):
+    identity = _identity()
+    questions = service.bank_questions(identity, slug)
+    category = request.args.get("category", "")
+    item_type = request.args.get("type", "")
+    shown = [q for q in questions if (not category or q.category == category)
+             and (not item_type or q.item.type == item_type)]
+    return render_template("authoring/bank.html", identity=identity, slug=slug, questions=shown,
+                           total=len(questions), categories=sorted({q.category for q in questions}),
+                           category=category, item_type=item_type, item_types=ITEM_TYPES,
+                           quizzes=service.bank_quizzes(identity, slug),
+                           course_title=content.course_title(slug, identity.tenant_id, _locale()),
+                           locales=LOCALES)
+
+
+@blueprint.route("/courses/<slug>/questions/new", methods=["GET", "POST"])
+@author_required
+def new_question(slug: str):
+    identity = _identity()
+    if request.method == "GET":
+        item_type = request.args.get("type", "single_choice")
+        return render_template("authoring/question.html", identity=identity, slug=slug, key="", record=None,
+                               definition=starter(item_type, slug, identity), problems=[],
+                               preview=None)
+    return _save(slug, request.form.get("key", "").strip(), None)
+
+
+@blueprint.route("/courses/<slug>/questions/<key>/edit", methods=["GET", "POST"])
+@author_required
+def edit_question(slug: str, key: str):
+    identity = _identity()
+    record = service.bank_question(identity, slug, key)
+    if request.method == "GET":
+        return render_template("authoring/question.html", identity=identity, slug=slug, key=key, record=record,
+                               definition=definition_text(record.definition), problems=[],
+                               preview=None)
+    if record.shared:
+        abort(403)  # the shared bank is edited in its course folder; a tenant copies the question first
+    base = request.form.get("base_version", "")
+    return _save(slug, key, record, base_version=int(base) if base.isdigit() else None)
+
+
+def _save(slug: str, key: str, record, *, base_version: int | None = None):
+    identity = _identity()
+    text = request.form.get("definition", "")
+    draft, problems = _draft_from(text, key)
+    preview = None
+    if draft is not None:
+        if request.form.get("action") == "preview":
+            checked, found = service.check_question(identity, slug, draft)
+            problems = _problems(found, text)
+            preview = checked
+        else:
+            saved, found = service.save_question(identity, slug, draft, base_version=base_version)
+            if saved is not None:
+                return redirect(url_for("authoring.edit_question", slug=slug, key=saved.key, saved=saved.version),
+                                code=303)
+            problems = _problems(found, text)
+    status = 200 if preview is not None and not problems else 422
+    return render_template("authoring/question.html", identity=identity, slug=slug, key=key, record=record,
+                           definition=text, problems=problems, preview=preview), status
+
+
+@blueprint.get("/courses/<slug>/questions/<key>/preview")
+@author_required
+def preview_question(slug: str, key: str):
+    identity = _identity()
+    record = service.bank_question(identity, slug, key)
+    return render_template("authoring/preview.html", identity=identity, slug=slug, record=record)
+
+
+@blueprint.post("/courses/<slug>/questions/<key>/copy")
+@author_required
+def copy_question(slug: str, key: str):
+    record = service.copy_question(_identity(), slug, key)
+    return redirect(url_for("authoring.edit_question", slug=slug, key=record.key), code=303)
+
+
+@blueprint.post("/courses/<slug>/questions/<key>/archive")
+@author_required
+def archive_question(slug: str, key: str):
+    service.archive_question(_identity(), slug, key)
+    return redirect(url_for("authoring.bank", slug=slug), code=303)
+
+
+@blueprint.route("/courses/<slug>/questions/<key>/translate", methods=["GET", "POST"])
+@author_required
+def translate_question(slug: str, key: str):
+    identity = _identity()
+    record = service.bank_question(identity, slug, key)
+    target = request.values.get("to", "")
+    source = request.values.get("from", "en")
+    if target not in LOCALES or source not in LOCALES or target == source:
+        target = next((locale for locale in LOCALES if locale != source and locale != "en"), "ru")
+    entries = list(texts.localised_texts(record.definition))
+    problems: list[dict] = []
+    if request.method == "POST":
+        if record.shared:
+            abort(403)
+        given = {}
+        for path, _ in entries:
+            value = request.form.get("text-" + texts.path_name(path))
+            if value is not None:
+                given[path] = value.replace("\r\n", "\n")
+        definition = texts.with_translation(record.definition, given, target)
+        draft = QuestionDraft(key, record.category, record.tags, record.difficulty, definition)
+        base = request.form.get("base_version", "")
+        saved, found = service.save_question(identity, slug, draft, base_version=int(base) if base.isdigit() else None)
+        if saved is not None:
+            return redirect(url_for("authoring.translate_question", slug=slug, key=key, to=target, saved=saved.version,
+                                    **{"from": source}), code=303)
+        problems = [{"line": None, "message": p.describe().split(" — ")[0], "fix": p.fix} for p in found]
+    rows = [{"name": texts.path_name(path), "source": text.get(source) or text.get("en", ""),
+             "target": text.get(target, ""), "multiline": "\n" in (text.get(source) or text.get("en", ""))
+             or len(text.get(source) or text.get("en", "")) > 90} for path, text in entries]
+    return render_template("authoring/translate.html", identity=identity, slug=slug, record=record, rows=rows,
+                           source=source, target=target, locales=LOCALES, problems=problems), 422 if problems else 200
+
+
+def _settings_from_form(form) -> dict:
+    """A quiz's settings as the quiz file's table, from the builder's fields."""
+    settings: dict = {"title": {}, "description": {}}
+    for locale in LOCALES:
+        if form.get(f"title-{locale}", "").strip():
+            settings["title"][locale] = form[f"title-{locale}"].strip()
+        if form.get(f"description-{locale}", "").strip():
+            settings["description"][locale] = form[f"description-{locale}"].strip()
+    if not settings["description"]:
+        del settings["description"]
+    for name in ("kind", "grading"):
+        settings[name] = form.get(name, "")
+    for name in ("time_limit_minutes", "attempts"):
+        value = form.get(name, "0").strip()
+        settings[name] = int(value) if value.isdigit() else value
+    mark = form.get("pass_mark", "").strip()
+    settings["pass_mark"] = int(mark) / 100 if mark.isdigit() else mark
+    for name in ("shuffle_questions", "shuffle_choices"):
+        settings[name] = form.get(name) == "on"
+    settings["review"] = {"after_submit": form.get("review_after_submit", ""),
+                          "after_close": form.get("review_after_close", "")}
+    draws = []
+    for index in range(int(form.get("draws", "0")) if form.get("draws", "0").isdigit() else 0):
+        fixed = [k.strip() for k in form.get(f"draw-{index}-questions", "").replace(",", " ").split() if k.strip()]
+        count = form.get(f"draw-{index}-count", "").strip()
+        if not fixed and not count:
+            continue  # a row the author left empty
+        if fixed:
+            draws.append({"questions": fixed})
+            continue
+        draw: dict = {"count": int(count) if count.isdigit() else 0}
+        for name in ("category", "difficulty"):
+            if form.get(f"draw-{index}-{name}", "").strip():
+                draw[name] = form[f"draw-{index}-{name}"].strip()
+        for name in ("tags", "outcomes"):
+            values = [v.strip() for v in form.get(f"draw-{index}-{name}", "").replace(",", " ").split() if v.strip()]
+            if values:
+                draw[name] = values
+        draws.append(draw)
+    settings["draw"] = draws
+    return settings
+
+
+@blueprint.route("/courses/<slug>/quizzes/new", methods=["GET", "POST"])
+@blueprint.route("/courses/<slug>/quizzes/<key>/edit", methods=["GET", "POST"])
+@author_required
+def edit_quiz(slug: str, key: str | None = None):
+    identity = _identity()
+    existing = service.bank_quiz(identity, slug, key) if key else None
+    problems: list[dict] = []
+    values = existing["settings"] if existing else None
+    if request.method == "POST":
+        new_key = key or request.form.get("key", "").strip()
+        base = request.form.get("base_version", "")
+        settings = _settings_from_form(request.form)
+        saved, found = service.save_quiz(identity, slug, new_key, settings,
+                                         base_version=int(base) if base.isdigit() and existing else None)
+        if saved is not None:
+            return redirect(url_for("authoring.bank", slug=slug, saved=new_key) + "#quizzes", code=303)
+        problems = [{"line": None, "message": p.describe().split(" — ")[0], "fix": p.fix} for p in found]
+        values = None
+    view = service.bank_view(identity, slug)
+    return render_template("authoring/quiz.html", identity=identity, slug=slug, key=key, existing=existing,
+                           settings=values, form=request.form if request.method == "POST" else None,
+                           problems=problems, kinds=KINDS, gradings=GRADING, review_levels=REVIEW_LEVELS,
+                           locales=LOCALES, categories=sorted({q.category for q in view.values()}),
+                           outcomes=sorted(content.course_outcome_codes(slug, identity.tenant_id)),
+                           bank_size=len(view)), 422 if problems else 200
+
+
+@blueprint.post("/courses/<slug>/quizzes/<key>/archive")
+@author_required
+def archive_quiz(slug: str, key: str):
+    service.archive_quiz(_identity(), slug, key)
+    return redirect(url_for("authoring.bank", slug=slug) + "#quizzes", code=303)
+
+
+@blueprint.post("/courses/<slug>/images")
+@author_required
+def upload_image(slug: str):
+    identity = _identity()
+    upload = request.files.get("image")
+    if upload is None:
+        raise ImageRefused(reason=Reason(N_("no file was chosen")))
+    digest = service.upload_image(identity, slug, upload.read(images.MAX_UPLOAD_BYTES + 1))
+    alt = " ".join(request.form.get("alt", "").split())[:200].replace("]", ")").replace("[", "(")
+    line = f"![{alt}](image:{digest})"
+    if wants_json():
+        return jsonify({"digest": digest, "markdown": line, "url": url_for("quiz.image", digest=digest)}), 201
+    return render_template("authoring/image.html", identity=identity, slug=slug, line=line, digest=digest,
+                           back=request.form.get("back", "")), 201
+
+
+@blueprint.get("/courses/<slug>/quizzes/<key>/statistics")
+@author_required
+def quiz_statistics(slug: str, key: str):
+    identity = _identity()
+    report = service.quiz_statistics(identity, slug, key, request.args.get("which", "all"))
+    if request.args.get("format") == "csv":
+        return _csv(statistics.to_csv_rows(report.quiz, report.questions), f"{slug}-{key}-statistics.csv")
+    return render_template("authoring/statistics.html", identity=identity, slug=slug, key=key, report=report,
+                           whiches=analysis.WHICH, flag_labels=FLAG_LABELS, label=gettext)
+
+
+FLAG_LABELS = {"easy": N_("Very easy"), "hard": N_("Very hard"),
+               "negative_discrimination": N_("Negative discrimination: check the key and the wording"),
+               "weak_discrimination": N_("Weak discrimination")}
+
+
+def _csv(rows: list[list[str]], filename: str):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        # Labels are msgids marked in the statistics module; numbers and keys pass through unchanged.
+        writer.writerow([gettext(cell) if cell and not cell[0].isdigit() and cell in TRANSLATABLE else cell
+                         for cell in row])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+TRANSLATABLE = set(statistics.QUESTION_HEADER) | {
+    "Quiz statistic", "Value", "Attempts", "Average grade (percent of max)", "Median grade (percent of max)",
+    "Standard deviation (percent of max)", "Skewness", "Kurtosis", "Coefficient of internal consistency (%)",
+    "Error ratio (%)", "Standard error (percent of max)", "negative covariance"}

@@ -1,0 +1,139 @@
+"""/api/v1 as a script or a page's own code uses it: tokens, the CSRF header, schemas, errors, OpenAPI."""
+
+from __future__ import annotations
+
+import copy
+import io
+
+import pytest
+from sqlalchemy import select
+
+from ibm_lms.demo.platform import DEMO_USERS
+from ibm_lms.extensions import db
+from ibm_lms.quiz.models import Question, QuestionVersion
+from ibm_lms.tenancy import service as tenancy
+from tests.quiz.helpers import csrf_of
+
+COURSE = "anti-corruption"
+API = f"/api/v1/courses/{COURSE}"
+SHARED_KEY = "ac-q-banknote-hand-back"
+
+
+def token_for(cli, tenant: str = "ge-academy", role: str = "instructor") -> str:
+    result = cli.invoke(args=["api", "token", "create", "--tenant", tenant, "--name", "bank sync", "--role", role])
+    assert result.exit_code == 0, result.output
+    return result.output.split(": ", 1)[1].split()[0]
+
+
+@pytest.fixture
+def bearer(platform, courses, cli):
+    tenancy.ensure_tenant("ge-academy")
+    db.session.commit()
+    return {"Authorization": f"Bearer {token_for(cli)}"}
+
+
+def test_a_token_lists_reads_copies_and_changes_questions(client, bearer):
+    listed = client.get(f"{API}/questions", headers=bearer)
+    assert listed.status_code == 200
+    keys = {q["key"]: q for q in listed.get_json()}
+    assert len(keys) >= 40 and keys[SHARED_KEY]["shared"] is True and keys[SHARED_KEY]["type"] == "true_false"
+    copied = client.post(f"{API}/questions/{SHARED_KEY}/copy", headers=bearer)
+    assert copied.status_code == 201 and copied.get_json()["shared"] is False
+    definition = copy.deepcopy(copied.get_json()["definition"])
+    definition["difficulty"] = "hard"
+    definition["prompt"]["uk"] = "Український текст"
+    saved = client.put(f"{API}/questions/{SHARED_KEY}", headers=bearer,
+                       json={"definition": definition, "base_version": 1})
+    assert saved.status_code == 200, saved.get_json()
+    assert (saved.get_json()["version"], saved.get_json()["difficulty"]) == (2, "hard")
+    stale = client.put(f"{API}/questions/{SHARED_KEY}", headers=bearer, json={"definition": definition,
+                                                                             "base_version": 1})
+    assert stale.status_code == 409 and stale.get_json()["error"] == "edit_conflict"
+    row = db.session.execute(select(Question).where(Question.key == SHARED_KEY, Question.bank != 0)).scalar_one()
+    assert db.session.get(QuestionVersion, row.current_version_id).created_by is None
+
+
+def test_a_bad_definition_is_refused_with_every_problem_and_nothing_saved(client, bearer):
+    response = client.put(f"{API}/questions/ac-q-api", headers=bearer, json={"definition": {
+        "type": "single_choice", "outcomes": ["NOPE"], "category": "Bad Category", "difficulty": "medium",
+        "title": {"en": "t"}, "prompt": {"en": "p"}, "feedback": {"en": "f"}, "answer": "z",
+        "options": [{"id": "a", "text": {"en": "A"}}, {"id": "b", "text": {"en": "B"}}]}})
+    assert response.status_code == 422
+    paths = {p["path"] for p in response.get_json()["problems"]}
+    assert {"answer", "category", "outcomes"} <= paths
+    assert db.session.execute(select(Question).where(Question.bank != 0)).first() is None
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"definition": "a string"}', b"{}"])
+def test_a_body_that_is_not_the_schema_is_a_clear_422(client, bearer, body):
+    response = client.put(f"{API}/questions/ac-q-api", headers={**bearer, "Content-Type": "application/json"},
+                          data=body)
+    assert response.status_code == 422 and response.get_json()["error"] == "invalid_body"
+
+
+def test_quizzes_round_trip_through_get_and_put(client, bearer):
+    shared = client.get(f"{API}/quizzes/final-exam", headers=bearer).get_json()
+    settings = shared["settings"]
+    settings["time_limit_minutes"] = 60
+    saved = client.put(f"{API}/quizzes/final-exam", headers=bearer, json={"settings": settings})
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["shared"] is False and saved.get_json()["settings"]["time_limit_minutes"] == 60
+    settings["draw"] = [{"count": 999}]
+    refused = client.put(f"{API}/quizzes/final-exam", headers=bearer, json={"settings": settings})
+    assert refused.status_code == 422 and refused.get_json()["problems"][0]["path"] == "draw.0.count"
+
+
+def test_statistics_and_images_answer_in_their_schema(client, bearer):
+    from PIL import Image
+
+    stats = client.get(f"{API}/quizzes/post-test/statistics?which=first", headers=bearer).get_json()
+    assert stats["which"] == "first" and stats["quiz"]["attempts"] == 0 and stats["questions"] == []
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "PNG")
+    uploaded = client.post(f"{API}/images", headers=bearer, content_type="multipart/form-data",
+                           data={"image": (io.BytesIO(out.getvalue()), "a.png")})
+    assert uploaded.status_code == 201 and uploaded.get_json()["markdown"].startswith("![](image:")
+
+
+@pytest.mark.parametrize("header", ["Bearer ibm_not-a-token", "Bearer ", "Basic dXNlcjpwYXNz", "ibm_x"])
+def test_no_valid_credential_is_a_401(client, bearer, header):
+    response = client.get(f"{API}/questions", headers={"Authorization": header})
+    assert response.status_code == 401 and response.get_json()["error"] == "not_signed_in"
+
+
+def test_a_revoked_token_stops_working(client, bearer, cli):
+    assert client.get(f"{API}/questions", headers=bearer).status_code == 200
+    token_id = cli.invoke(args=["api", "token", "list", "--tenant", "ge-academy"]).output.split()[0]
+    assert cli.invoke(args=["api", "token", "revoke", "--tenant", "ge-academy", token_id]).exit_code == 0
+    assert client.get(f"{API}/questions", headers=bearer).status_code == 401
+
+
+def test_another_academys_token_sees_only_its_own_bank(client, bearer, cli):
+    client.post(f"{API}/questions/{SHARED_KEY}/copy", headers=bearer)
+    tenancy.ensure_tenant("md-academy")
+    db.session.commit()
+    other = {"Authorization": f"Bearer {token_for(cli, 'md-academy')}"}
+    listed = {q["key"]: q for q in client.get(f"{API}/questions", headers=other).get_json()}
+    assert listed[SHARED_KEY]["shared"] is True  # the Georgian copy is not Moldova's
+    assert client.delete(f"{API}/questions/{SHARED_KEY}", headers=other).status_code == 404
+
+
+def test_a_session_needs_the_csrf_header_for_writes_and_learners_get_403(launcher, client, courses):
+    launcher.platform.user = DEMO_USERS["instructor"]
+    assert launcher.launch(locale="en").status_code == 303
+    assert client.get(f"{API}/questions").status_code == 200
+    assert client.post(f"{API}/questions/{SHARED_KEY}/copy").status_code == 400
+    token = csrf_of(client.get(f"/courses/{COURSE}/quizzes/practice").get_data(as_text=True))
+    assert client.post(f"{API}/questions/{SHARED_KEY}/copy", headers={"X-CSRFToken": token}).status_code == 201
+    launcher.platform.user = DEMO_USERS["trainee"]
+    assert launcher.launch(locale="en").status_code == 303
+    assert client.get(f"{API}/questions").status_code == 403
+
+
+def test_the_openapi_document_describes_every_route(client, app):
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.") and "Question" in document["components"]["schemas"]
+    documented = {path.replace("{", "<").replace("}", ">") for path in document["paths"]}
+    routes = {rule.rule.removeprefix("/api/v1") for rule in app.url_map.iter_rules()
+              if rule.rule.startswith("/api/v1/courses")}
+    assert routes == documented

@@ -1,0 +1,252 @@
+"""Instructors write their academy's bank through the pages: copy, edit, translate, preview, build quizzes."""
+
+from __future__ import annotations
+
+import io
+import re
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from ibm_lms.demo.platform import DEMO_USERS
+from ibm_lms.extensions import db
+from ibm_lms.quiz.models import Question, QuestionVersion, Quiz
+from tests.conftest import error_code
+
+from .helpers import csrf_of
+
+COURSE = "anti-corruption"
+BANK = f"/authoring/courses/{COURSE}"
+SHARED_KEY = "ac-q-banknote-hand-back"
+
+
+@pytest.fixture
+def instructor(launcher, client, courses):
+    launcher.platform.user = DEMO_USERS["instructor"]
+    assert launcher.launch(locale="en").status_code == 303
+    return client
+
+
+@pytest.fixture
+def learner(launcher, client, courses):
+    assert launcher.launch(locale="en").status_code == 303
+    return client
+
+
+def definition_of(page: str) -> str:
+    return unescape(re.search(r'<textarea id="definition"[^>]*>(.*?)</textarea>', page, re.S).group(1))
+
+
+def copy(client, key: str = SHARED_KEY):
+    page = client.get(f"{BANK}/").get_data(as_text=True)
+    return client.post(f"{BANK}/questions/{key}/copy", data={"csrf_token": csrf_of(page)})
+
+
+def own(key: str) -> Question:
+    db.session.expire_all()
+    return db.session.execute(select(Question).where(Question.key == key, Question.bank != 0)).scalar_one()
+
+
+def test_a_learner_reaches_no_authoring_page_or_action(learner):
+    page = learner.get(f"/courses/{COURSE}").get_data(as_text=True)
+    assert "/authoring/" not in page
+    token = csrf_of(learner.get(f"/courses/{COURSE}/quizzes/practice").get_data(as_text=True))
+    for method, url in (("get", f"{BANK}/"), ("get", f"{BANK}/questions/new"), ("post", f"{BANK}/questions/new"),
+                        ("post", f"{BANK}/questions/{SHARED_KEY}/copy"), ("get", f"{BANK}/quizzes/new"),
+                        ("post", f"{BANK}/quizzes/new")):
+        response = getattr(learner, method)(url, data={"csrf_token": token} if method == "post" else None)
+        assert response.status_code == 403, url
+    assert db.session.execute(select(Question).where(Question.bank != 0)).first() is None
+
+
+def test_the_bank_lists_the_shared_questions_and_a_copy_stands_in_for_one(instructor):
+    page = instructor.get(f"{BANK}/").get_data(as_text=True)
+    assert page.count('<tr id="q-') >= 40 and f'id="q-{SHARED_KEY}"' in page
+    response = copy(instructor)
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/questions/{SHARED_KEY}/edit")
+    row = own(SHARED_KEY)
+    assert row.origin == "copied" and row.copied_from_id is not None
+    # A second copy changes nothing: the tenant already has its own.
+    copy(instructor)
+    assert db.session.execute(select(Question).where(Question.key == SHARED_KEY)).scalars().all().__len__() == 2
+
+
+def test_an_edit_is_a_new_version_and_problems_name_their_line(instructor):
+    copy(instructor)
+    page = instructor.get(f"{BANK}/questions/{SHARED_KEY}/edit").get_data(as_text=True)
+    text = definition_of(page)
+    changed = text.replace('difficulty = "easy"', 'difficulty = "hard"')
+    assert changed != text
+    response = instructor.post(f"{BANK}/questions/{SHARED_KEY}/edit", data={
+        "csrf_token": csrf_of(page), "definition": changed, "base_version": "1", "action": "save"})
+    assert response.status_code == 303
+    row = own(SHARED_KEY)
+    assert row.difficulty == "hard" and db.session.get(QuestionVersion, row.current_version_id).number == 2
+    broken = re.sub(r"^answer = (true|false)$", "answer = maybe", changed, count=1, flags=re.M)
+    response = instructor.post(f"{BANK}/questions/{SHARED_KEY}/edit", data={
+        "csrf_token": csrf_of(page), "definition": broken, "base_version": "2", "action": "save"})
+    line = next(n for n, text_line in enumerate(broken.splitlines(), 1) if text_line == "answer = maybe")
+    assert response.status_code == 422 and f"Line {line}:" in response.get_data(as_text=True)
+    wrong_type = changed.replace("answer = false", 'answer = "no"').replace("answer = true", 'answer = "no"')
+    response = instructor.post(f"{BANK}/questions/{SHARED_KEY}/edit", data={
+        "csrf_token": csrf_of(page), "definition": wrong_type, "base_version": "2", "action": "save"})
+    assert response.status_code == 422 and "answer" in response.get_data(as_text=True)
+    assert db.session.get(QuestionVersion, own(SHARED_KEY).current_version_id).number == 2
+
+
+def test_a_stale_edit_is_refused_rather_than_overwriting_a_colleagues(instructor):
+    copy(instructor)
+    page = instructor.get(f"{BANK}/questions/{SHARED_KEY}/edit").get_data(as_text=True)
+    text = definition_of(page)
+    first = instructor.post(f"{BANK}/questions/{SHARED_KEY}/edit", data={
+        "csrf_token": csrf_of(page), "definition": text.replace('difficulty = "easy"', 'difficulty = "medium"'),
+        "base_version": "1", "action": "save"})
+    assert first.status_code == 303
+    late = instructor.post(f"{BANK}/questions/{SHARED_KEY}/edit", data={
+        "csrf_token": csrf_of(page), "definition": text.replace('difficulty = "easy"', 'difficulty = "hard"'),
+        "base_version": "1", "action": "save"})
+    assert late.status_code == 409 and error_code(late) == "edit_conflict"
+    assert own(SHARED_KEY).difficulty == "medium"
+
+
+def test_scripts_and_handlers_in_authored_text_are_gone_on_save(instructor):
+    page = instructor.get(f"{BANK}/questions/new?type=true_false").get_data(as_text=True)
+    text = definition_of(page).replace(
+        'en = "The question, in Markdown."',
+        'en = "Is this <b onclick=\\"steal()\\">safe</b>? <script>alert(1)</script><img src=x onerror=alert(2)>"')
+    response = instructor.post(f"{BANK}/questions/new", data={
+        "csrf_token": csrf_of(page), "key": "ac-q-authored", "definition": text, "action": "save"})
+    assert response.status_code == 303, response.get_data(as_text=True)[-800:]
+    version = db.session.get(QuestionVersion, own("ac-q-authored").current_version_id)
+    prompt = version.definition["prompt"]["en"]
+    assert "<b>safe</b>" in prompt and "script" not in prompt and "onerror" not in prompt and "onclick" not in prompt
+    preview = instructor.get(f"{BANK}/questions/ac-q-authored/preview").get_data(as_text=True)
+    assert "alert(" not in preview and "onclick" not in preview and "Is this" in preview
+
+
+def test_every_type_starts_from_a_valid_template_that_previews(instructor):
+    for item_type in ("single_choice", "multiple_response", "true_false", "matching", "ordering", "numeric",
+                      "short_answer", "cloze", "scenario", "dilemma", "risk_rating", "mrz_check", "mrz_spot"):
+        page = instructor.get(f"{BANK}/questions/new?type={item_type}").get_data(as_text=True)
+        response = instructor.post(f"{BANK}/questions/new", data={
+            "csrf_token": csrf_of(page), "key": f"ac-q-new-{item_type.replace('_', '-')}",
+            "definition": definition_of(page), "action": "preview"})
+        assert response.status_code == 200, (item_type, response.get_data(as_text=True)[-600:])
+        assert 'id="preview-title"' in response.get_data(as_text=True)
+    assert db.session.execute(select(Question).where(Question.bank != 0)).first() is None  # previews save nothing
+
+
+def test_a_translation_is_saved_as_a_version_and_shown_in_that_language(instructor, launcher, app):
+    copy(instructor)
+    page = instructor.get(f"{BANK}/questions/{SHARED_KEY}/translate?from=en&to=uk").get_data(as_text=True)
+    names = re.findall(r'name="(text-[^"]+)"', page)
+    assert "text-prompt" in names and "text-title" in names
+    form = {name: f"UK {name}" for name in names}
+    response = instructor.post(f"{BANK}/questions/{SHARED_KEY}/translate", data={
+        **form, "csrf_token": csrf_of(page), "base_version": "1", "from": "en", "to": "uk"})
+    assert response.status_code == 303
+    version = db.session.get(QuestionVersion, own(SHARED_KEY).current_version_id)
+    assert version.number == 2 and version.definition["prompt"]["uk"] == "UK text-prompt"
+    assert version.item["prompt"]["uk"] == "UK text-prompt"
+    assert launcher.launch(locale="uk").status_code == 303
+    preview = instructor.get(f"{BANK}/questions/{SHARED_KEY}/preview").get_data(as_text=True)
+    assert "UK text-prompt" in preview and "UK text-title" in preview
+
+
+def test_a_quiz_built_on_the_page_is_offered_to_trainees(instructor, launcher, app):
+    page = instructor.get(f"{BANK}/quizzes/new").get_data(as_text=True)
+    form = {"csrf_token": csrf_of(page), "key": "academy-check", "title-en": "Academy check", "title-ru": "Проверка",
+            "kind": "practice", "time_limit_minutes": "20", "attempts": "3", "pass_mark": "80", "grading": "last",
+            "shuffle_questions": "on", "review_after_submit": "feedback", "review_after_close": "answers",
+            "draws": "8", "draw-0-count": "2", "draw-0-outcomes": "AC-1", "draw-1-questions": SHARED_KEY}
+    too_many = instructor.post(f"{BANK}/quizzes/new", data={**form, "draw-0-count": "500"})
+    assert too_many.status_code == 422 and "asks for 500 questions" in too_many.get_data(as_text=True)
+    assert db.session.execute(select(Quiz).where(Quiz.bank != 0)).first() is None
+    response = instructor.post(f"{BANK}/quizzes/new", data=form)
+    assert response.status_code == 303
+    listing = instructor.get(f"/courses/{COURSE}/quizzes/").get_data(as_text=True)
+    assert "Academy check" in listing
+    quiz = instructor.get(f"/courses/{COURSE}/quizzes/academy-check").get_data(as_text=True)
+    assert "20 min" in quiz and "80%" in quiz
+
+
+def test_an_authoring_form_without_its_token_is_refused(instructor):
+    response = instructor.post(f"{BANK}/questions/{SHARED_KEY}/copy")
+    assert response.status_code == 400
+    assert db.session.execute(select(Question).where(Question.bank != 0)).first() is None
+
+
+def png(width: int = 40, height: int = 30) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+def upload(client, data: bytes, name: str = "stamp.png"):
+    page = client.get(f"{BANK}/questions/new?type=true_false").get_data(as_text=True)
+    return client.post(f"{BANK}/images", headers={"Accept": "application/json"}, content_type="multipart/form-data",
+                       data={"csrf_token": csrf_of(page), "alt": "An entry stamp", "image": (io.BytesIO(data), name)})
+
+
+def test_an_uploaded_image_is_decoded_written_anew_and_shown_in_the_question(instructor):
+    from PIL import Image
+
+    source = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "Camera maker with a secret"
+    Image.new("RGB", (64, 48), (10, 120, 10)).save(source, "JPEG", exif=exif.tobytes())
+    response = upload(instructor, source.getvalue() + b"<script>alert(1)</script>", "photo.jpg")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    answer = response.get_json()
+    served = instructor.get(answer["url"])
+    assert served.status_code == 200 and served.headers["Content-Type"] == "image/jpeg"
+    assert b"secret" not in served.data and b"<script>" not in served.data
+    with Image.open(io.BytesIO(served.data)) as image:
+        assert image.size == (64, 48) and not image.getexif()
+    page = instructor.get(f"{BANK}/questions/new?type=true_false").get_data(as_text=True)
+    text = definition_of(page).replace('en = "The question, in Markdown."', f'en = "Look: {answer["markdown"]}"')
+    saved = instructor.post(f"{BANK}/questions/new", data={
+        "csrf_token": csrf_of(page), "key": "ac-q-with-image", "definition": text, "action": "save"})
+    assert saved.status_code == 303
+    preview = instructor.get(f"{BANK}/questions/ac-q-with-image/preview").get_data(as_text=True)
+    assert f'src="{answer["url"]}" alt="An entry stamp"' in preview
+
+
+@pytest.mark.parametrize("data, status", [
+    (b"GIF89a not really an image", 400),
+    (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", 400),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, 400),
+    (png(5000, 4000), 400),
+    (b"\x00" * (3 * 1024 * 1024), 413),
+])
+def test_a_fake_or_oversized_image_is_refused(instructor, data, status):
+    from ibm_lms.quiz.models import QuizImage
+
+    response = upload(instructor, data)
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    assert db.session.execute(select(QuizImage)).first() is None
+
+
+def test_a_question_cannot_point_at_an_image_never_uploaded(instructor):
+    page = instructor.get(f"{BANK}/questions/new?type=true_false").get_data(as_text=True)
+    text = definition_of(page).replace('en = "The question, in Markdown."', f'en = "![x](image:{"ab" * 32})"')
+    response = instructor.post(f"{BANK}/questions/new", data={
+        "csrf_token": csrf_of(page), "key": "ac-q-ghost-image", "definition": text, "action": "save"})
+    assert response.status_code == 422 and "images not uploaded" in response.get_data(as_text=True)
+
+
+def test_another_academys_image_is_not_there(instructor, launcher, app):
+    url = upload(instructor, png()).get_json()["url"]
+    from ibm_lms.lti import service as lti
+    from ibm_lms.tenancy import service as tenancy
+
+    tenancy.ensure_tenant("md-academy")
+    other_platform = launcher.platform
+    other = app.test_client()
+    launcher.client = other
+    db.session.commit()
+    assert other.get(url).status_code in (401, 403)  # not signed in at all
+    assert lti is not None and other_platform is not None

@@ -151,9 +151,11 @@ class PlatformServer(MoodleEndpoints):
             problems.append("login_hint")
         if problems:
             return Response("invalid authentication request: " + ", ".join(problems), status=400)
+        # As Moodle does, the message hint says which activity is being launched: here its locale and target.
+        locale, _, target = (args.get("lti_message_hint") or "en").partition(" ")
         claims = self.sim.launch_claims(
-            nonce=args["nonce"], target_link_uri=self.tool_base_url + "/courses/", user=self.user,
-            locale=args.get("lti_message_hint") or "en",
+            nonce=args["nonce"], target_link_uri=self.tool_base_url + (target or "/courses/"), user=self.user,
+            locale=locale,
         )
         claims.update(self.services.claims("demo-link-1"))
         fields = {"id_token": self.sim.sign(claims), "state": args["state"]}
@@ -168,9 +170,11 @@ class PlatformServer(MoodleEndpoints):
         )
         return Response(page, mimetype="text/html")
 
-    def login_url(self, locale: str = "en") -> str:
+    def login_url(self, locale: str = "en", target: str = "/courses/") -> str:
+        """The login an activity link starts; `target` is the tool path the activity points at."""
         params = self.sim.login_parameters(
-            target_link_uri=self.tool_base_url + "/courses/", login_hint=self.user.subject, message_hint=locale
+            target_link_uri=self.tool_base_url + target, login_hint=self.user.subject,
+            message_hint=f"{locale} {target}" if target != "/courses/" else locale,
         )
         if self.storage_target:
             params["lti_storage_target"] = self.storage_target
@@ -178,13 +182,16 @@ class PlatformServer(MoodleEndpoints):
 
     def _course_page(self, request: Request) -> Response:
         locale = request.args.get("locale", "en")
+        target = request.args.get("target", "/courses/")
+        if not target.startswith("/") or target.startswith("//"):
+            return Response("target must be a path of the tool", status=400)
         responder = STORAGE_RESPONDER.replace("LISTEN_AFTER_MS", str(self.storage_listens_after_ms))
         page = (
             "<!doctype html><html><head><title>Moodle course</title></head><body>"
             "<h1>Border Guard Academy: IBM course</h1>"
             # Listening before the frame exists, as a platform that offers storage does.
             f"{responder if self.storage_target else ''}"
-            f'<iframe id="tool" name="tool" src="{html.escape(self.login_url(locale))}" '
+            f'<iframe id="tool" name="tool" src="{html.escape(self.login_url(locale, target))}" '
             'style="width:100%;height:600px" allow="fullscreen"></iframe></body></html>'
         )
         return Response(page, mimetype="text/html")

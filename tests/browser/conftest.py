@@ -145,6 +145,11 @@ def cross_site(app, database_url, tmp_path, certificate, monkeypatch):
     tool_port = _free_port()
     tool_url = f"https://{TOOL_HOST}:{tool_port}"
     platform = PlatformServer(ssl_context=certificate, public_host=PLATFORM_HOST, tool_base_url=tool_url).start()
+    # The browser resolves platform.test; the tool's own requests (keys, token, grades) go to the loopback
+    # address the certificate also names, as a server reaches a Moodle on its own network.
+    loopback = f"https://127.0.0.1:{platform.port}"
+    platform.services.base_url = loopback
+    platform.services.token_url = platform.token_url.replace(platform.base_url, loopback)
     tool = make_app(database_url, tmp_path / "tool-instance", BASE_URL=tool_url)
     with tool.app_context():
         from ibm_lms.content import service as content
@@ -153,11 +158,14 @@ def cross_site(app, database_url, tmp_path, certificate, monkeypatch):
         content.load(Path(tool.config["COURSES_DIR"]))
         lti.add_platform(
             tenant_slug="ua-academy", issuer=platform.base_url, client_id=platform.sim.client_id,
-            auth_login_url=platform.auth_login_url, auth_token_url=platform.token_url,
+            auth_login_url=platform.auth_login_url, auth_token_url=platform.services.token_url,
             keyset_url=f"https://127.0.0.1:{platform.port}/mod/lti/certs.php",
             deployment_ids=[platform.sim.deployment_id],
         )
         db.session.remove()
+    platform.tool_app = tool  # for tests that run the tool's worker (grades) against this platform
+    # The platform verifies the tool's token requests with the keys the tool publishes.
+    platform.services.tool_jwks = lambda: tool.test_client().get("/.well-known/jwks.json").get_json()
     server = make_test_server("127.0.0.1", tool_port, tool, certificate=certificate)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield platform, tool_url

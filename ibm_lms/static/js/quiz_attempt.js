@@ -1,6 +1,7 @@
 // Autosave of a quiz attempt: each answered question is sent as soon as it changes, with a sequence number
-// so that a late retry never undoes a newer answer. What could not be sent is kept in this browser and
-// sent again when the connection is back, and put back in the page if the page is reloaded first.
+// so that a late retry never undoes a newer answer. What could not be sent is retried until the
+// connection is back; leaving the page meanwhile asks first. Where the browser lets the tool keep
+// data (not in a frame whose third-party storage is blocked), unsent answers also survive a reload.
 // Without this script the page still works: its buttons save and submit the whole form.
 (function () {
   var form = document.getElementById("attempt-form");
@@ -78,11 +79,18 @@
   window.addEventListener("online", send);
   if (Object.keys(pending).length) { send(); }
   // The sequence travels with whole-page saves too, so the server orders them with the autosaves.
+  var leaving = false;
   form.addEventListener("submit", function (event) {
     var submitting = event.submitter && event.submitter.value === "submit";
     if (submitting && !window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); return; }
     form.elements.sequence.value = String(sequence + 1);
-    localStorage.removeItem(store);
+    leaving = true;  // the form carries every answer itself
+    try { localStorage.removeItem(store); } catch (e) { /* storage blocked */ }
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (leaving || !Object.keys(pending).length) { return; }
+    event.preventDefault();
+    event.returnValue = "";
   });
   var clock = document.getElementById("timer");
   if (clock) {

@@ -1,0 +1,117 @@
+"""An instructor adapts a question and builds a quiz; a trainee takes it in Moodle's frame, loses the
+connection, comes back, submits; the grade reaches the test platform's gradebook. Third-party cookies blocked."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from ibm_lms.demo.platform import DEMO_USERS
+from ibm_lms.extensions import db
+
+COURSE = "anti-corruption"
+SHARED_KEY = "ac-q-banknote-hand-back"
+ADAPTED_PROMPT = "Водій залишив банкноту в паспорті. Ви повертаєте її й фіксуєте випадок."
+
+
+def _open(page, platform, locale: str, target: str):
+    page.goto(f"{platform.base_url}/course/view.php?locale={locale}&target={target}")
+    frame = page.frame_locator("#tool")
+    frame.locator(f"html[lang={locale}] main").wait_for(timeout=15000)
+    return frame
+
+
+def _instructor_adapts_a_question_and_builds_a_quiz(page, platform) -> None:
+    platform.user = DEMO_USERS["instructor"]
+    frame = _open(page, platform, "en", f"/courses/{COURSE}")
+    frame.locator("#question-bank").click()
+    frame.locator(f"#q-{SHARED_KEY} button", has_text="Copy to adapt").click()
+    frame.locator("#translate-question").click()
+    frame.locator("#to").select_option("uk")
+    frame.locator("button", has_text="Show").click()
+    frame.locator("#text-title").fill("Повернути банкноту")
+    frame.locator("#text-prompt").fill(ADAPTED_PROMPT)
+    frame.locator("#save-translation").click()
+    expect(frame.locator(".panel.success")).to_contain_text("version 2")
+    frame.locator("nav.breadcrumbs a", has_text="Question bank").click()
+    frame.locator("#new-quiz").click()
+    frame.locator("#key").fill("academy-check")
+    frame.locator("#title-en").fill("Academy check")
+    frame.locator("#title-uk").fill("Перевірка академії")
+    frame.locator("input[name='draw-0-questions']").fill(SHARED_KEY)
+    frame.locator("input[name='draw-1-count']").fill("3")
+    frame.locator("input[name='draw-1-outcomes']").fill("AC-1")
+    frame.locator("#save-quiz").click()
+    expect(frame.locator("#quizzes")).to_contain_text("Academy check")
+
+
+def _answer(question) -> bool:
+    choice = question.locator("input[type=radio]:not([disabled]), input[type=checkbox]:not([disabled])")
+    if not choice.count():
+        return False
+    choice.first.check()
+    return True
+
+
+def test_a_quiz_authored_taken_offline_resumed_and_graded(page, browser, cross_site):
+    platform, _ = cross_site
+    _instructor_adapts_a_question_and_builds_a_quiz(page, platform)
+
+    platform.user = DEMO_USERS["trainee"]
+    frame = _open(page, platform, "uk", f"/courses/{COURSE}/quizzes/academy-check")
+    expect(frame.locator("h1")).to_have_text("Перевірка академії")
+    frame.locator("#start-attempt").click()
+    questions = frame.locator("fieldset.question")
+    questions.first.wait_for(timeout=10000)
+    assert questions.count() == 4
+    form = frame.locator("#attempt-form")
+    saved_text, offline_text = form.get_attribute("data-saved"), form.get_attribute("data-offline")
+    adapted = frame.locator("fieldset.question", has_text=ADAPTED_PROMPT)
+    expect(adapted).to_have_count(1)
+    assert _answer(adapted)
+    expect(frame.locator("#save-status")).to_have_text(saved_text, timeout=10000)
+
+    others = [questions.nth(i) for i in range(4) if ADAPTED_PROMPT not in questions.nth(i).inner_text()]
+    browser.set_offline(True)
+    try:
+        # The connection drops: the next answers wait in the page, which says so.
+        answered_offline = sum(_answer(question) for question in others)
+        assert answered_offline >= 1
+        expect(frame.locator("#save-status")).to_have_text(offline_text, timeout=10000)
+        # Leaving now would lose them: the browser asks first, and the trainee stays.
+        asked = []
+        page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+        page.frame("tool").evaluate("() => { window.location.href = 'about:blank'; }")
+        page.wait_for_timeout(500)
+        assert asked == ["beforeunload"]
+    finally:
+        browser.set_offline(False)
+    # The connection is back: what waited goes out without the trainee doing anything.
+    expect(frame.locator("#save-status")).to_have_text(saved_text, timeout=15000)
+    page.goto("about:blank")
+
+    # Later, from Moodle again: the attempt is there with every answer.
+    frame = _open(page, platform, "uk", f"/courses/{COURSE}/quizzes/academy-check")
+    frame.locator("#resume-attempt").click()
+    frame.locator("fieldset.question").first.wait_for(timeout=10000)
+    expect(frame.locator("fieldset.question input:checked")).to_have_count(1 + answered_offline)
+    page.once("dialog", lambda dialog: dialog.accept())
+    frame.locator("#submit-attempt").click()
+    frame.locator("#attempt-score").wait_for(timeout=10000)
+
+    tool = platform.tool_app
+    with tool.app_context():
+        from ibm_lms.quiz.models import Attempt, AttemptAnswer
+
+        [attempt] = db.session.execute(select(Attempt)).scalars().all()
+        kept = db.session.execute(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id)).scalars()
+        assert attempt.status == "finished" and len(list(kept)) == 1 + answered_offline
+        score = round(attempt.score * 100, 2)
+        db.session.remove()
+    from ibm_lms.worker import drain
+
+    drain(tool)
+    [held] = platform.services.scores.values()
+    posted = held[DEMO_USERS["trainee"].subject]
+    assert (posted["scoreGiven"], posted["scoreMaximum"]) == (score, 100.0)
+    assert posted["activityProgress"] == "Completed" and posted["gradingProgress"] == "FullyGraded"

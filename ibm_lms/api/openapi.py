@@ -39,7 +39,7 @@ def document() -> dict:
                                         "with an API token (`ibm-lms api token create`) as a Bearer token."})
     spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
     for name in ("Error", "QuestionSummary", "Question", "QuestionWrite", "Quiz", "QuizWrite", "Statistics",
-                 "Image"):
+                 "Image", "ImportResult"):
         spec.components.schema(name, schema=getattr(schemas, f"{name}Schema"))
     security = [{"token": []}]
     spec.path("/courses/{slug}/questions", parameters=[_SLUG], operations={
@@ -73,6 +73,26 @@ def document() -> dict:
         "name": "which", "in": "query", "schema": {"type": "string", "enum": ["all", "first", "last", "highest"]}}],
         operations={"get": {"summary": "Moodle's item statistics over the academy's attempts", "security": security,
                             "responses": {"200": _json("Statistics", "The figures"), **_ERRORS}}})
+    spec.path("/courses/{slug}/import", parameters=[_SLUG] + [
+        {"name": name, "in": "query", "required": name == "format", "schema": {"type": "string"}, "description": text}
+        for name, text in (("format", "gift or moodle-xml"), ("locale", "the language the file is written in"),
+                           ("category", "for questions the file places in none"),
+                           ("outcome", "a course outcome for questions whose tags name none"))], operations={
+        "post": {"summary": "Import a GIFT or Moodle XML file into the academy's bank: every question, or none",
+                 "security": security,
+                 "requestBody": {"required": True, "content": {
+                     "multipart/form-data": {"schema": {"type": "object",
+                                                        "properties": {"file": {"type": "string", "format": "binary"}}}},
+                     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                 "responses": {"201": _json("ImportResult", "Imported"),
+                               "422": _json("Error", "Every problem of the file, each with its line or question; "
+                                                     "nothing was imported"), **_ERRORS}}})
+    spec.path("/courses/{slug}/export", parameters=[_SLUG] + [
+        {"name": "format", "in": "query", "required": True,
+         "schema": {"type": "string", "enum": ["gift", "moodle-xml", "qti3"]}},
+        {"name": "locale", "in": "query", "schema": {"type": "string"}}], operations={
+        "get": {"summary": "The course's questions the academy sees, as GIFT, Moodle XML or a QTI 3.0 package",
+                "security": security, "responses": {"200": {"description": "The file"}, **_ERRORS}}})
     spec.path("/courses/{slug}/images", parameters=[_SLUG], operations={
         "post": {"summary": "Upload an image for the academy's questions (PNG, JPEG, WebP, GIF; 2 MB)",
                  "security": security,

@@ -95,3 +95,5 @@ class ImageSchema(Schema):
 
 class ImportResultSchema(Schema):
     imported = fields.Integer()
+    notes = fields.List(fields.String(), metadata={
+        "description": "What was adapted on the way in, e.g. partial credit kept another way, images left out"})

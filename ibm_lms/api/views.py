@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 
 from ibm_lms.errors import N_, DomainError, Reason
 from ibm_lms.extensions import csrf
+from ibm_lms.locales import LOCALES
 from ibm_lms.quiz import service as quiz
 from ibm_lms.quiz.data import QuestionDraft
 from ibm_lms.tenancy import service as tenancy
@@ -194,3 +195,33 @@ def _settings_table(settings) -> dict:
                         "after_close": values.pop("review_after_close")}
     values["draw"] = draws
     return values
+
+
+@blueprint.post("/courses/<slug>/import")
+def import_questions(slug: str):
+    """Body: the file itself, or a multipart field 'file'. Query: format, locale, category, outcome."""
+    identity = _identity()
+    upload = request.files.get("file")
+    data = upload.read(quiz.MAX_IMPORT_BYTES + 1) if upload is not None else request.get_data(cache=False)
+    try:
+        report = quiz.import_file(identity, slug, data, request.args.get("format", ""),
+                                 locale=_locale_arg(), category=request.args.get("category", "imported"),
+                                 outcome=request.args.get("outcome"))
+    except quiz.ImportRefused as refused:
+        return jsonify({"error": refused.code, "message": refused.translated(),
+                        "problems": [{"path": "", "message": problem, "fix": ""} for problem in refused.problems]}), 422
+    return jsonify(schemas.ImportResultSchema().dump({"imported": report.imported, "notes": list(report.notes)})), 201
+
+
+@blueprint.get("/courses/<slug>/export")
+def export_questions(slug: str):
+    exported = quiz.export_file(_identity(), slug, request.args.get("format", ""), _locale_arg())
+    return exported.data, 200, {"Content-Type": exported.media_type,
+                                "Content-Disposition": f'attachment; filename="{exported.filename}"'}
+
+
+def _locale_arg() -> str:
+    locale = request.args.get("locale", "ru")
+    if locale not in LOCALES:
+        raise InvalidBody(reason=Reason(N_("locale must be one of: %(locales)s"), locales=", ".join(LOCALES)))
+    return locale

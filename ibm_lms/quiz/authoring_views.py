@@ -19,7 +19,7 @@ from ibm_lms.tenancy.data import Role
 
 from . import analysis, images, service, statistics, texts
 from .data import QuestionDraft
-from .errors import ImageRefused
+from .errors import ImageRefused, ImportRefused
 from .settings import GRADING, KINDS, REVIEW_LEVELS
 
 blueprint = Blueprint("authoring", __name__, url_prefix="/authoring")
@@ -312,3 +312,42 @@ TRANSLATABLE = set(statistics.QUESTION_HEADER) | {
     "Quiz statistic", "Value", "Attempts", "Average grade (percent of max)", "Median grade (percent of max)",
     "Standard deviation (percent of max)", "Skewness", "Kurtosis", "Coefficient of internal consistency (%)",
     "Error ratio (%)", "Standard error (percent of max)", "negative covariance"}
+
+
+@blueprint.route("/courses/<slug>/import", methods=["GET", "POST"])
+@author_required
+def import_questions(slug: str):
+    identity = _identity()
+    problems: list[dict] = []
+    if request.method == "POST":
+        upload = request.files.get("file")
+        locale = request.form.get("locale", "ru")
+        try:
+            if upload is None or not upload.filename:
+                raise ImportRefused(problems=(gettext("Choose a file to import."),))
+            report = service.import_file(identity, slug, upload.read(service.MAX_IMPORT_BYTES + 1),
+                                        request.form.get("format", ""), locale=locale if locale in LOCALES else "ru",
+                                        category=request.form.get("category", "").strip() or "imported",
+                                        outcome=request.form.get("outcome") or None)
+        except ImportRefused as refused:
+            problems = [{"line": None, "message": problem, "fix": ""} for problem in refused.problems]
+        else:
+            if not report.notes:
+                return redirect(url_for("authoring.bank", slug=slug, imported=report.imported), code=303)
+            return render_template("authoring/import.html", identity=identity, slug=slug, problems=[],
+                                   report=report, formats=service.IMPORT_FORMATS, locales=LOCALES, form={},
+                                   outcomes=sorted(content.course_outcome_codes(slug, identity.tenant_id)))
+    return render_template("authoring/import.html", identity=identity, slug=slug, problems=problems, report=None,
+                           formats=service.IMPORT_FORMATS, locales=LOCALES, form=request.form,
+                           outcomes=sorted(content.course_outcome_codes(slug, identity.tenant_id))), \
+        422 if problems else 200
+
+
+@blueprint.get("/courses/<slug>/export")
+@author_required
+def export_questions(slug: str):
+    locale = request.args.get("locale", _locale())
+    exported = service.export_file(_identity(), slug, request.args.get("format", ""),
+                                   locale if locale in LOCALES else "en")
+    return Response(exported.data, mimetype=exported.media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'})

@@ -87,3 +87,9 @@ class ImageNotFound(DomainError):
     status = 404
     code = "image_not_found"
     message = N_("There is no such image.")
+
+
+class UnknownFormat(DomainError):
+    status = 400
+    code = "unknown_format"
+    message = N_("The format %(format)s is not one of: %(formats)s.")

@@ -16,9 +16,17 @@ from ibm_lms.tenancy.data import Identity, Role
 from ibm_lms.text import SLUG
 from ibm_lms.unit_of_work import unit_of_work
 
-from . import analysis, authoring, grading, images
+from . import analysis, authoring, exchange, grading, images, interchange
 from . import attempts as flow
-from .errors import AttemptFinished, NotAnAuthor, QuestionNotFound, QuizNotFound, TimeIsUp
+from .errors import (
+    AttemptFinished,
+    ImportRefused,
+    NotAnAuthor,
+    QuestionNotFound,
+    QuizNotFound,
+    TimeIsUp,
+    UnknownFormat,
+)
 from .models import SHARED_BANK, Attempt, Quiz
 
 
@@ -285,3 +293,29 @@ def quiz_statistics(identity: Identity, slug: str, key: str, which: str = "all")
     quiz = _quiz(slug, key, identity.tenant_id)
     names = {tenant.id: tenant.name for tenant in tenancy.list_tenants()}
     return analysis.report(quiz, identity.tenant_id, names, which)
+
+
+IMPORT_FORMATS, EXPORT_FORMATS = exchange.IMPORT_FORMATS, tuple(exchange.EXPORT_FORMATS)
+MAX_IMPORT_BYTES = interchange.MAX_INPUT_BYTES
+
+
+def import_file(identity: Identity, slug: str, data: bytes, fmt: str, *, locale: str, category: str = "imported",
+                outcome: str | None = None) -> exchange.ImportReport:
+    """Imports a GIFT or Moodle XML file into the academy's bank: every question, or none (ImportRefused)."""
+    _author(identity, slug)
+    if fmt not in exchange.IMPORT_FORMATS:
+        raise ImportRefused(problems=(f"the format {fmt!r} is not one of: " + ", ".join(exchange.IMPORT_FORMATS),))
+    with unit_of_work():
+        return exchange.import_file(identity, slug, data, fmt, locale=locale, category=category or "imported",
+                                    outcome=outcome or None)
+
+
+def export_file(identity: Identity | None, slug: str, fmt: str, locale: str) -> exchange.ExportFile:
+    """The course's questions the academy sees (or the shared bank, with no identity) in a format."""
+    if identity is not None:
+        _author(identity, slug)
+    else:
+        content.course_version_number(slug, None)
+    if fmt not in exchange.EXPORT_FORMATS:
+        raise UnknownFormat(format=fmt[:20], formats=", ".join(exchange.EXPORT_FORMATS))
+    return exchange.export_file(slug, identity.tenant_id if identity else None, fmt, locale)

@@ -1,0 +1,108 @@
+"""Question interchange with Moodle and QTI players: GIFT and Moodle XML both ways, QTI 3.0 out (pure).
+
+Instructors bring the banks they already have in their national Moodle, and take ours back into
+it. Imports turn each question into the table of a questions/<key>.toml file, in the language the
+bank is written in, and report every question they could not take as it is, with where, what and
+the fix; they never raise on what a file holds. Exports write the language asked for (else Russian,
+else English), say in comments what a format cannot carry, and skip what it cannot hold at all.
+"""
+
+from __future__ import annotations
+
+from . import gift, gift_writer, moodle_xml, moodle_xml_writer, outgoing, qti3
+from .data import (
+    MAX_INPUT_BYTES,
+    MAX_QUESTIONS,
+    UNASSIGNED_OUTCOME,
+    ExportQuestion,
+    ImportedQuestion,
+    ImportProblem,
+)
+from .html_text import clean_input
+from .importing import collect
+from .incoming import Texts
+from .model import Refused
+
+FILE = "file"
+
+
+def _too_large(size: int) -> ImportProblem | None:
+    if size <= MAX_INPUT_BYTES:
+        return None
+    return ImportProblem(FILE, f"the file has {size / 1024 / 1024:.1f} MB; at most {MAX_INPUT_BYTES // 1024 // 1024} "
+                               "MB are imported at once", "export the questions category by category")
+
+
+def _too_many(count: int, *, at_least: bool = False) -> ImportProblem | None:
+    if count <= MAX_QUESTIONS:
+        return None
+    counted = f"more than {MAX_QUESTIONS:,}" if at_least else f"{count:,}"
+    return ImportProblem(FILE, f"the file holds {counted} questions; at most {MAX_QUESTIONS:,} are imported at once",
+                         "export the questions category by category")
+
+
+def import_gift(text: str, *, locale: str, default_category: str,
+                key_prefix: str) -> tuple[list[ImportedQuestion], list[ImportProblem]]:
+    """The questions of a GIFT text, each in our format, and every problem found (never only the first)."""
+    Texts(locale)  # an unknown locale is the caller's mistake, not the file's
+    problem = _too_large(len(text.encode("utf-8", "surrogatepass")))
+    if problem:
+        return [], [problem]
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        line = text.count("\n", 0, error.start) + 1
+        return [], [ImportProblem(f"line {line}", "the text holds characters that are not valid Unicode",
+                                  "save the file as UTF-8 and import it again")]
+    text = clean_input(text.removeprefix("\ufeff"))
+    blocks, count = [], 0
+    for block in gift.blocks(text):
+        blocks.append(block)
+        count += gift.is_question(block)
+        if count > MAX_QUESTIONS:
+            # Counting stops at the limit: a file of a million questions is not read to the end to say so.
+            return [], [_too_many(count, at_least=True)]
+    entries = (entry for block in blocks for entry in gift.read_block(block))
+    return collect(entries, locale=locale, default_category=default_category, key_prefix=key_prefix)
+
+
+def import_moodle_xml(data: bytes, *, locale: str, default_category: str,
+                      key_prefix: str) -> tuple[list[ImportedQuestion], list[ImportProblem]]:
+    """The questions of a Moodle XML file, each in our format, and every problem found (never only the first)."""
+    Texts(locale)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    problem = _too_large(len(data))
+    if problem:
+        return [], [problem]
+    try:
+        root = moodle_xml.parse(data)
+    except Refused as refused:
+        return [], [ImportProblem(f"line {refused.line}" if refused.line else FILE, refused.message, refused.fix)]
+    questions = root.findall("question")
+    problem = _too_many(sum(1 for q in questions if q.get("type") != "category"))
+    if problem:
+        return [], [problem]
+    if not questions:
+        return [], [ImportProblem(FILE, "the file holds no <question> elements", "export some questions from Moodle")]
+    return collect(moodle_xml.read(questions), locale=locale, default_category=default_category,
+                   key_prefix=key_prefix)
+
+
+def export_gift(questions: list[ExportQuestion], *, locale: str) -> str:
+    """The questions as GIFT in one language; what GIFT cannot hold is skipped with a comment saying why."""
+    return gift_writer.write(outgoing.plan(questions, locale))
+
+
+def export_moodle_xml(questions: list[ExportQuestion], *, locale: str) -> bytes:
+    """The questions as Moodle XML (UTF-8) in one language."""
+    return moodle_xml_writer.write(outgoing.plan(questions, locale))
+
+
+def export_qti3(questions: list[ExportQuestion], *, locale: str) -> bytes:
+    """The questions as a QTI 3.0 content package (a zip of imsmanifest.xml and items/<id>.xml)."""
+    return qti3.write(outgoing.plan(questions, locale), locale)
+
+
+__all__ = ["MAX_INPUT_BYTES", "MAX_QUESTIONS", "UNASSIGNED_OUTCOME", "ExportQuestion", "ImportProblem",
+           "ImportedQuestion", "export_gift", "export_moodle_xml", "export_qti3", "import_gift", "import_moodle_xml"]

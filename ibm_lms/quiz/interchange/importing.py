@@ -1,0 +1,131 @@
+"""What both importers share: from the questions a reader found to ImportedQuestions and problems (pure)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ibm_lms.items.service import parse_item
+from ibm_lms.text import is_bounded_text
+
+from .data import MAX_TEXT, ImportedQuestion, ImportProblem
+from .html_text import Findings
+from .incoming import Note, Texts, to_raw
+from .keys import KeyMaker, category_id, default_category_id
+from .model import MoodleQuestion, Refused
+
+MAX_TAGS = 20
+MAX_TAG = 64
+# A tag that states a difficulty: "hard", "difficulty:hard" (as our export writes it), "difficulty-hard".
+_DIFFICULTY_TAG = re.compile(r"(?:difficulty[:\- _]?)?(easy|medium|hard)\Z", re.I)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One thing a reader found: a question, a category switch, or what kept it from reading a question."""
+
+    where: str
+    question: MoodleQuestion | None = None
+    category: str | None = None
+    notes: tuple[Note, ...] = ()
+    refused: Refused | None = None
+
+
+def findings_notes(findings: Findings, part: str) -> list[Note]:
+    """What a text conversion left out, said the way an author can act on."""
+    notes: list[Note] = []
+    if findings.media:
+        names = ", ".join(dict.fromkeys(name.removeprefix("@@PLUGINFILE@@/") for name in findings.media))
+        notes.append((f"{part} shows images or media ({names}) that are not imported: the question comes in "
+                      "without them", "add the figure to the course and refer to it, or describe it in the text"))
+    if findings.removed:
+        notes.append((f"{part} held active content that was removed: " + ", ".join(sorted(findings.removed)),
+                      "nothing to do: scripts and event handlers never run in the tool"))
+    return notes
+
+
+def collect(entries: Iterable[Entry], *, locale: str, default_category: str,
+            key_prefix: str) -> tuple[list[ImportedQuestion], list[ImportProblem]]:
+    texts = Texts(locale)
+    keys = KeyMaker(key_prefix)
+    category = default_category_id(default_category)
+    questions: list[ImportedQuestion] = []
+    problems: list[ImportProblem] = []
+    for entry in entries:
+        if entry.category is not None:
+            category = category_id(entry.category, default_category)
+            continue
+        problems += [ImportProblem(entry.where, message, fix, blocking=False) for message, fix in entry.notes]
+        if entry.refused is not None:
+            problems.append(_problem(entry.where, entry.refused))
+            continue
+        imported = _import_one(entry, texts, keys, category, problems)
+        if imported is not None:
+            questions.append(imported)
+    return questions, problems
+
+
+def _problem(where: str, refused: Refused) -> ImportProblem:
+    return ImportProblem(f"line {refused.line}" if refused.line else where, refused.message, refused.fix)
+
+
+def _import_one(entry: Entry, texts: Texts, keys: KeyMaker, category: str,
+                problems: list[ImportProblem]) -> ImportedQuestion | None:
+    question = entry.question
+    notes: list[Note] = []
+    try:
+        raw = to_raw(question, texts, notes)
+        _check_bounds(raw)
+    except Refused as refused:
+        problems.append(_problem(entry.where, refused))
+        return None
+    finally:
+        problems += [ImportProblem(entry.where, message, fix, blocking=False) for message, fix in notes]
+    tags, difficulty = _tags(question.tags, entry.where, problems)
+    key = keys.make(raw["title"][texts.locale])
+    item, found = parse_item(key, raw)
+    if item is None:
+        problems += [ImportProblem(entry.where, ".".join(map(str, p.path)) + ": " + p.message, p.fix) for p in found]
+        return None
+    return ImportedQuestion(key=key, raw=raw, category=category, tags=tags, difficulty=difficulty, source=entry.where)
+
+
+def _check_bounds(raw: dict) -> None:
+    for path, text in _strings(raw, ()):
+        if len(text) > MAX_TEXT:
+            raise Refused(f"a text ({'.'.join(map(str, path))}) is {len(text):,} characters long; at most "
+                          f"{MAX_TEXT:,} are allowed", "shorten it, or split the question")
+        if not is_bounded_text(text, MAX_TEXT, multiline=True, empty=True):
+            raise Refused(f"a text ({'.'.join(map(str, path))}) holds characters that cannot be stored",
+                          "retype it without control characters")
+
+
+def _strings(value, path: tuple) -> Iterator[tuple[tuple, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for name, inner in value.items():
+            yield from _strings(inner, (*path, name))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _strings(inner, (*path, index))
+
+
+def _tags(found: tuple[str, ...], where: str, problems: list[ImportProblem]) -> tuple[tuple[str, ...], str]:
+    tags: list[str] = []
+    difficulty = "medium"
+    for tag in dict.fromkeys(" ".join(t.split()) for t in found if t.strip()):
+        level = _DIFFICULTY_TAG.match(tag)
+        if level:
+            difficulty = level.group(1).lower()
+        elif not is_bounded_text(tag, MAX_TAG):
+            problems.append(ImportProblem(where, f"the tag {tag[:40]!r}… is longer than {MAX_TAG} characters and "
+                                          "was left out", "shorten the tag", blocking=False))
+        else:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        problems.append(ImportProblem(where, f"{len(tags)} tags: only the first {MAX_TAGS} are kept",
+                                      "keep the tags quizzes draw by", blocking=False))
+        tags = tags[:MAX_TAGS]
+    return tuple(tags), difficulty

@@ -1,0 +1,329 @@
+"""Moodle questions as our items: the raw table of a question file, in one language (pure).
+
+Where Moodle can say more than our types (partial credit on a wrong choice, several accepted
+numbers, wildcards in short answers), the question comes in with what our type can hold and a
+note says what was left out; where the meaning itself would change (two fully right answers in a
+single-answer question, right weights not adding up to 100 %), it is refused with the fix.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ibm_lms.locales import LOCALES
+
+from .data import UNASSIGNED_OUTCOME
+from .html_text import plain_of_markdown
+from .model import (
+    GAP_MARKER,
+    Body,
+    Choice,
+    Cloze,
+    Gap,
+    Matching,
+    MoodleQuestion,
+    MultiChoice,
+    Numerical,
+    NumericAnswer,
+    Ordering,
+    Refused,
+    ShortAnswer,
+    TrueFalse,
+)
+
+Note = tuple[str, str]  # (what was left out, how to get it back)
+
+# Fractions in files are rounded (33.33333 %): this much off still counts as equal.
+_EPSILON = 0.0005
+# The longest accepted short answer (ibm_lms.items holds answers to the same bound).
+MAX_ANSWER = 200
+_TITLE_WORDS = 80
+# Moodle's short-answer wildcard: an unescaped "*" matches any run of characters.
+_WILDCARD = re.compile(r"(?<!\\)\*")
+# True and False, for feedback that states the right answer in the bank's own language.
+TRUE_FALSE_WORDS = {"en": ("True", "False"), "ru": ("Верно", "Неверно"), "uk": ("Правильно", "Неправильно"),
+                    "ka": ("სწორია", "არასწორია"), "hy": ("Ճիշտ է", "Սխալ է"), "az": ("Doğru", "Yanlış"),
+                    "ro": ("Adevărat", "Fals"), "be": ("Правільна", "Няправільна")}
+
+
+class Texts:
+    """Texts of one locale as our localised tables. English is the format's source language and is
+    required: a bank in another language holds the same text under en until someone translates it."""
+
+    def __init__(self, locale: str):
+        if locale not in LOCALES:
+            raise ValueError(f"{locale!r} is not an interface locale: use one of {', '.join(LOCALES)}")
+        self.locale = locale
+
+    def __call__(self, text: str) -> dict[str, str]:
+        return {self.locale: text} if self.locale == "en" else {self.locale: text, "en": text}
+
+
+def to_raw(question: MoodleQuestion, texts: Texts, notes: list[Note]) -> dict:
+    """The question as the table of a question file; raises Refused when our types cannot hold it."""
+    if not question.text.strip():
+        raise Refused("the question text is empty", "write the question in the question text")
+    prompt = question.text
+    if isinstance(question.body, Cloze):
+        prompt = GAP_MARKER.sub(lambda found: "{{gap-" + found.group(1) + "}}", prompt)
+    raw: dict = {"outcomes": [UNASSIGNED_OUTCOME], "title": texts(title_of(question)), "prompt": texts(prompt),
+                 **_body(question, texts, notes)}
+    feedback = question.general_feedback.strip() or _stated_answer(question.body, texts.locale)
+    raw["feedback"] = texts(feedback)
+    return raw
+
+
+def title_of(question: MoodleQuestion) -> str:
+    """The question's name, else the first words of its text (as Moodle names a question without one)."""
+    name = " ".join(question.name.split())
+    if name:
+        return name
+    words = " ".join(plain_of_markdown(GAP_MARKER.sub("…", question.text[:1000])).split())
+    return words if len(words) <= _TITLE_WORDS else words[:_TITLE_WORDS].rsplit(" ", 1)[0] + "…"
+
+
+def _body(question: MoodleQuestion, texts: Texts, notes: list[Note]) -> dict:
+    body = question.body
+    if isinstance(body, MultiChoice):
+        return _choice(body, texts, notes)
+    if isinstance(body, TrueFalse):
+        raw: dict = {"type": "true_false", "answer": body.answer}
+        if body.feedback_true.strip():
+            raw["feedback_true"] = texts(body.feedback_true)
+        if body.feedback_false.strip():
+            raw["feedback_false"] = texts(body.feedback_false)
+        return raw
+    if isinstance(body, ShortAnswer):
+        return _short_answer(body, texts, notes)
+    if isinstance(body, Numerical):
+        return _numeric(body, notes)
+    if isinstance(body, Matching):
+        return _matching(body, texts)
+    if isinstance(body, Ordering):
+        return _ordering(body, texts)
+    return _cloze(question.text, body, texts, notes)
+
+
+def option_ids(count: int) -> list[str]:
+    """a, b, … z, then o27, o28 …: ids a trainee's form can carry."""
+    return [chr(ord("a") + n) if n < 26 else f"o{n + 1}" for n in range(count)]
+
+
+def _options(choices: tuple[Choice, ...], texts: Texts) -> list[dict]:
+    if len(choices) < 2:
+        raise Refused(f"it has {len(choices)} answer(s); a choice question needs at least 2",
+                      "add the missing answers")
+    options = []
+    for number, (option_id, choice) in enumerate(zip(option_ids(len(choices)), choices, strict=True), start=1):
+        if not choice.text.strip():
+            raise Refused(f"answer {number} is empty", "write the answer's text, or remove it")
+        option = {"id": option_id, "text": texts(choice.text)}
+        if choice.feedback.strip():
+            option["feedback"] = texts(choice.feedback)
+        options.append(option)
+    return options
+
+
+def _choice(body: MultiChoice, texts: Texts, notes: list[Note]) -> dict:
+    options = _options(body.choices, texts)
+    if body.single:
+        right = [o["id"] for o, c in zip(options, body.choices, strict=True) if c.fraction >= 1 - _EPSILON]
+        if not right:
+            raise Refused("no answer is marked fully right (= or 100 %)", "mark the right answer with =")
+        if len(right) > 1:
+            raise Refused(f"{len(right)} answers are marked fully right in a single-answer question; ours has "
+                          "one right answer", "keep one answer with =; or give no answer = and the right ones "
+                                              "positive weights (%50%) to make it a multiple-answer question")
+        partial = [f"{_short(c.text)} ({_percent(c.fraction)})" for c in body.choices
+                   if _EPSILON < c.fraction < 1 - _EPSILON]
+        if partial and all(c.feedback.strip() for c in body.choices):
+            return _dilemma(body, options, notes)
+        if partial:
+            notes.append(("partial credit is not kept: " + "; ".join(partial) + " now score 0",
+                          "if an answer deserves credit, turn the question into a multiple-answer one"))
+        return {"type": "single_choice", "options": options, "answer": right[0]}
+    positive = [(o["id"], c.fraction) for o, c in zip(options, body.choices, strict=True) if c.fraction > _EPSILON]
+    if not positive:
+        raise Refused("no answer carries a positive weight", "give the right answers weights that add up to 100 %")
+    total = sum(fraction for _, fraction in positive)
+    if abs(total - 1) > 0.001 * len(positive):
+        raise Refused(f"the weights of the right answers add up to {_percent(total)}; they must add up to 100 %",
+                      "correct the weights (for two right answers, ~%50% each)")
+    if max(f for _, f in positive) - min(f for _, f in positive) > _EPSILON:
+        notes.append(("each right answer now counts the same (1/" + str(len(positive)) + "), as our multiple "
+                      "response scores it; the file weights them " + ", ".join(_percent(f) for _, f in positive),
+                      "nothing to do, unless the difference in weight matters"))
+    return {"type": "multiple_response", "options": options, "answer": [option_id for option_id, _ in positive]}
+
+
+def _dilemma(body: MultiChoice, options: list[dict], notes: list[Note]) -> dict:
+    """A single answer with partial credit and feedback on every answer is what our dilemma is: options
+    scored from 0 to 1, each with the consequence of choosing it."""
+    notes.append(("imported as a dilemma (options scored 0 to 1, each with its feedback as the consequence), "
+                  "which keeps the partial credit", "nothing to do"))
+    for option, choice in zip(options, body.choices, strict=True):
+        option["consequence"] = option.pop("feedback")
+        option["score"] = round(min(1.0, max(0.0, choice.fraction)), 5)
+    return {"type": "dilemma", "options": options}
+
+
+def _short_answer(body: ShortAnswer, texts: Texts, notes: list[Note]) -> dict:
+    right, wildcards = [], []
+    for answer in body.answers:
+        text = answer.text.strip()
+        if answer.fraction < 1 - _EPSILON or not text:
+            if answer.fraction > _EPSILON and text != "*":
+                notes.append((f"the answer {_short(text)!r} worth {_percent(answer.fraction)} is left out: "
+                              "our short answers are right or wrong", "add it as accepted if it is right"))
+            continue
+        if len(text) > MAX_ANSWER:
+            raise Refused(f"the answer {_short(text)!r} is {len(text):,} characters long; at most {MAX_ANSWER} "
+                          "are allowed", "shorten the answer")
+        if _WILDCARD.search(text):
+            wildcards.append(text)
+            continue
+        right.append(text.replace("\\*", "*"))
+    if wildcards:
+        notes.append(("left out answers with Moodle's * wildcard, which our short answers do not have: "
+                      + ", ".join(repr(_short(w)) for w in wildcards), "list the accepted spellings one by one"))
+    if not right:
+        raise Refused("no answer is accepted as fully right", "give at least one answer with = (100 %)")
+    locale = texts.locale
+    answers = {locale: right} if locale == "en" else {locale: right, "en": right}
+    return {"type": "short_answer", "answers": answers, "case_sensitive": body.case_sensitive}
+
+
+def _number(value: float) -> int | float:
+    """Whole numbers as integers, so the table reads as an author would write it."""
+    return int(value) if value.is_integer() and abs(value) < 1e15 else value
+
+
+def _numeric(body: Numerical, notes: list[Note]) -> dict:
+    right = [a for a in body.answers if a.value is not None and a.fraction >= 1 - _EPSILON]
+    if not right:
+        raise Refused("no number is accepted as fully right", "give the right number with = (100 %)")
+    chosen = right[0]
+    dropped = [a for a in right[1:] if not _within(a, chosen)]
+    dropped += [a for a in body.answers if a.value is not None and _EPSILON < a.fraction < 1 - _EPSILON]
+    if dropped:
+        notes.append(("our numeric questions accept one number with a tolerance; left out "
+                      + ", ".join(f"{_show(a)} ({_percent(a.fraction)})" for a in dropped),
+                      f"widen the tolerance of {_show(chosen)} if those answers are right"))
+    raw: dict = {"type": "numeric", "answer": _number(chosen.value), "tolerance": _number(abs(chosen.tolerance))}
+    if body.units:
+        raw["units"] = [{"unit": u.name, "multiplier": _number(u.multiplier)} for u in body.units]
+        raw["unit_required"] = body.unit_required
+    return raw
+
+
+def _within(answer: NumericAnswer, chosen: NumericAnswer) -> bool:
+    return (abs(answer.value - chosen.value) + abs(answer.tolerance)) <= abs(chosen.tolerance) + 1e-12
+
+
+def _show(answer: NumericAnswer) -> str:
+    return f"{_number(answer.value)}" + (f" ± {_number(abs(answer.tolerance))}" if answer.tolerance else "")
+
+
+def _matching(body: Matching, texts: Texts) -> dict:
+    if len(body.pairs) < 2:
+        raise Refused(f"it has {len(body.pairs)} pair(s) of a prompt and its answer; matching needs at least 2",
+                      "add pairs written =prompt -> answer")
+    seen: dict[str, str] = {}
+    for prompt, answer in body.pairs:
+        if not prompt.strip() or not answer.strip():
+            raise Refused(f"the pair {_short(prompt)!r} -> {_short(answer)!r} lacks a side", "write both sides")
+        if answer.casefold() in seen:
+            raise Refused(f"the answer {_short(answer)!r} matches two prompts ({_short(seen[answer.casefold()])!r} "
+                          f"and {_short(prompt)!r}); in ours each prompt has an answer of its own",
+                          "give each prompt a distinct answer, or split the question in two")
+        seen[answer.casefold()] = prompt
+    raw: dict = {"type": "matching", "pairs": [{"id": f"p{n}", "prompt": texts(prompt), "match": texts(answer)}
+                                               for n, (prompt, answer) in enumerate(body.pairs, start=1)]}
+    distractors = [d for d in dict.fromkeys(body.distractors) if d.strip() and d.casefold() not in seen]
+    if distractors:
+        raw["distractors"] = [{"id": f"d{n}", "text": texts(text)} for n, text in enumerate(distractors, start=1)]
+    return raw
+
+
+def _ordering(body: Ordering, texts: Texts) -> dict:
+    if len(body.items) < 3:
+        raise Refused(f"it has {len(body.items)} item(s) to order; ours needs at least 3", "add items")
+    ids = [f"s{n}" for n in range(1, len(body.items) + 1)]
+    return {"type": "ordering", "items": [{"id": i, "text": texts(t)} for i, t in zip(ids, body.items, strict=True)],
+            "answer": ids}
+
+
+def _cloze(text: str, body: Cloze, texts: Texts, notes: list[Note]) -> dict:
+    numbers = [int(n) for n in GAP_MARKER.findall(text)]
+    if sorted(numbers) != list(range(1, len(body.gaps) + 1)):
+        raise Refused("the gaps of the text do not match its answers", "write each gap once in the text")
+    if len(set(body.weights)) > 1:
+        notes.append(("the gaps' marks (" + ", ".join(f"{w:g}" for w in body.weights) + ") are not kept: each gap "
+                      "counts the same in ours", "nothing to do, unless the weights matter"))
+    gaps = []
+    for number, gap in enumerate(body.gaps, start=1):
+        gap_notes: list[Note] = []
+        try:
+            gaps.append({"id": f"gap-{number}", **_gap(gap, texts, gap_notes)})
+        except Refused as refused:
+            raise Refused(f"gap {number}: {refused.message}", refused.fix) from None
+        notes += [(f"gap {number}: {message}", fix) for message, fix in gap_notes]
+    return {"type": "cloze", "gaps": gaps}
+
+
+def _gap(gap: Gap, texts: Texts, notes: list[Note]) -> dict:
+    if isinstance(gap, MultiChoice):
+        if not gap.single:
+            raise Refused("a multiple-response gap (MULTIRESPONSE) takes several answers; our gaps take one",
+                          "make it a single-answer gap (MULTICHOICE), or a question of its own")
+        return _choice(gap, texts, notes)
+    if isinstance(gap, ShortAnswer):
+        return _short_answer(gap, texts, notes)
+    return _numeric(gap, notes)
+
+
+def _stated_answer(body: Body | Gap, locale: str) -> str:
+    """Feedback for a question that has none: the right answer, in the words of the bank's own language."""
+    if isinstance(body, MultiChoice):
+        right = [c for c in body.choices if c.fraction > _EPSILON] if not body.single else [
+            max(body.choices, key=lambda c: c.fraction)] if body.choices else []
+        explained = [c.feedback for c in right if c.feedback.strip()]
+        return "\n\n".join(explained) or "✓ " + "; ".join(plain_of_markdown(c.text) for c in right)
+    if isinstance(body, TrueFalse):
+        own = body.feedback_true if body.answer else body.feedback_false
+        return own.strip() or "✓ " + TRUE_FALSE_WORDS[locale][0 if body.answer else 1]
+    if isinstance(body, ShortAnswer):
+        return "✓ " + " / ".join(a.text for a in body.answers if a.fraction >= 1 - _EPSILON)
+    if isinstance(body, Numerical):
+        right = [a for a in body.answers if a.value is not None and a.fraction >= 1 - _EPSILON]
+        unit = f" {body.units[0].name}" if body.units else ""
+        return ("✓ " + _show(right[0]) + unit) if right else "✓"
+    if isinstance(body, Matching):
+        return "\n".join(f"- {plain_of_markdown(p)} → {a}" for p, a in body.pairs)
+    if isinstance(body, Ordering):
+        return "\n".join(f"{n}. {plain_of_markdown(t)}" for n, t in enumerate(body.items, start=1))
+    return "\n".join(f"{n}. {_stated_answer(gap, locale).removeprefix('✓ ')}" for n, gap in enumerate(body.gaps, 1))
+
+
+def _percent(fraction: float) -> str:
+    value = round(fraction * 100, 5)
+    return f"{value:g} %" if not math.isnan(value) else "?"
+
+
+def _short(text: str, limit: int = 40) -> str:
+    words = " ".join(plain_of_markdown(text[:500]).split())
+    return words if len(words) <= limit else words[: limit - 1] + "…"
+
+
+def ordering_notes(items: int, shown: int, select: str, grading: str) -> list[Note]:
+    """What of qtype_ordering's options our ordering does not do: it shows every item, and grades by the
+    longest run of items in their right relative order (Moodle's LONGEST_ORDERED_SUBSET)."""
+    notes = []
+    if select.upper() not in ("", "ALL", "EXACT") and shown < items:
+        notes.append((f"Moodle showed {shown} of the {items} items; ours shows them all",
+                      "nothing to do, unless the subset mattered"))
+    if grading and grading.upper() != "LONGEST_ORDERED_SUBSET":
+        notes.append((f"graded by the longest run of items in order, not by {grading}",
+                      "nothing to do: partial credit works the same way for most answers"))
+    return notes

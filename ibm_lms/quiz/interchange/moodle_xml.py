@@ -1,0 +1,305 @@
+"""Reading Moodle XML (question/format/xml, as Moodle 4.x exports it) into Moodle questions (pure).
+
+The file is parsed by defusedxml with DTDs forbidden: a Moodle export never has one, and a DTD is
+how entity bombs and external entities get in. Texts are HTML in CDATA (format="html"), or Moodle
+auto-format, Markdown or plain text; images ride along as <file encoding="base64"> elements
+referenced by @@PLUGINFILE@@ and are reported, not imported.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from xml.etree.ElementTree import Element
+
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeElementTree
+
+from .cloze_syntax import split_gaps
+from .data import MAX_ANSWERS
+from .html_text import FORMAT_NAMES, HTML, PLAIN, Findings, strip_markup, to_markdown
+from .importing import Entry, findings_notes
+from .incoming import ordering_notes
+from .model import (
+    Body,
+    Choice,
+    Cloze,
+    Matching,
+    MoodleQuestion,
+    MultiChoice,
+    Numerical,
+    NumericAnswer,
+    Ordering,
+    Refused,
+    ShortAnswer,
+    TrueFalse,
+    Unit,
+    gap_marker,
+)
+
+# Question types Moodle exports that have no counterpart here, and why, in words an author can act on.
+_NOT_SUPPORTED = {
+    "essay": "essay questions are not supported: they need manual grading",
+    "description": "a description is text shown between questions, not a question: it is not imported",
+    "random": "a random question is drawn from a category when the quiz starts; it has no content of its own",
+    "randomsamatch": "a random short-answer matching question is assembled when the quiz starts from other "
+                     "questions; it has no content of its own",
+    "calculated": "calculated questions compute their answers from wildcards ({x}) and data sets; our numeric "
+                  "questions have one fixed answer",
+    "calculatedsimple": "simple calculated questions compute their answers from wildcards ({x}); our numeric "
+                        "questions have one fixed answer",
+    "calculatedmulti": "calculated multichoice questions compute their choices from wildcards ({x}); our choices "
+                       "are fixed texts",
+    "ddimageortext": "drag-and-drop onto an image needs the image and drop zones, which we do not have",
+    "ddmarker": "drag-and-drop markers need an image and drop zones, which we do not have",
+}
+_NOT_SUPPORTED_FIX = "leave it out, or rewrite it as a question type we have (choice, numeric, short answer, …)"
+_PLACE = re.compile(r"\[\[(\d+)\]\]")
+
+
+def parse(data: bytes) -> Element:
+    """The <quiz> element of a Moodle XML file; raises Refused for anything else."""
+    try:
+        root = SafeElementTree.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as error:
+        raise Refused(f"the file declares a DTD or entities ({type(error).__name__}), which Moodle XML never "
+                      "has and which can hide entity bombs or read other files: it is refused unread",
+                      "export the questions from Moodle again, or remove the <!DOCTYPE …> declaration") from None
+    except ElementTree.ParseError as error:
+        line, column = getattr(error, "position", (None, None))
+        raise Refused(f"the file is not well-formed XML: {_parser_message(error)} (line {line}, column {column})",
+                      "export the questions from Moodle again, or correct the XML at that place", line) from None
+    except (ValueError, LookupError) as error:
+        raise Refused(f"the file cannot be read as XML: {error}", "save it as UTF-8 XML") from None
+    if root.tag != "quiz":
+        raise Refused(f"the root element is <{root.tag[:40]}>, not Moodle XML's <quiz>",
+                      "choose a file exported from Moodle in the Moodle XML format")
+    return root
+
+
+def _parser_message(error: ElementTree.ParseError) -> str:
+    return re.sub(r":\s*line \d+, column \d+\s*$", "", str(error))
+
+
+def read(questions: list[Element]) -> Iterator[Entry]:
+    """Every category switch and question of the file, or why a question could not be read."""
+    number = 0
+    for element in questions:
+        # Questions are counted as Moodle lists them: a category switch is not one.
+        number += element.get("type") != "category"
+        yield _entry(number, element)
+
+
+def _entry(number: int, element: Element) -> Entry:
+    kind = element.get("type", "")
+    name = " ".join(_plain(element.find("name")).split())
+    where = f"question {number}" + (f" ({name[:60]})" if name else "")
+    if kind == "category":
+        return Entry(where, category=_plain(element.find("category")))
+    try:
+        return _question(element, kind, name, where)
+    except Refused as refused:
+        return Entry(where, refused=refused)
+
+
+def _question(element: Element, kind: str, name: str, where: str) -> Entry:
+    reader = _READERS.get(kind)
+    if reader is None:
+        raise Refused(_NOT_SUPPORTED.get(kind) or f"the question type {kind[:40]!r} is not one this import knows",
+                      _NOT_SUPPORTED_FIX)
+    parts = max(len(element.findall(tag)) for tag in ("answer", "subquestion", "dragbox", "selectoption"))
+    if parts > MAX_ANSWERS:
+        raise Refused(f"the question has {parts:,} answers; at most {MAX_ANSWERS} are imported", "split the question")
+    reading = _Reading(_format(element.find("questiontext"), HTML))
+    text, body = reader(element, reading)
+    question = MoodleQuestion(name=name, text=text, body=body,
+                              general_feedback=reading.rich(element.find("generalfeedback")),
+                              tags=tuple(_plain(tag) for tag in element.findall("tags/tag")),
+                              idnumber=(element.findtext("idnumber") or "").strip())
+    return Entry(where, question=question, notes=tuple(reading.notes + findings_notes(reading.findings,
+                                                                                        "the question")))
+
+
+@dataclass
+class _Reading:
+    question_format: str
+    findings: Findings = field(default_factory=Findings)
+    notes: list = field(default_factory=list)
+
+    def rich(self, element: Element | None, default: str | None = None) -> str:
+        """A text element (<text> and its format) as Markdown; its <file> attachments are reported."""
+        if element is None:
+            return ""
+        for attached in element.findall("file"):
+            self.findings.media.append(attached.get("name") or "a file")
+        text = element.findtext("text") or ""
+        return to_markdown(text, _format(element, default or self.question_format), self.findings)
+
+
+def _format(element: Element | None, default: str) -> str:
+    name = (element.get("format") if element is not None else None) or ""
+    return FORMAT_NAMES.get(name.strip(), default if not name else HTML)
+
+
+def _plain(element: Element | None) -> str:
+    """A plain text (a name, a tag, an answer): Moodle does not render it as HTML, so only markup goes."""
+    return strip_markup(element.findtext("text") or "") if element is not None else ""
+
+
+def _fraction(answer: Element) -> float:
+    raw = answer.get("fraction") or answer.findtext("fraction") or "0"
+    try:
+        value = float(raw) / 100
+    except ValueError:
+        raise Refused(f"an answer has the fraction {raw[:20]!r}, which is not a number",
+                      "write fractions as percentages: 100, 50, -33.33333") from None
+    if not -1.0000001 <= value <= 1.0000001:
+        raise Refused(f"an answer has the fraction {raw[:20]}, outside -100 … 100", "use a percentage")
+    return value
+
+
+def _true(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() not in ("false", "0", "")
+
+
+def _multichoice(element: Element, reading: _Reading) -> tuple[str, Body]:
+    choices = tuple(Choice(reading.rich(answer), _fraction(answer), reading.rich(answer.find("feedback")))
+                    for answer in element.findall("answer"))
+    return reading.rich(element.find("questiontext")), MultiChoice(choices, _true(element.findtext("single"), True))
+
+
+def _truefalse(element: Element, reading: _Reading) -> tuple[str, Body]:
+    answers = element.findall("answer")
+    if not answers:
+        raise Refused("a true/false question without its answers", "export the question from Moodle again")
+    correct, feedback = True, {True: "", False: ""}
+    for position, answer in enumerate(answers):
+        label = (answer.findtext("text") or "").strip().lower()
+        # Old files name the answers in the site's language; then the first is true, as Moodle assumes.
+        is_true = label == "true" if label in ("true", "false") else position == 0
+        feedback[is_true] = reading.rich(answer.find("feedback"))
+        if is_true:
+            correct = _fraction(answer) >= 0.999
+        elif len(answers) == 1:
+            correct = _fraction(answer) < 0.999
+    return reading.rich(element.find("questiontext")), TrueFalse(correct, feedback[True], feedback[False])
+
+
+def _shortanswer(element: Element, reading: _Reading) -> tuple[str, Body]:
+    answers = tuple(Choice(" ".join(_plain(answer).split()), _fraction(answer))
+                    for answer in element.findall("answer"))
+    case = _true(element.findtext("usecase"), False)
+    return reading.rich(element.find("questiontext")), ShortAnswer(answers, case)
+
+
+def _numerical(element: Element, reading: _Reading) -> tuple[str, Body]:
+    answers = []
+    for answer in element.findall("answer"):
+        raw = (answer.findtext("text") or answer.text or "").strip() or "*"
+        tolerance = (answer.findtext("tolerance") or "0").strip() or "0"
+        try:
+            value = None if raw == "*" else float(raw.replace(",", "."))
+            answers.append(NumericAnswer(value, abs(float(tolerance)), _fraction(answer)))
+        except ValueError:
+            raise Refused(f"the numeric answer {raw[:30]!r} (tolerance {tolerance[:20]!r}) is not a number",
+                          "write the answer and its tolerance as numbers") from None
+    units, required = _units(element)
+    return reading.rich(element.find("questiontext")), Numerical(tuple(answers), units, required)
+
+
+def _units(element: Element) -> tuple[tuple[Unit, ...], bool]:
+    graded = (element.findtext("unitgradingtype") or "0").strip() not in ("", "0")
+    # showunits 3 is qtype_numerical's UNITNONE: the units are listed but not used.
+    if (element.findtext("showunits") or "").strip() == "3" and not graded:
+        return (), False
+    units = []
+    for unit in element.findall("units/unit"):
+        name = (unit.findtext("unit_name") or "").strip()
+        try:
+            multiplier = float((unit.findtext("multiplier") or "1").strip())
+        except ValueError:
+            raise Refused(f"the unit {name!r} has a multiplier that is not a number", "correct it") from None
+        if name and multiplier > 0:
+            units.append(Unit(name, multiplier))
+    return tuple(units), graded and bool(units)
+
+
+def _matching(element: Element, reading: _Reading) -> tuple[str, Body]:
+    pairs, distractors = [], []
+    for sub in element.findall("subquestion"):
+        prompt = reading.rich(sub)
+        answer = to_markdown(" ".join(_plain(sub.find("answer")).split()), PLAIN, reading.findings)
+        if prompt.strip():
+            pairs.append((prompt, answer))
+        elif answer:
+            distractors.append(answer)  # an empty subquestion with an answer: an answer that fits no prompt
+    return reading.rich(element.find("questiontext")), Matching(tuple(pairs), tuple(distractors))
+
+
+def _cloze(element: Element, reading: _Reading) -> tuple[str, Body]:
+    source = element.find("questiontext")
+    html_text = source.findtext("text") if source is not None else ""
+    marked, gaps, weights = split_gaps(html_text or "")
+    for attached in source.findall("file") if source is not None else ():
+        reading.findings.media.append(attached.get("name") or "a file")
+    text = to_markdown(marked, _format(source, HTML), reading.findings)
+    if not gaps:
+        raise Refused("the Cloze question has no gaps ({1:MULTICHOICE:…} and the like)", "write its gaps")
+    return text, Cloze(tuple(gaps), tuple(weights))
+
+
+def _drag_or_select(element: Element, reading: _Reading) -> tuple[str, Body]:
+    """ddwtos and gapselect: [[n]] in the text is a place whose right choice is choice n; the choices of
+    the same group are the options there. Each place becomes a single-choice gap."""
+    tag = "dragbox" if element.get("type") == "ddwtos" else "selectoption"
+    choices = [(_plain(c), (c.findtext("group") or "1").strip())
+               for c in element.findall(tag)]
+    source = element.find("questiontext")
+    gaps = []
+
+    def place(found: re.Match) -> str:
+        number = int(found.group(1))
+        if not 1 <= number <= len(choices):
+            raise Refused(f"the place [[{number}]] names a choice the question does not have",
+                          f"use [[1]] … [[{len(choices)}]]")
+        group = choices[number - 1][1]
+        options = [text for text, g in choices if g == group]
+        if len(options) < 2:
+            raise Refused(f"the place [[{number}]] has one choice in its group; a gap needs two or more",
+                          "add choices to the group")
+        right = options.index(choices[number - 1][0])
+        gaps.append(MultiChoice(tuple(Choice(to_markdown(text, PLAIN, reading.findings), 1.0 if i == right else 0.0)
+                                      for i, text in enumerate(options)), single=True))
+        return gap_marker(len(gaps))
+
+    marked = _PLACE.sub(place, source.findtext("text") or "" if source is not None else "")
+    if not gaps:
+        raise Refused("the question has no places ([[1]] …) in its text", "mark the places with [[n]]")
+    return to_markdown(marked, _format(source, HTML), reading.findings), Cloze(tuple(gaps))
+
+
+def _ordering(element: Element, reading: _Reading) -> tuple[str, Body]:
+    answers = element.findall("answer")
+    # The fraction of an ordering answer is its position (1, 2, …), as qtype_ordering exports it.
+    positions = [_position(answer.get("fraction"), index) for index, answer in enumerate(answers)]
+    items = [reading.rich(answer) for _, answer in sorted(zip(positions, answers, strict=True), key=lambda p: p[0])]
+    count = (element.findtext("selectcount") or str(len(items))).strip()
+    reading.notes += ordering_notes(len(items), int(count) if count.isdigit() else len(items),
+                                    element.findtext("selecttype") or "", element.findtext("gradingtype") or "")
+    return reading.rich(element.find("questiontext")), Ordering(tuple(items))
+
+
+def _position(raw: str | None, index: int) -> float:
+    try:
+        return float(raw) if raw is not None else index
+    except ValueError:
+        return index
+
+
+_READERS = {"multichoice": _multichoice, "truefalse": _truefalse, "shortanswer": _shortanswer,
+            "numerical": _numerical, "matching": _matching, "match": _matching, "cloze": _cloze,
+            "multianswer": _cloze, "ddwtos": _drag_or_select, "gapselect": _drag_or_select, "ordering": _ordering}

@@ -1,0 +1,133 @@
+"""Banks go in and out through the command line, the API and the pages: all or nothing, every problem located."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from ibm_lms.demo.platform import DEMO_USERS
+from ibm_lms.extensions import db
+from ibm_lms.quiz.models import Question, QuestionVersion
+from ibm_lms.tenancy import service as tenancy
+
+from .helpers import csrf_of
+
+COURSE = "anti-corruption"
+FIXTURES = Path(__file__).parent / "fixtures"
+SMALL_GIFT = """$CATEGORY: $course$/top/Integrity
+
+// [tag:AC-2]
+::Offer is enough::An offer of a bribe is already an offence under UNCAC Art. 15.{T####The offer alone completes it.}
+
+::Report to::Whom do you report a bribe offer to first?{
+  =Your supervisor or the integrity unit#Yes: the channel your service names.
+  ~Nobody, if you refused it#No: report it even when refused.
+  ####Report every offer through the official channel.
+}
+"""
+
+
+def own_questions() -> list[Question]:
+    db.session.expire_all()
+    return list(db.session.execute(select(Question).where(Question.bank != 0).order_by(Question.key)).scalars())
+
+
+@pytest.fixture
+def academy(courses, app):
+    tenancy.ensure_tenant("ge-academy")
+    db.session.commit()
+    return "ge-academy"
+
+
+def test_the_shared_bank_exports_in_every_format_and_comes_back_whole(cli, academy, tmp_path):
+    out = {fmt: tmp_path / f"bank.{fmt}" for fmt in ("gift", "moodle-xml", "qti3")}
+    for fmt, path in out.items():
+        result = cli.invoke(args=["quiz", "export", "--format", fmt, "--course", COURSE, "--out", str(path),
+                                  "--locale", "en"])
+        assert result.exit_code == 0, result.output
+    assert out["gift"].read_text().count("::") >= 40
+    with zipfile.ZipFile(out["qti3"]) as package:
+        assert "imsmanifest.xml" in package.namelist() and len(package.namelist()) > 40
+    result = cli.invoke(args=["quiz", "import", str(out["moodle-xml"]), "--format", "moodle-xml", "--tenant", academy,
+                              "--course", COURSE, "--locale", "en", "--outcome", "AC-1"])
+    assert result.exit_code == 0, result.output
+    imported = own_questions()
+    assert len(imported) >= 40 and {q.origin for q in imported} == {"imported"}
+    assert int(result.output.splitlines()[-1].split()[0]) == len(imported)
+    # The same file again changes nothing: same keys, same versions.
+    versions = db.session.execute(select(func.count(QuestionVersion.id))).scalar_one()
+    assert cli.invoke(args=["quiz", "import", str(out["moodle-xml"]), "--format", "moodle-xml", "--tenant", academy,
+                            "--course", COURSE, "--locale", "en", "--outcome", "AC-1"]).exit_code == 0
+    assert db.session.execute(select(func.count(QuestionVersion.id))).scalar_one() == versions
+
+
+def test_outcomes_come_from_moodle_tags_or_from_the_importer(cli, academy, tmp_path):
+    path = tmp_path / "small.gift"
+    path.write_text(SMALL_GIFT)
+    refused = cli.invoke(args=["quiz", "import", str(path), "--format", "gift", "--tenant", academy,
+                               "--course", COURSE, "--locale", "en"])
+    assert refused.exit_code == 1 and "linked to no outcome of the course" in refused.output
+    assert "nothing was imported" in refused.output and own_questions() == []
+    result = cli.invoke(args=["quiz", "import", str(path), "--format", "gift", "--tenant", academy,
+                              "--course", COURSE, "--locale", "en", "--outcome", "AC-6"])
+    assert result.exit_code == 0, result.output
+    by_outcome = {q.outcomes[0]: q for q in own_questions()}
+    assert set(by_outcome) == {"AC-2", "AC-6"} and by_outcome["AC-2"].category == "integrity"
+
+
+def test_a_broken_file_reports_every_problem_by_line_and_imports_nothing(cli, academy, tmp_path):
+    path = tmp_path / "broken.gift"
+    path.write_text(SMALL_GIFT + "\n::Unclosed::Which one?{\n  =a\n  ~b\n\n::Essay::Describe the procedure.{}\n")
+    result = cli.invoke(args=["quiz", "import", str(path), "--format", "gift", "--tenant", academy,
+                              "--course", COURSE, "--locale", "en", "--outcome", "AC-6"])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith(str(path))]
+    assert len(lines) >= 2 and all(": line " in line for line in lines), result.output
+    assert own_questions() == []
+
+
+def test_a_file_that_is_not_what_it_says_is_refused_cleanly(cli, academy, tmp_path):
+    for name, data, fmt in (("bank.xml", b"<?xml version='1.0'?><!DOCTYPE q [<!ENTITY a 'aaaa'>]><quiz>&a;</quiz>",
+                             "moodle-xml"), ("bank.gift", b"\xff\xfe\x00broken", "gift"),
+                            ("bank2.xml", b"not xml at all", "moodle-xml")):
+        path = tmp_path / name
+        path.write_bytes(data)
+        result = cli.invoke(args=["quiz", "import", str(path), "--format", fmt, "--tenant", academy,
+                                  "--course", COURSE, "--outcome", "AC-1"])
+        assert result.exit_code == 1 and "Traceback" not in result.output and str(path) in result.output
+    assert own_questions() == []
+
+
+def test_the_api_imports_and_exports(client, academy, cli):
+    token = cli.invoke(args=["api", "token", "create", "--tenant", academy, "--name", "sync"]).output
+    bearer = {"Authorization": "Bearer " + token.split(": ", 1)[1].split()[0]}
+    refused = client.post(f"/api/v1/courses/{COURSE}/import?format=gift&locale=en", headers=bearer,
+                          data=SMALL_GIFT.encode())
+    assert refused.status_code == 422 and refused.get_json()["problems"]
+    done = client.post(f"/api/v1/courses/{COURSE}/import?format=gift&locale=en&outcome=AC-6", headers=bearer,
+                       data=SMALL_GIFT.encode())
+    assert done.status_code == 201 and done.get_json()["imported"] == 2
+    exported = client.get(f"/api/v1/courses/{COURSE}/export?format=gift&locale=en", headers=bearer)
+    assert exported.status_code == 200 and "Offer is enough" in exported.get_data(as_text=True)
+    assert client.get(f"/api/v1/courses/{COURSE}/export?format=pdf", headers=bearer).status_code == 400
+
+
+def test_the_import_page_takes_a_moodle_export(launcher, client, courses):
+    launcher.platform.user = DEMO_USERS["instructor"]
+    assert launcher.launch(locale="en").status_code == 303
+    page = client.get(f"/authoring/courses/{COURSE}/import").get_data(as_text=True)
+    form = {"csrf_token": csrf_of(page), "format": "moodle-xml", "locale": "en", "outcome": "AC-3"}
+    fixture = (FIXTURES / "moodle4_export.xml").read_bytes()
+    response = client.post(f"/authoring/courses/{COURSE}/import", content_type="multipart/form-data",
+                           data={**form, "file": (io.BytesIO(fixture), "export.xml")})
+    body = response.get_data(as_text=True)
+    # The fixture holds question types Moodle has and we do not (essay, calculated): all or nothing.
+    assert response.status_code == 422 and "problem" in body and own_questions() == []
+    response = client.post(f"/authoring/courses/{COURSE}/import", content_type="multipart/form-data",
+                           data={**form, "format": "gift", "file": (io.BytesIO(SMALL_GIFT.encode()), "small.txt")})
+    assert response.status_code == 303 and "imported=2" in response.headers["Location"]
+    assert len(own_questions()) == 2

@@ -1,13 +1,24 @@
-"""The outboxes a worker delivers: each room that writes one registers its delivery here (no room knowledge)."""
+"""The outboxes a worker delivers: each room that writes one registers its delivery here (no room knowledge),
+and the mechanics every outbox shares: leased claims several workers can share, and backoff with jitter.
+
+An outbox table has `id`, `status` ("pending" while due), `next_attempt_at` and `claimed_until`.
+"""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import Flask
+from sqlalchemy import select, update
 
-from .extensions import app_state
+from .clock import utcnow
+from .extensions import app_state, db
+from .unit_of_work import unit_of_work
+
+PENDING = "pending"
 
 
 @dataclass(frozen=True)
@@ -25,3 +36,43 @@ def register(app: Flask, outbox: Outbox) -> None:
 
 def registered(app: Flask) -> dict[str, Outbox]:
     return dict(app_state("outboxes", dict, app=app))
+
+
+def claim(model, limit: int, lease_seconds: int, *conditions) -> tuple[list[int], datetime]:
+    """Takes up to `limit` due rows for this worker until the returned lease ends. On PostgreSQL rows
+    another worker holds are skipped (FOR UPDATE SKIP LOCKED); a worker that dies leaves its rows to
+    be claimed again when the lease ends."""
+    now = utcnow()
+    lease = now + timedelta(seconds=lease_seconds)
+    with unit_of_work():
+        query = (select(model.id)
+                 .where(model.status == PENDING, model.next_attempt_at <= now,
+                        (model.claimed_until.is_(None)) | (model.claimed_until < now), *conditions)
+                 .order_by(model.id).limit(limit))
+        if db.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = list(db.session.execute(query).scalars())
+        if ids:
+            db.session.execute(update(model).where(model.id.in_(ids)).values(claimed_until=lease))
+    return ids, lease
+
+
+def renew(model, ids: list[int], lease: datetime, lease_seconds: int) -> list[int]:
+    """Extends this worker's lease on rows just before sending them, inside the caller's unit of work;
+    returns those still its own (a batch can outlast its lease on a slow peer, and another worker
+    may have claimed a row meanwhile)."""
+    if not ids:
+        return []
+    own = list(db.session.execute(select(model.id).where(
+        model.id.in_(ids), model.status == PENDING, model.claimed_until == lease)).scalars())
+    if own:
+        db.session.execute(update(model).where(model.id.in_(own), model.claimed_until == lease)
+                           .values(claimed_until=utcnow() + timedelta(seconds=lease_seconds)))
+    return own
+
+
+def backoff(attempts: int, *, first: float, maximum: float, retry_after: float | None = None) -> float:
+    """Seconds until the next try: doubling from `first` up to `maximum`, with ±50 % jitter so that
+    many rows failed together do not come back together; a peer's Retry-After wins if later."""
+    delay = min(maximum, first * 2 ** max(0, attempts - 1)) * random.uniform(0.5, 1.5)
+    return max(delay, retry_after or 0)

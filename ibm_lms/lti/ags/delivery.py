@@ -11,7 +11,6 @@ worker that dies leaves its rows to be claimed again when the lease ends.
 from __future__ import annotations
 
 import json
-import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -19,6 +18,7 @@ from urllib.parse import urlencode
 from flask import current_app
 from sqlalchemy import and_, func, select, update
 
+from ibm_lms import outboxes
 from ibm_lms.clock import utcnow
 from ibm_lms.extensions import db
 from ibm_lms.unit_of_work import unit_of_work
@@ -31,7 +31,7 @@ from . import tokens
 from .errors import NoLineItem, ServiceRefused
 from .media import LINEITEM, LINEITEM_CONTAINER, SCORE, service_url
 
-PENDING, DELIVERED, PARKED, SUPERSEDED = "pending", "delivered", "parked", "superseded"
+PENDING, DELIVERED, PARKED, SUPERSEDED = outboxes.PENDING, "delivered", "parked", "superseded"
 LEASE_SECONDS = 120
 BACKOFF_FIRST_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 3600
@@ -50,9 +50,9 @@ class Report:
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> float:
-    """Seconds until the next try: doubling from 30 s up to 6 h, with ±50 % jitter; Retry-After wins if later."""
-    delay = min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** max(0, attempts - 1)) * random.uniform(0.5, 1.5)
-    return max(delay, retry_after or 0)
+    """Seconds until the next try: doubling from 30 s up to 6 h, with jitter; Retry-After wins if later."""
+    return outboxes.backoff(attempts, first=BACKOFF_FIRST_SECONDS, maximum=BACKOFF_MAX_SECONDS,
+                            retry_after=retry_after)
 
 
 def claim(limit: int) -> list[int]:
@@ -61,19 +61,7 @@ def claim(limit: int) -> list[int]:
 
 
 def _claim(limit: int) -> tuple[list[int], datetime]:
-    now = utcnow()
-    with unit_of_work():
-        query = (select(GradeOutbox.id)
-                 .where(GradeOutbox.status == PENDING, GradeOutbox.next_attempt_at <= now,
-                        (GradeOutbox.claimed_until.is_(None)) | (GradeOutbox.claimed_until < now))
-                 .order_by(GradeOutbox.id).limit(limit))
-        if db.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        ids = list(db.session.execute(query).scalars())
-        if ids:
-            db.session.execute(update(GradeOutbox).where(GradeOutbox.id.in_(ids))
-                               .values(claimed_until=now + timedelta(seconds=LEASE_SECONDS)))
-    return ids, now + timedelta(seconds=LEASE_SECONDS)
+    return outboxes.claim(GradeOutbox, limit, LEASE_SECONDS)
 
 
 def deliver_due(limit: int = 50) -> Report:
@@ -96,12 +84,7 @@ def _superseded(row: GradeOutbox) -> bool:
 
 
 def _renew(row_id: int, lease: datetime) -> bool:
-    """Extends this worker's lease on a row just before sending it; False if the lease ran out and
-    another worker claimed the row meanwhile (a batch can outlast its lease on a slow platform)."""
-    renewed = db.session.execute(update(GradeOutbox).where(
-        GradeOutbox.id == row_id, GradeOutbox.status == PENDING, GradeOutbox.claimed_until == lease)
-        .values(claimed_until=utcnow() + timedelta(seconds=LEASE_SECONDS)))
-    return renewed.rowcount == 1
+    return outboxes.renew(GradeOutbox, [row_id], lease, LEASE_SECONDS) == [row_id]
 
 
 def deliver(row_id: int, *, lease: datetime | None = None) -> str:

@@ -8,13 +8,12 @@ import json
 from datetime import timedelta
 from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from ibm_lms import sealed
 from ibm_lms.clock import utcnow
 from ibm_lms.extensions import db
 from ibm_lms.unit_of_work import unit_of_work
@@ -37,21 +36,11 @@ def public_jwk(public_key: rsa.RSAPublicKey) -> dict:
     return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
 
 
-@lru_cache(maxsize=8)
-def _fernet(secret: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ibm-lms tool signing keys").derive(
-        secret.encode()
-    )
-    return Fernet(base64.urlsafe_b64encode(key))
+PURPOSE = "ibm-lms tool signing keys"
 
 
 def _encrypt(pem: bytes) -> str:
-    return _fernet(current_app.config["SECRET_KEY"]).encrypt(pem).decode()
-
-
-@lru_cache(maxsize=16)
-def _decrypt_cached(secret: str, token: str) -> bytes:
-    return _fernet(secret).decrypt(token.encode())
+    return sealed.seal(PURPOSE, pem)
 
 
 def _create_key() -> ToolKey:
@@ -79,14 +68,14 @@ def current_key() -> ToolKey:
 
 def private_key_pem(key: ToolKey) -> str:
     try:
-        return _decrypt_cached(current_app.config["SECRET_KEY"], key.private_key).decode()
-    except InvalidToken as error:
+        return sealed.unseal(PURPOSE, key.private_key).decode()
+    except sealed.InvalidToken as error:
         raise ToolKeyUnreadable() from error
 
 
 @lru_cache(maxsize=16)
 def _loaded(secret: str, token: str) -> rsa.RSAPrivateKey:
-    return serialization.load_pem_private_key(_decrypt_cached(secret, token), password=None)
+    return serialization.load_pem_private_key(sealed.unseal(PURPOSE, token), password=None)
 
 
 def signing_key(key: ToolKey) -> rsa.RSAPrivateKey:
@@ -94,7 +83,7 @@ def signing_key(key: ToolKey) -> rsa.RSAPrivateKey:
     deep-linking answer must not pay that each time."""
     try:
         return _loaded(current_app.config["SECRET_KEY"], key.private_key)
-    except InvalidToken as error:
+    except sealed.InvalidToken as error:
         raise ToolKeyUnreadable() from error
 
 

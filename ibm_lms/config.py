@@ -60,6 +60,9 @@ def defaults() -> dict:
         "LRS_ENDPOINT": None,
         "LRS_USERNAME": None,
         "LRS_PASSWORD": None,
+        # A statement the tool builds invalid is parked for an administrator ("park") or, in the test suite,
+        # refused with the request that caused it ("raise"), so that a wrong statement fails loudly.
+        "XAPI_INVALID_STATEMENTS": "park",
         "LOCALES": LOCALES,
         "BABEL_DEFAULT_LOCALE": "en",
         # Id tokens and forms above this size are refused with 413 before any parsing.

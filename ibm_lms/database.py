@@ -52,6 +52,22 @@ def upsert(table: Table, values: Mapping, conflict_on: Iterable[str], update: It
     return execute(statement, values).one()
 
 
+@lru_cache(maxsize=64)
+def _insert_new_statement(dialect: str, table: Table, conflict_on: tuple[str, ...]):
+    insert = _INSERTS.get(dialect)
+    if insert is None:
+        raise RuntimeError(f"Unsupported database dialect for insert_new: {dialect}")
+    return insert(table).on_conflict_do_nothing(index_elements=list(conflict_on))
+
+
+def insert_new(table: Table, rows: list[Mapping], conflict_on: Iterable[str]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING for every row in one statement: rows already there (a retried event, a
+    row another worker made a moment ago) are left as they are, without a read first or an error."""
+    if rows:
+        dialect = db.session.get_bind().dialect.name
+        db.session.execute(_insert_new_statement(dialect, table, tuple(conflict_on)), rows)
+
+
 class Rows(list):
     """The rows a statement returned, with the two questions callers ask of them."""
 
@@ -227,6 +243,13 @@ def recent_writes(name: str) -> RecentWrites:
 
 
 _PENDING = "ibm_lms.recent_writes"
+_AFTER_COMMIT = "ibm_lms.after_commit"
+
+
+def after_commit(remember: Callable[[], None]) -> None:
+    """Runs `remember` once the session's transaction has committed, never if it rolls back: for a cache that
+    must not hold what a transaction wrote until that write is sure."""
+    db.session.info.setdefault(_AFTER_COMMIT, []).append(remember)
 
 
 def _interval() -> float:
@@ -235,6 +258,8 @@ def _interval() -> float:
 
 @event.listens_for(Session, "after_commit")
 def _keep_committed_writes(session) -> None:
+    for remember in session.info.pop(_AFTER_COMMIT, ()):
+        remember()
     pending = session.info.pop(_PENDING, None)
     if pending:
         now = time.monotonic()
@@ -245,6 +270,7 @@ def _keep_committed_writes(session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_rolled_back_writes(session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 @event.listens_for(Engine, "connect")

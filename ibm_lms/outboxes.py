@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from flask import Flask
 from sqlalchemy import select, update
 
+from . import web
 from .clock import utcnow
 from .extensions import app_state, db
 from .unit_of_work import unit_of_work
@@ -28,10 +29,25 @@ class Outbox:
     deliver_due: Callable[[int], int]
     # Per tenant id, how many rows are in each state: for status commands and health checks.
     counts: Callable[[], dict[int, dict[str, int]]]
+    # Every state a row can be in: totals name each, zero included, so a monitor's keys never come and go.
+    states: tuple[str, ...] = ()
 
 
 def register(app: Flask, outbox: Outbox) -> None:
     app_state("outboxes", dict, app=app)[outbox.name] = outbox
+    web.add_health_section(app, "outboxes", lambda: queue_totals(app))
+
+
+def queue_totals(app: Flask) -> dict[str, dict[str, int]]:
+    """Per outbox, rows in each state summed over every academy: a monitor sees a queue grow or rows park."""
+    found = {}
+    for name, outbox in registered(app).items():
+        totals: dict[str, int] = dict.fromkeys(outbox.states, 0)
+        for states in outbox.counts().values():
+            for state, number in states.items():
+                totals[state] = totals.get(state, 0) + number
+        found[name] = totals
+    return found
 
 
 def registered(app: Flask) -> dict[str, Outbox]:

@@ -78,7 +78,13 @@ def healthz():
         db.session.execute(text("SELECT 1"))
     except Exception as error:
         return jsonify({"status": "unhealthy", "database": type(error).__name__}), 503
-    return jsonify({"status": "ok", "database": "ok"})
+    sections = {name: produce() for name, produce in app_state("web.health", dict).items()}
+    return jsonify({"status": "ok", "database": "ok", **sections})
+
+
+def add_health_section(app: Flask, name: str, produce: Callable[[], object]) -> None:
+    """A part of /healthz another module reports (e.g. the outboxes' queues); it must name no academy."""
+    app_state("web.health", dict, app=app)[name] = produce
 
 
 # A static file's URL names its content's hash, so browsers keep it a year and a new release is a new URL.

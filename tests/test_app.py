@@ -110,7 +110,11 @@ def test_environment_is_read_and_postgres_urls_get_our_driver(tmp_path):
 
 
 def test_healthz(client):
-    assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+    health = client.get("/healthz").get_json()
+    assert (health["status"], health["database"]) == ("ok", "ok")
+    # Each outbox's queue, so that monitoring sees statements or scores piling up.
+    assert set(health["outboxes"]) == {"grades", "quiz deadlines", "xapi statements"}
+    assert health["outboxes"]["xapi statements"] == {"pending": 0, "delivered": 0, "parked": 0}
 
 
 def test_security_headers(client):

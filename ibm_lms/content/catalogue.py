@@ -258,6 +258,13 @@ def exercise_version(version_id: int) -> tuple[Item, int, int] | None:
     return _versions().get("exercise", version_id, read)
 
 
+def exercise_item_by_number(course_id: int, key: str, number: int) -> Item | None:
+    row = db.session.execute(select(ExerciseVersion.item).where(
+        ExerciseVersion.course_id == course_id, ExerciseVersion.exercise_key == key,
+        ExerciseVersion.number == number)).scalar_one_or_none()
+    return None if row is None else Item.from_json(row)
+
+
 def figure_svg(digest: str) -> str | None:
     return _versions().get("figure", digest, lambda d: db.session.execute(
         select(Figure.svg).where(Figure.digest == d)).scalar_one_or_none())

@@ -140,6 +140,20 @@ def course_version_number(slug: str, tenant_id: int | None) -> int:
     return _document(_visible(slug, tenant_id))["number"]
 
 
+def activity_names(slug: str, tenant_id: int | None) -> dict:
+    """The course's title and summary, and its modules' and lessons' titles, each by locale (xAPI names them)."""
+    document = _document(_visible(slug, tenant_id))
+    return {"course": document["title"], "summary": document["summary"],
+            "modules": {m["key"]: m["title"] for m in document["modules"]},
+            "lessons": {key: lesson["titles"] for key, lesson in document["lessons"].items()}}
+
+
+def exercise_item(slug: str, tenant_id: int | None, key: str, number: int):
+    """The item of one version of a course's exercise, or None if the course no longer has it."""
+    course = _visible(slug, tenant_id)
+    return stored.exercise_item_by_number(course.id, key, number)
+
+
 def course_outcome_codes(slug: str, tenant_id: int | None) -> set[str]:
     """The codes of the course's learning outcomes (questions link them)."""
     return {outcome["code"] for outcome in _document(_visible(slug, tenant_id))["outcomes"]}

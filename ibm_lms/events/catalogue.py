@@ -122,5 +122,6 @@ class QuizAttemptSubmitted(LearningEvent):
     passed: bool
     expired: bool
     duration_seconds: int
-    # Per question: slot, question_key, question_version, item_type, response (None if unanswered), score.
+    # Per question: slot, question_key, question_version (number), question_version_id, item_type,
+    # response (None if unanswered), score.
     answers: tuple[dict, ...]

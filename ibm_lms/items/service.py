@@ -9,6 +9,7 @@ from . import types  # noqa: F401  (registers every item type)
 from .data import InvalidResponse, Item, MissingValue, Problem, Score
 from .localised import localised
 from .registry import ITEM_ID, TYPES
+from .types.answers import in_answer_unit
 
 COMMON_KEYS = {"type", "outcomes", "title", "prompt", "feedback"}
 
@@ -57,10 +58,16 @@ def correct_response(item: Item) -> dict[str, Any]:
     return TYPES[item.type].correct_response(item)
 
 
+def numeric_value(item: Item, response: Mapping[str, Any]) -> float | None:
+    """A numeric item's answer as typed ("1,5 kg"), as a number in the unit of its model answer, when it reads as
+    one (reports such as xAPI want the number, not the text)."""
+    return in_answer_unit(item.spec, response.get("answer") or "")
+
+
 def localised_texts(item: Item) -> list[dict[str, str]]:
     """Every text of the item by locale: its title, prompt, feedback and its type's own texts."""
     return [item.title, item.prompt, item.feedback, *TYPES[item.type].locale_texts(item.spec)]
 
 
 __all__ = ["ITEM_ID", "InvalidResponse", "Item", "MissingValue", "Problem", "Score", "correct_response", "item_types",
-           "localised", "localised_texts", "parse_item", "read_partial", "read_response", "score"]
+           "localised", "localised_texts", "numeric_value", "parse_item", "read_partial", "read_response", "score"]

@@ -18,7 +18,7 @@ def init_app(app) -> None:
     event_bus(app).subscribe(LessonCompleted, outbox.on_lesson_completed)
     event_bus(app).subscribe(QuizAttemptSubmitted, outbox.on_quiz_submitted)
     outboxes.register(app, outboxes.Outbox("grades", lambda limit: len(delivery.deliver_due(limit).ids),
-                                           delivery.status_counts))
+                                           delivery.status_counts, delivery.STATES))
     app.cli.add_command(grades_group)
     app.cli.add_command(roster_group)
     app.register_blueprint(blueprint)

@@ -31,4 +31,5 @@ def init_app(app) -> None:
     app.jinja_env.globals["question_markdown"] = question_markdown
     app.jinja_env.globals["model_answer"] = correct_response
     # Attempts whose time ran out are closed by the worker, so their grades go out without the trainee.
-    outboxes.register(app, outboxes.Outbox("quiz deadlines", service.close_due, service.attempts_by_tenant))
+    outboxes.register(app, outboxes.Outbox("quiz deadlines", service.close_due, service.attempts_by_tenant,
+                                           ("in_progress", "finished")))

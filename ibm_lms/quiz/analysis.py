@@ -126,3 +126,11 @@ def _items(slug: str, tenant_id: int, keys: list[str]) -> dict[str, Item]:
         .where(Question.course_slug == slug, Question.key.in_(keys), Question.bank.in_((0, tenant_id)))
         .order_by(Question.bank)).all()
     return {key: Item.from_json(item) for key, _, item in rows}
+
+
+def items_by_version_id(version_ids: list[int]) -> dict[int, Item]:
+    if not version_ids:
+        return {}
+    rows = db.session.execute(select(QuestionVersion.id, QuestionVersion.item).where(
+        QuestionVersion.id.in_(version_ids))).all()
+    return {version_id: Item.from_json(item) for version_id, item in rows}

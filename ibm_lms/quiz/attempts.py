@@ -186,7 +186,7 @@ def finish(context: Context, attempt: Attempt, *, expired: bool = False) -> bool
         value = score(item, answer.response).scaled if answer is not None else 0.0
         if answer is not None:
             answer.score = value
-        results.append({"slot": slot, "question_key": entry["key"],
+        results.append({"slot": slot, "question_key": entry["key"], "question_version_id": entry["version_id"],
                         "question_version": db.session.get(QuestionVersion, entry["version_id"]).number,
                         "item_type": item.type, "response": answer.response if answer else None, "score": value})
     now = utcnow()

@@ -319,3 +319,14 @@ def export_file(identity: Identity | None, slug: str, fmt: str, locale: str) -> 
     if fmt not in exchange.EXPORT_FORMATS:
         raise UnknownFormat(format=fmt[:20], formats=", ".join(exchange.EXPORT_FORMATS))
     return exchange.export_file(slug, identity.tenant_id if identity else None, fmt, locale)
+
+
+def quiz_title(slug: str, key: str, tenant_id: int) -> dict[str, str]:
+    """A quiz's title by locale (xAPI names the assessment)."""
+    settings, _ = flow.settings_of(_quiz(slug, key, tenant_id).current_version_id)
+    return dict(settings.title)
+
+
+def question_items(version_ids: list[int]) -> dict:
+    """The items of question versions by id (an attempt's answers name the versions they were given)."""
+    return analysis.items_by_version_id(version_ids)

@@ -72,6 +72,13 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class Person:
+    issuer: str
+    subject: str
+    display_name: str | None
+
+
+@dataclass(frozen=True)
 class RosterMember:
     """One member of a context as the platform's roster (NRPS) lists them."""
 

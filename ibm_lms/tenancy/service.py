@@ -13,7 +13,16 @@ from ibm_lms.database import recent_writes, upsert
 from ibm_lms.extensions import db
 from ibm_lms.text import SLUG
 
-from .data import LaunchIdentity, RecordedIdentity, Role, RosterEntry, RosterMember, RosterRecorded, TenantRecord
+from .data import (
+    LaunchIdentity,
+    Person,
+    RecordedIdentity,
+    Role,
+    RosterEntry,
+    RosterMember,
+    RosterRecorded,
+    TenantRecord,
+)
 from .errors import InvalidTenantSlug, UnknownTenant
 from .models import Context, Enrolment, Tenant, User
 from .roles import role_from_lti
@@ -213,6 +222,23 @@ def subject_of(tenant_id: int, user_id: int) -> tuple[str, str]:
     return row.issuer, row.subject
 
 
+def person_of(tenant_id: int, user_id: int) -> Person:
+    """Who a user is on their platform, with the name the platform shared (if any)."""
+    user = db.session.execute(select(User).where(User.id == user_id, User.tenant_id == tenant_id)).scalar_one_or_none()
+    if user is None:
+        raise UnknownTenant(slug=str(tenant_id))
+    name = user.name or " ".join(p for p in (user.given_name, user.family_name) if p) or None
+    return Person(issuer=user.issuer, subject=user.subject, display_name=name)
+
+
+def lti_context_of(tenant_id: int, context_id: int | None) -> str | None:
+    """The platform's own id of a context (a Moodle course), as its reports name it."""
+    if context_id is None:
+        return None
+    return db.session.execute(select(Context.lti_context_id).where(
+        Context.id == context_id, Context.tenant_id == tenant_id)).scalar_one_or_none()
+
+
 def count_users(tenant_id: int) -> int:
     return db.session.execute(select(func.count(User.id)).where(User.tenant_id == tenant_id)).scalar_one()
 
@@ -229,6 +255,8 @@ __all__ = [
     "get_tenant_by_id",
     "list_tenants",
     "login_required",
+    "lti_context_of",
+    "person_of",
     "record_launch_identity",
     "record_roster",
     "require_identity",

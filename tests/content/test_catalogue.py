@@ -119,6 +119,14 @@ def test_an_unchanged_reload_changes_nothing(app):
     assert count_rows(Course) == course_count()
 
 
+def test_the_courses_fixture_holds_exactly_what_a_load_writes(app, courses):
+    # Whether this test's courses were loaded or copied from the session's first load, a load finds them all
+    # unchanged, and every page of the catalogue reads them.
+    again = service.load(COURSES)
+    assert (again.created, again.updated, again.unchanged, again.withdrawn) == (0, 0, course_count(), 0)
+    assert count_rows(Course) == course_count()
+
+
 def test_empty_folder_is_an_error(tmp_path):
     with pytest.raises(CourseFileError):
         service.load(tmp_path)

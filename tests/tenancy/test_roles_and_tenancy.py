@@ -30,7 +30,7 @@ def test_role_from_lti(roles, expected):
     assert role_from_lti(roles) == expected
 
 
-def test_tenant_slugs_are_validated():
+def test_tenant_slugs_are_validated(app):
     with pytest.raises(InvalidTenantSlug):
         service.ensure_tenant("Not A Slug")
     assert service.ensure_tenant("ge-academy").slug == "ge-academy"
@@ -42,7 +42,7 @@ def _identity(tenant_id: int, issuer: str, context: str) -> LaunchIdentity:
                           name="Officer", lti_context_id=context, context_title=f"Course of {issuer}")
 
 
-def test_same_subject_on_two_platforms_is_two_users_in_two_tenants():
+def test_same_subject_on_two_platforms_is_two_users_in_two_tenants(app):
     georgia = service.ensure_tenant("ge")
     moldova = service.ensure_tenant("md")
     first = service.record_launch_identity(_identity(georgia.id, "https://moodle.ge", "c1"))
@@ -53,7 +53,7 @@ def test_same_subject_on_two_platforms_is_two_users_in_two_tenants():
     assert (first.context_title, second.context_title) == ("Course of https://moodle.ge", "Course of https://moodle.md")
 
 
-def test_preferred_locale_is_scoped_by_tenant():
+def test_preferred_locale_is_scoped_by_tenant(app):
     georgia = service.ensure_tenant("ge")
     moldova = service.ensure_tenant("md")
     recorded = service.record_launch_identity(_identity(georgia.id, "https://moodle.ge", "c1"))

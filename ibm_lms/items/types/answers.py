@@ -104,6 +104,19 @@ def parse_number(text: str) -> tuple[float, str] | None:
     return (value, (found.group(2) or "").strip()) if math.isfinite(value) else None
 
 
+def in_answer_unit(spec: dict, text: str) -> float | None:
+    """What a numeric answer as typed is worth in the unit of the model answer; None when it is no number, its
+    unit is not one the question lists, or a unit is required and missing."""
+    parsed = parse_number(text)
+    if parsed is None:
+        return None
+    value, unit = parsed
+    if not unit:
+        return None if spec["unit_required"] else value
+    match = next((u for u in spec["units"] if u["unit"].casefold() == unit.casefold()), None)
+    return value / match["multiplier"] if match else None
+
+
 @register
 class Numeric(ItemType):
     name = "numeric"
@@ -134,18 +147,8 @@ class Numeric(ItemType):
         return {"answer": value}
 
     def score(self, item, response):
-        spec = item.spec
-        parsed = parse_number(response["answer"])
-        right = False
-        if parsed is not None:
-            value, unit = parsed
-            multiplier = 1.0
-            if unit:
-                match = next((u for u in spec["units"] if u["unit"].casefold() == unit.casefold()), None)
-                multiplier = match["multiplier"] if match else math.nan
-            elif spec["unit_required"]:
-                multiplier = math.nan
-            right = math.isfinite(multiplier) and abs(value / multiplier - spec["answer"]) <= spec["tolerance"] + 1e-9
+        value = in_answer_unit(item.spec, response["answer"])
+        right = value is not None and abs(value - item.spec["answer"]) <= item.spec["tolerance"] + 1e-9
         return Score(1.0 if right else 0.0, right, {})
 
     def correct_response(self, item):

@@ -221,13 +221,16 @@ def _post_score(platform: PlatformRecord, job: _Job, lineitem: str) -> None:
     _call(platform, scopes, "POST", service_url(lineitem, "/scores"), step="score", content_type=SCORE, body=body)
 
 
+STATES = (PENDING, DELIVERED, PARKED, SUPERSEDED)
+
+
 def status_counts() -> dict[int, dict[str, int]]:
     """Per tenant, how many scores are pending, delivered, parked and superseded."""
     counts: dict[int, dict[str, int]] = {}
     for tenant_id, status, number in db.session.execute(
             select(GradeOutbox.tenant_id, GradeOutbox.status, func.count(GradeOutbox.id))
             .group_by(GradeOutbox.tenant_id, GradeOutbox.status)):
-        counts.setdefault(tenant_id, {s: 0 for s in (PENDING, DELIVERED, PARKED, SUPERSEDED)})[status] = number
+        counts.setdefault(tenant_id, dict.fromkeys(STATES, 0))[status] = number
     return counts
 
 

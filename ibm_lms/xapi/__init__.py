@@ -1,0 +1,18 @@
+"""xAPI: every learning event becomes a checked statement in an outbox, delivered to the academy's LRS."""
+
+
+def init_app(app) -> None:
+    from ibm_lms import outboxes
+    from ibm_lms.unit_of_work import event_bus
+
+    from . import delivery, models, outbox  # noqa: F401
+    from .cli import xapi_group
+    from .views import blueprint
+
+    bus = event_bus(app)
+    for event_type, subscriber in outbox.SUBSCRIBERS.items():
+        bus.subscribe(event_type, subscriber)
+    outboxes.register(app, outboxes.Outbox("xapi statements", delivery.deliver_due, outbox.counts,
+                                           (delivery.PENDING, delivery.DELIVERED, delivery.PARKED)))
+    app.register_blueprint(blueprint)
+    app.cli.add_command(xapi_group)

@@ -1,0 +1,88 @@
+"""`ibm-lms xapi status|export|retry` and `ibm-lms xapi lrs set|show`: statements and each academy's LRS."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from ibm_lms.tenancy import service as tenancy
+
+from . import service
+
+xapi_group = AppGroup("xapi", help="xAPI statements and the academies' Learning Record Stores.")
+lrs_group = AppGroup("lrs", help="An academy's LRS.")
+xapi_group.add_command(lrs_group)
+
+
+@xapi_group.command("status")
+def status_command() -> None:
+    """Statements pending, delivered and parked, per academy."""
+    names = {t.id: t.slug for t in tenancy.list_tenants()}
+    found = service.counts()
+    if not found:
+        click.echo("no statements yet")
+    for tenant_id, states in sorted(found.items()):
+        lrs = service.view(tenant_id)
+        where = lrs.endpoint or "default LRS or none (statements wait; see xapi export)"
+        breaker = f", breaker open until {lrs.open_until:%Y-%m-%d %H:%M} UTC" if lrs.open_until else ""
+        click.echo(f"{names.get(tenant_id, tenant_id)}: pending {states['pending']}, delivered {states['delivered']}, "
+                   f"parked {states['parked']} -> {where}{breaker}")
+
+
+@xapi_group.command("export")
+@click.option("--tenant", required=True)
+@click.option("--out", type=click.File("w", encoding="utf-8"), default="-", help="A file (default: standard output).")
+@click.option("--status", type=click.Choice(["pending", "delivered", "parked"]), default=None)
+def export_command(tenant: str, out, status: str | None) -> None:
+    """The academy's statements as JSON lines (for an LRS's import, or when none is configured)."""
+    count = 0
+    for line in service.export_lines(tenancy.get_tenant(tenant).id, status):
+        out.write(line + "\n")
+        count += 1
+    click.echo(f"{count} statements", err=True)
+
+
+@xapi_group.command("retry")
+@click.option("--tenant", required=True)
+@click.option("--id", "row_ids", type=int, multiple=True, help="Only these parked rows (repeat).")
+def retry_command(tenant: str, row_ids: tuple[int, ...]) -> None:
+    """Sends parked statements again (after the LRS or the statement was fixed)."""
+    click.echo(f"{service.retry(tenancy.get_tenant(tenant).id, list(row_ids) or None)} statements queued again")
+
+
+@lrs_group.command("set")
+@click.option("--tenant", required=True)
+@click.option("--endpoint", default=None, help="The LRS's xAPI base address, e.g. https://lrs.example/xAPI/ "
+                                                "('' removes it).")
+@click.option("--username", default=None)
+@click.option("--password-stdin", is_flag=True, help="Read the password (or OAuth client secret) from standard input.")
+@click.option("--auth", type=click.Choice(["basic", "oauth"]), default=None)
+@click.option("--token-url", default=None, help="OAuth 2.0 token address (client credentials).")
+@click.option("--country", default=None, help="ISO 3166 alpha-2 code sent with every statement, e.g. GE.")
+@click.option("--share-identity/--pseudonyms", default=None,
+              help="Send the platform's user id and name instead of a pseudonym (off by default).")
+def set_command(tenant: str, endpoint, username, password_stdin, auth, token_url, country, share_identity) -> None:
+    """Points an academy at its LRS; the password is read from standard input, never from the command line."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    try:
+        view = service.configure(tenancy.get_tenant(tenant).id, endpoint=endpoint, username=username,
+                                 password=password, auth=auth, token_url=token_url, country=country,
+                                 share_identity=share_identity)
+    except service.SettingsRefused as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(_describe(tenant, view))
+
+
+@lrs_group.command("show")
+@click.option("--tenant", required=True)
+def show_command(tenant: str) -> None:
+    click.echo(_describe(tenant, service.view(tenancy.get_tenant(tenant).id)))
+
+
+def _describe(tenant: str, view) -> str:
+    password = "set" if view.has_password else "not set"
+    return (f"{tenant}: endpoint {view.endpoint or '(default)'}, auth {view.auth}, user {view.username or '-'}, "
+            f"password {password}, country {view.country or '-'}, "
+            f"{'identities shared' if view.share_identity else 'pseudonyms'}")

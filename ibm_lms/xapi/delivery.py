@@ -1,0 +1,231 @@
+"""Delivering the statement outbox to each academy's LRS, in batches, without losing or doubling one.
+
+A batch is POSTed as one array with `X-Experience-API-Version: 1.0.3`; the LRS answers 200 with the
+ids it stored, or 204 when it held every one already (an identical resend after a worker died:
+delivered). When it refuses the array (400, 422, or 409 because one id is stored with different
+content, which stores none of the batch), each statement is posted alone to find which: the one
+refused is parked with the LRS's answer for an administrator, the others go in. 5xx, timeouts and unreadable answers
+are retried with backoff; 401/403 keep the statements waiting (the credentials need fixing, not
+the statements). Three failures in a row open the academy's circuit breaker: no worker calls that
+LRS until it closes, then one batch probes it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import requests
+from sqlalchemy import select
+
+from ibm_lms import outboxes
+from ibm_lms.clock import utcnow
+from ibm_lms.extensions import app_state, db
+from ibm_lms.unit_of_work import unit_of_work
+
+from . import settings, validation
+from .models import LrsSettings, StatementOutbox
+
+PENDING, DELIVERED, PARKED = outboxes.PENDING, "delivered", "parked"
+XAPI_VERSION = "1.0.3"
+LEASE_SECONDS = 120
+BACKOFF_FIRST_SECONDS = 15
+BACKOFF_MAX_SECONDS = 3600
+TIMEOUT = (5, 30)  # connect, read (seconds)
+MAX_ANSWER_BYTES = 256 * 1024
+BREAKER_AFTER_FAILURES = 3
+BREAKER_FIRST_SECONDS = 30
+BREAKER_MAX_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int | None  # None: no answer (refused connection, timeout)
+    body: str
+
+    @property
+    def reached(self) -> bool:
+        return self.status is not None
+
+
+def _session() -> requests.Session:
+    # One keep-alive session per worker process: a batch costs one request, not one TLS handshake.
+    return app_state("xapi.http", requests.Session)
+
+
+def _auth_headers(lrs: settings.Lrs) -> dict[str, str]:
+    if lrs.auth == "oauth":
+        return {"Authorization": f"Bearer {_oauth_token(lrs)}"}
+    return {}
+
+
+def _oauth_token(lrs: settings.Lrs) -> str:
+    cache = app_state("xapi.oauth_tokens", dict)
+    held = cache.get((lrs.token_url, lrs.username))
+    if held and held[1] > utcnow():
+        return held[0]
+    answer = _session().post(lrs.token_url, data={"grant_type": "client_credentials", "scope": "statements/write"},
+                             auth=(lrs.username, lrs.password), timeout=TIMEOUT, allow_redirects=False)
+    body = answer.json() if answer.headers.get("Content-Type", "").startswith("application/json") else {}
+    token = body.get("access_token") if isinstance(body, dict) else None
+    if answer.status_code != 200 or not isinstance(token, str):
+        raise requests.RequestException(f"token endpoint answered {answer.status_code}")
+    lifetime = body.get("expires_in") if isinstance(body.get("expires_in"), int) else 3600
+    cache[(lrs.token_url, lrs.username)] = (token, utcnow() + timedelta(seconds=max(60, lifetime - 60)))
+    return token
+
+
+def _call(lrs: settings.Lrs, method: str, url: str, **kwargs) -> Answer:
+    auth = (lrs.username, lrs.password) if lrs.auth == "basic" and lrs.username else None
+    try:
+        headers = {"X-Experience-API-Version": XAPI_VERSION, "Content-Type": "application/json",
+                   "User-Agent": "ibm-lms", **_auth_headers(lrs)}
+        with _session().request(method, url, headers=headers, auth=auth, timeout=TIMEOUT, allow_redirects=False,
+                                stream=True, **kwargs) as response:
+            body = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
+            return Answer(response.status_code, body[:MAX_ANSWER_BYTES].decode("utf-8", "replace"))
+    except (requests.RequestException, ValueError) as error:
+        return Answer(None, type(error).__name__)
+
+
+def _stored_ids(answer: Answer) -> list[str] | None:
+    try:
+        found = json.loads(answer.body)
+    except ValueError:
+        return None
+    return found if isinstance(found, list) and all(isinstance(i, str) for i in found) else None
+
+
+def deliver_due(limit: int = 200) -> int:
+    """Delivers what is due for every academy that has a reachable LRS; returns how many rows were handled."""
+    now = utcnow()
+    with_lrs = settings.tenants_with_lrs()
+    held_back = list(db.session.execute(select(LrsSettings.tenant_id).where(LrsSettings.open_until > now)).scalars())
+    conditions = [StatementOutbox.tenant_id.not_in(held_back)] if held_back else []
+    if with_lrs is not None:
+        conditions.append(StatementOutbox.tenant_id.in_(with_lrs or [-1]))
+    ids, lease = outboxes.claim(StatementOutbox, limit, LEASE_SECONDS, *conditions)
+    by_tenant: dict[int, list[int]] = {}
+    for row_id, tenant_id in db.session.execute(select(StatementOutbox.id, StatementOutbox.tenant_id).where(
+            StatementOutbox.id.in_(ids or [-1])).order_by(StatementOutbox.id)):
+        by_tenant.setdefault(tenant_id, []).append(row_id)
+    for tenant_id, tenant_ids in by_tenant.items():
+        _deliver_batch(tenant_id, tenant_ids, lease)
+    return len(ids)
+
+
+def _deliver_batch(tenant_id: int, ids: list[int], lease: datetime) -> None:
+    with unit_of_work():
+        own = outboxes.renew(StatementOutbox, ids, lease, LEASE_SECONDS)
+        rows = {row.id: row.statement for row in db.session.execute(
+            select(StatementOutbox).where(StatementOutbox.id.in_(own or [-1]))).scalars()}
+        lrs = settings.lrs_for(tenant_id)
+    if not rows or lrs is None:
+        return
+    # The network is reached with no transaction open.
+    answer = _call(lrs, "POST", lrs.statements_url, data=json.dumps(list(rows.values())))
+    if _accepted(answer):
+        _finish(tenant_id, {row_id: (DELIVERED, answer) for row_id in rows}, healthy=True)
+    elif answer.status in REFUSED:
+        _finish(tenant_id, {row_id: _post_alone(lrs, statement) for row_id, statement in rows.items()}, healthy=True)
+    else:
+        _finish(tenant_id, {row_id: (PENDING, answer) for row_id in rows}, healthy=False)
+
+
+# What an LRS answers for a batch it will not store as it is; 422 is Ralph's (FastAPI's) word for 400.
+REFUSED = (400, 409, 422)
+
+
+def _accepted(answer: Answer) -> bool:
+    return answer.status == 204 or (answer.status == 200 and _stored_ids(answer) is not None)
+
+
+def _post_alone(lrs: settings.Lrs, statement: dict) -> tuple[str, Answer]:
+    answer = _call(lrs, "POST", lrs.statements_url, data=json.dumps([statement]))
+    if _accepted(answer):
+        return DELIVERED, answer
+    if answer.status == 409 and _stored_as_sent(lrs, statement):
+        # Some LRSs answer 409 for an identical resend too (Ralph answers 204): it is there, as sent.
+        return DELIVERED, answer
+    if answer.status in REFUSED:
+        # 409 alone otherwise: the LRS holds a different statement under this id.
+        return PARKED, answer
+    if answer.status == 401 and lrs.auth == "oauth":
+        app_state("xapi.oauth_tokens", dict).pop((lrs.token_url, lrs.username), None)  # fetch a new token next time
+    return PENDING, answer
+
+
+# What makes two statements the same one (xAPI 1.0.3, Data 2.3.1 "Statement Comparison Requirements" leaves out
+# what the LRS adds: stored, authority, version, and a timestamp it filled in).
+_COMPARED = ("id", "actor", "verb", "object", "result", "context", "attachments")
+
+
+def _stored_as_sent(lrs: settings.Lrs, statement: dict) -> bool:
+    answer = _call(lrs, "GET", lrs.statements_url, params={"statementId": statement["id"]})
+    if answer.status != 200:
+        return False
+    try:
+        found = json.loads(answer.body)
+    except ValueError:
+        return False
+    if isinstance(found, dict) and isinstance(found.get("statements"), list):  # a StatementResult (Ralph's answer)
+        found = found["statements"][0] if len(found["statements"]) == 1 else None
+    if not isinstance(found, dict):
+        return False
+    return (all(found.get(key) == statement.get(key) for key in _COMPARED)
+            and _same_instant(found.get("timestamp"), statement.get("timestamp")))
+
+
+def _same_instant(stored: object, sent: object) -> bool:
+    try:
+        return datetime.fromisoformat(str(stored).replace("Z", "+00:00")) == datetime.fromisoformat(
+            str(sent).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+
+
+def _finish(tenant_id: int, outcomes: dict[int, tuple[str, Answer]], *, healthy: bool) -> None:
+    now = utcnow()
+    with unit_of_work():
+        for row in db.session.execute(select(StatementOutbox).where(
+                StatementOutbox.id.in_(list(outcomes)))).scalars():
+            status, answer = outcomes[row.id]
+            row.attempts += 1
+            row.claimed_until = None
+            row.last_status = answer.status
+            row.last_answer = answer.body[:2000] or None
+            row.status = status
+            if status == DELIVERED:
+                row.delivered_at = now
+            elif status == PENDING:
+                row.next_attempt_at = now + timedelta(seconds=outboxes.backoff(
+                    row.attempts, first=BACKOFF_FIRST_SECONDS, maximum=BACKOFF_MAX_SECONDS))
+        _breaker(tenant_id, healthy, now)
+
+
+def _breaker(tenant_id: int, healthy: bool, now: datetime) -> None:
+    row = settings.settings_row(tenant_id)
+    if healthy:
+        row.failures, row.open_until = 0, None
+        return
+    row.failures += 1
+    if row.failures >= BREAKER_AFTER_FAILURES:
+        seconds = min(BREAKER_MAX_SECONDS, BREAKER_FIRST_SECONDS * 2 ** (row.failures - BREAKER_AFTER_FAILURES))
+        row.open_until = now + timedelta(seconds=seconds)
+
+
+def retry(tenant_id: int, row_ids: list[int] | None = None) -> int:
+    """Puts parked statements (all of the academy's, or those given) back in the queue; returns how many.
+
+    A statement that is not valid xAPI stays parked: no LRS should store it, however lax."""
+    with unit_of_work():
+        query = select(StatementOutbox).where(StatementOutbox.tenant_id == tenant_id, StatementOutbox.status == PARKED)
+        if row_ids:
+            query = query.where(StatementOutbox.id.in_(row_ids))
+        rows = list(db.session.execute(query).scalars())
+        rows = [row for row in rows if not validation.problems(row.statement)]
+        for row in rows:
+            row.status, row.next_attempt_at, row.claimed_until = PENDING, utcnow(), None
+        settings.settings_row(tenant_id).open_until = None
+    return len(rows)

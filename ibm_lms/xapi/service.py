@@ -1,0 +1,59 @@
+"""The xAPI room's door: an academy's LRS settings, its statements' state, export and resending."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from sqlalchemy import select
+
+from ibm_lms.extensions import db
+from ibm_lms.unit_of_work import unit_of_work
+
+from . import delivery, naming, outbox, settings
+from .models import StatementOutbox
+from .settings import SettingsRefused, TenantView
+
+__all__ = ["SettingsRefused", "TenantView", "configure", "counts", "export_lines", "parked", "retry", "view"]
+
+
+def configure(tenant_id: int, **changes) -> TenantView:
+    with unit_of_work():
+        changed = settings.configure(tenant_id, **changes)
+    naming.forget_academy(tenant_id)
+    return changed
+
+
+def view(tenant_id: int) -> TenantView:
+    return settings.view(tenant_id)
+
+
+def counts() -> dict[int, dict[str, int]]:
+    """Per academy: statements pending, delivered and parked."""
+    return outbox.counts()
+
+
+def parked(tenant_id: int, limit: int = 50) -> list[StatementOutbox]:
+    return list(db.session.execute(select(StatementOutbox).where(
+        StatementOutbox.tenant_id == tenant_id, StatementOutbox.status == delivery.PARKED)
+        .order_by(StatementOutbox.id.desc()).limit(limit)).scalars())
+
+
+def retry(tenant_id: int, row_ids: list[int] | None = None) -> int:
+    return delivery.retry(tenant_id, row_ids)
+
+
+def export_lines(tenant_id: int, status: str | None = None, batch: int = 1000) -> Iterator[str]:
+    """The academy's statements as JSON lines, oldest first, read in batches (an LRS can import them)."""
+    last = 0
+    while True:
+        query = select(StatementOutbox.id, StatementOutbox.statement).where(
+            StatementOutbox.tenant_id == tenant_id, StatementOutbox.id > last).order_by(StatementOutbox.id).limit(batch)
+        if status:
+            query = query.where(StatementOutbox.status == status)
+        rows = db.session.execute(query).all()
+        if not rows:
+            return
+        for row_id, statement in rows:
+            yield json.dumps(statement, ensure_ascii=False, sort_keys=True)
+            last = row_id

@@ -1,0 +1,30 @@
+"""The administrator's page of the academy's statements: how many wait, which the LRS refused, resend."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from ibm_lms.tenancy import service as tenancy
+from ibm_lms.tenancy.data import Role
+
+from . import service
+
+blueprint = Blueprint("xapi", __name__, url_prefix="/xapi")
+
+
+@blueprint.get("/")
+@tenancy.role_required(Role.ADMINISTRATOR)
+def status():
+    identity = tenancy.require_identity()
+    counts = service.counts().get(identity.tenant_id, {"pending": 0, "delivered": 0, "parked": 0})
+    return render_template("xapi/status.html", identity=identity, counts=counts, lrs=service.view(identity.tenant_id),
+                           parked=service.parked(identity.tenant_id), queued=request.args.get("queued", type=int))
+
+
+@blueprint.post("/retry")
+@tenancy.role_required(Role.ADMINISTRATOR)
+def retry():
+    identity = tenancy.require_identity()
+    ids = [int(v) for v in request.form.getlist("id") if v.isdigit()]
+    queued = service.retry(identity.tenant_id, ids or None)
+    return redirect(url_for("xapi.status", queued=queued), code=303)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import Text, bindparam, cast, select, update
 
 from ibm_lms import outboxes
 from ibm_lms.clock import utcnow
@@ -115,20 +115,29 @@ def deliver_due(limit: int = 200) -> int:
     return len(ids)
 
 
-def _deliver_batch(tenant_id: int, ids: list[int], lease: datetime) -> None:
+def _deliver_batch(tenant_id: int, ids: list[int], lease: datetime | None) -> None:
     with unit_of_work():
-        own = outboxes.renew(StatementOutbox, ids, lease, LEASE_SECONDS)
-        rows = {row.id: row.statement for row in db.session.execute(
-            select(StatementOutbox).where(StatementOutbox.id.in_(own or [-1]))).scalars()}
+        # A lease with most of its time left is not extended (one UPDATE of every row saved); reading the rows
+        # still under it is enough to know they are this worker's.
+        if lease - utcnow() < timedelta(seconds=LEASE_SECONDS / 2):
+            ids = outboxes.renew(StatementOutbox, ids, lease, LEASE_SECONDS)
+            lease = None
+        # The statements as the database holds their JSON: sent as they are, never decoded and encoded again.
+        query = select(StatementOutbox.id, cast(StatementOutbox.statement, Text)).where(
+            StatementOutbox.id.in_(ids or [-1]), StatementOutbox.status == PENDING)
+        if lease is not None:
+            query = query.where(StatementOutbox.claimed_until == lease)
+        rows = {row_id: text for row_id, text in db.session.execute(query)}
         lrs = settings.lrs_for(tenant_id)
     if not rows or lrs is None:
         return
     # The network is reached with no transaction open.
-    answer = _call(lrs, "POST", lrs.statements_url, data=json.dumps(list(rows.values())))
+    answer = _call(lrs, "POST", lrs.statements_url, data="[" + ",".join(rows.values()) + "]")
     if _accepted(answer):
         _finish(tenant_id, {row_id: (DELIVERED, answer) for row_id in rows}, healthy=True)
     elif answer.status in REFUSED:
-        _finish(tenant_id, {row_id: _post_alone(lrs, statement) for row_id, statement in rows.items()}, healthy=True)
+        _finish(tenant_id, {row_id: _post_alone(lrs, json.loads(text)) for row_id, text in rows.items()},
+                healthy=True)
     else:
         _finish(tenant_id, {row_id: (PENDING, answer) for row_id in rows}, healthy=False)
 
@@ -186,21 +195,34 @@ def _same_instant(stored: object, sent: object) -> bool:
 
 
 def _finish(tenant_id: int, outcomes: dict[int, tuple[str, Answer]], *, healthy: bool) -> None:
+    """Records each row's outcome: a delivered batch in one UPDATE, other outcomes row by row (their answer and,
+    for rows still pending, their own next try)."""
     now = utcnow()
+    table = StatementOutbox.__table__
+    delivered = [row_id for row_id, (status, _) in outcomes.items() if status == DELIVERED]
     with unit_of_work():
-        for row in db.session.execute(select(StatementOutbox).where(
-                StatementOutbox.id.in_(list(outcomes)))).scalars():
-            status, answer = outcomes[row.id]
-            row.attempts += 1
-            row.claimed_until = None
-            row.last_status = answer.status
-            row.last_answer = answer.body[:2000] or None
-            row.status = status
-            if status == DELIVERED:
-                row.delivered_at = now
-            elif status == PENDING:
-                row.next_attempt_at = now + timedelta(seconds=outboxes.backoff(
-                    row.attempts, first=BACKOFF_FIRST_SECONDS, maximum=BACKOFF_MAX_SECONDS))
+        if delivered:
+            status = outcomes[delivered[0]][1].status
+            db.session.execute(update(table).where(table.c.id.in_(delivered)).values(
+                status=DELIVERED, attempts=table.c.attempts + 1, claimed_until=None, delivered_at=now,
+                last_status=status, last_answer=None))
+        others = sorted(set(outcomes) - set(delivered))
+        if others:
+            attempts = {row_id: tries for row_id, tries in db.session.execute(
+                select(table.c.id, table.c.attempts).where(table.c.id.in_(others)))}
+            changes = []
+            for row_id in others:
+                status, answer = outcomes[row_id]
+                tries = attempts.get(row_id, 0) + 1
+                due = now + timedelta(seconds=outboxes.backoff(
+                    tries, first=BACKOFF_FIRST_SECONDS, maximum=BACKOFF_MAX_SECONDS)) if status == PENDING else now
+                changes.append({"row_id": row_id, "status": status, "attempts": tries, "claimed_until": None,
+                                "last_status": answer.status, "last_answer": answer.body[:2000] or None,
+                                "next_attempt_at": due})
+            db.session.execute(update(table).where(table.c.id == bindparam("row_id")).values(
+                status=bindparam("status"), attempts=bindparam("attempts"), claimed_until=bindparam("claimed_until"),
+                last_status=bindparam("last_status"), last_answer=bindparam("last_answer"),
+                next_attempt_at=bindparam("next_attempt_at")), changes)
         _breaker(tenant_id, healthy, now)
 
 

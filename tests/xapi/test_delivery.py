@@ -282,3 +282,22 @@ def test_five_thousand_statements_through_two_outages_and_a_killed_worker_arrive
     held = [s["id"] for s in lrs.statements()]
     assert len(held) == len(set(held)) == existing + 5000
     assert set(held) == stored_ids()
+
+
+def test_a_batch_sends_only_rows_still_under_its_lease_and_extends_a_lease_near_its_end(academy, lrs, app):
+    from datetime import timedelta
+
+    from ibm_lms import outboxes
+    from ibm_lms.xapi import delivery
+
+    point_at(academy, lrs.endpoint, lrs.username, lrs.password)
+    ids, lease = outboxes.claim(StatementOutbox, 1000, delivery.LEASE_SECONDS)
+    # Another worker's lease (the rows were claimed again after ours ended): ours sends nothing.
+    delivery._deliver_batch(academy, ids, lease - timedelta(seconds=1))
+    assert lrs.statements() == [] and set(states()) == {"pending"}
+    # Ours, with little time left: it is extended, then the rows go.
+    db.session.execute(update(StatementOutbox).values(claimed_until=utcnow() + timedelta(seconds=5)))
+    db.session.commit()
+    lease = db.session.execute(select(StatementOutbox.claimed_until)).scalars().first()
+    delivery._deliver_batch(academy, ids, lease)
+    assert states() == Counter({"delivered": len(ids)}) and len(lrs.statements()) == len(ids)

@@ -1,12 +1,15 @@
 """(d) The stack's floor: only the work no LTI 1.3 tool can skip, on the same stack as ours.
 
-Not a tool: it validates nothing beyond what PyJWT checks by itself (RS256 signature, aud,
-iss, exp) plus the state cookie and a single-use nonce. It shows how much server CPU a
+Not a tool: it validates nothing beyond the RS256 signature, aud, iss and exp (what PyJWT's
+jwt.decode checks by default) plus the state cookie and a single-use nonce. It shows how much server CPU a
 login, a launch and the first page cost on Flask + gunicorn + the database driver before any
 real validation or bookkeeping, so our figure can be read against what the stack itself needs.
 
 - Login: one INSERT of state and nonce (autocommit), a 302 to the platform with the state cookie.
-- Launch: one RS256 check with a key set fetched once per worker, one DELETE … RETURNING that
+- Launch: one RS256 check with a key set fetched once per worker (the token split and its
+  header and body base64-decoded once, the signature checked with PyJWT's RSAAlgorithm, as ours
+  does: jwt.get_unverified_header + jwt.decode would run PyJWT's pure-Python per-character pass
+  over the whole token twice, work ours shows a tool can skip), one DELETE … RETURNING that
   consumes the state and nonce (autocommit), Flask's signed session cookie holding what the
   page shows (name, role, context title, locale), a 303 to /courses/.
 - First page (GET /courses/): Flask's session cookie verified (no session, no page: 401), one
@@ -18,8 +21,11 @@ real validation or bookkeeping, so our figure can be read against what the stack
 
 Configured from the environment by bench/run.py: BENCH_ISSUER, BENCH_CLIENT_ID,
 BENCH_AUTH_LOGIN_URL, BENCH_KEYSET_URL, BENCH_TOOL_BASE_URL, BENCH_SECRET_KEY,
-BENCH_CATALOGUE_FILE and BENCH_DATABASE_URL: postgresql://… or sqlite:///<path>, a database
-holding the tables in SCHEMA["postgresql"] or SCHEMA["sqlite"].
+BENCH_CATALOGUE_FILE, BENCH_STATIC_DIR (the static URLs' fingerprints, page_data.static_urls) and
+BENCH_DATABASE_URL: postgresql://… or sqlite:///<path>, a database
+holding the tables in SCHEMA["postgresql"] or SCHEMA["sqlite"]. On SQLite each connection uses the
+pragmas ours sets (journal_mode=WAL, synchronous=NORMAL): the floor is the same stack configured the
+same way, not a slower one.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from urllib.parse import urlencode
 
 import jwt
 from flask import Flask, abort, redirect, render_template, request, session
+from jwt.algorithms import RSAAlgorithm
+from jwt.utils import base64url_decode
 from page_data import (
     LANGUAGES,
     PROGRESS_QUERY,
@@ -43,6 +51,7 @@ from page_data import (
     pick,
     progress_by_course,
     role_of,
+    static_urls,
 )
 
 ISSUER = os.environ.get("BENCH_ISSUER", "http://127.0.0.1:9001")
@@ -61,7 +70,9 @@ SCHEMA = {
 
 app = Flask(__name__)
 app.secret_key = os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(32)
+app.jinja_env.globals["static_urls"] = static_urls()
 _keys: dict[str, jwt.PyJWK] = {}
+_RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
 
 
 def _catalogue() -> dict[str, list[dict]]:
@@ -105,12 +116,16 @@ class _Postgres:
 
 
 class _SQLite:
-    """One connection per worker in autocommit mode, the sqlite3 module's defaults otherwise."""
+    """One connection per worker in autocommit mode, with the pragmas ibm_lms sets on every SQLite connection
+    (ibm_lms/database.py, `_sqlite_for_a_server`): write-ahead logging and synchronous=NORMAL, so that the
+    login's INSERT and the launch's DELETE cost here what the same writes cost ours."""
 
     def __init__(self, path: str):
         import sqlite3
 
         self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA synchronous=NORMAL")
 
     def save_state(self, state: str, nonce: str) -> None:
         self.connection.execute("INSERT INTO floor_state (state, nonce, expires_at) VALUES (?, ?, ?)",
@@ -150,6 +165,29 @@ def _key(kid: str) -> jwt.PyJWK:
     return _keys[kid]
 
 
+def _verified_claims(token: str) -> dict | None:
+    """The id token's claims if its RS256 signature, iss, aud and exp are right; else None."""
+    try:
+        header_segment, body_segment, signature_segment = token.split(".")
+        header = json.loads(base64url_decode(header_segment))
+        if header.get("alg") != "RS256":
+            return None
+        key = _key(header.get("kid", ""))
+        if not _RS256.verify(f"{header_segment}.{body_segment}".encode("ascii"), key.key,
+                             base64url_decode(signature_segment)):
+            return None
+        claims = json.loads(base64url_decode(body_segment))
+    except (ValueError, TypeError, AttributeError, UnicodeError):
+        return None
+    audience = claims.get("aud")
+    if claims.get("iss") != ISSUER or not (audience == CLIENT_ID
+                                           or (isinstance(audience, list) and CLIENT_ID in audience)):
+        return None
+    if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] <= time.time():
+        return None
+    return claims
+
+
 @app.get("/lti/login")
 def login():
     if request.args.get("iss") != ISSUER or not request.args.get("login_hint"):
@@ -174,10 +212,8 @@ def launch():
     token = request.form.get("id_token", "")
     if not state or request.cookies.get(f"lti1p3-{state}") != state:
         abort(400)
-    try:
-        key = _key(jwt.get_unverified_header(token).get("kid", ""))
-        claims = jwt.decode(token, key, algorithms=["RS256"], audience=CLIENT_ID, issuer=ISSUER)
-    except jwt.PyJWTError:
+    claims = _verified_claims(token)
+    if claims is None:
         abort(400)
     if not _database().consume_state(state, claims.get("nonce", "")):
         abort(400)

@@ -19,7 +19,8 @@ Configured from the environment by bench/run.py:
 BENCH_ISSUER, BENCH_CLIENT_ID, BENCH_DEPLOYMENT_ID, BENCH_AUTH_LOGIN_URL,
 BENCH_AUTH_TOKEN_URL, BENCH_KEYSET_URL, BENCH_TOOL_BASE_URL, BENCH_SECRET_KEY,
 BENCH_DATABASE_URL (postgresql+psycopg://… or sqlite:///<path>, holding page_data's COURSES_TABLE_DDL and
-PROGRESS_TABLE_DDL) and optionally BENCH_PRIVATE_KEY_FILE (a PEM; otherwise a key is generated at start).
+PROGRESS_TABLE_DDL), BENCH_STATIC_DIR (the static URLs' fingerprints, page_data.static_urls) and optionally
+BENCH_PRIVATE_KEY_FILE (a PEM; otherwise a key is generated at start).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from page_data import (
     pick,
     progress_by_course,
     role_of,
+    static_urls,
 )
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.tool_config import ToolConfDict
@@ -95,6 +97,7 @@ def get_tool_conf() -> ToolConfDict:
 engine = create_engine(os.environ.get("BENCH_DATABASE_URL") or "sqlite://")
 app = Flask(__name__)
 app.secret_key = os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(32)
+app.jinja_env.globals["static_urls"] = static_urls()
 
 
 @app.route("/login", methods=["GET", "POST"])

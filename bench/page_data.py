@@ -6,6 +6,10 @@ markup is bench/templates/catalogue.html.
 
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
+
 # The minimal tool's course table (bench/run.py fills it); title and summary hold JSON objects, one text per locale.
 COURSES_TABLE_DDL = ("CREATE TABLE IF NOT EXISTS courses (slug VARCHAR(64) PRIMARY KEY, position INTEGER NOT NULL, "
                      "horizontal BOOLEAN NOT NULL, title TEXT NOT NULL, summary TEXT NOT NULL, "
@@ -56,3 +60,21 @@ def duration(minutes: int) -> str:
 def progress_by_course(rows) -> dict[str, dict]:
     return {row[0]: {"started": bool(row[1]), "completed_lessons": row[2], "lessons": row[3], "completed": bool(row[4])}
             for row in rows}
+
+
+STATIC_FILES = ("css/app.css", "icon.svg")
+
+
+def static_urls() -> dict[str, str]:
+    """The page's stylesheet and icon URLs as ours writes them (ibm_lms/web.py, `static_fingerprint`): each
+    names the first 12 hex digits of its file's SHA-256, read from BENCH_STATIC_DIR (bench/run.py points it at
+    the after worktree's ibm_lms/static). Computed once per worker, as ours computes them once per app."""
+    folder = os.environ.get("BENCH_STATIC_DIR")
+    urls = {}
+    for name in STATIC_FILES:
+        try:
+            digest = hashlib.sha256(Path(folder, name).read_bytes()).hexdigest()[:12] if folder else None
+        except OSError:
+            digest = None
+        urls[name] = f"/static/{name}?v={digest}" if digest else f"/static/{name}"
+    return urls

@@ -24,7 +24,9 @@ every --interval seconds of its CPU time (SIGPROF), attributed to the step being
 waits get no samples and nothing inflates call-heavy code as cProfile does. Prints, per step,
 the share of CPU by package and by function (own and inclusive), and writes the stacks
 (folded, as flame-graph tools read them) to /tmp/ibm_lms_flow_samples-<step>.txt. (py-spy samples
-wall-clock here: it does not tell this host's waits from CPU.)
+wall-clock here: it does not tell this host's waits from CPU.) With --app floor the same is done for
+the stack's floor (bench/floor_tool.py, its database set up as bench/run.py does), stacks in
+/tmp/floor_flow_samples-<step>.txt, to set ours against it function by function.
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ def main() -> int:
     parser.add_argument("--sample", action="store_true",
                         help="sample a gunicorn worker's stacks on CPU time (SIGPROF) instead of cProfile")
     parser.add_argument("--interval", type=float, default=0.0005, help="--sample: seconds of CPU per sample")
+    parser.add_argument("--app", choices=("ours", "floor"), default="ours",
+                        help="--sample: the app sampled, ours or the stack's floor (bench/floor_tool.py), to set "
+                             "ours against it step by step (default ours)")
     args = parser.parse_args()
 
     tree = run.open_tree("after", args.rev, args.worktrees)
@@ -202,9 +207,11 @@ def sample_in_gunicorn(bench: run.Bench, args) -> None:
     flows = args.flows
     out_dir = bench.workdir / "samples"
     out_dir.mkdir()
-    target = run.setup_ours(bench, "after", module="profiled_wsgi:app",
-                            extra_env={"BENCH_PROFILE_DIR": str(out_dir), "BENCH_PROFILE": "sample",
-                                       "BENCH_SAMPLE_SECONDS": str(args.interval)})
+    extra_env = {"BENCH_PROFILE_DIR": str(out_dir), "BENCH_PROFILE": "sample", "BENCH_SAMPLE_SECONDS": str(args.interval)}
+    if args.app == "floor":
+        target = run.setup_floor(bench, module="profiled_wsgi:app", extra_env=extra_env | {"BENCH_PROFILED_APP": "floor"})
+    else:
+        target = run.setup_ours(bench, "after", module="profiled_wsgi:app", extra_env=extra_env)
     try:
         run.run_flows(target, args.warmup, 1, 0, 300)
         run.http_request("GET", target.base_url + "/__bench/dump")
@@ -225,7 +232,7 @@ def sample_in_gunicorn(bench: run.Bench, args) -> None:
             found.subtract(warm.get(step, Counter()))
             stacks = Counter({tuple(_frame(f) for f in stack.split(";")): count
                               for stack, count in found.items() if count > 0})
-            Path(f"/tmp/ibm_lms_flow_samples-{step}.txt").write_text(
+            Path(f"/tmp/{'floor' if args.app == 'floor' else 'ibm_lms'}_flow_samples-{step}.txt").write_text(
                 "".join(f"{stack} {count}\n" for stack, count in found.items() if count > 0))
             print_samples(step, stacks, args.top, phase.steps[step].server_cpu / flows * 1000)
 

@@ -11,6 +11,8 @@ launch, page; anything else under "other") and, as BENCH_PROFILE says:
   spends no CPU and so gets no samples, and C code (psycopg, hmac, RSA) counts for the Python
   function that called it; nothing inflates call-heavy code the way cProfile's hooks do.
 
+BENCH_PROFILED_APP=floor wraps the floor (bench/floor_tool.py) instead of ours.
+
 GET /__bench/dump writes <BENCH_PROFILE_DIR>/worker-<pid>.json (the account, and the samples)
 and worker-<pid>-<step>.prof, so no dump lands inside a measured request. Like
 bench/tool_wsgi.py, it logs where ibm_lms came from.
@@ -26,10 +28,14 @@ import sys
 import time
 from collections import Counter
 
-import ibm_lms
-from ibm_lms.wsgi import app as tool_app
+if os.environ.get("BENCH_PROFILED_APP") == "floor":
+    # The stack's floor (bench/floor_tool.py), measured the same way, to set ours against it step by step.
+    from floor_tool import app as tool_app
+else:
+    import ibm_lms
+    from ibm_lms.wsgi import app as tool_app
 
-print(f"bench-module-check pid={os.getpid()} ibm_lms={ibm_lms.__file__}", file=sys.stderr, flush=True)
+    print(f"bench-module-check pid={os.getpid()} ibm_lms={ibm_lms.__file__}", file=sys.stderr, flush=True)
 
 PROFILE_DIR = os.environ.get("BENCH_PROFILE_DIR")
 MODE = os.environ.get("BENCH_PROFILE", "1") if PROFILE_DIR else "0"

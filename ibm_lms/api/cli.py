@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from ibm_lms.audit import service as audit
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
 from ibm_lms.unit_of_work import unit_of_work
@@ -28,6 +29,8 @@ def create_command(tenant: str, name: str, role: str) -> None:
     """Issues a token and prints it once: store it where the script reads it."""
     with unit_of_work():
         record, token = tokens.issue(_tenant_id(tenant), name.strip()[:100], Role(role))
+        audit.record(actor=audit.command_line_actor(), action="api_token.issued", subject=f"api token {record.id}",
+                     details={"name": record.name, "role": role}, tenant_id=record.tenant_id)
     click.echo(f"token {record.id} for {tenant} ({role}): {token}")
     click.echo("It is not shown again; send it as 'Authorization: Bearer <token>'.")
 
@@ -45,7 +48,11 @@ def list_command(tenant: str) -> None:
 @click.argument("token_id", type=int)
 def revoke_command(tenant: str, token_id: int) -> None:
     with unit_of_work():
-        found = tokens.revoke(_tenant_id(tenant), token_id)
+        tenant_id = _tenant_id(tenant)
+        found = tokens.revoke(tenant_id, token_id)
+        if found:
+            audit.record(actor=audit.command_line_actor(), action="api_token.revoked", subject=f"api token {token_id}",
+                         tenant_id=tenant_id)
     if not found:
         raise click.ClickException(f"{tenant} has no token {token_id}")
     click.echo(f"token {token_id} revoked")

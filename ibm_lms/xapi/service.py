@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
+from ibm_lms.audit import service as audit
 from ibm_lms.extensions import db
 from ibm_lms.unit_of_work import unit_of_work
 
@@ -17,9 +18,14 @@ from .settings import SettingsRefused, TenantView
 __all__ = ["SettingsRefused", "TenantView", "configure", "counts", "export_lines", "parked", "retry", "view"]
 
 
-def configure(tenant_id: int, **changes) -> TenantView:
+def configure(tenant_id: int, *, actor: str | None = None, **changes) -> TenantView:
+    """Changes an academy's LRS settings; the change (which settings, never a secret's value) is audited."""
     with unit_of_work():
         changed = settings.configure(tenant_id, **changes)
+        audit.record(actor=actor or audit.command_line_actor(), action="lrs.configured",
+                     subject=f"tenant {tenant_id}", tenant_id=tenant_id,
+                     details={"changed": sorted(name for name, value in changes.items() if value is not None),
+                              "endpoint": changed.endpoint, "share_identity": changed.share_identity})
     naming.forget_academy(tenant_id)
     return changed
 

@@ -397,8 +397,8 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     options = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="ibm-lms-xapi-bench-"))
+    app = make_app(options.database, scratch)
     try:
-        app = make_app(options.database, scratch)
         rows = throughput(app, scratch, [(1, 500), (100, 10_000), (1000, 20_000)], options.rounds,
                           options.database == "postgresql") if "throughput" in options.only else []
         costs = request_costs(app, options.samples, 5) if "costs" in options.only else None
@@ -407,6 +407,10 @@ def main() -> None:
         if not options.no_write:
             RESULTS.write_text(text, encoding="utf8")
     finally:
+        with app.app_context():
+            from ibm_lms.extensions import db
+
+            db.engine.dispose()  # the database can be dropped only once no connection is left
         shutil.rmtree(scratch, ignore_errors=True)
         if options.database == "postgresql":
             subprocess.run(["psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS ibm_lms_bench_xapi"], check=False)

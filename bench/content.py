@@ -1012,6 +1012,8 @@ def serve_and_measure(database: str, courses_dir: Path, courses: list[dict], les
     cli = str(BIN / "ibm-lms")
     run_command([cli, "db", "upgrade"], env=env)
     run_command([cli, "content", "load"], env=env)
+    # Since 'tenant add' exists, 'platform add' needs the academy; older commits made it there (and lack the command).
+    subprocess.run([cli, "tenant", "add", "bench"], env=env, cwd=TREE, capture_output=True, check=False)
     run_command([cli, "platform", "add", "--issuer", platform.base_url, "--client-id", CLIENT_ID,
                  "--auth-login-url", platform.auth_login_url, "--auth-token-url", platform.token_url,
                  "--keyset-url", platform.keyset_url, "--deployment-id", DEPLOYMENT_ID, "--tenant", "bench"], env=env)

@@ -931,6 +931,8 @@ def prepare_ours(bench: Bench, role: str, base_url: str, extra_env: dict | None 
     cli = str(BIN / "ibm-lms")
     run_command([cli, "db", "upgrade"], env=env, cwd=tree.path)
     run_command([cli, "content", "load"], env=env, cwd=tree.path)
+    # Since 'tenant add' exists, 'platform add' needs the academy; older commits made it there (and lack the command).
+    subprocess.run([cli, "tenant", "add", "bench"], env=env, cwd=tree.path, capture_output=True, check=False)
     run_command([cli, "platform", "add", "--issuer", bench.platform.base_url, "--client-id", CLIENT_ID,
                  "--auth-login-url", bench.platform.auth_login_url, "--auth-token-url", bench.platform.token_url,
                  "--keyset-url", bench.platform.keyset_url, "--deployment-id", DEPLOYMENT_ID, "--tenant", "bench"],

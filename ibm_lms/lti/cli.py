@@ -18,6 +18,28 @@ roster_group = AppGroup("roster", help="Course members read from the platforms (
 keys_group = AppGroup("keys", help="The tool's signing keys.")
 
 
+def _existing_tenant(slug: str) -> None:
+    """A mistyped --tenant must not become a second academy: only 'tenant add' makes one."""
+    try:
+        tenancy.get_tenant(slug)
+    except DomainError as error:
+        raise click.ClickException(f"{error} 'ibm-lms tenant list' shows the academies; 'ibm-lms tenant add "
+                                   f"{slug[:64]}' makes a new one.") from error
+
+
+_COMPARED = (("tenant", "tenant"), ("auth_login_url", "auth login url"), ("auth_token_url", "auth token url"),
+             ("keyset_url", "keyset url"), ("name", "name"), ("auth_audience", "auth audience"))
+
+
+def _changes(before, values: dict) -> list[str]:
+    changed = [f"  {label}: {before[key]!r} -> {values[key]!r}" for key, label in _COMPARED
+               if values[key] is not None and before[key] != values[key]]
+    added = sorted(set(values["deployment_ids"]) - set(before["deployment_ids"]))
+    if added:
+        changed.append(f"  deployments added: {', '.join(added)}")
+    return changed
+
+
 @platform_group.command("add")
 @click.option("--issuer", required=True)
 @click.option("--client-id", required=True)
@@ -25,12 +47,31 @@ keys_group = AppGroup("keys", help="The tool's signing keys.")
 @click.option("--auth-token-url", required=True)
 @click.option("--keyset-url", required=True)
 @click.option("--deployment-id", "deployment_ids", multiple=True, required=True, help="Repeat for several.")
-@click.option("--tenant", required=True, help="Slug of the academy that owns this platform.")
+@click.option("--tenant", required=True, help="Slug of the academy that owns this platform ('tenant add' makes one).")
 @click.option("--name", default=None)
 @click.option("--auth-audience", default=None)
+@click.option("--replace", is_flag=True, help="Change an existing registration of this issuer and client id.")
 def add_command(issuer, client_id, auth_login_url, auth_token_url, keyset_url, deployment_ids, tenant, name,
-                auth_audience):
-    """Register a platform client (or add deployments to it)."""
+                auth_audience, replace):
+    """Register a platform client (or, with --replace, change its registration)."""
+    _existing_tenant(tenant)
+    existing = platforms.find(issuer, client_id)
+    if existing is not None:
+        tenants = {t.id: t.slug for t in tenancy.list_tenants()}
+        before = {"tenant": tenants.get(existing.tenant_id), "auth_login_url": existing.auth_login_url,
+                  "auth_token_url": existing.auth_token_url, "keyset_url": existing.keyset_url,
+                  "name": existing.name, "auth_audience": existing.auth_audience,
+                  "deployment_ids": existing.deployment_ids}
+        changes = _changes(before, {"tenant": tenant, "auth_login_url": auth_login_url,
+                                    "auth_token_url": auth_token_url, "keyset_url": keyset_url, "name": name,
+                                    "auth_audience": auth_audience, "deployment_ids": deployment_ids})
+        if not changes:
+            click.echo(f"{issuer} client {client_id} is registered already, as given: nothing changed")
+            return
+        if not replace:
+            raise click.ClickException("\n".join([f"{issuer} client {client_id} is registered already; this would "
+                                                  "change:", *changes, "Run again with --replace to change it."]))
+        click.echo("\n".join(["changing:", *changes]))
     try:
         record = platforms.add_platform(
             tenant_slug=tenant, issuer=issuer, client_id=client_id, auth_login_url=auth_login_url,
@@ -48,6 +89,7 @@ def add_command(issuer, client_id, auth_login_url, auth_token_url, keyset_url, d
 @click.option("--hours", default=72, show_default=True, type=click.IntRange(1, 24 * 30))
 def invite_command(tenant, hours):
     """Print a single-use URL for LTI Dynamic Registration into this tenant."""
+    _existing_tenant(tenant)
     try:
         invitation = registration.invite(tenant, hours)
     except DomainError as error:
@@ -57,12 +99,22 @@ def invite_command(tenant, hours):
 
 
 @platform_group.command("list")
-def list_command():
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def list_command(as_json):
     """List registered platforms."""
     registered = platforms.list_platforms()
+    tenants = {t.id: t.slug for t in tenancy.list_tenants()}
+    if as_json:
+        for p in registered:
+            click.echo(json.dumps({"tenant": tenants.get(p.tenant_id), "issuer": p.issuer, "client_id": p.client_id,
+                                   "deployment_ids": sorted(p.deployment_ids), "auth_login_url": p.auth_login_url,
+                                   "auth_token_url": p.auth_token_url, "keyset_url": p.keyset_url, "name": p.name},
+                                  ensure_ascii=False))
+        return
     if not registered:
         click.echo("no platforms registered")
-    tenants = {t.id: t.slug for t in tenancy.list_tenants()}
+        return
+    click.echo("tenant\tissuer\tclient id\tdeployments\tkeyset url")
     for p in registered:
         click.echo(f"{tenants.get(p.tenant_id, '?')}\t{p.issuer}\t{p.client_id}\t{','.join(sorted(p.deployment_ids))}"
                    f"\t{p.keyset_url}")

@@ -157,6 +157,12 @@ def list_platforms() -> list[PlatformRecord]:
     return [_record(p) for p in rows]
 
 
+def find(issuer: str, client_id: str) -> PlatformRecord | None:
+    platform = db.session.execute(select(Platform).options(selectinload(Platform.deployments)).where(
+        Platform.issuer == issuer, Platform.client_id == client_id)).scalar_one_or_none()
+    return _record(platform) if platform else None
+
+
 def by_id(platform_id: int) -> PlatformRecord:
     platform = db.session.execute(select(Platform).options(selectinload(Platform.deployments))
                                   .where(Platform.id == platform_id)).scalar_one()

@@ -6,9 +6,11 @@ def init_app(app) -> None:
 
     # Models must be imported for Alembic and the metadata to see them.
     from . import models, session_transport  # noqa: F401
+    from .cli import tenant_group
     from .data import Role
 
     session_transport.init_app(app)
+    app.cli.add_command(tenant_group)
 
     labels = {Role.LEARNER: "Trainee", Role.INSTRUCTOR: "Instructor", Role.ADMINISTRATOR: "Administrator"}
 

@@ -18,3 +18,14 @@ class UnknownTenant(DomainError):
 class InvalidTenantSlug(DomainError):
     code = "invalid_tenant"
     message = N_("A tenant name may use lower-case letters, digits and hyphens (2 to 64 characters).")
+
+
+class TenantExists(DomainError):
+    status = 409
+    code = "tenant_exists"
+    message = N_("There is already a tenant named %(slug)s.")
+
+
+class InvalidTenantName(DomainError):
+    code = "invalid_tenant_name"
+    message = N_("A tenant's name is one line of at most 255 characters.")

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
+from ibm_lms.audit import service as audit
 from ibm_lms.clock import utcnow
 from ibm_lms.database import recent_writes, upsert
 from ibm_lms.extensions import db
-from ibm_lms.text import SLUG
+from ibm_lms.text import SLUG, is_bounded_text
+from ibm_lms.unit_of_work import unit_of_work
 
 from .data import (
     LaunchIdentity,
@@ -23,7 +25,7 @@ from .data import (
     RosterRecorded,
     TenantRecord,
 )
-from .errors import InvalidTenantSlug, UnknownTenant
+from .errors import InvalidTenantName, InvalidTenantSlug, TenantExists, UnknownTenant
 from .models import Context, Enrolment, Tenant, User
 from .roles import role_from_lti
 from .session import (
@@ -54,6 +56,45 @@ def ensure_tenant(slug: str, name: str | None = None) -> TenantRecord:
         db.session.add(tenant)
         db.session.flush()
     return _record(tenant)
+
+
+def add_tenant(slug: str, name: str | None, *, actor: str) -> TenantRecord:
+    """Creates an academy; refused when the slug is taken (a typo of an existing one stays visible)."""
+    with unit_of_work():
+        if not isinstance(slug, str) or not SLUG.match(slug):
+            raise InvalidTenantSlug()
+        if db.session.execute(select(Tenant.id).where(Tenant.slug == slug)).first() is not None:
+            raise TenantExists(slug=slug)
+        made = ensure_tenant(slug, _tenant_name(name or slug))
+        audit.record(actor=actor, action="tenant.added", subject=f"tenant {slug}", details={"name": made.name},
+                     tenant_id=made.id)
+    return made
+
+
+def rename_tenant(slug: str, name: str, *, actor: str) -> TenantRecord:
+    with unit_of_work():
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+        if tenant is None:
+            raise UnknownTenant(slug=slug[:64])
+        before, tenant.name = tenant.name, _tenant_name(name)
+        audit.record(actor=actor, action="tenant.renamed", subject=f"tenant {slug}",
+                     details={"from": before, "to": tenant.name}, tenant_id=tenant.id)
+        return _record(tenant)
+
+
+def _tenant_name(name: str) -> str:
+    cleaned = " ".join(name.split()) if isinstance(name, str) else ""
+    if not is_bounded_text(cleaned, 255):
+        raise InvalidTenantName()
+    return cleaned
+
+
+def tenant_overview() -> list[dict]:
+    """Every academy with its size, for administrators' listings."""
+    users = {tenant_id: count for tenant_id, count in db.session.execute(
+        select(User.tenant_id, func.count(User.id)).group_by(User.tenant_id))}
+    return [{"slug": t.slug, "name": t.name, "created_at": t.created_at, "users": users.get(t.id, 0)}
+            for t in db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars()]
 
 
 def get_tenant(slug: str) -> TenantRecord:
@@ -244,6 +285,7 @@ def count_users(tenant_id: int) -> int:
 
 
 __all__ = [
+    "add_tenant",
     "choose_locale",
     "chosen_locale",
     "count_users",
@@ -259,6 +301,7 @@ __all__ = [
     "person_of",
     "record_launch_identity",
     "record_roster",
+    "rename_tenant",
     "require_identity",
     "role_required",
     "roster",
@@ -266,6 +309,7 @@ __all__ = [
     "set_preferred_locale",
     "sign_in",
     "subject_of",
+    "tenant_overview",
     "url_sessions_possible",
     "with_token",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -19,6 +21,15 @@ def test_config_lists_what_a_moodle_admin_needs(client):
     assert body["dynamic_registration_url"] == "http://localhost/lti/register"
 
 
+@pytest.fixture(autouse=True)
+def academies(app):
+    """The academies these tests register platforms for, made as 'tenant add' makes them."""
+    from ibm_lms.tenancy import service as tenancy
+
+    for slug in ("ge", "ua", "am", "ua-academy", "md-academy"):
+        tenancy.add_tenant(slug, None, actor="test")
+
+
 def test_platform_add_and_list(cli):
     args = ["platform", "add", "--issuer", "http://moodle.example", "--client-id", "abc",
             "--auth-login-url", "http://moodle.example/mod/lti/auth.php",
@@ -27,10 +38,56 @@ def test_platform_add_and_list(cli):
             "--deployment-id", "1", "--deployment-id", "2", "--tenant", "ua-academy"]
     result = cli.invoke(args=args)
     assert result.exit_code == 0, result.output
-    again = cli.invoke(args=args[:-4] + ["--deployment-id", "3", "--tenant", "ua-academy"])
-    assert again.exit_code == 0, again.output
+    # The same registration again changes nothing; a changed one shows what would change and needs --replace.
+    assert "nothing changed" in cli.invoke(args=args).output
+    again = cli.invoke(args=args[:-4] + ["--deployment-id", "3", "--tenant", "ua-academy", "--name", "Moodle UA"])
+    assert again.exit_code == 1 and "name: None -> 'Moodle UA'" in again.output and "deployments added: 3" in \
+        again.output and "--replace" in again.output
+    assert "1,2\t" in cli.invoke(args=["platform", "list"]).output
+    replaced = cli.invoke(args=args[:-4] + ["--deployment-id", "3", "--tenant", "ua-academy", "--name", "Moodle UA",
+                                            "--replace"])
+    assert replaced.exit_code == 0, replaced.output
     listing = cli.invoke(args=["platform", "list"])
+    assert listing.output.startswith("tenant\tissuer\tclient id\tdeployments")
     assert "ua-academy\thttp://moodle.example\tabc\t1,2,3" in listing.output
+    [line] = cli.invoke(args=["platform", "list", "--json"]).output.splitlines()
+    assert json.loads(line)["deployment_ids"] == ["1", "2", "3"] and json.loads(line)["name"] == "Moodle UA"
+
+
+def test_a_mistyped_tenant_is_an_error_not_a_new_academy(cli):
+    from ibm_lms.tenancy.models import Tenant
+
+    before = db.session.execute(select(Tenant.slug)).scalars().all()
+    for command in (["platform", "invite", "--tenant", "ua-acadmey"],
+                    ["platform", "add", "--issuer", "https://m.example", "--client-id", "c", "--auth-login-url",
+                     "https://m.example/a", "--auth-token-url", "https://m.example/t", "--keyset-url",
+                     "https://m.example/k", "--deployment-id", "1", "--tenant", "ua-acadmey"]):
+        result = cli.invoke(args=command)
+        assert result.exit_code == 1 and "There is no tenant named ua-acadmey" in result.output
+        assert "ibm-lms tenant add ua-acadmey" in result.output
+    assert db.session.execute(select(Tenant.slug)).scalars().all() == before
+
+
+def test_tenants_are_added_listed_renamed_and_audited(cli):
+    from ibm_lms.audit import service as audit
+
+    assert cli.invoke(args=["tenant", "add", "az-academy", "--name", "  Academy   of Azerbaijan "]).exit_code == 0
+    taken = cli.invoke(args=["tenant", "add", "az-academy"])
+    assert taken.exit_code == 1 and "already a tenant named az-academy" in taken.output
+    for bad in ("az\n", "AZ", "a"):
+        refused = cli.invoke(args=["tenant", "add", bad])
+        assert refused.exit_code == 1 and "lower-case letters" in refused.output
+    assert cli.invoke(args=["tenant", "add", "kz", "--name", "x" * 300]).exit_code == 1
+    assert cli.invoke(args=["tenant", "rename", "az-academy", "--name", "State Border Service Academy"]).exit_code == 0
+    assert cli.invoke(args=["tenant", "rename", "nope", "--name", "N"]).exit_code == 1
+    listing = cli.invoke(args=["tenant", "list"]).output
+    assert listing.startswith("slug\tname\tusers") and "az-academy\tState Border Service Academy\t0\t" in listing
+    rows = [json.loads(line) for line in cli.invoke(args=["tenant", "list", "--json"]).output.splitlines()]
+    assert {"slug": "az-academy", "name": "State Border Service Academy", "users": 0} == {
+        k: v for k, v in next(r for r in rows if r["slug"] == "az-academy").items() if k != "created_at"}
+    actions = [(e.action, e.details) for e in audit.entries(limit=2)]
+    assert actions == [("tenant.renamed", {"from": "Academy of Azerbaijan", "to": "State Border Service Academy"}),
+                       ("tenant.added", {"name": "Academy of Azerbaijan"})]
 
 
 def test_platform_add_refuses_bad_urls_and_tenants(cli):
@@ -40,7 +97,7 @@ def test_platform_add_refuses_bad_urls_and_tenants(cli):
     result = cli.invoke(args=base)
     assert result.exit_code != 0 and "issuer must be an absolute" in result.output
     bad_tenant = cli.invoke(args=base[:2] + ["--issuer", "http://m"] + base[4:-1] + ["Bad Tenant!"])
-    assert bad_tenant.exit_code != 0 and "lower-case letters" in bad_tenant.output
+    assert bad_tenant.exit_code != 0 and "There is no tenant named Bad Tenant!" in bad_tenant.output
     assert db.session.execute(select(Platform)).first() is None
 
 
@@ -75,10 +132,10 @@ def test_platform_add_names_the_value_it_refuses(cli, flag, value, field):
     assert db.session.execute(select(Platform)).first() is None
 
 
-@pytest.mark.parametrize("tenant", ["newt\n", "Newt", "n"])
-def test_tenant_slugs_are_refused_whole(cli, tenant):
+@pytest.mark.parametrize("tenant", ["ge\n", "GE", "g"])
+def test_tenant_slugs_are_matched_whole(cli, tenant):
     result = cli.invoke(args=["platform", "invite", "--tenant", tenant])
-    assert result.exit_code == 1 and "lower-case letters" in result.output
+    assert result.exit_code == 1 and "There is no tenant named" in result.output
 
 
 def test_platform_cannot_move_to_another_tenant(cli):
@@ -86,6 +143,8 @@ def test_platform_cannot_move_to_another_tenant(cli):
             "--auth-token-url", "http://m/t", "--keyset-url", "http://m/k", "--deployment-id", "1", "--tenant"]
     assert cli.invoke(args=base + ["ge"]).exit_code == 0
     moved = cli.invoke(args=base + ["am"])
+    assert moved.exit_code != 0 and "tenant: 'ge' -> 'am'" in moved.output
+    moved = cli.invoke(args=[*base, "am", "--replace"])
     assert moved.exit_code != 0 and "another tenant" in moved.output
 
 

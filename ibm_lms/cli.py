@@ -77,6 +77,15 @@ def _run_gunicorn(load_app, *, host: str, port: int, workers: int, threads: int)
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
 def serve_command(host, port, workers, threads):
     """Serve the tool with gunicorn."""
+    from . import create_app, sealed
+
+    # Checked once before any worker starts: a changed secret key fails here, not at a trainee's launch.
+    checked = create_app()
+    with checked.app_context():
+        sealed.require_readable(checked)
+        from .extensions import db
+
+        db.engine.dispose()
 
     def load_app():
         from .wsgi import app
@@ -115,10 +124,19 @@ def demo_command(host, port, no_serve):
     _run_gunicorn(lambda: create_app(overrides), host=host, port=port, workers=1, threads=4)
 
 
+# Commands that only read files: they neither seal nor sign, so they run without the server's secret key.
+_NO_SECRET_NEEDED = {("content", "check"), ("content", "coverage"), ("i18n", "check"), ("i18n", "extract"),
+                     ("i18n", "update"), ("i18n", "compile"), ("mrz", "check")}
+
+
 def main() -> None:
     # The demo runs without a configured secret key (it keeps a random one in the instance folder).
     if len(sys.argv) > 1 and sys.argv[1] == "demo":
         os.environ.setdefault("IBM_LMS_DEMO", "1")
+    if tuple(sys.argv[1:3]) in _NO_SECRET_NEEDED and not os.environ.get("IBM_LMS_SECRET_KEY"):
+        import secrets
+
+        os.environ["IBM_LMS_SECRET_KEY"] = secrets.token_urlsafe(48)  # this process's only, never stored
     cli = FlaskGroup(create_app=_create_app, add_default_commands=True, add_version_option=False,
                      help="IBM Training Suite.")
     try:

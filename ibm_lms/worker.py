@@ -13,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import outboxes
+from . import outboxes, sealed
 from .extensions import db
 
 BATCH = 50
@@ -40,6 +40,7 @@ def drain(app, *, batch: int = BATCH, stop: threading.Event | None = None) -> in
 def worker_command(once):
     """Deliver the outboxes: scores to platforms' gradebooks (and, as they come, statements to the LRS)."""
     app = current_app._get_current_object()
+    sealed.require_readable(app)  # a changed secret key would fail every delivery that signs or logs in
     if once:
         click.echo(f"delivered or retried: {drain(app)}")
         return

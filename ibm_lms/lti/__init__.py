@@ -2,12 +2,12 @@
 
 
 def init_app(app) -> None:
-    from ibm_lms import outboxes
+    from ibm_lms import outboxes, sealed
     from ibm_lms.events import CourseCompleted, LessonCompleted, QuizAttemptSubmitted
     from ibm_lms.unit_of_work import event_bus
     from ibm_lms.web import add_frame_ancestor_source
 
-    from . import models, platforms  # noqa: F401
+    from . import keys, models, platforms  # noqa: F401
     from .ags import delivery, outbox
     from .cli import grades_group, keys_group, platform_group, roster_group
     from .views import blueprint
@@ -17,6 +17,7 @@ def init_app(app) -> None:
     event_bus(app).subscribe(CourseCompleted, outbox.on_course_completed)
     event_bus(app).subscribe(LessonCompleted, outbox.on_lesson_completed)
     event_bus(app).subscribe(QuizAttemptSubmitted, outbox.on_quiz_submitted)
+    sealed.add_check(app, "the tool's signing key", keys.unreadable_count)
     outboxes.register(app, outboxes.Outbox("grades", lambda limit: len(delivery.deliver_due(limit).ids),
                                            delivery.status_counts, delivery.STATES))
     app.cli.add_command(grades_group)

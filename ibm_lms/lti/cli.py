@@ -121,8 +121,14 @@ def list_command(as_json):
 
 
 @keys_group.command("rotate")
-def rotate_command():
+@click.option("--force", is_flag=True, help="Rotate even when the current key cannot be read (its secret is lost).")
+def rotate_command(force):
     """Create a new signing key; the old one stays published until tokens it signed have expired."""
+    if keys.unreadable_count() and not force:
+        raise click.ClickException(
+            "the current signing key cannot be read with this IBM_LMS_SECRET_KEY: most likely the key is not the "
+            "one it was stored with. Set that key and rotate; only if it is lost, rotate with --force (then "
+            "re-enter each LRS password with 'ibm-lms xapi lrs set').")
     kid, retired = keys.rotate()
     click.echo(f"new key {kid}; still published for the grace period: {', '.join(retired) or 'none'}")
 

@@ -87,6 +87,13 @@ def signing_key(key: ToolKey) -> rsa.RSAPrivateKey:
         raise ToolKeyUnreadable() from error
 
 
+def unreadable_count() -> int:
+    """Signing keys still in use (the current one and those published for the grace period) that the configured
+    secret key cannot open."""
+    tokens = db.session.execute(select(ToolKey.private_key).where(ToolKey.retired_at.is_(None))).scalars()
+    return sum(1 for token in tokens if not sealed.readable(PURPOSE, token))
+
+
 def rotate() -> tuple[str, list[str]]:
     """Retires every current key and creates a new one; returns the new kid and the retired ones.
     Retired keys stay published for the grace period."""

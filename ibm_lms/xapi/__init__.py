@@ -2,10 +2,10 @@
 
 
 def init_app(app) -> None:
-    from ibm_lms import outboxes
+    from ibm_lms import outboxes, sealed
     from ibm_lms.unit_of_work import event_bus
 
-    from . import delivery, models, outbox  # noqa: F401
+    from . import delivery, models, outbox, settings  # noqa: F401
     from .cli import xapi_group
     from .views import blueprint
 
@@ -14,5 +14,6 @@ def init_app(app) -> None:
         bus.subscribe(event_type, subscriber)
     outboxes.register(app, outboxes.Outbox("xapi statements", delivery.deliver_due, outbox.counts,
                                            (delivery.PENDING, delivery.DELIVERED, delivery.PARKED)))
+    sealed.add_check(app, "LRS passwords and pseudonym keys", settings.unreadable_count)
     app.register_blueprint(blueprint)
     app.cli.add_command(xapi_group)

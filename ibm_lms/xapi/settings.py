@@ -148,3 +148,13 @@ def pseudonym(key: bytes, issuer: str, subject: str) -> str:
     """An opaque, stable name for a person in one academy: the same LTI user always gets the same one,
     and it cannot be turned back into the platform's user id without the academy's sealed key."""
     return hmac.new(key, f"{issuer}\n{subject}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def unreadable_count() -> int:
+    """LRS passwords and pseudonym keys the configured secret key cannot open."""
+    count = 0
+    for secret, pseudonym_key in db.session.execute(select(LrsSettings.secret_sealed,
+                                                           LrsSettings.pseudonym_key_sealed)):
+        count += secret is not None and not sealed.readable(CREDENTIALS_PURPOSE, secret)
+        count += not sealed.readable(PSEUDONYM_PURPOSE, pseudonym_key)
+    return count

@@ -14,7 +14,8 @@ from .config import ConfigurationError
 from .errors import DomainError
 
 # Commands that read only files or their arguments: they sign nothing and touch no stored key.
-_NEED_NO_SECRET = {("mrz", "check"), ("content", "check"), ("content", "coverage")}
+_NEED_NO_SECRET = {("mrz", "check"), ("content", "check"), ("content", "coverage"), ("i18n", "check"),
+                   ("i18n", "extract"), ("i18n", "update"), ("i18n", "compile")}
 
 
 def _needs_no_secret(argv: list[str]) -> bool:
@@ -40,12 +41,38 @@ def _create_app():
         sys.exit(2)
 
 
+# Flask-Migrate's commands an operator uses; the others (init, migrate, revision, edit, merge, stamp...) write
+# migrations or rewrite history and are for developers (IBM_LMS_DEVELOPER=1 shows them).
+_OPERATOR_DB_COMMANDS = {"upgrade", "current", "history", "heads", "show", "check", "downgrade"}
+
+
+def _developer() -> bool:
+    return os.environ.get("IBM_LMS_DEVELOPER", "") not in ("", "0")
+
+
 def register_commands(app) -> None:
+    from flask_migrate.cli import db as db_group
+
     from .worker import worker_command
 
     app.cli.add_command(serve_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
+    for name, command in db_group.commands.items():
+        command.hidden = name not in _OPERATOR_DB_COMMANDS and not _developer()
+
+
+def _port_is_free(host: str, port: int) -> None:
+    """One line naming the port, instead of gunicorn retrying five times and stopping without a hint."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ConfigurationError(f"cannot listen on {host}:{port} ({error.strerror}): another program uses the "
+                                     "port; stop it or choose another with --port.") from None
 
 
 def _run_gunicorn(load_app, *, host: str, port: int, workers: int, threads: int) -> None:
@@ -79,6 +106,7 @@ def serve_command(host, port, workers, threads):
     """Serve the tool with gunicorn."""
     from . import create_app, sealed
 
+    _port_is_free(host, port)
     # Checked once before any worker starts: a changed secret key fails here, not at a trainee's launch.
     checked = create_app()
     with checked.app_context():
@@ -107,6 +135,8 @@ def demo_command(host, port, no_serve):
     from .content import service as content
     from .demo.service import register_demo_platform
 
+    if not no_serve:
+        _port_is_free(host, port)  # before the set-up, so a busy port is said at once
     overrides = {"DEMO_MODE": True}
     if not os.environ.get("IBM_LMS_BASE_URL"):
         overrides["BASE_URL"] = f"http://{host}:{port}"
@@ -124,21 +154,25 @@ def demo_command(host, port, no_serve):
     _run_gunicorn(lambda: create_app(overrides), host=host, port=port, workers=1, threads=4)
 
 
-# Commands that only read files: they neither seal nor sign, so they run without the server's secret key.
-_NO_SECRET_NEEDED = {("content", "check"), ("content", "coverage"), ("i18n", "check"), ("i18n", "extract"),
-                     ("i18n", "update"), ("i18n", "compile"), ("mrz", "check")}
-
-
 def main() -> None:
     # The demo runs without a configured secret key (it keeps a random one in the instance folder).
     if len(sys.argv) > 1 and sys.argv[1] == "demo":
         os.environ.setdefault("IBM_LMS_DEMO", "1")
-    if tuple(sys.argv[1:3]) in _NO_SECRET_NEEDED and not os.environ.get("IBM_LMS_SECRET_KEY"):
-        import secrets
+    if sys.argv[1:] == ["--version"]:
+        from importlib.metadata import PackageNotFoundError, version
 
-        os.environ["IBM_LMS_SECRET_KEY"] = secrets.token_urlsafe(48)  # this process's only, never stored
-    cli = FlaskGroup(create_app=_create_app, add_default_commands=True, add_version_option=False,
-                     help="IBM Training Suite.")
+        try:
+            click.echo(f"ibm-lms {version('ibm-lms')}")
+        except PackageNotFoundError:
+            click.echo("ibm-lms (not installed as a package)")
+        return
+    # Flask's own commands (run, shell, routes) are for developers: IBM_LMS_DEVELOPER=1 shows them.
+    cli = FlaskGroup(create_app=_create_app, add_default_commands=_developer(), add_version_option=False,
+                     help="IBM Training Suite: an LTI 1.3 tool for Integrated Border Management training. "
+                          "--version prints the version.")
+    if not _developer():
+        for option in cli.params:
+            option.hidden = option.name in ("env_file", "app", "debug")
     try:
         cli.main(prog_name="ibm-lms")
     except (DomainError, ConfigurationError) as error:

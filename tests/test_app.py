@@ -169,3 +169,36 @@ def test_hot_statements_fail_with_sqlalchemys_errors_and_hide_their_values(app):
     # A statement that would need Core's defaults is refused, not half-run.
     with pytest.raises(ValueError, match="needs a value for 'created_at'"):
         execute(insert(Tenant), {"slug": "md-academy", "name": "Moldovan academy"})
+
+
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_a_busy_port_is_one_line_naming_it(tmp_path, command):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"PATH": "/usr/bin:/bin", "IBM_LMS_INSTANCE_PATH": str(tmp_path), "IBM_LMS_SECRET_KEY": "s" * 40}
+        result = subprocess.run([sys.executable, "-m", "ibm_lms", command, "--port", str(port)], env=env,
+                                capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode != 0 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "--port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_shows_the_products_commands_and_version_prints_it():
+    env = {"PATH": "/usr/bin:/bin"}
+    shown = subprocess.run([sys.executable, "-m", "ibm_lms", "--help"], env=env, capture_output=True, text=True,
+                           timeout=60, cwd=ROOT).stdout
+    assert " serve " in shown and " tenant " in shown
+    assert " run " not in shown and " shell " not in shown and "--app" not in shown
+    db_help = subprocess.run([sys.executable, "-m", "ibm_lms", "db", "--help"], env=env, capture_output=True,
+                             text=True, timeout=60, cwd=ROOT).stdout
+    listed = [line.split()[0] for line in db_help.split("Commands:")[1].splitlines() if line.strip()]
+    assert "upgrade" in listed and "revision" not in listed and "init" not in listed
+    developer = subprocess.run([sys.executable, "-m", "ibm_lms", "--help"], env={**env, "IBM_LMS_DEVELOPER": "1"},
+                               capture_output=True, text=True, timeout=60, cwd=ROOT).stdout
+    assert " shell " in developer
+    version = subprocess.run([sys.executable, "-m", "ibm_lms", "--version"], env=env, capture_output=True, text=True,
+                             timeout=60, cwd=ROOT)
+    assert version.returncode == 0 and version.stdout.startswith("ibm-lms 0.")

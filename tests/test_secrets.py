@@ -54,8 +54,14 @@ def test_rotation_refuses_an_unreadable_key_unless_forced(app, cli, stored_secre
     assert keys.unreadable_count() == 0  # the old key is retired; the new one is readable
 
 
-@pytest.mark.parametrize("command", [["worker", "--once"], ["serve", "--port", "1"]])
+@pytest.mark.parametrize("command", [["worker", "--once"], ["serve"]])
 def test_server_and_worker_refuse_to_start_with_another_key(migrated_database, stored_secrets, command):
+    import socket
+
+    if command == ["serve"]:
+        with socket.socket() as probe:  # a port free now; the refusal comes before anything listens on it
+            probe.bind(("127.0.0.1", 0))
+            command = ["serve", "--port", str(probe.getsockname()[1])]
     database_url, instance = migrated_database
     db.session.commit()
     env = {"PATH": "/usr/bin:/bin", "IBM_LMS_DATABASE_URL": database_url, "IBM_LMS_INSTANCE_PATH": str(instance),

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, request, url_for
+from flask import Blueprint, Flask, current_app, jsonify, request
 from sqlalchemy import text
 
 from .extensions import app_state, db
@@ -65,11 +65,6 @@ def tool_url(endpoint: str, **values) -> str:
     and messages that leave the tool, so it never carries the session in its query."""
     builder = app_state("web.url_builder", lambda: current_app.url_map.bind("tool.invalid", script_name="/"))
     return current_app.config["BASE_URL"] + builder.build(endpoint, values)
-
-
-@blueprint.get("/")
-def home():
-    return redirect(url_for("content.catalogue"))
 
 
 @blueprint.get("/healthz")

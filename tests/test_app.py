@@ -202,3 +202,11 @@ def test_help_shows_the_products_commands_and_version_prints_it():
     version = subprocess.run([sys.executable, "-m", "ibm_lms", "--version"], env=env, capture_output=True, text=True,
                              timeout=60, cwd=ROOT)
     assert version.returncode == 0 and version.stdout.startswith("ibm-lms 0.")
+
+
+def test_in_demo_mode_the_front_door_leads_to_the_demo_platform(migrated_database):
+    from tests.conftest import make_app
+
+    demo = make_app(*migrated_database, DEMO_MODE=True)
+    page = demo.test_client().get("/").get_data(as_text=True)
+    assert 'id="demo-link"' in page and 'href="/demo/"' in page and "Your session has ended" not in page

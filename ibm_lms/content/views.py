@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext, ngettext
 
 from ibm_lms.extensions import app_state
@@ -44,6 +44,14 @@ def _card_meta(lessons: int, minutes: int) -> str:
     if key not in known:
         known[key] = ngettext("%(num)d lesson", "%(num)d lessons", lessons) + " · " + duration_text(minutes)
     return known[key]
+
+
+@blueprint.get("/")
+def home():
+    """A signed-in trainee goes to the catalogue; anyone else learns what the tool is and how to reach it."""
+    if tenancy.current_identity() is not None:
+        return redirect(url_for("content.catalogue"))
+    return render_template("content/home.html", demo=current_app.config["DEMO_MODE"])
 
 
 @blueprint.get("/courses/")

@@ -73,6 +73,12 @@ def test_every_page_renders_in_every_locale(launcher, client, courses, locale):
     headers = {"Accept-Language": locale}
     for response in (client.get("/nowhere", headers=headers), client.get("/courses/", headers=headers)):
         assert f'<html lang="{locale}">' in response.get_data(as_text=True)
+    # The front door, for someone who never launched: what the tool is, in their language, and how to reach it.
+    home = client.get("/", headers=headers)
+    assert home.status_code == 200 and f'<html lang="{locale}">' in home.get_data(as_text=True)
+    assert "Moodle" in home.get_data(as_text=True) and 'id="demo-link"' not in home.get_data(as_text=True)
+    if locale != "en":
+        assert "Open it from your academy" not in home.get_data(as_text=True)
     assert login_page.status_code == 200
     launcher.launch(locale=locale, **{"https://purl.imsglobal.org/spec/lti/claim/roles": [
         "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]})
@@ -80,6 +86,8 @@ def test_every_page_renders_in_every_locale(launcher, client, courses, locale):
         page = client.get(path)
         assert page.status_code == 200
         assert f'<html lang="{locale}">' in page.get_data(as_text=True)
+    # Signed in, the front door is the catalogue.
+    assert client.get("/").headers["Location"].startswith("/courses/")
 
 
 def test_language_menu_switches_and_remembers(launcher, client, courses):

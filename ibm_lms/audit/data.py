@@ -1,18 +1,7 @@
-"""What the audit trail hands out."""
+"""What the audit trail hands out: an entry as the chain holds it (chain.Entry), every field its hash covers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from .chain import Entry as AuditRecord
 
-
-@dataclass(frozen=True)
-class AuditRecord:
-    position: int
-    recorded_at: datetime
-    tenant_id: int | None
-    actor: str
-    action: str
-    subject: str
-    details: dict
-    entry_hash: str
+__all__ = ["AuditRecord"]

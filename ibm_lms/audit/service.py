@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from sqlalchemy import select, text
@@ -47,8 +48,7 @@ def record(*, actor: str, action: str, subject: str, details: dict | None = None
                               actor=entry.actor, action=entry.action, subject=entry.subject,
                               details=entry.details, previous_hash=entry.previous_hash, entry_hash=entry_hash))
     db.session.flush()
-    return AuditRecord(entry.position, entry.recorded_at, tenant_id, entry.actor, entry.action, entry.subject,
-                       entry.details, entry_hash)
+    return dataclasses.replace(entry, entry_hash=entry_hash)
 
 
 def _entries(batch: int = 5000) -> Iterator[chain.Entry]:
@@ -81,7 +81,7 @@ def entries(tenant_id: int | None = None, limit: int = 100) -> list[AuditRecord]
 
 def _record(row: AuditEntry) -> AuditRecord:
     return AuditRecord(row.position, row.recorded_at, row.tenant_id, row.actor, row.action, row.subject, row.details,
-                       row.entry_hash)
+                       row.previous_hash, row.entry_hash)
 
 
 __all__ = ["AuditRecord", "command_line_actor", "entries", "head", "record", "verify"]

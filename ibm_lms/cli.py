@@ -133,7 +133,7 @@ def demo_command(host, port, no_serve):
 
     from . import create_app
     from .content import service as content
-    from .demo.service import register_demo_platform
+    from .demo.service import DEMO_TENANT, register_demo_platform
 
     if not no_serve:
         _port_is_free(host, port)  # before the set-up, so a busy port is said at once
@@ -146,7 +146,7 @@ def demo_command(host, port, no_serve):
         report = content.load(Path(app.config["COURSES_DIR"]))
         click.echo(f"courses: {report.created} new, {report.updated} updated, {report.unchanged} unchanged")
         record = register_demo_platform()
-        click.echo(f"demo platform registered: {record.issuer} (tenant {record.tenant_slug})")
+        click.echo(f"demo platform registered: {record.issuer} (tenant {DEMO_TENANT})")
     if no_serve:
         return
     click.echo(f"\n  Open {app.config['BASE_URL']}/demo/ and press \"Launch as trainee\".\n")

@@ -210,3 +210,15 @@ def test_in_demo_mode_the_front_door_leads_to_the_demo_platform(migrated_databas
     demo = make_app(*migrated_database, DEMO_MODE=True)
     page = demo.test_client().get("/").get_data(as_text=True)
     assert 'id="demo-link"' in page and 'href="/demo/"' in page and "Your session has ended" not in page
+
+
+def test_the_demo_sets_up_from_nothing_and_says_so(tmp_path):
+    """The README's first command, without serving: schema, courses, the demo platform; twice, as a newcomer
+    who runs it again would."""
+    env = {"PATH": "/usr/bin:/bin", "IBM_LMS_INSTANCE_PATH": str(tmp_path)}
+    for _ in range(2):
+        result = subprocess.run([sys.executable, "-m", "ibm_lms", "demo", "--no-serve"], env=env, capture_output=True,
+                                text=True, timeout=300, cwd=ROOT)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        assert "demo platform registered:" in result.stdout and "(tenant demo)" in result.stdout
+    assert "courses: 0 new, 0 updated, 8 unchanged" in result.stdout

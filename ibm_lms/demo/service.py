@@ -9,11 +9,13 @@ from ibm_lms.web import tool_url
 
 from .views import CLIENT_ID, DEPLOYMENT_ID, issuer
 
+DEMO_TENANT = "demo"
+
 
 def register_demo_platform():
     base = current_app.config["BASE_URL"]
     return lti.add_platform(
-        tenant_slug="demo",
+        tenant_slug=DEMO_TENANT,
         name="Demo platform",
         issuer=issuer(base),
         client_id=CLIENT_ID,

@@ -158,6 +158,10 @@ def list_platforms() -> list[PlatformRecord]:
 
 
 def find(issuer: str, client_id: str) -> PlatformRecord | None:
+    """The registration of this issuer and client id; None too for values no registration could hold (a NUL, which
+    PostgreSQL refuses even in a query, or an overlong value): registering them is refused with its reason."""
+    if not (is_bounded_text(issuer, MAX_URL_LENGTH) and is_bounded_text(client_id, MAX_URL_LENGTH)):
+        return None
     platform = db.session.execute(select(Platform).options(selectinload(Platform.deployments)).where(
         Platform.issuer == issuer, Platform.client_id == client_id)).scalar_one_or_none()
     return _record(platform) if platform else None

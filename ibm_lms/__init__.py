@@ -27,9 +27,9 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     register_error_handlers(app)
 
-    from . import api, audit, content, demo, i18n, lti, mrz, quiz, tenancy, web, xapi
+    from . import api, audit, certification, content, demo, i18n, lti, mrz, quiz, tenancy, web, xapi
 
-    for room in (audit, tenancy, i18n, mrz, content, quiz, lti, xapi, api, demo, web):
+    for room in (audit, tenancy, i18n, mrz, content, quiz, lti, xapi, certification, api, demo, web):
         room.init_app(app)
 
     from .cli import register_commands

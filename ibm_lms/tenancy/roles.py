@@ -46,3 +46,19 @@ def role_from_lti(roles: Iterable[str] | None) -> Role:
         if name in _INSTRUCTOR_NAMES and best.rank < Role.INSTRUCTOR.rank:
             best = Role.INSTRUCTOR
     return best
+
+
+_ACADEMY_ROLE_VOCABULARIES = (
+    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#",
+    "http://purl.imsglobal.org/vocab/lis/v2/system/person#",
+)
+
+
+def is_academy_administrator(roles: Iterable[str] | None) -> bool:
+    """An institution or system Administrator: someone who administers the academy's Moodle itself, not only
+    one course (a context Administrator is not enough to take part in its certification decisions)."""
+    for uri in roles or ():
+        if isinstance(uri, str) and uri.strip().startswith(_ACADEMY_ROLE_VOCABULARIES) \
+                and _role_name(uri) in _ADMINISTRATOR_NAMES:
+            return True
+    return False

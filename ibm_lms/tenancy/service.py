@@ -6,6 +6,8 @@ that other rooms have one module to import from this room (with `data.py` for it
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, select, update
 
 from ibm_lms.audit import service as audit
@@ -27,7 +29,7 @@ from .data import (
 )
 from .errors import InvalidTenantName, InvalidTenantSlug, TenantExists, UnknownTenant
 from .models import Context, Enrolment, Tenant, User
-from .roles import role_from_lti
+from .roles import is_academy_administrator, role_from_lti
 from .session import (
     choose_locale,
     chosen_locale,
@@ -280,6 +282,42 @@ def lti_context_of(tenant_id: int, context_id: int | None) -> str | None:
         Context.id == context_id, Context.tenant_id == tenant_id)).scalar_one_or_none()
 
 
+def user_id_of(tenant_id: int, issuer: str, subject: str) -> int | None:
+    """The academy's user known by (issuer, sub); None for a stranger or a user of another academy."""
+    if not (is_bounded_text(issuer, 255) and is_bounded_text(subject, 255)):
+        return None
+    return db.session.execute(select(User.id).where(User.tenant_id == tenant_id, User.issuer == issuer,
+                                                    User.subject == subject)).scalar_one_or_none()
+
+
+def people(tenant_id: int, user_ids: Iterable[int]) -> dict[int, Person]:
+    """The academy's users among `user_ids`, with the names their platform shared; others are left out."""
+    wanted, found = sorted(set(user_ids)), {}
+    for start in range(0, len(wanted), 1000):
+        for user in db.session.execute(select(User.id, User.issuer, User.subject, User.name, User.given_name,
+                                              User.family_name).where(User.tenant_id == tenant_id,
+                                                                      User.id.in_(wanted[start:start + 1000]))):
+            found[user.id] = Person(issuer=user.issuer, subject=user.subject, display_name=_name(user))
+    return found
+
+
+def find_people(tenant_id: int, text: str, limit: int = 50) -> list[tuple[int, Person]]:
+    """The academy's users whose name, email or platform id contains `text` (for pickers)."""
+    query = select(User.id, User.issuer, User.subject, User.name, User.given_name, User.family_name).where(
+        User.tenant_id == tenant_id)
+    text = (text or "").strip()[:100]
+    if text:
+        pattern = "%" + text.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        query = query.where(User.name.ilike(pattern) | User.email.ilike(pattern) | User.subject.ilike(pattern)
+                            | User.family_name.ilike(pattern) | User.given_name.ilike(pattern))
+    rows = db.session.execute(query.order_by(User.family_name, User.name, User.id).limit(limit))
+    return [(row.id, Person(issuer=row.issuer, subject=row.subject, display_name=_name(row))) for row in rows]
+
+
+def _name(row) -> str | None:
+    return row.name or " ".join(p for p in (row.given_name, row.family_name) if p) or None
+
+
 def count_users(tenant_id: int) -> int:
     return db.session.execute(select(func.count(User.id)).where(User.tenant_id == tenant_id)).scalar_one()
 
@@ -292,12 +330,15 @@ __all__ = [
     "current_identity",
     "deep_link_request_id",
     "ensure_tenant",
+    "find_people",
     "forget_deep_link_request",
     "get_tenant",
     "get_tenant_by_id",
+    "is_academy_administrator",
     "list_tenants",
     "login_required",
     "lti_context_of",
+    "people",
     "person_of",
     "record_launch_identity",
     "record_roster",
@@ -311,5 +352,6 @@ __all__ = [
     "subject_of",
     "tenant_overview",
     "url_sessions_possible",
+    "user_id_of",
     "with_token",
 ]

@@ -1,0 +1,104 @@
+"""What the status engine reads: results heard from the course and quiz rooms' events, approved evidence and
+certifications held, loaded for many candidates at once; and who may approve, heard from launches."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import delete, select
+
+from ibm_lms.clock import utcnow
+from ibm_lms.database import insert_new
+from ibm_lms.events import CourseCompleted, LaunchCompleted, QuizAttemptSubmitted
+from ibm_lms.extensions import db
+
+from .models import Approver, Certification, EvidenceRow, LearningResult
+from .rules import Evidence, EvidenceKind, Facts, Held, Result
+
+ADMINISTRATOR, NAMED = "administrator", "named"
+APPROVED, PENDING, REJECTED = "approved", "pending", "rejected"
+ISSUED, PROPOSED, REVOKED, WITHDRAWN = "issued", "proposed", "revoked", "withdrawn"
+# Practice quizzes prove nothing about a trainer; every other attempt may meet a requirement.
+_COUNTED_QUIZ_KINDS = {"pre_test", "post_test", "exam"}
+
+
+def on_course_completed(event: CourseCompleted) -> None:
+    _add_result(event, quiz=None, score=event.score_scaled)
+
+
+def on_quiz_submitted(event: QuizAttemptSubmitted) -> None:
+    if event.quiz_kind in _COUNTED_QUIZ_KINDS:
+        _add_result(event, quiz=event.quiz_key, score=event.score_scaled)
+
+
+def _add_result(event, *, quiz: str | None, score: float) -> None:
+    from . import engine
+
+    insert_new(LearningResult.__table__, [{"tenant_id": event.tenant_id, "user_id": event.user_id,
+                                           "course": event.course_slug, "quiz": quiz, "score": float(score),
+                                           "achieved_on": event.occurred_at.date(), "event_id": event.event_id}],
+               conflict_on=("event_id",))
+    # Someone on no programme has no standing to change: one indexed read, and nothing more.
+    engine.recompute(event.tenant_id, user_ids=[event.user_id])
+
+
+def on_launch(event: LaunchCompleted) -> None:
+    """An institution or system Administrator may approve; one who launches without that role no longer may."""
+    if event.academy_administrator:
+        insert_new(Approver.__table__, [{"tenant_id": event.tenant_id, "user_id": event.user_id,
+                                         "source": ADMINISTRATOR, "added_at": utcnow(),
+                                         "added_by": f"launch from {event.issuer}"[:300]}],
+                   conflict_on=("user_id", "source"))
+    else:
+        db.session.execute(delete(Approver).where(Approver.user_id == event.user_id,
+                                                  Approver.source == ADMINISTRATOR))
+
+
+SUBSCRIBERS = {CourseCompleted: on_course_completed, QuizAttemptSubmitted: on_quiz_submitted,
+               LaunchCompleted: on_launch}
+
+
+def facts_of(tenant_id: int, user_ids: Iterable[int]) -> dict[int, Facts]:
+    """Every listed candidate's facts, in three queries per thousand candidates."""
+    wanted = sorted(set(user_ids))
+    results, evidence, held = defaultdict(list), defaultdict(list), defaultdict(list)
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start:start + 1000]
+        for row in db.session.execute(select(LearningResult.user_id, LearningResult.course, LearningResult.quiz,
+                                             LearningResult.score, LearningResult.achieved_on).where(
+                LearningResult.tenant_id == tenant_id, LearningResult.user_id.in_(chunk))):
+            results[row.user_id].append(Result(row.course, row.quiz, row.score, row.achieved_on))
+        for row in db.session.execute(select(EvidenceRow.candidate_id, EvidenceRow.kind, EvidenceRow.occurred_on,
+                                             EvidenceRow.area, EvidenceRow.average, EvidenceRow.hours).where(
+                EvidenceRow.tenant_id == tenant_id, EvidenceRow.candidate_id.in_(chunk),
+                EvidenceRow.state == APPROVED)):
+            evidence[row.candidate_id].append(Evidence(EvidenceKind(row.kind), row.occurred_on, row.area,
+                                                       row.average, row.hours))
+        for row in db.session.execute(select(Certification.holder_id, Certification.programme_key,
+                                             Certification.valid_from, Certification.valid_until).where(
+                Certification.tenant_id == tenant_id, Certification.holder_id.in_(chunk),
+                Certification.state == ISSUED)):
+            held[row.holder_id].append(Held(row.programme_key, row.valid_from, row.valid_until))
+    return {user: Facts(tuple(results[user]), tuple(evidence[user]), tuple(held[user])) for user in wanted}
+
+
+def holds_valid(tenant_id: int, user_id: int, programme_keys: Iterable[str], today: date) -> bool:
+    keys = list(programme_keys)
+    return bool(keys) and db.session.execute(select(Certification.id).where(
+        Certification.tenant_id == tenant_id, Certification.holder_id == user_id, Certification.state == ISSUED,
+        Certification.programme_key.in_(keys), Certification.valid_from <= today,
+        Certification.valid_until >= today).limit(1)).first() is not None
+
+
+def valid_programmes(tenant_id: int, user_id: int, today: date) -> set[str]:
+    """The programmes the person holds today, in one query."""
+    return set(db.session.execute(select(Certification.programme_key).where(
+        Certification.tenant_id == tenant_id, Certification.holder_id == user_id, Certification.state == ISSUED,
+        Certification.valid_from <= today, Certification.valid_until >= today)).scalars())
+
+
+def is_approver(tenant_id: int, user_id: int) -> bool:
+    return db.session.execute(select(Approver.id).where(Approver.tenant_id == tenant_id,
+                                                        Approver.user_id == user_id).limit(1)).first() is not None

@@ -1,0 +1,332 @@
+"""Trainer certification end to end: a candidate's path from nomination to a signed credential, through real
+launches and the pages people use; four eyes; verification by anyone; and everything refused that must be."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from ibm_lms.audit.models import AuditEntry
+from ibm_lms.certification import service
+from ibm_lms.certification.errors import NotAuthorised, PersonNotFound, SeparationOfDuties
+from ibm_lms.certification.models import Approver, Certification, ProgrammeVersion
+from ibm_lms.extensions import db
+from ibm_lms.tenancy import service as tenancy
+from ibm_lms.tenancy.data import Identity, LaunchIdentity, Role
+from tests.conftest import csrf_token
+
+from .helpers import COURSE_ADMIN, PEOPLE, become, exam, learning_done, user_id, who
+
+TRAINER = "document-security-trainer"
+MASTER = "document-security-master-trainer"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def academy(launcher, courses, cli):
+    """Everyone has launched once; the two academy administrators made Tamar a Master Trainer on paper."""
+    for name in ("candidate", "colleague", "master", "deputy", "head"):
+        become(launcher, name)
+    result = cli.invoke(args=["cert", "grant", "--tenant", "ge-academy", "--programme", MASTER,
+                              "--holder", who(launcher, "master"), "--approved-by", who(launcher, "head"),
+                              "--approved-by", who(launcher, "deputy")])
+    assert result.exit_code == 0, result.output
+    tenant = tenancy.get_tenant("ge-academy")
+    return tenant.id, {name: user_id(launcher, name) for name in PEOPLE}
+
+
+def post(client, url: str, data: dict, page: str = "/certification/mine", **kwargs):
+    token = csrf_token(client.get(page).get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **data}, **kwargs)
+
+
+def observe(client, candidate: int, kind: str, score: int, day: str = "2026-11-20"):
+    data = {"candidate_id": candidate, "area": "document-security", "kind": kind, "occurred_on": day,
+            "course_delivered": "Detecting altered data pages", "participants": 12,
+            **{f"score_{criterion}": score for criterion in service_rubric()}}
+    return post(client, "/certification/observe", data, page="/certification/observe")
+
+
+def service_rubric():
+    from ibm_lms.certification.rules import RUBRIC
+
+    return RUBRIC
+
+
+def stage_of(tenant_id: int, user: int, programme: str = TRAINER) -> str:
+    return next(s.stage.value for s in service.candidate_standings(tenant_id, user) if s.programme_key == programme)
+
+
+def test_approvers_are_the_academy_administrators_seen_in_launches(launcher, courses):
+    become(launcher, "head")
+    become(launcher, "candidate")
+    tenant = tenancy.get_tenant("ge-academy")
+    assert [u for u, _ in service.decisions.approvers(tenant.id)] == [user_id(launcher, "head")]
+    # A course-level Administrator runs one Moodle course, not the academy.
+    course_admin = PEOPLE["colleague"].__class__("course-admin", "A", "B", "a@b.invalid", (COURSE_ADMIN,))
+    become(launcher, course_admin)
+    assert len(service.decisions.approvers(tenant.id)) == 1
+    # Someone who launches without the role no longer approves.
+    become(launcher, PEOPLE["head"].__class__("head-1", "Levan", "Abashidze", "l@a.invalid", (COURSE_ADMIN,)))
+    assert db.session.execute(select(Approver)).scalars().all() == []
+
+
+def test_a_candidate_goes_from_nomination_to_a_verifiable_credential(academy, launcher, client, cli):
+    tenant_id, ids = academy
+    head = become(launcher, "head")
+    found = head.get("/certification/candidates?q=Kapanadze").get_data(as_text=True)
+    assert "Giorgi Kapanadze" in found
+    assert post(head, "/certification/nominate", {"user_id": ids["candidate"], "programme": TRAINER},
+                page="/certification/candidates").status_code == 303
+    assert stage_of(tenant_id, ids["candidate"]) == "not_started"
+
+    learning_done(tenant_id, ids["candidate"])
+    exam(tenant_id, ids["candidate"], "document-security", 0.95, quiz="practice", kind="practice")
+    page = head.get(f"/certification/candidates/{ids['candidate']}").get_data(as_text=True)
+    assert "In progress" in page and "4 of 7 requirements met" in page
+    assert "16 hours of training delivered" in page and "0 of 16 hours" in page
+
+    master = become(launcher, "master")
+    assert observe(master, ids["candidate"], "micro_teaching", 3).status_code == 303
+    assert observe(master, ids["candidate"], "co_delivery", 4).status_code == 303
+    assert observe(master, ids["candidate"], "co_delivery", 3).status_code == 303
+    refused = observe(master, ids["master"], "co_delivery", 4)
+    assert refused.status_code == 422 and "nobody rates their own delivery" in refused.get_data(as_text=True)
+
+    candidate = become(launcher, "candidate")
+    for hours in ("8", "8"):
+        logged = post(candidate, "/certification/sessions", {
+            "area": "document-security", "occurred_on": "2026-11-25", "hours": hours,
+            "course_delivered": "Impostor recognition", "participants": "15",
+            "attachment": (io.BytesIO(PDF), "attendance.pdf")}, content_type="multipart/form-data")
+        assert logged.status_code == 303
+    assert stage_of(tenant_id, ids["candidate"]) == "in_progress", "logged sessions count only once approved"
+    pending = [e.id for e in service.evidence_list(tenant_id, state="pending")]
+    assert len(pending) == 2
+    own = post(candidate, f"/certification/evidence/{pending[0]}/review", {"decision": "approve"})
+    assert own.status_code == 409 and "nobody approves their own evidence" in own.get_data(as_text=True)
+    assert candidate.get(f"/certification/evidence/{pending[0]}/attachment").data == PDF
+
+    master = become(launcher, "master")
+    for evidence_id in pending:
+        reviewed = post(master, f"/certification/evidence/{evidence_id}/review", {"decision": "approve"},
+                        page="/certification/reviews")
+        assert reviewed.status_code == 303
+    assert stage_of(tenant_id, ids["candidate"]) == "ready"
+
+    head = become(launcher, "head")
+    assert post(head, "/certification/propose", {"user_id": ids["candidate"], "programme": TRAINER},
+                page="/certification/").status_code == 303
+    proposal = db.session.execute(select(Certification).where(Certification.state == "proposed")).scalar_one()
+    twice = post(head, f"/certification/decisions/{proposal.id}/confirm", {}, page="/certification/",
+                 headers={"Accept": "application/json"})
+    assert twice.status_code == 409 and twice.get_json()["error"] == "separation_of_duties"
+
+    deputy = become(launcher, "deputy", locale="ka")
+    assert post(deputy, f"/certification/decisions/{proposal.id}/confirm", {}, page="/certification/"
+                ).status_code == 303
+    db.session.expire_all()
+    issued = db.session.get(Certification, proposal.id)
+    assert issued.state == "issued" and issued.locale == "en"
+    assert stage_of(tenant_id, ids["candidate"]) == "certified"
+
+    anyone = launcher.client.application.test_client()
+    verdict = anyone.get(f"/verify/{issued.id}", headers={"Accept": "application/json"}).get_json()
+    assert verdict["status"] == "valid" and verdict["holder"] == "Giorgi Kapanadze"
+    assert verdict["credential"]["credentialSubject"]["achievement"]["name"].startswith("Certified Trainer: ")
+    html = anyone.get(f"/verify/{issued.id}").get_data(as_text=True)
+    assert "Valid certificate" in html and "Giorgi Kapanadze" in html
+
+    candidate = become(launcher, "candidate")
+    pdf = candidate.get(f"/certification/credentials/{issued.id}/certificate.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and len(pdf.data) > 5000
+    token = candidate.get(f"/certification/credentials/{issued.id}/credential.jwt").get_data(as_text=True)
+    assert token == issued.credential
+
+    # The approvers are named in the trail, which still holds.
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "certification.approved")).scalar_one()
+    assert [a["name"] for a in entry.details["approvers"]] == ["Levan Abashidze", "Nana Gelashvili"]
+    assert "holds" in cli.invoke(args=["audit", "verify"]).output
+
+    head = become(launcher, "head")
+    assert post(head, f"/certification/credentials/{issued.id}/revoke", {"reason": "Left the service"},
+                page="/certification/").status_code == 303
+    revoked = anyone.get(f"/verify/{issued.id}", headers={"Accept": "application/json"}).get_json()
+    assert revoked["status"] == "revoked" and revoked["revocation_reason"] == "Left the service"
+
+
+@pytest.fixture
+def issued(academy, launcher, cli):
+    """A credential Giorgi holds (granted on paper by the two administrators)."""
+    result = cli.invoke(args=["cert", "grant", "--tenant", "ge-academy", "--programme", TRAINER,
+                              "--holder", who(launcher, "candidate"), "--approved-by", who(launcher, "head"),
+                              "--approved-by", who(launcher, "deputy"), "--valid-from", "2025-02-01",
+                              "--locale", "ka"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["id"]
+
+
+def test_a_credential_verifies_offline_from_the_published_keys_alone(issued, client, cli, tmp_path):
+    token = cli.invoke(args=["cert", "export", issued]).output.strip()
+    (tmp_path / "credential.jwt").write_text(token)
+    (tmp_path / "jwks.json").write_text(client.get("/issuers/ge-academy/jwks.json").get_data(as_text=True))
+    (tmp_path / "status.jwt").write_text(client.get("/issuers/ge-academy/status/revocation").get_data(as_text=True))
+
+    def verify(file: str = "credential.jwt"):
+        return cli.invoke(args=["cert", "verify", str(tmp_path / file), "--jwks", str(tmp_path / "jwks.json"),
+                                "--status-list", str(tmp_path / "status.jwt")])
+
+    result = verify()
+    assert result.exit_code == 0 and json.loads(result.output)["status"] == "valid"
+    assert json.loads(result.output)["valid_until"] == "2028-02-01T23:59:59Z"
+    header, payload, signature = token.split(".")
+    (tmp_path / "forged.jwt").write_text(".".join((header, payload[:-4] + "AAAA", signature)))
+    assert verify("forged.jwt").exit_code == 1
+
+    assert cli.invoke(args=["cert", "revoke", issued, "--reason", "Certificate obtained by deception"]).exit_code == 0
+    (tmp_path / "status.jwt").write_text(client.get("/issuers/ge-academy/status/revocation").get_data(as_text=True))
+    result = verify()
+    assert result.exit_code == 1 and json.loads(result.output)["status"] == "revoked"
+    again = cli.invoke(args=["cert", "revoke", issued, "--reason", "x"])
+    assert again.exit_code != 0 and "only an issued credential" in again.output
+
+
+def test_a_rotated_key_keeps_earlier_credentials_valid(issued, client, cli):
+    before = client.get("/issuers/ge-academy/jwks.json").get_json()["keys"]
+    assert cli.invoke(args=["cert", "rotate-key", "--tenant", "ge-academy"]).exit_code == 0
+    after = client.get("/issuers/ge-academy/jwks.json").get_json()["keys"]
+    assert len(after) == len(before) + 1 and before[0] in after
+    assert client.get(f"/verify/{issued}", headers={"Accept": "application/json"}).get_json()["valid"]
+
+
+def test_a_pasted_credential_that_was_changed_or_forged_is_invalid(issued, client, cli):
+    token = cli.invoke(args=["cert", "export", issued]).output.strip()
+    assert client.post("/verify", data={"credential": token}).status_code == 200
+    header, payload, signature = token.split(".")
+    changed = client.post("/verify", data={"credential": f"{header}.{payload}x.{signature}"},
+                          headers={"Accept": "application/json"})
+    assert changed.status_code == 422 and not changed.get_json()["valid"]
+    stranger = client.post("/verify", data={"credential": "eyJhbGciOiJub25lIn0.e30."},
+                           headers={"Accept": "application/json"})
+    assert stranger.status_code == 422
+
+
+@pytest.mark.parametrize("credential_id", [str(uuid.uuid4()), "not-a-credential", "1' OR '1'='1"])
+def test_a_forged_qr_code_leads_to_a_clear_refusal(client, credential_id):
+    answer = client.get(f"/verify/{credential_id}")
+    assert answer.status_code == 404 and "is not genuine" in answer.get_data(as_text=True)
+
+
+def test_cert_grant_refuses_what_four_eyes_forbid(academy, launcher, cli):
+    def grant(holder: str, first: str, second: str, programme: str = TRAINER):
+        return cli.invoke(args=["cert", "grant", "--tenant", "ge-academy", "--programme", programme,
+                                "--holder", holder, "--approved-by", first, "--approved-by", second])
+
+    head, deputy, cand = who(launcher, "head"), who(launcher, "deputy"), who(launcher, "candidate")
+    assert "different person" in grant(cand, head, head).output
+    assert "approvers" in grant(cand, head, who(launcher, "colleague")).output
+    assert "nobody certifies themselves" in grant(head, head, deputy).output
+    assert "No one known to this academy" in grant("https://elsewhere.example:42", head, deputy).output
+    assert "no certification programme" in grant(cand, head, deputy, programme="astronaut").output
+    assert db.session.execute(select(Certification).where(Certification.holder_id == academy[1]["candidate"])
+                              ).first() is None
+
+
+def test_evidence_and_decisions_refuse_strangers_and_self_dealing(academy, launcher):
+    tenant_id, ids = academy
+    other = tenancy.ensure_tenant("md-academy")
+    stranger = tenancy.record_launch_identity(LaunchIdentity(
+        tenant_id=other.id, issuer="https://moodle.md.invalid", subject="7", lti_roles=()))
+    db.session.commit()
+    master = Identity(user_id=ids["master"], tenant_id=tenant_id, role=Role.INSTRUCTOR, context_id=None,
+                      display_name=None)
+    details = service.Details(area="document-security", occurred_on=date(2026, 11, 1))
+    scores = dict.fromkeys(service_rubric(), 3)
+    with pytest.raises(PersonNotFound):
+        service.record_observation(master, stranger.user_id, service.EvidenceKind.CO_DELIVERY, scores, details)
+    with pytest.raises(SeparationOfDuties):
+        service.record_observation(master, ids["master"], service.EvidenceKind.CO_DELIVERY, scores, details)
+    colleague = Identity(user_id=ids["colleague"], tenant_id=tenant_id, role=Role.LEARNER, context_id=None,
+                         display_name=None)
+    with pytest.raises(NotAuthorised):
+        service.record_observation(colleague, ids["candidate"], service.EvidenceKind.CO_DELIVERY, scores, details)
+    head = Identity(user_id=ids["head"], tenant_id=tenant_id, role=Role.ADMINISTRATOR, context_id=None,
+                    display_name=None)
+    with pytest.raises(PersonNotFound):
+        service.propose(head, TRAINER, stranger.user_id, "en")
+    with pytest.raises(SeparationOfDuties):
+        service.propose(head, TRAINER, ids["head"], "en")
+
+
+def _edit(exported: str, key: str, old: str, new: str) -> str:
+    """The exported file with one value changed inside one programme's table."""
+    start = exported.index(f'key = "{key}"')
+    end = exported.find("[[programmes]]", start)
+    end = len(exported) if end < 0 else end
+    return exported[:start] + exported[start:end].replace(old, new, 1) + exported[end:]
+
+
+def test_programmes_are_the_regional_default_until_an_academy_imports_its_own(academy, cli, tmp_path):
+    exported = cli.invoke(args=["cert", "programmes", "--tenant", "ge-academy", "--export", "-"]).output
+    assert exported.count("[[programmes]]") == 14
+    broken = _edit(exported, "risk-analysis-trainer", "min_score = 0.8", "min_score = 8")
+    (tmp_path / "broken.toml").write_text(broken)
+    result = cli.invoke(args=["cert", "programmes", "--tenant", "ge-academy", "--import", str(tmp_path / "broken.toml")])
+    assert result.exit_code != 0
+    found = re.search(r"broken.toml: .*line (\d+): programme risk-analysis-trainer: requirements\[2\]: min_score",
+                      result.output)
+    assert found and 'key = "risk-analysis-trainer"' in broken.splitlines()[int(found.group(1)) - 1]
+    (tmp_path / "ours.toml").write_text(_edit(exported, "risk-analysis-trainer", "hours = 16", "hours = 24"))
+    result = cli.invoke(args=["cert", "programmes", "--tenant", "ge-academy", "--import", str(tmp_path / "ours.toml")])
+    assert result.exit_code == 0 and "changed: risk-analysis-trainer;" in result.output
+    versions = db.session.execute(select(ProgrammeVersion.version).where(
+        ProgrammeVersion.key == "risk-analysis-trainer").order_by(ProgrammeVersion.version)).scalars().all()
+    assert versions == [1, 2]
+    listed = [json.loads(line) for line in cli.invoke(args=["cert", "programmes", "--tenant", "ge-academy",
+                                                            "--json"]).output.splitlines()]
+    assert {p["key"]: p["requirements"][-1].get("hours") for p in listed}["risk-analysis-trainer"] == 24
+
+
+def test_dashboard_and_exports_in_every_locale(issued, academy, launcher):
+    from openpyxl import load_workbook
+
+    _tenant_id, ids = academy
+    for locale in ("en", "ru", "uk", "ka", "hy", "az", "ro", "be"):
+        head = become(launcher, "head", locale=locale)
+        for url in ("/certification/", "/certification/candidates", "/certification/programmes",
+                    "/certification/roster", "/certification/mine", f"/certification/candidates/{ids['candidate']}",
+                    "/certification/reviews", f"/verify/{issued}"):
+            answer = head.get(url)
+            assert answer.status_code == 200, (locale, url)
+            assert f'lang="{locale}"' in answer.get_data(as_text=True), (locale, url)
+    csv_text = head.get("/certification/candidates/export.csv").get_data(as_text=True)
+    assert "Giorgi Kapanadze" in csv_text and "Tamar Lomidze" in csv_text
+    book = load_workbook(io.BytesIO(head.get("/certification/candidates/export.xlsx").data))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][0] == "name" and len(rows) == 3
+
+
+def test_a_spreadsheet_never_runs_a_name_as_a_formula(academy, launcher):
+    from ibm_lms.certification import dashboard
+
+    tenant_id, ids = academy
+    record = service.candidate_standings(tenant_id, ids["master"])[0]
+    evil = record.__class__(**{**record.__dict__, "name": "=HYPERLINK(\"http://x\",\"y\")"})
+    rows = list(csv.reader(io.StringIO(dashboard.to_csv([evil]))))
+    assert rows[1][0].startswith("'=HYPERLINK")
+
+
+def test_learning_pages_refuse_the_academy_records_to_trainees(academy, launcher):
+    candidate = become(launcher, "candidate")
+    assert candidate.get("/certification/").status_code == 302  # to their own page
+    for url in ("/certification/candidates", "/certification/roster", "/certification/candidates/export.csv",
+                f"/certification/candidates/{academy[1]['master']}"):
+        assert candidate.get(url).status_code == 403, url
+    assert candidate.get("/certification/observe").status_code == 403

@@ -21,7 +21,6 @@ What is measured, each beside two references in the same run:
 from __future__ import annotations
 
 import argparse
-import io
 import random
 import statistics
 import subprocess
@@ -142,7 +141,7 @@ def timed(call, repeat: int = 1) -> list[float]:
 
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def ms(value: float) -> str:
@@ -159,6 +158,12 @@ def signed_in_client(app, user_id: int, tenant_id: int):
     return client
 
 
+def _section(lines: list[str], new: list[str]) -> None:
+    """Adds a measured section and shows it at once: a long run shows its progress."""
+    lines += new
+    print("\n".join(new), flush=True)
+
+
 def run(candidates: int, write: bool) -> str:
     import jwt
 
@@ -173,9 +178,9 @@ def run(candidates: int, write: bool) -> str:
         tenant, users = seeded["tenant"], seeded["users"]
         with app.app_context():
             evidence_rows = db.session.execute(db.text("SELECT count(*) FROM cert_evidence")).scalar_one()
-        lines += [f"Seeded in {time.perf_counter() - started:.0f} s: {candidates:,} candidates, "
+        _section(lines, [f"Seeded in {time.perf_counter() - started:.0f} s: {candidates:,} candidates, "
                   f"{evidence_rows:,} evidence rows, {4 * candidates:,} results, {candidates // 10:,} "
-                  "issued certifications, one academy.", ""]
+                  "issued certifications, one academy.", ""])
 
         with app.app_context():
             first = timed(lambda: service.recompute(tenant.id))[0]
@@ -188,12 +193,12 @@ def run(candidates: int, write: bool) -> str:
             floor = min(timed(read_facts, 2))
             stages = dict(db.session.execute(db.text(
                 "SELECT stage, count(*) FROM cert_candidates GROUP BY stage")).all())
-        lines += ["## Status recomputation (every candidate of the academy)", "",
+        _section(lines, ["## Status recomputation (every candidate of the academy)", "",
                   "| run | time (s) | ratio to the floor |", "| --- | --- | --- |",
                   f"| every standing changes | {first:.1f} | {first / floor:.2f} |",
                   f"| no standing changes | {again:.1f} | {again / floor:.2f} |",
                   f"| floor: reading the same facts, nothing evaluated or written | {floor:.1f} | 1.00 |", "",
-                  f"Stages after recomputation: {', '.join(f'{k} {v:,}' for k, v in sorted(stages.items()))}.", ""]
+                  f"Stages after recomputation: {', '.join(f'{k} {v:,}' for k, v in sorted(stages.items()))}.", ""])
 
         client = signed_in_client(app, seeded["approvers"][0], tenant.id)
         assert client.get("/certification/").status_code == 200
@@ -210,13 +215,13 @@ def run(candidates: int, write: bool) -> str:
             floor_sql = timed(dashboard_sql, 40)[5:]
         bare = statistics.median(page_times["bare request /healthz"])
         sql = statistics.median(floor_sql)
-        lines += ["## Pages (server time of the whole request, in-process WSGI; 35 requests each after 5 warm-ups)",
-                  "", "| page | p50 (ms) | p95 (ms) | p50 / bare | p50 / floor |", "| --- | --- | --- | --- | --- |"]
-        for name, values in page_times.items():
-            median = statistics.median(values)
-            lines.append(f"| {name} | {ms(median)} | {ms(p95(values))} | {median / bare:.1f} | {median / sql:.1f} |")
-        lines += [f"| floor: the dashboard's SQL alone | {ms(sql)} | {ms(p95(floor_sql))} | {sql / bare:.1f} | 1.0 |",
-                  ""]
+        _section(lines, ["## Pages (server time of the whole request, in-process WSGI; 35 requests each after 5 warm-ups)",
+                  "", "| page | p50 (ms) | p95 (ms) | p50 / bare | p50 / floor |", "| --- | --- | --- | --- | --- |",
+                  *[f"| {name} | {ms(statistics.median(values))} | {ms(p95(values))} | "
+                    f"{statistics.median(values) / bare:.1f} | {statistics.median(values) / sql:.1f} |"
+                    for name, values in page_times.items()],
+                  f"| floor: the dashboard's SQL alone | {ms(sql)} | {ms(p95(floor_sql))} | {sql / bare:.1f} | 1.0 |",
+                  ""])
 
         holders = seeded["spare"][:300]
         approvers = [f"{ISSUER}:{candidates}", f"{ISSUER}:{candidates + 1}"]
@@ -243,7 +248,7 @@ def run(candidates: int, write: bool) -> str:
         anyone = app.test_client()
         verify_page = timed(lambda: anyone.get(f"/verify/{issued_ids[1]}", headers={"Accept": "application/json"}),
                             60)[10:]
-        lines += ["## Credentials", "", "| operation | per second | ms each | ratio to the floor |",
+        _section(lines, ["## Credentials", "", "| operation | per second | ms each | ratio to the floor |",
                   "| --- | --- | --- | --- |",
                   f"| issue (grant: checks, audit entry, status index, signed VC-JWT, commit) | {1 / issuing:.0f} | "
                   f"{ms(issuing)} | {issuing / sign_floor:.1f} |",
@@ -253,7 +258,7 @@ def run(candidates: int, write: bool) -> str:
                   f"| floor: check the signature alone | {1 / verify_floor:.0f} | {ms(verify_floor)} | 1.0 |",
                   f"| GET /verify/<id> (JSON), p50 / p95 | {1 / statistics.median(verify_page):.0f} | "
                   f"{ms(statistics.median(verify_page))} / {ms(p95(verify_page))} | "
-                  f"{statistics.median(verify_page) / verify_floor:.1f} |", ""]
+                  f"{statistics.median(verify_page) / verify_floor:.1f} |", ""])
         with app.app_context():
             db.engine.dispose()
     subprocess.run(["psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS ibm_lms_bench_cert"], check=True)

@@ -59,14 +59,17 @@ def certified_counts(tenant_id: int, today: date | None = None) -> dict[str, int
         .group_by(Certification.programme_key)).all())
 
 
-def expiring(tenant_id: int, within: int = EXPIRY_WARNINGS[0], today: date | None = None) -> list[dict]:
+def expiring(tenant_id: int, within: int = EXPIRY_WARNINGS[0], today: date | None = None,
+             limit: int = 50) -> tuple[list[dict], int]:
+    """The certifications ending soonest (at most `limit`), and how many end within `within` days in all."""
     today = today or _today()
-    rows = db.session.execute(select(Certification).where(
-        Certification.tenant_id == tenant_id, Certification.state == facts.ISSUED,
-        Certification.valid_until >= today, Certification.valid_until <= today + timedelta(days=within))
-        .order_by(Certification.valid_until)).scalars().all()
+    ending = (Certification.tenant_id == tenant_id, Certification.state == facts.ISSUED,
+              Certification.valid_until >= today, Certification.valid_until <= today + timedelta(days=within))
+    total = db.session.execute(select(func.count()).where(*ending)).scalar_one()
+    rows = db.session.execute(select(Certification).where(*ending).order_by(Certification.valid_until)
+                              .limit(limit)).scalars().all()
     return [{"id": r.id, "holder_id": r.holder_id, "holder_name": r.holder_name, "programme_key": r.programme_key,
-             "valid_until": r.valid_until, "days_left": (r.valid_until - today).days} for r in rows]
+             "valid_until": r.valid_until, "days_left": (r.valid_until - today).days} for r in rows], total
 
 
 def coverage_gaps(tenant_id: int, certified: dict[str, int]) -> list[dict]:

@@ -95,7 +95,7 @@ def _decision(tenant_id: int, certification_id: str, state: str) -> Certificatio
     if row is None:
         raise CredentialNotFound()
     if row.state != state:
-        raise _refuse(N_("this decision is no longer open (it is %(state)s)"), state=row.state)
+        raise _refuse(N_("this decision is no longer open"))
     return row
 
 
@@ -172,7 +172,7 @@ def revoke(certification_id: str, *, reason: str, actor: str, tenant_id: int | N
     if row is None:
         raise CredentialNotFound()
     if row.state != facts.ISSUED:
-        raise _refuse(N_("only an issued credential can be revoked (this one is %(state)s)"), state=row.state)
+        raise _refuse(N_("only an issued credential can be revoked"))
     row.state, row.revoked_reason, row.revoked_by, row.revoked_at = facts.REVOKED, _reason(reason), actor[:300], \
         utcnow()
     audit.record(actor=actor, action="certification.revoked", subject=f"certification {row.id}",

@@ -157,8 +157,9 @@ def recompute(tenant_id: int | None = None) -> int:
 
 def overview(tenant_id: int) -> dict:
     certified = dashboard.certified_counts(tenant_id)
+    ending, ending_total = dashboard.expiring(tenant_id)
     return {"programmes": programmes.current(tenant_id), "pipeline": dashboard.pipeline(tenant_id),
-            "certified": certified, "expiring": dashboard.expiring(tenant_id),
+            "certified": certified, "expiring": ending, "expiring_total": ending_total,
             "gaps": dashboard.coverage_gaps(tenant_id, certified)}
 
 

@@ -33,7 +33,8 @@ class Reason:
     def __str__(self) -> str:
         if not has_request_context():
             return self.english()
-        return gettext(self.msgid, **{k: str(v) for k, v in self.params.items()})
+        # Nested reasons are translated here; numbers stay numbers, for the msgid's %d.
+        return gettext(self.msgid, **{k: str(v) if isinstance(v, Reason) else v for k, v in self.params.items()})
 
     def __repr__(self) -> str:
         return f"Reason({self.english()!r})"

@@ -89,7 +89,7 @@ def candidates(tenant_id: int, filters: Filters) -> tuple[list[CandidateRecord],
     total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = db.session.execute(query.order_by(Candidate.programme_key, Candidate.stage, Candidate.user_id)
                               .limit(PAGE).offset((max(filters.page, 1) - 1) * PAGE)).scalars().all()
-    return _records(tenant_id, rows), total
+    return records(tenant_id, rows), total
 
 
 def _filtered(tenant_id: int, filters: Filters):
@@ -107,7 +107,7 @@ def _filtered(tenant_id: int, filters: Filters):
     return query
 
 
-def _records(tenant_id: int, rows) -> list[CandidateRecord]:
+def records(tenant_id: int, rows) -> list[CandidateRecord]:
     known = tenancy.people(tenant_id, [row.user_id for row in rows])
     today = _today()
     records = []
@@ -131,7 +131,7 @@ def all_candidates(tenant_id: int, filters: Filters) -> list[CandidateRecord]:
         rows = db.session.execute(query.limit(1000).offset(offset)).scalars().all()
         if not rows:
             return found
-        found.extend(_records(tenant_id, rows))
+        found.extend(records(tenant_id, rows))
         offset += len(rows)
 
 

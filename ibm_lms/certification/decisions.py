@@ -52,8 +52,10 @@ def remove_approver(tenant_id: int, user_id: int, actor: str) -> bool:
 
 
 def approvers(tenant_id: int) -> list[tuple[int, str]]:
-    return [(row.user_id, row.source) for row in db.session.execute(
-        select(Approver).where(Approver.tenant_id == tenant_id).order_by(Approver.user_id, Approver.source)).scalars()]
+    """(user, source): the academy's administrators, then the people it named."""
+    found = [(user, facts.ADMINISTRATOR) for user in sorted(tenancy.academy_administrators(tenant_id))]
+    return found + [(row.user_id, row.source) for row in db.session.execute(
+        select(Approver).where(Approver.tenant_id == tenant_id).order_by(Approver.user_id)).scalars()]
 
 
 def _open_proposal(tenant_id: int, holder_id: int, key: str) -> Certification | None:

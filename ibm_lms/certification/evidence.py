@@ -17,7 +17,7 @@ from ibm_lms.extensions import db
 from ibm_lms.text import is_bounded_text
 
 from . import engine, facts
-from .errors import EvidenceNotFound, EvidenceRefused, NotAuthorised, NotCandidate, PersonNotFound, SeparationOfDuties
+from .errors import EvidenceNotFound, EvidenceRefused, NotAuthorised, NotCandidate, SeparationOfDuties
 from .models import Attachment, Candidate, EvidenceRow
 from .rules import EvidenceKind, Level, rubric_average
 
@@ -210,8 +210,3 @@ def evidence_rows(tenant_id: int, *, candidate_id: int | None = None, state: str
         query = query.where(EvidenceRow.area == area)
     return list(db.session.execute(query.order_by(EvidenceRow.occurred_on.desc(), EvidenceRow.id.desc())
                                    .limit(limit)).scalars())
-
-
-def check_person(tenant_id: int, user_id: int, known: set[int]) -> None:
-    if user_id not in known:
-        raise PersonNotFound(who=str(user_id))

@@ -1,5 +1,5 @@
 """What the status engine reads: results heard from the course and quiz rooms' events, approved evidence and
-certifications held, loaded for many candidates at once; and who may approve, heard from launches."""
+certifications held, loaded for many candidates at once; and who may approve."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from ibm_lms.clock import utcnow
 from ibm_lms.database import insert_new
-from ibm_lms.events import CourseCompleted, LaunchCompleted, QuizAttemptSubmitted
+from ibm_lms.events import CourseCompleted, QuizAttemptSubmitted
 from ibm_lms.extensions import db
+from ibm_lms.tenancy import service as tenancy
 
 from .models import Approver, Certification, EvidenceRow, LearningResult
 from .rules import Evidence, EvidenceKind, Facts, Held, Result
@@ -44,20 +44,7 @@ def _add_result(event, *, quiz: str | None, score: float) -> None:
     engine.recompute(event.tenant_id, user_ids=[event.user_id])
 
 
-def on_launch(event: LaunchCompleted) -> None:
-    """An institution or system Administrator may approve; one who launches without that role no longer may."""
-    if event.academy_administrator:
-        insert_new(Approver.__table__, [{"tenant_id": event.tenant_id, "user_id": event.user_id,
-                                         "source": ADMINISTRATOR, "added_at": utcnow(),
-                                         "added_by": f"launch from {event.issuer}"[:300]}],
-                   conflict_on=("user_id", "source"))
-    else:
-        db.session.execute(delete(Approver).where(Approver.user_id == event.user_id,
-                                                  Approver.source == ADMINISTRATOR))
-
-
-SUBSCRIBERS = {CourseCompleted: on_course_completed, QuizAttemptSubmitted: on_quiz_submitted,
-               LaunchCompleted: on_launch}
+SUBSCRIBERS = {CourseCompleted: on_course_completed, QuizAttemptSubmitted: on_quiz_submitted}
 
 
 def facts_of(tenant_id: int, user_ids: Iterable[int]) -> dict[int, Facts]:
@@ -100,5 +87,8 @@ def valid_programmes(tenant_id: int, user_id: int, today: date) -> set[str]:
 
 
 def is_approver(tenant_id: int, user_id: int) -> bool:
+    """The academy's administrators (as their launches show them) and the people it named."""
+    if tenancy.academy_administrators(tenant_id, [user_id]):
+        return True
     return db.session.execute(select(Approver.id).where(Approver.tenant_id == tenant_id,
                                                         Approver.user_id == user_id).limit(1)).first() is not None

@@ -13,6 +13,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from ibm_lms.content import service as content
+from ibm_lms.errors import DomainError
 from ibm_lms.extensions import db
 from ibm_lms.markers import N_
 from ibm_lms.tenancy import service as tenancy
@@ -29,7 +30,7 @@ _RANDOM = random.SystemRandom()
 def area_title(area: str, tenant_id: int, locale: str) -> str:
     try:
         return str(content.course_title(area, tenant_id, locale))
-    except Exception:  # a course retired from the catalogue still names its certificates
+    except DomainError:  # a course retired from the catalogue still names its certificates
         return area
 
 
@@ -42,11 +43,14 @@ def programme_title(programme: Programme, tenant_id: int, locale: str) -> str:
 def titles(tenant_id: int, locale: str):
     """A function naming a course or a programme by its key, for requirement texts."""
     known = {record.key: record.programme for record in programmes.current(tenant_id)}
+    named: dict[str, str] = {}
 
     def title(key: str) -> str:
-        if key in known:
-            return programme_title(known[key], tenant_id, locale)
-        return area_title(key, tenant_id, locale)
+        # A dashboard names the same few programmes and courses hundreds of times.
+        if key not in named:
+            named[key] = programme_title(known[key], tenant_id, locale) if key in known else \
+                area_title(key, tenant_id, locale)
+        return named[key]
     return title
 
 

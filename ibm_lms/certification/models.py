@@ -99,8 +99,8 @@ class EvidenceRow(db.Model):
 
 
 class Approver(db.Model):
-    """Who may take part in a certification decision: the academy's administrators (seen in a launch with an
-    institution or system Administrator role) and the people the academy names."""
+    """A person the academy named to take part in certification decisions, besides its administrators (whom
+    tenancy knows from their launches)."""
 
     __tablename__ = "cert_approvers"
     __table_args__ = (UniqueConstraint("user_id", "source"),)

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import tomli_w
+from flask import g, has_request_context
 from sqlalchemy import select
 
 from ibm_lms.audit import service as audit
@@ -46,9 +47,20 @@ def _adopted(tenant_id: int) -> bool:
 
 
 def current(tenant_id: int) -> list[ProgrammeRecord]:
-    if not _adopted(tenant_id):
-        return [ProgrammeRecord(p, 1, "regional") for p in regional()]
-    return [ProgrammeRecord(programme_from(row.definition), row.version, "academy") for row in _rows(tenant_id)]
+    """The academy's programmes now; read once per request (a page asks several times), forgotten on change."""
+    memo = g.setdefault("certification_programmes", {}) if has_request_context() else {}
+    if tenant_id not in memo:
+        if not _adopted(tenant_id):
+            memo[tenant_id] = [ProgrammeRecord(p, 1, "regional") for p in regional()]
+        else:
+            memo[tenant_id] = [ProgrammeRecord(programme_from(row.definition), row.version, "academy")
+                               for row in _rows(tenant_id)]
+    return memo[tenant_id]
+
+
+def _forget(tenant_id: int) -> None:
+    if has_request_context():
+        g.setdefault("certification_programmes", {}).pop(tenant_id, None)
 
 
 def get(tenant_id: int, key: str) -> ProgrammeRecord:
@@ -75,6 +87,7 @@ def adopt(tenant_id: int, actor: str) -> None:
         db.session.add(ProgrammeVersion(tenant_id=tenant_id, key=programme.key, version=1,
                                         definition=programme_to_table(programme), created_by=actor[:300]))
     db.session.flush()
+    _forget(tenant_id)
     audit.record(actor=actor, action="programme.adopted", subject=f"tenant {tenant_id}", tenant_id=tenant_id,
                  details={"programmes": [p.key for p in regional()], "source": "regional default"})
 
@@ -143,6 +156,7 @@ def replace(tenant_id: int, found: list[Programme], actor: str) -> dict[str, lis
             row.current = False
             changes["retired"].append(key)
     db.session.flush()
+    _forget(tenant_id)
     if changes["added"] or changes["changed"] or changes["retired"]:
         audit.record(actor=actor, action="programme.changed", subject=f"tenant {tenant_id}", tenant_id=tenant_id,
                      details={k: v for k, v in changes.items() if k != "unchanged"})

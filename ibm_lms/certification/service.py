@@ -142,7 +142,7 @@ def candidates(tenant_id: int, filters: Filters) -> tuple[list[CandidateRecord],
 def candidate_standings(tenant_id: int, user_id: int) -> list[CandidateRecord]:
     rows = db.session.execute(select(Candidate).where(Candidate.tenant_id == tenant_id, Candidate.user_id == user_id)
                               .order_by(Candidate.programme_key)).scalars().all()
-    return dashboard._records(tenant_id, rows)
+    return dashboard.records(tenant_id, rows)
 
 
 def recompute(tenant_id: int | None = None) -> int:

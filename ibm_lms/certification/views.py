@@ -88,7 +88,8 @@ def home():
         return redirect(url_for(".mine"))
     return render_template("certification/dashboard.html", identity=identity, access=access,
                            overview=service.overview(identity.tenant_id),
-                           title=service.titles(identity.tenant_id, _locale()), stages=list(Stage))
+                           title=service.titles(identity.tenant_id, _locale()), stages=list(Stage),
+                           done=request.args.get("done"))
 
 
 @blueprint.get("/programmes")
@@ -98,6 +99,25 @@ def programmes():
     return render_template("certification/programmes.html", identity=identity, access=service.access(identity),
                            programmes=service.programme_list(identity.tenant_id),
                            title=service.titles(identity.tenant_id, _locale()), rubric=RUBRIC)
+
+
+@blueprint.route("/programmes/edit", methods=["GET", "POST"])
+@tenancy.login_required
+def edit_programmes():
+    """The academy's programmes as their TOML file, for its administrators and approvers to change."""
+    identity = _identity()
+    service.require_academy(identity)
+    problem, changes = None, None
+    text = request.form.get("definition") if request.method == "POST" else \
+        service.export_programmes(identity.tenant_id)
+    if request.method == "POST":
+        try:
+            changes = service.import_programmes(identity.tenant_id, text or "", actor=service.actor_of(identity))
+        except DomainError as error:
+            problem = error.translated()
+    return render_template("certification/edit_programmes.html", identity=identity,
+                           access=service.access(identity), text=text, problem=problem, changes=changes,
+                           done=None), (422 if problem else 200)
 
 
 @blueprint.get("/candidates")
@@ -310,3 +330,4 @@ def init_app(app) -> None:
     app.register_blueprint(blueprint)
     allow_larger_body(app, "certification_pages.observe", MAX_UPLOAD_BYTES)
     allow_larger_body(app, "certification_pages.log_session", MAX_UPLOAD_BYTES)
+    allow_larger_body(app, "certification_pages.edit_programmes", 512 * 1024)

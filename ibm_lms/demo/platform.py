@@ -20,6 +20,7 @@ from ibm_lms.lti.data import CLAIM_DEEP_LINKING, DEEP_LINKING_REQUEST, LTI, RESO
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+INSTITUTION_ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class DemoUser:
 DEMO_USERS = {
     "trainee": DemoUser("demo-trainee-1", "Nino", "Beridze", "trainee@demo.invalid", (LEARNER,)),
     "instructor": DemoUser("demo-instructor-1", "Oksana", "Kovalenko", "instructor@demo.invalid", (INSTRUCTOR,)),
+    # The academy's own Moodle administrator: sees the certification dashboard and may approve.
+    "administrator": DemoUser("demo-admin-1", "Levan", "Abashidze", "admin@demo.invalid",
+                              (INSTITUTION_ADMINISTRATOR, INSTRUCTOR)),
 }
 
 

@@ -36,8 +36,6 @@ class LaunchCompleted(DomainEvent):
     context_id: int | None
     resource_link_id: int | None
     target_link_uri: str
-    # An institution or system Administrator of the platform: may take part in the academy's certifications.
-    academy_administrator: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

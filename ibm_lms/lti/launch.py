@@ -58,7 +58,6 @@ def complete_launch(form, cookies, *, storage_verified: bool = False) -> Complet
                 context_id=recorded.context_id,
                 resource_link_id=resource_link_id,
                 target_link_uri=claims.target_link_uri,
-                academy_administrator=tenancy.is_academy_administrator(claims.roles),
             )
         )
     return CompletedLaunch(

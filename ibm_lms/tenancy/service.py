@@ -134,6 +134,7 @@ def record_launch_identity(identity: LaunchIdentity, *, needs_preferred_locale: 
         "family_name": identity.family_name,
         "name": identity.name,
         "email": identity.email,
+        "academy_administrator": is_academy_administrator(identity.lti_roles),
     }
     # Relaunches with unchanged details skip their rewrite for a while (see RecentWrites).
     user_id, preferred = recent_writes("users").upsert(
@@ -282,6 +283,14 @@ def lti_context_of(tenant_id: int, context_id: int | None) -> str | None:
         Context.id == context_id, Context.tenant_id == tenant_id)).scalar_one_or_none()
 
 
+def academy_administrators(tenant_id: int, user_ids: Iterable[int] | None = None) -> set[int]:
+    """The academy's users whose last launch came with an institution or system Administrator role."""
+    query = select(User.id).where(User.tenant_id == tenant_id, User.academy_administrator.is_(True))
+    if user_ids is not None:
+        query = query.where(User.id.in_(list(user_ids)))
+    return set(db.session.execute(query).scalars())
+
+
 def user_id_of(tenant_id: int, issuer: str, subject: str) -> int | None:
     """The academy's user known by (issuer, sub); None for a stranger or a user of another academy."""
     if not (is_bounded_text(issuer, 255) and is_bounded_text(subject, 255)):
@@ -323,6 +332,7 @@ def count_users(tenant_id: int) -> int:
 
 
 __all__ = [
+    "academy_administrators",
     "add_tenant",
     "choose_locale",
     "chosen_locale",
@@ -334,7 +344,6 @@ __all__ = [
     "forget_deep_link_request",
     "get_tenant",
     "get_tenant_by_id",
-    "is_academy_administrator",
     "list_tenants",
     "login_required",
     "lti_context_of",

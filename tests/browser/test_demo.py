@@ -54,3 +54,12 @@ def test_instructor_selects_content_and_the_demo_platform_receives_it(page, demo
     assert "received 2 activities" in frame.locator("#selected-count").inner_text()
     urls = frame.locator(".selected-items code").all_inner_texts()
     assert urls == [demo_url + "/courses/risk-analysis", demo_url + "/courses/anti-corruption"]
+
+
+def test_the_academy_administrator_reaches_the_certification_dashboard(page, demo_url):
+    frame = _launch_from_demo(page, demo_url, "ka", "administrator")
+    frame.locator(".identity a[href*='/certification/']").click(timeout=15000)
+    frame.locator("#pipeline").wait_for(timeout=15000)
+    assert frame.locator("html").get_attribute("lang") == "ka"
+    # Fourteen programmes (two levels in seven areas) in the regional default.
+    assert frame.locator("#pipeline tbody tr").count() == 14

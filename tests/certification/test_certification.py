@@ -9,6 +9,7 @@ import json
 import re
 import uuid
 from datetime import date
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from ibm_lms.audit.models import AuditEntry
 from ibm_lms.certification import service
 from ibm_lms.certification.errors import NotAuthorised, PersonNotFound, SeparationOfDuties
-from ibm_lms.certification.models import Approver, Certification, ProgrammeVersion
+from ibm_lms.certification.models import Certification, ProgrammeVersion
 from ibm_lms.extensions import db
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Identity, LaunchIdentity, Role
@@ -75,7 +76,7 @@ def test_approvers_are_the_academy_administrators_seen_in_launches(launcher, cou
     assert len(service.decisions.approvers(tenant.id)) == 1
     # Someone who launches without the role no longer approves.
     become(launcher, PEOPLE["head"].__class__("head-1", "Levan", "Abashidze", "l@a.invalid", (COURSE_ADMIN,)))
-    assert db.session.execute(select(Approver)).scalars().all() == []
+    assert service.decisions.approvers(tenant.id) == []
 
 
 def test_a_candidate_goes_from_nomination_to_a_verifiable_credential(academy, launcher, client, cli):
@@ -330,3 +331,19 @@ def test_learning_pages_refuse_the_academy_records_to_trainees(academy, launcher
                 f"/certification/candidates/{academy[1]['master']}"):
         assert candidate.get(url).status_code == 403, url
     assert candidate.get("/certification/observe").status_code == 403
+
+
+def test_administrators_change_the_programmes_on_their_page(academy, launcher):
+    candidate = become(launcher, "candidate")
+    assert candidate.get("/certification/programmes/edit").status_code == 403
+    head = become(launcher, "head")
+    page = head.get("/certification/programmes/edit").get_data(as_text=True)
+    text = unescape(re.search(r'<textarea id="definition"[^>]*>(.*?)</textarea>', page, re.S).group(1))
+    broken = head.post("/certification/programmes/edit", data={
+        "csrf_token": csrf_token(page), "definition": text.replace("validity_months = 36", "validity_months = 0", 1)})
+    assert broken.status_code == 422 and "validity_months must be a whole number" in broken.get_data(as_text=True)
+    saved = head.post("/certification/programmes/edit", data={
+        "csrf_token": csrf_token(page), "definition": _edit(text, "anti-corruption-trainer", "hours = 16",
+                                                            "hours = 20")})
+    assert saved.status_code == 200 and "Changed: anti-corruption-trainer." in saved.get_data(as_text=True)
+    assert db.session.execute(select(AuditEntry).where(AuditEntry.action == "programme.changed")).scalar_one()

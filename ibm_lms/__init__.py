@@ -26,6 +26,10 @@ def create_app(config: dict | None = None) -> Flask:
     install_body_limits(app)
     csrf.init_app(app)
     register_error_handlers(app)
+    from . import observability
+
+    # First, so that a request's time and log line cover everything the rooms do with it.
+    observability.init_app(app)
 
     from . import api, audit, certification, content, demo, i18n, lti, mrz, quiz, tenancy, web, xapi
 

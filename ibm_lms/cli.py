@@ -139,6 +139,8 @@ def demo_command(host, port, no_serve):
     if not no_serve:
         _port_is_free(host, port)  # before the set-up, so a busy port is said at once
     overrides = {"DEMO_MODE": True}
+    if not os.environ.get("IBM_LMS_LOG_FORMAT"):
+        overrides["LOG_FORMAT"] = "text"  # a newcomer's terminal, not a log collector
     if not os.environ.get("IBM_LMS_BASE_URL"):
         overrides["BASE_URL"] = f"http://{host}:{port}"
     app = create_app(overrides)
@@ -152,7 +154,14 @@ def demo_command(host, port, no_serve):
         return
     click.echo(f"\n  Open {app.config['BASE_URL']}/demo/ and press \"Launch as trainee\".\n")
     # Threads: the tool fetches the demo platform's keys from this same server. One worker: SQLite.
-    _run_gunicorn(lambda: create_app(overrides), host=host, port=port, workers=1, threads=4)
+    def load_demo():
+        from . import observability
+
+        demo = create_app(overrides)
+        observability.configure_logging(demo.config["LOG_FORMAT"])
+        return demo
+
+    _run_gunicorn(load_demo, host=host, port=port, workers=1, threads=4)
 
 
 def main() -> None:

@@ -28,9 +28,12 @@ _ENVIRONMENT_KEYS = {
     "DEBUG": "DEBUG",
     "REGISTRATION_ALLOWED_HOSTS": "REGISTRATION_ALLOWED_HOSTS",
     "RECENT_WRITE_SECONDS": "RECENT_WRITE_SECONDS",
+    "LOG_FORMAT": "LOG_FORMAT",
+    "METRICS_TOKEN": "METRICS_TOKEN",
+    "OBSERVABILITY": "OBSERVABILITY",
 }
 
-_BOOLEAN_KEYS = {"DEMO_MODE", "DEBUG", "TESTING"}
+_BOOLEAN_KEYS = {"DEMO_MODE", "DEBUG", "TESTING", "OBSERVABILITY"}
 
 
 class ConfigurationError(RuntimeError):
@@ -63,6 +66,11 @@ def defaults() -> dict:
         # A statement the tool builds invalid is parked for an administrator ("park") or, in the test suite,
         # refused with the request that caused it ("raise"), so that a wrong statement fails loudly.
         "XAPI_INVALID_STATEMENTS": "park",
+        # Request logs as JSON lines ("json") or plain text ("text"); metrics and request ids on (OBSERVABILITY);
+        # /metrics answers loopback, or a scraper presenting this bearer token.
+        "LOG_FORMAT": "json",
+        "OBSERVABILITY": True,
+        "METRICS_TOKEN": None,
         "LOCALES": LOCALES,
         "BABEL_DEFAULT_LOCALE": "en",
         # Id tokens and forms above this size are refused with 413 before any parsing.

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from flask import Flask
 from sqlalchemy import select, update
 
-from . import web
+from . import observability, web
 from .clock import utcnow
 from .extensions import app_state, db
 from .unit_of_work import unit_of_work
@@ -34,8 +34,17 @@ class Outbox:
 
 
 def register(app: Flask, outbox: Outbox) -> None:
-    app_state("outboxes", dict, app=app)[outbox.name] = outbox
-    web.add_health_section(app, "outboxes", lambda: queue_totals(app))
+    known = app_state("outboxes", dict, app=app)
+    first = not known
+    known[outbox.name] = outbox
+    if first:
+        web.add_health_section(app, "outboxes", lambda: queue_totals(app))
+        observability.add_gauges(app, "ibm_lms_outbox_items", "Rows in each outbox by state",
+                                 ["outbox", "state"], lambda: _gauge_values(app))
+
+
+def _gauge_values(app: Flask) -> dict[tuple, float]:
+    return {(name, state): number for name, states in queue_totals(app).items() for state, number in states.items()}
 
 
 def queue_totals(app: Flask) -> dict[str, dict[str, int]]:

@@ -13,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import outboxes, sealed
+from . import observability, outboxes, sealed
 from .extensions import db
 
 BATCH = 50
@@ -44,6 +44,7 @@ def worker_command(once):
     if once:
         click.echo(f"delivered or retried: {drain(app)}")
         return
+    observability.configure_logging(app.config["LOG_FORMAT"])
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

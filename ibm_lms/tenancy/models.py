@@ -36,7 +36,7 @@ class User(db.Model):
     preferred_locale: Mapped[str | None] = mapped_column(String(8))
     # The last launch came with an institution or system Administrator role: someone who runs the academy's
     # Moodle, not one course (certification decisions are theirs).
-    academy_administrator: Mapped[bool] = mapped_column(default=False, server_default="0")
+    academy_administrator: Mapped[bool] = mapped_column(server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -1,4 +1,4 @@
-"""`ibm-lms platform add|list` and `ibm-lms keys rotate`."""
+"""`ibm-lms platform add|list|disable|enable|remove|invite`, `ibm-lms keys rotate`, grades and rosters."""
 
 from __future__ import annotations
 
@@ -98,6 +98,48 @@ def invite_command(tenant, hours):
     click.echo(invitation.url)
 
 
+def _switch(issuer: str, client_id: str, disabled: bool) -> None:
+    from ibm_lms.audit import service as audit
+
+    try:
+        changed = platforms.set_disabled(issuer, client_id, disabled, actor=audit.command_line_actor())
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    state = "disabled" if disabled else "enabled"
+    click.echo(f"platform {issuer} ({client_id}) {state}" if changed else f"platform {issuer} ({client_id}) "
+               f"was already {state}")
+
+
+@platform_group.command("disable")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+def disable_command(issuer, client_id):
+    """Refuses logins and launches from this registration (scores already queued are still delivered)."""
+    _switch(issuer, client_id, True)
+
+
+@platform_group.command("enable")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+def enable_command(issuer, client_id):
+    """Accepts launches from a disabled registration again."""
+    _switch(issuer, client_id, False)
+
+
+@platform_group.command("remove")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+def remove_command(issuer, client_id):
+    """Deletes a registration nothing depends on (no launch, score or person came through it)."""
+    from ibm_lms.audit import service as audit
+
+    try:
+        platforms.remove(issuer, client_id, actor=audit.command_line_actor())
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"platform {issuer} ({client_id}) removed")
+
+
 @platform_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_command(as_json):
@@ -108,16 +150,17 @@ def list_command(as_json):
         for p in registered:
             click.echo(json.dumps({"tenant": tenants.get(p.tenant_id), "issuer": p.issuer, "client_id": p.client_id,
                                    "deployment_ids": sorted(p.deployment_ids), "auth_login_url": p.auth_login_url,
-                                   "auth_token_url": p.auth_token_url, "keyset_url": p.keyset_url, "name": p.name},
+                                   "auth_token_url": p.auth_token_url, "keyset_url": p.keyset_url, "name": p.name,
+                                   "disabled": p.disabled},
                                   ensure_ascii=False))
         return
     if not registered:
         click.echo("no platforms registered")
         return
-    click.echo("tenant\tissuer\tclient id\tdeployments\tkeyset url")
+    click.echo("tenant\tissuer\tclient id\tdeployments\tkeyset url\tstate")
     for p in registered:
         click.echo(f"{tenants.get(p.tenant_id, '?')}\t{p.issuer}\t{p.client_id}\t{','.join(sorted(p.deployment_ids))}"
-                   f"\t{p.keyset_url}")
+                   f"\t{p.keyset_url}\t{'disabled' if p.disabled else 'enabled'}")
 
 
 @keys_group.command("rotate")

@@ -146,6 +146,7 @@ class PlatformRecord:
     deployment_ids: frozenset[str]
     name: str | None = None
     auth_audience: str | None = None
+    disabled: bool = False
 
 
 @dataclass(frozen=True)

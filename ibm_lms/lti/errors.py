@@ -37,6 +37,19 @@ class StateMissing(LtiError):
         self.storage_target = storage_target
 
 
+class PlatformDisabled(LtiError):
+    status = 403
+    code = "platform_disabled"
+    message = N_("This Moodle's connection to the tool is switched off by the tool's administrator. Ask them to "
+                 "enable it again.")
+
+
+class PlatformInUse(LtiError):
+    status = 409
+    code = "platform_in_use"
+    message = N_("This registration cannot be removed: %(reason)s. Disable it instead.")
+
+
 class PlatformKeysUnavailable(LtiError):
     status = 502
     code = "platform_keys_unavailable"

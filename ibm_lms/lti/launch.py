@@ -20,6 +20,7 @@ from ibm_lms.unit_of_work import publish, unit_of_work
 
 from . import deep_linking, login, validation
 from .data import DEEP_LINKING_REQUEST, CompletedLaunch, DeepLinkingResponse, LaunchClaims, PendingLogin, PlatformRecord
+from .errors import PlatformDisabled
 from .landing import landing_path
 from .models import LoginState, Platform, ResourceLink
 from .urls import origin_of
@@ -35,6 +36,8 @@ def complete_launch(form, cookies, *, storage_verified: bool = False) -> Complet
     validated = validation.validate(form, cookies, storage_verified=storage_verified)
     claims = validated.claims
     platform = validated.tool_conf.platform
+    if platform.disabled:
+        raise PlatformDisabled()
     launch_locale = i18n.launch_locale(claims.locale)
     with unit_of_work():
         recorded = tenancy.record_launch_identity(_launch_identity(platform, claims),

@@ -21,7 +21,7 @@ from ibm_lms.web import tool_url
 
 from . import platforms
 from .cookies import ToolCookieService
-from .errors import LoginRejected, UnknownPlatform
+from .errors import LoginRejected, PlatformDisabled, UnknownPlatform
 from .models import LoginState
 from .tool_conf import DatabaseToolConf
 from .urls import origin_of, within_tool
@@ -127,6 +127,8 @@ def start(source) -> LoginRedirect:
     platform = tool_conf.find_platform(params["iss"], params.get("client_id"))
     if platform is None:
         raise UnknownPlatform(issuer=params["iss"][:200], client_id=params.get("client_id", "-")[:200])
+    if platform.disabled:
+        raise PlatformDisabled()
     if "lti_deployment_id" in params and not platforms.directory().has_deployment(platform,
                                                                                    params["lti_deployment_id"]):
         raise LoginRejected(reason="lti_deployment_id")

@@ -45,6 +45,8 @@ class Platform(db.Model):
     keyset_url: Mapped[str] = mapped_column(Text)
     auth_audience: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # Set by an administrator: logins and launches from this registration are refused until it is enabled again.
+    disabled_at: Mapped[datetime | None]
 
     deployments: Mapped[list[Deployment]] = relationship(
         back_populates="platform", cascade="all, delete-orphan", order_by="Deployment.id"

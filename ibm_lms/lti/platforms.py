@@ -13,11 +13,12 @@ import time
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
+from ibm_lms.audit import service as audit
 from ibm_lms.clock import utcnow
 from ibm_lms.errors import N_, Reason
 from ibm_lms.extensions import app_state, db
@@ -26,8 +27,8 @@ from ibm_lms.text import is_bounded_text
 from ibm_lms.unit_of_work import unit_of_work
 
 from .data import PlatformRecord
-from .errors import InvalidPlatformSettings, LtiError
-from .models import Deployment, Issuer, Platform
+from .errors import InvalidPlatformSettings, LtiError, PlatformInUse, UnknownPlatform
+from .models import Deployment, GradeOutbox, Issuer, Platform, ResourceLink
 from .urls import is_platform_url, origin_of, platform_schemes
 
 # Platform URLs are stored and used as keys up to this length (the key-set cache's column).
@@ -147,7 +148,54 @@ def _record(platform: Platform, deployment_ids=None) -> PlatformRecord:
         if deployment_ids is None else frozenset(deployment_ids),
         name=platform.name,
         auth_audience=platform.auth_audience,
+        disabled=platform.disabled_at is not None,
     )
+
+
+def _registration(issuer: str, client_id: str) -> Platform:
+    platform = db.session.execute(select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
+                                  ).scalar_one_or_none() if is_bounded_text(issuer, MAX_NAME_LENGTH) and \
+        is_bounded_text(client_id, MAX_NAME_LENGTH) else None
+    if platform is None:
+        raise UnknownPlatform(issuer=str(issuer)[:200], client_id=str(client_id)[:200])
+    return platform
+
+
+def set_disabled(issuer: str, client_id: str, disabled: bool, *, actor: str) -> bool:
+    """Switches a registration's launches off or on; False when it already was. Other workers follow within
+    LTI_PLATFORM_CACHE_SECONDS."""
+    with unit_of_work():
+        platform = _registration(issuer, client_id)
+        if (platform.disabled_at is not None) == disabled:
+            return False
+        platform.disabled_at = utcnow() if disabled else None
+        audit.record(actor=actor, action="platform.disabled" if disabled else "platform.enabled",
+                     subject=f"platform {issuer} {client_id}"[:300], tenant_id=platform.tenant_id, details={})
+    directory().forget()
+    return True
+
+
+def remove(issuer: str, client_id: str, *, actor: str) -> None:
+    """Deletes a registration nothing depends on: no link launched from it, no score for it, and, for the last
+    registration of its issuer, no user of that issuer (their results stay; such a registration is disabled)."""
+    with unit_of_work():
+        platform = _registration(issuer, client_id)
+        if db.session.execute(select(ResourceLink.id).where(ResourceLink.platform_id == platform.id).limit(1)).first():
+            raise PlatformInUse(reason=Reason(N_("activities were launched from it")))
+        if db.session.execute(select(GradeOutbox.id).where(GradeOutbox.platform_id == platform.id).limit(1)).first():
+            raise PlatformInUse(reason=Reason(N_("scores were sent to it")))
+        others = db.session.execute(select(Platform.id).where(Platform.issuer == issuer, Platform.id != platform.id)
+                                    .limit(1)).first()
+        if others is None and tenancy.user_id_of_issuer(platform.tenant_id, issuer):
+            raise PlatformInUse(reason=Reason(N_("people arrived through it")))
+        tenant_id = platform.tenant_id
+        db.session.delete(platform)
+        db.session.flush()
+        if others is None:
+            db.session.execute(delete(Issuer).where(Issuer.issuer == issuer))
+        audit.record(actor=actor, action="platform.removed", subject=f"platform {issuer} {client_id}"[:300],
+                     tenant_id=tenant_id, details={})
+    directory().forget()
 
 
 def list_platforms() -> list[PlatformRecord]:
@@ -160,7 +208,7 @@ def list_platforms() -> list[PlatformRecord]:
 def find(issuer: str, client_id: str) -> PlatformRecord | None:
     """The registration of this issuer and client id; None too for values no registration could hold (a NUL, which
     PostgreSQL refuses even in a query, or an overlong value): registering them is refused with its reason."""
-    if not (is_bounded_text(issuer, MAX_URL_LENGTH) and is_bounded_text(client_id, MAX_URL_LENGTH)):
+    if not (is_bounded_text(issuer, MAX_NAME_LENGTH) and is_bounded_text(client_id, MAX_URL_LENGTH)):
         return None
     platform = db.session.execute(select(Platform).options(selectinload(Platform.deployments)).where(
         Platform.issuer == issuer, Platform.client_id == client_id)).scalar_one_or_none()

@@ -291,6 +291,12 @@ def academy_administrators(tenant_id: int, user_ids: Iterable[int] | None = None
     return set(db.session.execute(query).scalars())
 
 
+def user_id_of_issuer(tenant_id: int, issuer: str) -> int | None:
+    """Any one of the academy's users who came from this issuer (None if nobody did)."""
+    return db.session.execute(select(User.id).where(User.tenant_id == tenant_id, User.issuer == issuer)
+                              .limit(1)).scalar_one_or_none()
+
+
 def user_id_of(tenant_id: int, issuer: str, subject: str) -> int | None:
     """The academy's user known by (issuer, sub); None for a stranger or a user of another academy."""
     if not (is_bounded_text(issuer, 255) and is_bounded_text(subject, 255)):
@@ -362,5 +368,6 @@ __all__ = [
     "tenant_overview",
     "url_sessions_possible",
     "user_id_of",
+    "user_id_of_issuer",
     "with_token",
 ]

@@ -112,6 +112,14 @@ def serve_command(host, port, workers, threads):
     checked = create_app()
     with checked.app_context():
         sealed.require_readable(checked)
+        from .i18n import service as i18n
+
+        missing = i18n.missing_catalogs()
+        if missing:
+            raise click.ClickException(
+                f"the compiled translation catalogs for {', '.join(missing)} are missing from "
+                f"{checked.config['TRANSLATIONS_DIR']}: run 'ibm-lms i18n compile' in a checkout, or reinstall the "
+                "package (its build compiles them)")
         from .extensions import db
 
         db.engine.dispose()

@@ -11,6 +11,10 @@ from .locales import LOCALES
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
+# A checkout keeps catalogs and courses beside the package; an installed wheel carries them in ibm_lms/bundled/
+# (compiled at build time, see setup.py) and keeps its instance folder where the service runs.
+CHECKOUT = (PROJECT_DIR / "setup.cfg").is_file() and (PROJECT_DIR / "translations").is_dir()
+BUNDLED_DIR = PACKAGE_DIR / "bundled"
 
 ENV_PREFIX = "IBM_LMS_"
 
@@ -49,9 +53,9 @@ def _as_bool(value: str | bool) -> bool:
 def defaults() -> dict:
     return {
         "BASE_URL": "http://127.0.0.1:5000",
-        "INSTANCE_PATH": str(PROJECT_DIR / "instance"),
-        "COURSES_DIR": str(PROJECT_DIR / "courses"),
-        "TRANSLATIONS_DIR": str(PROJECT_DIR / "translations"),
+        "INSTANCE_PATH": str((PROJECT_DIR if CHECKOUT else Path.cwd()) / "instance"),
+        "COURSES_DIR": str((PROJECT_DIR if CHECKOUT else BUNDLED_DIR) / "courses"),
+        "TRANSLATIONS_DIR": str((PROJECT_DIR if CHECKOUT else BUNDLED_DIR) / "translations"),
         "SCORM_PACKAGES_DIR": str(PROJECT_DIR / "scorm_packages"),
         "SQLALCHEMY_DATABASE_URI": None,
         # Recycling instead of a ping per checkout: a ping is a round trip on every request.

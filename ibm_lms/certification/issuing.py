@@ -146,10 +146,12 @@ def verify_token(token: str) -> tuple[credentials.Verdict, int | None]:
     if tenant is None:
         return credentials.Verdict(credentials.INVALID, [
             N_("The credential names an issuer that is not an academy of this service.")]), None
-    revoked = set(revoked_indexes(tenant.id))
-
     def is_revoked(document: dict) -> bool:
-        return int(document["credentialStatus"]["statusListIndex"]) in revoked
+        # The bit the published list holds for this index, read by the unique (academy, index) key.
+        index = int(document["credentialStatus"]["statusListIndex"])
+        return db.session.execute(select(Certification.id).where(
+            Certification.tenant_id == tenant.id, Certification.status_index == index,
+            Certification.state == "revoked")).first() is not None
 
     verdict = credentials.verify(token, keys.jwks(tenant.id), now=datetime.now(UTC), revoked=is_revoked)
     return verdict, tenant.id

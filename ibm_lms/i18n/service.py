@@ -69,3 +69,12 @@ def choose(locale: str) -> str:
         with unit_of_work():
             tenancy.set_preferred_locale(identity.tenant_id, identity.user_id, found)
     return found
+
+
+def missing_catalogs() -> list[str]:
+    """The interface languages whose compiled catalog the server cannot find (English needs none)."""
+    from pathlib import Path
+
+    folder = Path(current_app.config["TRANSLATIONS_DIR"])
+    return [locale for locale in supported_locales()
+            if locale != "en" and not (folder / locale / "LC_MESSAGES" / "messages.mo").is_file()]

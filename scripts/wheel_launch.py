@@ -1,0 +1,73 @@
+"""Run by scripts/wheel-check with the installed package's Python, outside the checkout: serves the demo from the
+installed package, launches as a trainee in Russian through the demo platform (as a browser would: the login,
+the platform's form post, the launch), and checks that the first page the trainee sees speaks Russian."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from babel.support import Translations
+
+import ibm_lms
+from ibm_lms.config import BUNDLED_DIR, CHECKOUT
+
+
+def fields(page: str) -> dict[str, str]:
+    return {html.unescape(name): html.unescape(value)
+            for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)}
+
+
+def main() -> None:
+    assert not CHECKOUT, f"the package under test is a checkout: {ibm_lms.__file__}"
+    assert (BUNDLED_DIR / "translations" / "ru" / "LC_MESSAGES" / "messages.mo").is_file(), "no compiled catalogs"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    command = [str(Path(sys.executable).parent / "ibm-lms"), "demo", "--port", str(port)]
+    log = Path("server.log").open("w")  # noqa: SIM115 (open while the server runs)
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                              env={**os.environ, "IBM_LMS_INSTANCE_PATH": str(Path.cwd() / "instance")})
+    try:
+        for _ in range(300):
+            try:
+                if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        else:
+            raise SystemExit("the installed demo did not start:\n" + Path("server.log").read_text())
+        browser = requests.Session()
+        demo = browser.get(base + "/demo/", timeout=10).text
+        login_url = html.unescape(re.search(r'<form class="demo-launch" method="get" action="([^"]+)"', demo).group(1))
+        login = browser.get(login_url, params={**fields(demo), "lti_message_hint": "ru", "login_hint": "trainee"},
+                            timeout=10)
+        # The login page checks the browser keeps cookies, then goes on to the platform (what its script does).
+        auth_url = html.unescape(re.search(r'data-auth-url="([^"]+)"', login.text).group(1))
+        platform = browser.get(auth_url, timeout=10)
+        found = re.search(r'<form id="form-post" method="post" action="([^"]+)"', platform.text)
+        assert found, (platform.status_code, platform.text[:1500])
+        posted, action = fields(platform.text), html.unescape(found.group(1))
+        landed = browser.post(action, data=posted, timeout=10)
+        assert landed.status_code == 200, (landed.status_code, landed.text[:500])
+        assert 'lang="ru"' in landed.text, landed.text[:500]
+        catalog = Translations.load(str(BUNDLED_DIR / "translations"), ["ru"])
+        russian = catalog.gettext("Courses")
+        assert russian != "Courses" and russian in landed.text, "the page is not in Russian"
+        print(f"installed package {ibm_lms.__file__}: a launch in Russian landed on {landed.url}")
+    finally:
+        server.terminate()
+        server.wait(15)
+        log.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -484,7 +484,9 @@ def measure_loads(database: str, courses: Path, lesson: str, runs: int, workdir:
 def cli_env(database: str, instance: Path, courses: Path, base_url: str = "http://127.0.0.1:9") -> dict:
     instance.mkdir(parents=True, exist_ok=True)
     env = base_env() | {"IBM_LMS_SECRET_KEY": secrets.token_urlsafe(48), "IBM_LMS_BASE_URL": base_url,
-                        "IBM_LMS_INSTANCE_PATH": str(instance), "IBM_LMS_COURSES_DIR": str(courses)}
+                        "IBM_LMS_INSTANCE_PATH": str(instance), "IBM_LMS_COURSES_DIR": str(courses),
+                        # Hundreds of simulated trainees share one address: measure the tool, not its limiter.
+                        "IBM_LMS_RATE_LIMITS": "0"}
     if database == "postgresql":
         env["IBM_LMS_DATABASE_URL"] = fresh_pg_database()
     # SQLite: IBM_LMS_DATABASE_URL unset, the tool's default file in its instance folder.

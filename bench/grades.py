@@ -240,8 +240,9 @@ class Child:
 
 
 def python_env() -> dict:
+    # Every simulated launch comes from one address: measure the tool, not its limiter.
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
-            "LANG": "C.UTF-8", "PYTHONPATH": str(TREE)}
+            "LANG": "C.UTF-8", "PYTHONPATH": str(TREE), "IBM_LMS_RATE_LIMITS": "0"}
 
 
 class PlatformControl:

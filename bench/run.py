@@ -920,6 +920,8 @@ def prepare_ours(bench: Bench, role: str, base_url: str, extra_env: dict | None 
         "IBM_LMS_BASE_URL": base_url,
         "IBM_LMS_INSTANCE_PATH": str(workdir / "instance"),
         "IBM_LMS_COURSES_DIR": str(tree.path / "courses"),
+        # Every simulated launch comes from one address: measure the tool, not its limiter.
+        "IBM_LMS_RATE_LIMITS": "0",
     } | (extra_env or {})
     if bench.database == "postgresql":
         env["IBM_LMS_DATABASE_URL"] = recreate_pg_database(DB_PREFIX + role)

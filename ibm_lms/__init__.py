@@ -30,6 +30,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     # First, so that a request's time and log line cover everything the rooms do with it.
     observability.init_app(app)
+    from . import ratelimits
+
+    ratelimits.init_app(app)
 
     from . import api, audit, certification, content, demo, i18n, lti, mrz, quiz, tenancy, web, xapi
 

@@ -35,9 +35,13 @@ _ENVIRONMENT_KEYS = {
     "LOG_FORMAT": "LOG_FORMAT",
     "METRICS_TOKEN": "METRICS_TOKEN",
     "OBSERVABILITY": "OBSERVABILITY",
+    "RATE_LIMITS": "RATE_LIMITS",
+    "RATE_LIMIT_LAUNCH": "RATE_LIMIT_LAUNCH",
+    "RATE_LIMIT_PUBLIC": "RATE_LIMIT_PUBLIC",
+    "RATE_LIMIT_STORAGE": "RATE_LIMIT_STORAGE",
 }
 
-_BOOLEAN_KEYS = {"DEMO_MODE", "DEBUG", "TESTING", "OBSERVABILITY"}
+_BOOLEAN_KEYS = {"DEMO_MODE", "DEBUG", "TESTING", "OBSERVABILITY", "RATE_LIMITS"}
 
 
 class ConfigurationError(RuntimeError):
@@ -75,6 +79,12 @@ def defaults() -> dict:
         "LOG_FORMAT": "json",
         "OBSERVABILITY": True,
         "METRICS_TOKEN": None,
+        # Per client address on the anonymous endpoints: LTI login and launch (a classroom behind one NAT address
+        # launches at once), and registration and certificate verification. Limits-library syntax.
+        "RATE_LIMITS": True,
+        "RATE_LIMIT_LAUNCH": "300 per minute",
+        "RATE_LIMIT_PUBLIC": "60 per minute",
+        "RATE_LIMIT_STORAGE": "memory://",
         "LOCALES": LOCALES,
         "BABEL_DEFAULT_LOCALE": "en",
         # Id tokens and forms above this size are refused with 413 before any parsing.

@@ -56,6 +56,8 @@ def make_app(database_url: str, instance: Path, **overrides):
         "REGISTRATION_ALLOWED_HOSTS": ("127.0.0.1",),
         # Every test that publishes a learning event checks the statements it makes.
         "XAPI_INVALID_STATEMENTS": "raise",
+        # The suite launches hundreds of times from one address; tests/test_rate_limits.py switches limits on.
+        "RATE_LIMITS": False,
     }
     config.update(overrides)
     return create_app(config)

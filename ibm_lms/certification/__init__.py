@@ -13,6 +13,10 @@ def init_app(app) -> None:
     for event_type, subscriber in facts.SUBSCRIBERS.items():
         bus.subscribe(event_type, subscriber)
     sealed.add_check(app, "credential signing keys", keys.unreadable_count)
+    from ibm_lms import ratelimits
+
     app.register_blueprint(public_views.blueprint)
+    for endpoint in ("certification.verify", "certification.verify_any"):
+        ratelimits.limit(app, endpoint, "public")
     views.init_app(app)
     app.cli.add_command(cert_group)

@@ -23,5 +23,10 @@ def init_app(app) -> None:
     app.cli.add_command(grades_group)
     app.cli.add_command(roster_group)
     app.register_blueprint(blueprint)
+    from ibm_lms import ratelimits
+
+    for endpoint in ("lti.oidc_login", "lti.launch"):
+        ratelimits.limit(app, endpoint, "launch")
+    ratelimits.limit(app, "lti.dynamic_registration", "public")
     app.cli.add_command(platform_group)
     app.cli.add_command(keys_group)

@@ -65,6 +65,21 @@ def register_commands(app) -> None:
         command.hidden = name not in _OPERATOR_DB_COMMANDS and not _developer()
 
 
+def _tls_files(certfile: str | None, keyfile: str | None) -> tuple[str, str] | None:
+    """Both or neither, and a pair that belongs together: checked here, in one line, not by a worker's crash."""
+    if not certfile and not keyfile:
+        return None
+    if not (certfile and keyfile):
+        raise click.UsageError("give --certfile and --keyfile together")
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except (ssl.SSLError, OSError) as error:
+        raise click.ClickException(f"{certfile} and {keyfile} cannot serve https: {error.strerror or error}") from error
+    return certfile, keyfile
+
+
 def _port_is_free(host: str, port: int) -> None:
     """One line naming the port, instead of gunicorn retrying five times and stopping without a hint."""
     import socket
@@ -78,7 +93,8 @@ def _port_is_free(host: str, port: int) -> None:
                                      "port; stop it or choose another with --port.") from None
 
 
-def _run_gunicorn(load_app, *, host: str, port: int, workers: int, threads: int) -> None:
+def _run_gunicorn(load_app, *, host: str, port: int, workers: int, threads: int,
+                  tls: tuple[str, str] | None = None) -> None:
     """Serves with gunicorn; each worker builds its own app (no database connection crosses a fork)."""
     from gunicorn.app.base import BaseApplication
 
@@ -90,9 +106,12 @@ def _run_gunicorn(load_app, *, host: str, port: int, workers: int, threads: int)
             self.cfg.set("forwarded_allow_ips", os.environ.get("IBM_LMS_FORWARDED_ALLOW_IPS", "127.0.0.1"))
             # Nothing here drives gunicorn through its control socket, which would live in $HOME.
             self.cfg.set("control_socket_disable", True)
-            self.cfg.set("accesslog", "-")
-            # Paths without query strings: a cookieless session travels as ?ltik=… and must not land in logs.
-            self.cfg.set("access_log_format", '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s')
+            # No access log of gunicorn's own: the tool writes one line per request (ibm_lms.observability), by
+            # route and without the query, where a cookieless session travels as ?ltik=….
+            self.cfg.set("accesslog", None)
+            if tls:
+                self.cfg.set("certfile", tls[0])
+                self.cfg.set("keyfile", tls[1])
 
         def load(self):
             return load_app()
@@ -105,10 +124,15 @@ def _run_gunicorn(load_app, *, host: str, port: int, workers: int, threads: int)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
-def serve_command(host, port, workers, threads):
+@click.option("--certfile", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Serve https with this certificate (PEM, with its chain) when no proxy ends TLS.")
+@click.option("--keyfile", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The certificate's private key (PEM).")
+def serve_command(host, port, workers, threads, certfile, keyfile):
     """Serve the tool with gunicorn."""
     from . import create_app, sealed
 
+    tls = _tls_files(certfile, keyfile)
     _port_is_free(host, port)
     # Checked once before any worker starts: a changed secret key fails here, not at a trainee's launch.
     checked = create_app()
@@ -131,7 +155,7 @@ def serve_command(host, port, workers, threads):
 
         return app
 
-    _run_gunicorn(load_app, host=host, port=port, workers=workers, threads=threads)
+    _run_gunicorn(load_app, host=host, port=port, workers=workers, threads=threads, tls=tls)
 
 
 @click.command("demo")

@@ -222,3 +222,68 @@ def test_the_demo_sets_up_from_nothing_and_says_so(tmp_path):
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
         assert "demo platform registered:" in result.stdout and "(tenant demo)" in result.stdout
     assert "courses: 0 new, 0 updated, 8 unchanged" in result.stdout
+
+
+def _self_signed(folder, name: str = "127.0.0.1"):
+    """A certificate and key for the loopback address, as a small site's own would be."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+                   .not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(name))]),
+                                  critical=False)
+                   .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / f"{name}.crt", folder / f"{name}.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_serve_speaks_https_with_its_own_certificate(tmp_path):
+    import socket
+    import time
+
+    import requests
+
+    cert_file, key_file = _self_signed(tmp_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"PATH": "/usr/bin:/bin", "IBM_LMS_INSTANCE_PATH": str(tmp_path), "IBM_LMS_SECRET_KEY": "s" * 40,
+           "IBM_LMS_BASE_URL": f"https://127.0.0.1:{port}"}
+    subprocess.run([sys.executable, "-m", "ibm_lms", "db", "upgrade"], env=env, cwd=ROOT, check=True,
+                   capture_output=True, timeout=120)
+    (tmp_path / "other").mkdir()
+    other_cert, _ = _self_signed(tmp_path / "other", "127.0.0.2")
+    mismatched = subprocess.run([sys.executable, "-m", "ibm_lms", "serve", "--port", str(port), "--certfile",
+                                 str(other_cert), "--keyfile", str(key_file)], env=env, cwd=ROOT, capture_output=True,
+                                text=True, timeout=60)
+    assert mismatched.returncode != 0 and "cannot serve https" in mismatched.stderr
+    assert "Traceback" not in mismatched.stderr
+    server = subprocess.Popen([sys.executable, "-m", "ibm_lms", "serve", "--port", str(port), "--workers", "1",
+                               "--certfile", str(cert_file), "--keyfile", str(key_file)], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = requests.get(f"https://127.0.0.1:{port}/healthz", verify=str(cert_file), timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "serve did not answer over https"
+                time.sleep(0.2)
+        assert answer.status_code == 200 and answer.headers["Strict-Transport-Security"].startswith("max-age=")
+    finally:
+        server.terminate()
+        server.wait(15)

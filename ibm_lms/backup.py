@@ -61,6 +61,13 @@ def _write_atomically(destination: Path, fill) -> None:
         raise
 
 
+def _write_or_explain(destination: Path, fill, failure: str) -> None:
+    try:
+        _write_atomically(destination, fill)
+    except OSError as error:
+        raise click.ClickException(f"{destination}: " + failure.format(reason=error.strerror or error)) from error
+
+
 @backup_group.command("create")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The backup file to write (an existing one is replaced only by a complete new copy).")
@@ -76,11 +83,7 @@ def create_command(out: Path) -> None:
             _single_file(copy)
         _schema_of(temporary)
 
-    try:
-        _write_atomically(out, fill)
-    except OSError as error:
-        raise click.ClickException(f"{out}: the backup could not be written ({error.strerror or error}); "
-                                   "nothing was left behind") from error
+    _write_or_explain(out, fill, "the backup could not be written ({reason}); nothing was left behind")
     click.echo(f"backed up {source} to {out} (schema {_schema_of(out)}, {out.stat().st_size} bytes)")
 
 
@@ -100,9 +103,5 @@ def restore_command(backup: Path, replace: bool) -> None:
             source.backup(copy)
             _single_file(copy)
 
-    try:
-        _write_atomically(target, fill)
-    except OSError as error:
-        raise click.ClickException(f"{target}: the restore could not be written ({error.strerror or error}); the "
-                                   "database was not changed") from error
+    _write_or_explain(target, fill, "the restore could not be written ({reason}); the database was not changed")
     click.echo(f"restored {backup} (schema {schema}) to {target}; run 'ibm-lms db upgrade' before starting")

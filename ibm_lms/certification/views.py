@@ -75,6 +75,13 @@ def _details() -> service.Details:
                            feedback_summary=_text("feedback_summary"), comments=_text("comments"))
 
 
+def _form_user() -> int:
+    user_id = request.form.get("user_id", type=int)
+    if user_id is None:
+        abort(400)
+    return user_id
+
+
 def _done(endpoint: str, message: str, **values):
     return redirect(url_for(endpoint, done=message, **values), code=303)
 
@@ -165,9 +172,7 @@ def roster():
 @tenancy.login_required
 def nominate():
     identity = _identity()
-    user_id = request.form.get("user_id", type=int)
-    if user_id is None:
-        abort(400)
+    user_id = _form_user()
     service.nominate(identity.tenant_id, request.form.get("programme", ""), user_id, actor=service.actor_of(identity),
                      by=identity)
     return _done(".candidate", "nominated", user_id=user_id)
@@ -193,9 +198,7 @@ def candidate(user_id: int):
 @tenancy.login_required
 def propose():
     identity = _identity()
-    holder_id = request.form.get("user_id", type=int)
-    if holder_id is None:
-        abort(400)
+    holder_id = _form_user()
     service.propose(identity, request.form.get("programme", ""), holder_id, _locale())
     return _done(".candidate", "proposed", user_id=holder_id)
 
@@ -280,16 +283,19 @@ def attachment(evidence_id: int):
         "X-Content-Type-Options": "nosniff"})
 
 
-@blueprint.get("/mine")
-@tenancy.login_required
-def mine():
-    identity = _identity()
+def _mine(identity, *, problem: str | None = None, form=None, done: str | None = None):
     return render_template("certification/mine.html", identity=identity, access=service.access(identity),
                            standings=service.candidate_standings(identity.tenant_id, identity.user_id),
                            evidence=service.evidence_list(identity.tenant_id, candidate_id=identity.user_id),
                            certifications=service.certifications(identity.tenant_id, holder_id=identity.user_id),
-                           title=service.titles(identity.tenant_id, _locale()), rubric=RUBRIC,
-                           done=request.args.get("done"), today=service.today(), problem=None, form={})
+                           title=service.titles(identity.tenant_id, _locale()), rubric=RUBRIC, done=done,
+                           today=service.today(), problem=problem, form=form or {})
+
+
+@blueprint.get("/mine")
+@tenancy.login_required
+def mine():
+    return _mine(_identity(), done=request.args.get("done"))
 
 
 @blueprint.post("/sessions")
@@ -299,12 +305,7 @@ def log_session():
     try:
         service.log_session(identity, _number("hours") or 0, _details(), _upload())
     except DomainError as error:
-        return render_template("certification/mine.html", identity=identity, access=service.access(identity),
-                               standings=service.candidate_standings(identity.tenant_id, identity.user_id),
-                               evidence=service.evidence_list(identity.tenant_id, candidate_id=identity.user_id),
-                               certifications=service.certifications(identity.tenant_id, holder_id=identity.user_id),
-                               title=service.titles(identity.tenant_id, _locale()), rubric=RUBRIC, done=None,
-                               today=service.today(), problem=error.translated(), form=request.form), error.status
+        return _mine(identity, problem=error.translated(), form=request.form), error.status
     return _done(".mine", "logged")
 
 

@@ -39,7 +39,7 @@ def document() -> dict:
                                         "with an API token (`ibm-lms api token create`) as a Bearer token."})
     spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
     for name in ("Error", "QuestionSummary", "Question", "QuestionWrite", "Quiz", "QuizWrite", "Statistics",
-                 "Image", "ImportResult"):
+                 "Image", "ImportResult", "Candidate", "CandidatePage", "Certification"):
         spec.components.schema(name, schema=getattr(schemas, f"{name}Schema"))
     security = [{"token": []}]
     spec.path("/courses/{slug}/questions", parameters=[_SLUG], operations={
@@ -100,4 +100,20 @@ def document() -> dict:
                      "type": "object", "properties": {"image": {"type": "string", "format": "binary"}}}}}},
                  "responses": {"201": _json("Image", "Stored"), "400": _json("Error", "Not an image"),
                                "413": _json("Error", "Too large"), **_ERRORS}}})
+    academy = {**_ERRORS, "403": {"description": "Not an administrator or approver of the academy",
+                                  "content": {"application/json": {"schema": "Error"}}}}
+    spec.path("/certification/candidates", parameters=[
+        {"name": "programme", "in": "query", "schema": {"type": "string"}},
+        {"name": "stage", "in": "query", "schema": {"type": "string"}},
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}], operations={
+        "get": {"summary": "The academy's candidates and their standing, 100 a page", "security": security,
+                "responses": {"200": _json("CandidatePage", "One page"), **academy}}})
+    spec.path("/certification/credentials", parameters=[
+        {"name": "state", "in": "query", "schema": {"type": "string"}}], operations={
+        "get": {"summary": "The academy's certification decisions, newest first", "security": security,
+                "responses": {"200": _json("Certification", "Decisions", many=True), **academy}}})
+    spec.path("/certification/credentials/{id}", parameters=[
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}], operations={
+        "get": {"summary": "One credential with its compact VC-JWT", "security": security,
+                "responses": {"200": _json("Certification", "The credential"), **academy}}})
     return spec.to_dict()

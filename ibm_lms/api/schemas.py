@@ -97,3 +97,37 @@ class ImportResultSchema(Schema):
     imported = fields.Integer()
     notes = fields.List(fields.String(), metadata={
         "description": "What was adapted on the way in, e.g. partial credit kept another way, images left out"})
+
+
+class CandidateSchema(Schema):
+    name = fields.String()
+    platform_id = fields.String(attribute="who", metadata={"description": "ISSUER:SUB, as the command line names people"})
+    programme = fields.String(attribute="programme_key")
+    area = fields.String()
+    stage = fields.Function(lambda record: record.stage.value, metadata={
+        "description": "not_started, in_progress, ready, certified, renewal_open, renewal_ready, lapsed or expired"})
+    requirements_met = fields.Integer(attribute="met")
+    requirements = fields.Integer(attribute="of")
+    missing = fields.List(fields.Dict(), metadata={"description": "Each unmet requirement with have and need"})
+    valid_until = fields.Date(allow_none=True)
+
+
+class CandidatePageSchema(Schema):
+    total = fields.Integer()
+    page = fields.Integer()
+    candidates = fields.List(fields.Nested(CandidateSchema))
+
+
+class CertificationSchema(Schema):
+    id = fields.String()
+    programme = fields.String(attribute="programme_key")
+    area = fields.String()
+    holder = fields.String(metadata={"description": "ISSUER:SUB"})
+    holder_name = fields.String()
+    path = fields.String(metadata={"description": "initial, renewal or imported"})
+    state = fields.String(metadata={"description": "proposed, issued, revoked or withdrawn"})
+    approved_by = fields.Function(lambda record: [name for name in (record.proposed_by, record.confirmed_by) if name])
+    valid_from = fields.Date(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    revoked_reason = fields.String(allow_none=True)
+    credential = fields.String(metadata={"description": "The compact VC-JWT (single credential only)"})

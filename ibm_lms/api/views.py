@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 
+from ibm_lms.certification import service as certification
 from ibm_lms.errors import N_, DomainError, Reason
 from ibm_lms.extensions import csrf
 from ibm_lms.locales import LOCALES
@@ -225,3 +226,38 @@ def _locale_arg() -> str:
     if locale not in LOCALES:
         raise InvalidBody(reason=Reason(N_("locale must be one of: %(locales)s"), locales=", ".join(LOCALES)))
     return locale
+
+
+# --- certification: the academy's candidates and credentials, read-only -------------------------------------------
+
+def _academy_identity() -> Identity:
+    identity = _identity()
+    certification.require_academy(identity)
+    return identity
+
+
+@blueprint.get("/certification/candidates")
+def certification_candidates():
+    identity = _academy_identity()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    filters = certification.Filters(programme=request.args.get("programme") or None,
+                                    stage=request.args.get("stage") or None, page=page)
+    found, total = certification.candidates(identity.tenant_id, filters)
+    return jsonify(schemas.CandidatePageSchema().dump({"total": total, "page": page, "candidates": found}))
+
+
+@blueprint.get("/certification/credentials")
+def certification_credentials():
+    identity = _academy_identity()
+    state = request.args.get("state") or None
+    records = certification.certifications(identity.tenant_id, state=state)
+    return jsonify(schemas.CertificationSchema(many=True, exclude=("credential",)).dump(records))
+
+
+@blueprint.get("/certification/credentials/<credential_id>")
+def certification_credential(credential_id: str):
+    identity = _academy_identity()
+    token = certification.credential_token(credential_id, tenant_id=identity.tenant_id)
+    record = next(r for r in certification.certifications(identity.tenant_id) if r.id == credential_id)
+    return jsonify({**schemas.CertificationSchema(exclude=("credential",)).dump(record), "credential": token})
+

@@ -122,3 +122,30 @@ def test_the_command_line_and_the_regional_view_keep_academies_apart(two_academi
     georgia = cli.invoke(args=["cert", "grant", "--tenant", "md-academy", "--programme", "risk-analysis-trainer",
                                "--holder", "x:y", "--approved-by", "a:b", "--approved-by", "c:d"])
     assert georgia.exit_code != 0 and "No one known to this academy" in georgia.output
+
+
+def _token(cli, tenant: str, role: str = "administrator") -> str:
+    made = cli.invoke(args=["api", "token", "create", "--tenant", tenant, "--name", "reports", "--role", role])
+    assert made.exit_code == 0, made.output
+    return next(word for word in made.output.split() if word.startswith("ibm_"))
+
+
+def test_the_api_answers_each_academy_with_its_own_records_only(two_academies, client, cli):
+    found = two_academies
+    georgia = {"Authorization": f"Bearer {_token(cli, 'ge-academy')}"}
+    moldova = {"Authorization": f"Bearer {_token(cli, 'md-academy')}"}
+    page = client.get("/api/v1/certification/candidates", headers=georgia).get_json()
+    assert page["total"] == 3 and {c["name"] for c in page["candidates"]} == {"Giorgi Kapanadze", "Tamar Lomidze"}
+    listed = client.get("/api/v1/certification/credentials", headers=georgia).get_json()
+    assert {c["id"] for c in listed} >= {found["credential"]} and "credential" not in listed[0]
+    one = client.get(f"/api/v1/certification/credentials/{found['credential']}", headers=georgia).get_json()
+    assert one["credential"].count(".") == 2 and one["holder_name"] == "Giorgi Kapanadze"
+
+    assert client.get("/api/v1/certification/candidates", headers=moldova).get_json() == \
+        {"total": 0, "page": 1, "candidates": []}
+    assert client.get("/api/v1/certification/credentials", headers=moldova).get_json() == []
+    assert client.get(f"/api/v1/certification/credentials/{found['credential']}", headers=moldova).status_code == 404
+    instructor = {"Authorization": f"Bearer {_token(cli, 'ge-academy', 'instructor')}"}
+    assert client.get("/api/v1/certification/candidates", headers=instructor).status_code == 403
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert "/certification/credentials/{id}" in paths

@@ -112,8 +112,8 @@ def document() -> dict:
         {"name": "state", "in": "query", "schema": {"type": "string"}}], operations={
         "get": {"summary": "The academy's certification decisions, newest first", "security": security,
                 "responses": {"200": _json("Certification", "Decisions", many=True), **academy}}})
-    spec.path("/certification/credentials/{id}", parameters=[
-        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}], operations={
+    spec.path("/certification/credentials/{credential_id}", parameters=[
+        {"name": "credential_id", "in": "path", "required": True, "schema": {"type": "string"}}], operations={
         "get": {"summary": "One credential with its compact VC-JWT", "security": security,
                 "responses": {"200": _json("Certification", "The credential"), **academy}}})
     return spec.to_dict()

@@ -148,4 +148,4 @@ def test_the_api_answers_each_academy_with_its_own_records_only(two_academies, c
     instructor = {"Authorization": f"Bearer {_token(cli, 'ge-academy', 'instructor')}"}
     assert client.get("/api/v1/certification/candidates", headers=instructor).status_code == 403
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
-    assert "/certification/credentials/{id}" in paths
+    assert "/certification/credentials/{credential_id}" in paths

@@ -257,7 +257,7 @@ def certification_credentials():
 @blueprint.get("/certification/credentials/<credential_id>")
 def certification_credential(credential_id: str):
     identity = _academy_identity()
+    record = certification.certification(identity.tenant_id, credential_id)
     token = certification.credential_token(credential_id, tenant_id=identity.tenant_id)
-    record = next(r for r in certification.certifications(identity.tenant_id) if r.id == credential_id)
     return jsonify({**schemas.CertificationSchema(exclude=("credential",)).dump(record), "credential": token})
 

@@ -199,6 +199,14 @@ def attachment(tenant_id: int, digest: str) -> Attachment:
     return row
 
 
+def evidence_row(tenant_id: int, evidence_id: int) -> EvidenceRow:
+    row = db.session.execute(select(EvidenceRow).where(EvidenceRow.id == evidence_id,
+                                                       EvidenceRow.tenant_id == tenant_id)).scalar_one_or_none()
+    if row is None:
+        raise EvidenceNotFound()
+    return row
+
+
 def evidence_rows(tenant_id: int, *, candidate_id: int | None = None, state: str | None = None,
                   area: str | None = None, limit: int = 500) -> list[EvidenceRow]:
     query = select(EvidenceRow).where(EvidenceRow.tenant_id == tenant_id)

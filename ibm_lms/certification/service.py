@@ -224,8 +224,8 @@ def evidence_list(tenant_id: int, *, candidate_id: int | None = None, state: str
 
 def evidence_attachment(identity: Identity, evidence_id: int) -> tuple[bytes, str, str]:
     """The file attached to evidence, for the person it is about, who recorded it, and the academy's reviewers."""
-    row = next((r for r in evidence.evidence_rows(identity.tenant_id) if r.id == evidence_id), None)
-    if row is None or not row.attachment_digest:
+    row = evidence.evidence_row(identity.tenant_id, evidence_id)
+    if not row.attachment_digest:
         raise evidence.EvidenceNotFound()
     allowed = identity.user_id in (row.candidate_id, row.recorded_by_id) or access(identity).academy \
         or row.area in access(identity).master_areas
@@ -334,6 +334,11 @@ def _row(certification_id: str, tenant_id: int | None = None) -> Certification:
     if row is None or row.credential is None:
         raise CredentialNotFound()
     return row
+
+
+def certification(tenant_id: int, certification_id: str) -> CertificationRecord:
+    """One of the academy's issued or revoked credentials."""
+    return _certification(_row(certification_id, tenant_id))
 
 
 def credential_token(certification_id: str, *, tenant_id: int | None = None) -> str:

@@ -44,6 +44,11 @@ class PlatformDisabled(LtiError):
                  "enable it again.")
 
 
+class SwitchNotConfirmed(LtiError):
+    code = "switch_not_confirmed"
+    message = N_("Tick the confirmation: once disabled, nobody can open the tool from that Moodle, you included.")
+
+
 class PlatformInUse(LtiError):
     status = 409
     code = "platform_in_use"

@@ -175,6 +175,18 @@ def set_disabled(issuer: str, client_id: str, disabled: bool, *, actor: str) -> 
     return True
 
 
+def tenant_platforms(tenant_id: int) -> list[PlatformRecord]:
+    return [p for p in list_platforms() if p.tenant_id == tenant_id]
+
+
+def switch_for_tenant(tenant_id: int, platform_id: int, disabled: bool, *, actor: str) -> bool:
+    """An academy administrator's switch, on one of the academy's own registrations only."""
+    platform = db.session.get(Platform, platform_id)
+    if platform is None or platform.tenant_id != tenant_id:
+        raise UnknownPlatform(issuer=str(platform_id), client_id="-")
+    return set_disabled(platform.issuer, platform.client_id, disabled, actor=actor)
+
+
 def remove(issuer: str, client_id: str, *, actor: str) -> None:
     """Deletes a registration nothing depends on: no link launched from it, no score for it, and, for the last
     registration of its issuer, no user of that issuer (their results stay; such a registration is disabled)."""

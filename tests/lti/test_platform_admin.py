@@ -45,3 +45,36 @@ def test_an_unused_registration_is_removed_and_an_unknown_one_is_named(platform,
     assert cli.invoke(args=["platform", "list"]).output.strip() == "no platforms registered"
     unknown = switch(cli, platform, "disable")
     assert unknown.exit_code != 0 and "not registered" in unknown.output
+
+
+def test_the_academy_administrator_switches_its_connection_in_the_browser(platform, launcher, client):
+    from ibm_lms.demo.platform import DEMO_USERS
+    from tests.conftest import csrf_token
+
+    assert launcher.launch().status_code == 303
+    assert client.get("/lti/platforms").status_code == 403  # a trainee
+    launcher.platform.user = DEMO_USERS["administrator"]
+    assert launcher.launch().status_code == 303
+    page = client.get("/lti/platforms").get_data(as_text=True)
+    assert platform.base_url in page and "Enabled" in page and 'id="catalogue"' in page
+    platform_id = int(page.split('id="platform-')[1].split('"')[0])
+    token = csrf_token(page)
+    unconfirmed = client.post(f"/lti/platforms/{platform_id}/switch", data={"csrf_token": token, "action": "disable"})
+    assert unconfirmed.status_code == 400 and error_code(unconfirmed) == "switch_not_confirmed"
+    assert client.post(f"/lti/platforms/{platform_id + 1000}/switch",
+                       data={"csrf_token": token, "action": "enable"}).status_code == 400
+    switched = client.post(f"/lti/platforms/{platform_id}/switch",
+                           data={"csrf_token": token, "action": "disable", "confirm": "yes"})
+    assert switched.status_code == 303
+    _, refused = launcher.login()
+    assert refused.status_code == 403 and error_code(refused) == "platform_disabled"
+
+
+def test_the_connections_page_speaks_every_locale(platform, launcher, client):
+    from ibm_lms.demo.platform import DEMO_USERS
+
+    launcher.platform.user = DEMO_USERS["administrator"]
+    for locale in ("en", "ru", "uk", "ka", "hy", "az", "ro", "be"):
+        assert launcher.launch(locale=locale).status_code == 303
+        page = client.get("/lti/platforms")
+        assert page.status_code == 200 and f'lang="{locale}"' in page.get_data(as_text=True)

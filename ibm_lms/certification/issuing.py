@@ -29,7 +29,7 @@ _RANDOM = random.SystemRandom()
 
 def area_title(area: str, tenant_id: int, locale: str) -> str:
     try:
-        return str(content.course_title(area, tenant_id, locale))
+        return content.course_title(area, tenant_id, locale).text
     except DomainError:  # a course retired from the catalogue still names its certificates
         return area
 

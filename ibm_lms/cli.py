@@ -16,7 +16,8 @@ from .errors import DomainError
 # Commands that read only files or their arguments: they sign nothing and touch no stored key.
 _NEED_NO_SECRET = {("mrz", "check"), ("content", "check"), ("content", "coverage"), ("i18n", "check"),
                    ("i18n", "extract"), ("i18n", "update"), ("i18n", "compile"),
-                   ("cert", "verify"), ("backup", "create"), ("backup", "restore")}
+                   ("cert", "verify"), ("backup", "create"), ("backup", "restore"),
+                   ("deploy", "nginx"), ("deploy", "systemd")}
 
 
 def _needs_no_secret(argv: list[str]) -> bool:
@@ -55,9 +56,11 @@ def register_commands(app) -> None:
     from flask_migrate.cli import db as db_group
 
     from .backup import backup_group
+    from .deploy.cli import deploy_group
     from .worker import worker_command
 
     app.cli.add_command(backup_group)
+    app.cli.add_command(deploy_group)
     app.cli.add_command(serve_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)

@@ -25,6 +25,28 @@ def fields(page: str) -> dict[str, str]:
             for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)}
 
 
+def launch_as_trainee(base: str, locale: str, verify: str | bool = True) -> requests.Response:
+    """The demo's trainee launch as a browser does it: the login, the platform's form post, the launch; returns
+    the first page the trainee sees (checked to be a 200 in the locale asked for)."""
+    browser = requests.Session()
+    # Per request: a session's own `verify` loses to REQUESTS_CA_BUNDLE from the environment.
+    options = {"timeout": 10, "verify": verify}
+    demo = browser.get(base + "/demo/", **options).text
+    login_url = html.unescape(re.search(r'<form class="demo-launch" method="get" action="([^"]+)"', demo).group(1))
+    login = browser.get(login_url, params={**fields(demo), "lti_message_hint": locale, "login_hint": "trainee"},
+                        **options)
+    # The login page checks the browser keeps cookies, then goes on to the platform (what its script does).
+    auth_url = html.unescape(re.search(r'data-auth-url="([^"]+)"', login.text).group(1))
+    platform = browser.get(auth_url, **options)
+    found = re.search(r'<form id="form-post" method="post" action="([^"]+)"', platform.text)
+    assert found, (platform.status_code, platform.text[:1500])
+    posted, action = fields(platform.text), html.unescape(found.group(1))
+    landed = browser.post(action, data=posted, **options)
+    assert landed.status_code == 200, (landed.status_code, landed.text[:500])
+    assert f'lang="{locale}"' in landed.text, landed.text[:500]
+    return landed
+
+
 def main() -> None:
     assert not CHECKOUT, f"the package under test is a checkout: {ibm_lms.__file__}"
     assert (BUNDLED_DIR / "translations" / "ru" / "LC_MESSAGES" / "messages.mo").is_file(), "no compiled catalogs"
@@ -45,20 +67,7 @@ def main() -> None:
                 time.sleep(0.2)
         else:
             raise SystemExit("the installed demo did not start:\n" + Path("server.log").read_text())
-        browser = requests.Session()
-        demo = browser.get(base + "/demo/", timeout=10).text
-        login_url = html.unescape(re.search(r'<form class="demo-launch" method="get" action="([^"]+)"', demo).group(1))
-        login = browser.get(login_url, params={**fields(demo), "lti_message_hint": "ru", "login_hint": "trainee"},
-                            timeout=10)
-        # The login page checks the browser keeps cookies, then goes on to the platform (what its script does).
-        auth_url = html.unescape(re.search(r'data-auth-url="([^"]+)"', login.text).group(1))
-        platform = browser.get(auth_url, timeout=10)
-        found = re.search(r'<form id="form-post" method="post" action="([^"]+)"', platform.text)
-        assert found, (platform.status_code, platform.text[:1500])
-        posted, action = fields(platform.text), html.unescape(found.group(1))
-        landed = browser.post(action, data=posted, timeout=10)
-        assert landed.status_code == 200, (landed.status_code, landed.text[:500])
-        assert 'lang="ru"' in landed.text, landed.text[:500]
+        landed = launch_as_trainee(base, "ru")
         catalog = Translations.load(str(BUNDLED_DIR / "translations"), ["ru"])
         russian = catalog.gettext("Courses")
         assert russian != "Courses" and russian in landed.text, "the page is not in Russian"

@@ -56,11 +56,9 @@ def register_commands(app) -> None:
     from flask_migrate.cli import db as db_group
 
     from .backup import backup_group
-    from .deploy.cli import deploy_group
     from .worker import worker_command
 
     app.cli.add_command(backup_group)
-    app.cli.add_command(deploy_group)
     app.cli.add_command(serve_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)

@@ -7,3 +7,8 @@ from datetime import UTC, datetime
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """A stored time as machine-readable output gives it (ISO 8601 with Z), None as None."""
+    return None if moment is None else moment.isoformat(timespec="seconds") + "Z"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from flask.cli import AppGroup
 
 from ibm_lms.audit import service as audit
+from ibm_lms.clock import iso_utc
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
 from ibm_lms.unit_of_work import unit_of_work
@@ -37,8 +40,20 @@ def create_command(tenant: str, name: str, role: str) -> None:
 
 @token_group.command("list")
 @click.option("--tenant", required=True)
-def list_command(tenant: str) -> None:
-    for record in tokens.listed(_tenant_id(tenant)):
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per token.")
+def list_command(tenant: str, as_json: bool) -> None:
+    listed = tokens.listed(_tenant_id(tenant))
+    if as_json:
+        for record in listed:
+            click.echo(json.dumps({"id": record.id, "name": record.name, "role": record.role,
+                                   "created_at": iso_utc(record.created_at), "last_used_at": iso_utc(record.last_used_at),
+                                   "revoked": record.revoked}, ensure_ascii=False))
+        return
+    if not listed:
+        click.echo(f"no API tokens for {tenant}")
+        return
+    click.echo("id\tname\trole\tstate")
+    for record in listed:
         state = "revoked" if record.revoked else f"last used {record.last_used_at or 'never'}"
         click.echo(f"{record.id}\t{record.name}\t{record.role}\t{state}")
 

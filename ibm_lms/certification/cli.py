@@ -128,7 +128,8 @@ def nominate_command(tenant: str, programme: str, candidate: str) -> None:
 @click.option("--tenant", required=True)
 @click.option("--add", "to_add", default=None, help="ISSUER:SUB to name as an approver.")
 @click.option("--remove", "to_remove", default=None, help="ISSUER:SUB to remove (named approvers only).")
-def approvers_command(tenant: str, to_add: str | None, to_remove: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="List the approvers as one JSON object per line.")
+def approvers_command(tenant: str, to_add: str | None, to_remove: str | None, as_json: bool) -> None:
     """Who may take part in certification decisions (administrators are added by their launches)."""
     try:
         if to_add:
@@ -138,7 +139,11 @@ def approvers_command(tenant: str, to_add: str | None, to_remove: str | None) ->
             changed = service.name_approver(tenant, to_remove, actor=audit.command_line_actor(), remove=True)
             click.echo("removed" if changed else "not a named approver")
         for approver in service.approver_list(_tenant_id(tenant)):
-            click.echo(f"{approver['who']}\t{approver['source']}\t{approver['name'] or ''}")
+            if as_json:
+                click.echo(json.dumps({"who": approver["who"], "source": approver["source"], "name": approver["name"]},
+                                      ensure_ascii=False))
+            else:
+                click.echo(f"{approver['who']}\t{approver['source']}\t{approver['name'] or ''}")
     except DomainError as error:
         raise _fail(error) from error
 

@@ -10,6 +10,7 @@ def init_app(app) -> None:
     from . import keys, models, platforms  # noqa: F401
     from .ags import delivery, outbox
     from .cli import grades_group, keys_group, platform_group, roster_group
+    from .connections_views import blueprint as connections_blueprint
     from .views import blueprint
 
     add_frame_ancestor_source(app, platforms.platform_origins)
@@ -23,6 +24,7 @@ def init_app(app) -> None:
     app.cli.add_command(grades_group)
     app.cli.add_command(roster_group)
     app.register_blueprint(blueprint)
+    app.register_blueprint(connections_blueprint)
     from ibm_lms import ratelimits
 
     for endpoint in ("lti.oidc_login", "lti.launch"):

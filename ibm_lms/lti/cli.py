@@ -1,4 +1,5 @@
-"""`ibm-lms platform add|list|disable|enable|remove|invite`, `ibm-lms keys rotate`, grades and rosters."""
+"""`ibm-lms platform add|list|disable|enable|remove|invite|invitation list|revoke`, `ibm-lms keys rotate`, grades
+and rosters."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 import click
 from flask.cli import AppGroup
 
+from ibm_lms.audit import service as audit
+from ibm_lms.clock import iso_utc
 from ibm_lms.errors import DomainError
 from ibm_lms.tenancy import service as tenancy
 
@@ -91,16 +94,57 @@ def invite_command(tenant, hours):
     """Print a single-use URL for LTI Dynamic Registration into this tenant."""
     _existing_tenant(tenant)
     try:
-        invitation = registration.invite(tenant, hours)
+        invitation = registration.invite(tenant, hours, actor=audit.command_line_actor())
     except DomainError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"Paste into Moodle's Tool URL (valid until {invitation.expires_at:%Y-%m-%d %H:%M} UTC, once):")
+    click.echo(f"Paste into Moodle's Tool URL (valid until {invitation.expires_at:%Y-%m-%d %H:%M} UTC, once; "
+               f"invitation {invitation.id}):")
     click.echo(invitation.url)
 
 
-def _switch(issuer: str, client_id: str, disabled: bool) -> None:
-    from ibm_lms.audit import service as audit
+invitation_group = AppGroup("invitation", help="Registration invitations: list them, revoke an open one.")
+platform_group.add_command(invitation_group)
 
+
+@invitation_group.command("list")
+@click.option("--tenant", required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def invitation_list_command(tenant, as_json):
+    """The academy's invitations, newest first, with their state (open, used, expired, revoked)."""
+    _existing_tenant(tenant)
+    found = registration.invitations(tenancy.get_tenant(tenant).id)
+    if as_json:
+        for item in found:
+            click.echo(json.dumps({"id": item.id, "state": item.state, "created_at": iso_utc(item.created_at),
+                                   "expires_at": iso_utc(item.expires_at), "used_at": iso_utc(item.used_at),
+                                   "used_by_issuer": item.used_by_issuer, "revoked_at": iso_utc(item.revoked_at)},
+                                  ensure_ascii=False))
+        return
+    if not found:
+        click.echo(f"no invitations for {tenant}")
+        return
+    click.echo("id	state	created (UTC)	expires (UTC)	used by")
+    for item in found:
+        click.echo(f"{item.id}\t{item.state}\t{item.created_at:%Y-%m-%d %H:%M}\t{item.expires_at:%Y-%m-%d %H:%M}"
+                   f"\t{item.used_by_issuer or '-'}")
+
+
+@invitation_group.command("revoke")
+@click.argument("invitation_id", type=int)
+@click.option("--tenant", required=True)
+def invitation_revoke_command(invitation_id, tenant):
+    """Close an open invitation, so its URL registers nothing (audited)."""
+    _existing_tenant(tenant)
+    try:
+        revoked = registration.revoke_invitation(tenancy.get_tenant(tenant).id, invitation_id,
+                                                 actor=audit.command_line_actor())
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"invitation {invitation_id} revoked" if revoked else
+               f"invitation {invitation_id} was not open (used, expired or revoked already): nothing changed")
+
+
+def _switch(issuer: str, client_id: str, disabled: bool) -> None:
     try:
         changed = platforms.set_disabled(issuer, client_id, disabled, actor=audit.command_line_actor())
     except DomainError as error:
@@ -131,8 +175,6 @@ def enable_command(issuer, client_id):
 @click.option("--client-id", required=True)
 def remove_command(issuer, client_id):
     """Deletes a registration nothing depends on (no launch, score or person came through it)."""
-    from ibm_lms.audit import service as audit
-
     try:
         platforms.remove(issuer, client_id, actor=audit.command_line_actor())
     except DomainError as error:

@@ -203,3 +203,29 @@ class Invitation:
     url: str
     tenant_slug: str
     expires_at: datetime
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class GradebookLinkHealth:
+    """How scores fare on their way to one registration's gradebook."""
+
+    pending: int = 0
+    parked: int = 0
+    delivered: int = 0
+    last_delivered_at: datetime | None = None
+    # The platform's HTTP status for the newest score still on its way (0: it did not answer).
+    last_failure_status: int | None = None
+
+
+@dataclass(frozen=True)
+class InvitationRecord:
+    """An invitation as an administrator lists it: its state is open, used, expired or revoked."""
+
+    id: int
+    created_at: datetime
+    expires_at: datetime
+    state: str
+    used_at: datetime | None = None
+    used_by_issuer: str | None = None
+    revoked_at: datetime | None = None

@@ -66,6 +66,19 @@ class RegistrationError(LtiError):
     message = N_("The registration with the platform failed: %(reason)s")
 
 
+class RegistrationChangedMeanwhile(LtiError):
+    status = 409
+    code = "registration_changed"
+    message = N_("This registration was changed by someone else after you reviewed your edit. Open it again, "
+                 "check the current values and make your change once more.")
+
+
+class UnknownInvitation(LtiError):
+    status = 404
+    code = "unknown_invitation"
+    message = N_("This academy has no registration invitation number %(invitation)s.")
+
+
 class RegistrationNotInvited(LtiError):
     status = 403
     code = "registration_not_invited"

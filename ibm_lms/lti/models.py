@@ -115,6 +115,7 @@ class RegistrationInvite(db.Model):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by_issuer: Mapped[str | None] = mapped_column(String(255))
+    revoked_at: Mapped[datetime | None]
 
 
 class ResourceLink(db.Model):

@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from ibm_lms.audit import service as audit
 from ibm_lms.clock import utcnow
 from ibm_lms.errors import N_, Reason
 from ibm_lms.extensions import db
@@ -27,8 +28,8 @@ from ibm_lms.web import tool_url
 
 from . import platforms
 from .configuration import tool_configuration
-from .data import DEEP_LINKING_REQUEST, Invitation, PlatformConfiguration, RegistrationResult
-from .errors import RegistrationError, RegistrationNotInvited
+from .data import DEEP_LINKING_REQUEST, Invitation, InvitationRecord, PlatformConfiguration, RegistrationResult
+from .errors import RegistrationError, RegistrationNotInvited, UnknownInvitation
 from .models import RegistrationInvite
 from .outbound import OutboundError, request_json
 from .urls import origin_of
@@ -42,23 +43,60 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invite(tenant_slug: str, hours: int) -> Invitation:
-    """A single-use registration URL for one tenant, valid for `hours`."""
+def invite(tenant_slug: str, hours: int, *, actor: str) -> Invitation:
+    """A single-use registration URL for one tenant, valid for `hours` (audited; the URL is shown once)."""
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(hours=hours)
     with unit_of_work():
         tenant = tenancy.ensure_tenant(tenant_slug)
-        db.session.add(RegistrationInvite(token_hash=_hash(token), tenant_id=tenant.id, created_at=utcnow(),
-                                          expires_at=expires))
+        row = RegistrationInvite(token_hash=_hash(token), tenant_id=tenant.id, created_at=utcnow(), expires_at=expires)
+        db.session.add(row)
+        db.session.flush()
+        audit.record(actor=actor, action="invitation.created", subject=f"registration invitation {row.id}",
+                     tenant_id=tenant.id, details={"expires_at": expires.isoformat(timespec="seconds")})
     return Invitation(url=tool_url("lti.dynamic_registration", invite=token), tenant_slug=tenant.slug,
-                      expires_at=expires)
+                      expires_at=expires, id=row.id)
+
+
+def _state(invitation: RegistrationInvite, now) -> str:
+    if invitation.used_at is not None:
+        return "used"
+    if invitation.revoked_at is not None:
+        return "revoked"
+    return "expired" if invitation.expires_at <= now else "open"
+
+
+def invitations(tenant_id: int, limit: int = 100) -> list[InvitationRecord]:
+    """The tenant's invitations, newest first (the URLs themselves were never kept)."""
+    now = utcnow()
+    rows = db.session.execute(select(RegistrationInvite).where(RegistrationInvite.tenant_id == tenant_id)
+                              .order_by(RegistrationInvite.created_at.desc(), RegistrationInvite.id.desc())
+                              .limit(limit)).scalars()
+    return [InvitationRecord(id=row.id, created_at=row.created_at, expires_at=row.expires_at, state=_state(row, now),
+                             used_at=row.used_at, used_by_issuer=row.used_by_issuer, revoked_at=row.revoked_at)
+            for row in rows]
+
+
+def revoke_invitation(tenant_id: int, invitation_id: int, *, actor: str) -> bool:
+    """Closes an open invitation of this tenant; False when it was already used, expired or revoked. Another
+    tenant's invitation is unknown here."""
+    with unit_of_work():
+        row = db.session.get(RegistrationInvite, invitation_id, with_for_update=True)
+        if row is None or row.tenant_id != tenant_id:
+            raise UnknownInvitation(invitation=invitation_id)
+        if _state(row, utcnow()) != "open":
+            return False
+        row.revoked_at = utcnow()
+        audit.record(actor=actor, action="invitation.revoked", subject=f"registration invitation {row.id}",
+                     tenant_id=tenant_id, details={})
+    return True
 
 
 def _pending_invite(token: str) -> RegistrationInvite:
     invitation = db.session.execute(
         select(RegistrationInvite).where(RegistrationInvite.token_hash == _hash(token or ""))
     ).scalar_one_or_none()
-    if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
+    if invitation is None or _state(invitation, utcnow()) != "open":
         raise RegistrationNotInvited()
     return invitation
 

@@ -12,12 +12,12 @@ from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
 from ibm_lms.web import content_security_policy
 
-from . import keys, login, nrps, platforms, registration, services_view
+from . import keys, login, nrps, registration, services_view
 from . import launch as launches
 from .ags.errors import ServiceRefused
 from .configuration import tool_configuration
 from .cookies import forget_state_cookie
-from .errors import LaunchRejected, LtiError, RosterNotOffered, RosterUnavailable, StateMissing, SwitchNotConfirmed
+from .errors import LaunchRejected, LtiError, RosterNotOffered, RosterUnavailable, StateMissing
 from .outbound import OutboundError
 from .urls import origin_of
 
@@ -198,28 +198,3 @@ def roster_sync():
     except (ServiceRefused, OutboundError) as error:
         raise RosterUnavailable(reason=str(error)) from error
     return redirect(url_for("lti.gradebook"), code=303)
-
-
-@blueprint.get("/lti/platforms")
-@tenancy.role_required(Role.ADMINISTRATOR)
-def platforms_page():
-    """The academy's own Moodle registrations, the tool's published keys and the catalogue it serves."""
-    identity = tenancy.require_identity()
-    return render_template("lti/platforms.html", identity=identity,
-                           platforms=platforms.tenant_platforms(identity.tenant_id),
-                           key_ids=[key["kid"] for key in keys.published_jwks()["keys"]],
-                           catalogue=content.catalogue(str(get_locale()), identity.tenant_id),
-                           done=request.args.get("done"))
-
-
-@blueprint.post("/lti/platforms/<int:platform_id>/switch")
-@tenancy.role_required(Role.ADMINISTRATOR)
-def switch_platform(platform_id: int):
-    identity = tenancy.require_identity()
-    disable = request.form.get("action") == "disable"
-    if disable and request.form.get("confirm") != "yes":
-        raise SwitchNotConfirmed()
-    person = tenancy.person_of(identity.tenant_id, identity.user_id)
-    platforms.switch_for_tenant(identity.tenant_id, platform_id, disable,
-                                actor=f"{person.issuer}:{person.subject}")
-    return redirect(url_for("lti.platforms_page", done="disabled" if disable else "enabled"), code=303)

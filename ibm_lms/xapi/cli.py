@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
 from flask.cli import AppGroup
 
+from ibm_lms.clock import iso_utc
 from ibm_lms.tenancy import service as tenancy
 
 from . import service
@@ -17,10 +19,18 @@ xapi_group.add_command(lrs_group)
 
 
 @xapi_group.command("status")
-def status_command() -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per academy.")
+def status_command(as_json: bool) -> None:
     """Statements pending, delivered and parked, per academy."""
     names = {t.id: t.slug for t in tenancy.list_tenants()}
     found = service.counts()
+    if as_json:
+        for tenant_id, states in sorted(found.items()):
+            lrs = service.view(tenant_id)
+            click.echo(json.dumps({"tenant": names.get(tenant_id), **states, "endpoint": lrs.endpoint,
+                                   "paused_until": iso_utc(lrs.open_until), "failures": lrs.failures},
+                                  ensure_ascii=False))
+        return
     if not found:
         click.echo("no statements yet")
     for tenant_id, states in sorted(found.items()):
@@ -77,8 +87,17 @@ def set_command(tenant: str, endpoint, username, password_stdin, auth, token_url
 
 @lrs_group.command("show")
 @click.option("--tenant", required=True)
-def show_command(tenant: str) -> None:
-    click.echo(_describe(tenant, service.view(tenancy.get_tenant(tenant).id)))
+@click.option("--json", "as_json", is_flag=True, help="As one JSON object.")
+def show_command(tenant: str, as_json: bool) -> None:
+    view = service.view(tenancy.get_tenant(tenant).id)
+    if as_json:
+        click.echo(json.dumps({"tenant": tenant, "endpoint": view.endpoint, "auth": view.auth,
+                               "username": view.username, "password_set": view.has_password,
+                               "country": view.country, "share_identity": view.share_identity,
+                               "paused_until": iso_utc(view.open_until), "failures": view.failures},
+                              ensure_ascii=False))
+        return
+    click.echo(_describe(tenant, view))
 
 
 def _describe(tenant: str, view) -> str:

@@ -103,9 +103,15 @@ def test_no_valid_credential_is_a_401(client, bearer, header):
 
 def test_a_revoked_token_stops_working(client, bearer, cli):
     assert client.get(f"{API}/questions", headers=bearer).status_code == 200
-    token_id = cli.invoke(args=["api", "token", "list", "--tenant", "ge-academy"]).output.split()[0]
-    assert cli.invoke(args=["api", "token", "revoke", "--tenant", "ge-academy", token_id]).exit_code == 0
+    import json
+
+    listed = cli.invoke(args=["api", "token", "list", "--tenant", "ge-academy"]).output.splitlines()
+    assert listed[0] == "id\tname\trole\tstate" and len(listed) == 2
+    token = json.loads(cli.invoke(args=["api", "token", "list", "--tenant", "ge-academy", "--json"]).output)
+    assert token["revoked"] is False and token["last_used_at"].endswith("Z")
+    assert cli.invoke(args=["api", "token", "revoke", "--tenant", "ge-academy", str(token["id"])]).exit_code == 0
     assert client.get(f"{API}/questions", headers=bearer).status_code == 401
+    assert json.loads(cli.invoke(args=["api", "token", "list", "--tenant", "ge-academy", "--json"]).output)["revoked"]
 
 
 def test_another_academys_token_sees_only_its_own_bank(client, bearer, cli):

@@ -65,11 +65,14 @@ def stage_of(tenant_id: int, user: int, programme: str = TRAINER) -> str:
     return next(s.stage.value for s in service.candidate_standings(tenant_id, user) if s.programme_key == programme)
 
 
-def test_approvers_are_the_academy_administrators_seen_in_launches(launcher, courses):
+def test_approvers_are_the_academy_administrators_seen_in_launches(launcher, courses, cli):
     become(launcher, "head")
     become(launcher, "candidate")
     tenant = tenancy.get_tenant("ge-academy")
     assert [u for u, _ in service.decisions.approvers(tenant.id)] == [user_id(launcher, "head")]
+    listed = [json.loads(line) for line in
+              cli.invoke(args=["cert", "approvers", "--tenant", "ge-academy", "--json"]).output.splitlines()]
+    assert [(a["who"], a["name"]) for a in listed] == [(who(launcher, "head"), "Levan Abashidze")]
     # A course-level Administrator runs one Moodle course, not the academy.
     course_admin = PEOPLE["colleague"].__class__("course-admin", "A", "B", "a@b.invalid", (COURSE_ADMIN,))
     become(launcher, course_admin)

@@ -86,6 +86,11 @@ def test_with_no_lrs_statements_wait_and_can_be_exported(academy, cli, tmp_path)
     assert {s["id"] for s in lines} == stored_ids()
     status = cli.invoke(args=["xapi", "status"]).output
     assert f"ge-academy: pending {len(lines)}, delivered 0, parked 0" in status
+    listed = json.loads(cli.invoke(args=["xapi", "status", "--json"]).output)
+    assert (listed["tenant"], listed["pending"], listed["delivered"], listed["endpoint"]) == \
+        ("ge-academy", len(lines), 0, None)
+    shown = json.loads(cli.invoke(args=["xapi", "lrs", "show", "--tenant", "ge-academy", "--json"]).output)
+    assert shown["password_set"] is False and shown["share_identity"] is False
 
 
 def test_an_outage_backs_off_opens_the_breaker_and_loses_nothing(academy, lrs, cli):

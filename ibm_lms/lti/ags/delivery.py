@@ -24,7 +24,7 @@ from ibm_lms.extensions import db
 from ibm_lms.unit_of_work import unit_of_work
 
 from .. import platforms
-from ..data import SCOPE_LINEITEM, SCOPE_SCORE, PlatformRecord
+from ..data import SCOPE_LINEITEM, SCOPE_SCORE, GradebookLinkHealth, PlatformRecord
 from ..models import GradeOutbox, ResourceLink
 from ..outbound import OutboundError, request
 from . import tokens
@@ -232,6 +232,33 @@ def status_counts() -> dict[int, dict[str, int]]:
             .group_by(GradeOutbox.tenant_id, GradeOutbox.status)):
         counts.setdefault(tenant_id, dict.fromkeys(STATES, 0))[status] = number
     return counts
+
+
+def link_health(tenant_id: int) -> dict[int, GradebookLinkHealth]:
+    """Per registration of the academy: scores waiting and refused, when one last reached the gradebook, and the
+    platform's last answer to a score that has not (two grouped reads, whatever the outbox's size)."""
+    health: dict[int, dict] = {}
+    for platform_id, status, number, last_delivered in db.session.execute(
+            select(GradeOutbox.platform_id, GradeOutbox.status, func.count(GradeOutbox.id),
+                   func.max(GradeOutbox.delivered_at))
+            .where(GradeOutbox.tenant_id == tenant_id).group_by(GradeOutbox.platform_id, GradeOutbox.status)):
+        entry = health.setdefault(platform_id, {"pending": 0, "parked": 0, "delivered": 0, "last_delivered_at": None,
+                                                "last_failure_status": None})
+        if status in (PENDING, PARKED, DELIVERED):
+            entry[status] = number
+        if last_delivered is not None and (entry["last_delivered_at"] is None
+                                           or last_delivered > entry["last_delivered_at"]):
+            entry["last_delivered_at"] = last_delivered
+    newest_failure = (select(GradeOutbox.platform_id, func.max(GradeOutbox.id).label("row_id"))
+                      .where(GradeOutbox.tenant_id == tenant_id, GradeOutbox.status.in_((PENDING, PARKED)),
+                             GradeOutbox.attempts > 0)
+                      .group_by(GradeOutbox.platform_id).subquery())
+    for platform_id, last_status in db.session.execute(
+            select(newest_failure.c.platform_id, GradeOutbox.last_status)
+            .join(GradeOutbox, GradeOutbox.id == newest_failure.c.row_id)):
+        if platform_id in health:
+            health[platform_id]["last_failure_status"] = last_status
+    return {platform_id: GradebookLinkHealth(**values) for platform_id, values in health.items()}
 
 
 def retry_parked(tenant_id: int | None = None, row_id: int | None = None) -> int:

@@ -71,7 +71,7 @@ def propose(tenant_id: int, programme_key: str, holder_id: int, *, by: int, hold
     if by == holder_id:
         raise SeparationOfDuties(reason=Reason(N_("nobody certifies themselves")))
     record = programmes.get(tenant_id, programme_key)
-    engine.ensure_candidate(tenant_id, holder_id, record.programme, actor)
+    engine.ensure_candidate(tenant_id, holder_id, record.programme, actor, through="proposal")
     standing = engine.standing_of(tenant_id, holder_id, record.programme)
     if standing.stage not in DECISION_STAGES:
         raise _refuse(N_("the candidate does not meet the programme's requirements yet (%(missing)d missing)"),
@@ -109,6 +109,10 @@ def confirm(tenant_id: int, certification_id: str, *, by: int, actor: str) -> Ce
         raise SeparationOfDuties(reason=Reason(N_("the second approval must come from a different person")))
     if by == row.holder_id:
         raise SeparationOfDuties(reason=Reason(N_("nobody certifies themselves")))
+    if not facts.is_approver(tenant_id, row.proposed_by_id):
+        # Four eyes means two approvers at the moment of issue, not one approver and a former one.
+        raise NotAuthorised(reason=Reason(N_("the person who proposed this is no longer an approver; withdraw the "
+                                             "proposal and propose it again")))
     programme = programmes.version(tenant_id, row.programme_key, row.programme_version)
     standing = engine.standing_of(tenant_id, row.holder_id, programme)
     if standing.stage not in DECISION_STAGES:
@@ -150,7 +154,7 @@ def grant(tenant_id: int, programme_key: str, holder_id: int, approved_by: tuple
                          "valid"), start=start.isoformat(), end=end.isoformat())
     if start > utcnow().date():
         raise _refuse(N_("a certification cannot start in the future"))
-    engine.ensure_candidate(tenant_id, holder_id, record.programme, actor)
+    engine.ensure_candidate(tenant_id, holder_id, record.programme, actor, through="grant")
     row = Certification(id=str(uuid.uuid4()), tenant_id=tenant_id, programme_key=programme_key,
                         programme_version=record.version, area=record.programme.area, holder_id=holder_id,
                         holder_name=holder_name, locale=locale, path="imported", state=facts.ISSUED,

@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlalchemy import select, update
 
+from ibm_lms.audit import service as audit
 from ibm_lms.clock import utcnow
 from ibm_lms.extensions import db
 
@@ -69,8 +70,10 @@ def recompute(tenant_id: int, *, user_ids: Iterable[int] | None = None, programm
     return changed
 
 
-def ensure_candidate(tenant_id: int, user_id: int, programme: Programme, actor: str) -> Candidate:
-    """The person's row on the programme (made with their standing now if new). The caller commits."""
+def ensure_candidate(tenant_id: int, user_id: int, programme: Programme, actor: str, *,
+                     through: str = "nomination") -> Candidate:
+    """The person's row on the programme (made with their standing now if new, and audited with what put them
+    there: a nomination, or a proposal or a paper grant for someone not nominated before). The caller commits."""
     row = db.session.execute(select(Candidate).where(Candidate.tenant_id == tenant_id, Candidate.user_id == user_id,
                                                      Candidate.programme_key == programme.key)).scalar_one_or_none()
     if row is None:
@@ -79,4 +82,6 @@ def ensure_candidate(tenant_id: int, user_id: int, programme: Programme, actor: 
                         nominated_by=actor[:300], **_values(standing))
         db.session.add(row)
         db.session.flush()
+        audit.record(actor=actor, action="candidate.nominated", subject=f"user {user_id}", tenant_id=tenant_id,
+                     details={"programme": programme.key, "through": through})
     return row

@@ -125,14 +125,7 @@ def nominate(tenant_id: int, programme_key: str, user_id: int, *, actor: str, by
     record = programmes.get(tenant_id, programme_key)
     with unit_of_work():
         programmes.adopt(tenant_id, actor)
-        existing = db.session.execute(select(Candidate.id).where(
-            Candidate.tenant_id == tenant_id, Candidate.user_id == user_id,
-            Candidate.programme_key == programme_key)).first()
-        row = engine.ensure_candidate(tenant_id, user_id, record.programme, actor)
-        if existing is None:
-            audit.record(actor=actor, action="candidate.nominated", subject=f"user {user_id}", tenant_id=tenant_id,
-                         details={"programme": programme_key})
-        return Stage(row.stage)
+        return Stage(engine.ensure_candidate(tenant_id, user_id, record.programme, actor).stage)
 
 
 def candidates(tenant_id: int, filters: Filters) -> tuple[list[CandidateRecord], int]:

@@ -214,7 +214,7 @@ def rotate_command(force):
             "the current signing key cannot be read with this IBM_LMS_SECRET_KEY: most likely the key is not the "
             "one it was stored with. Set that key and rotate; only if it is lost, rotate with --force (then "
             "re-enter each LRS password with 'ibm-lms xapi lrs set').")
-    kid, retired = keys.rotate()
+    kid, retired = keys.rotate(actor=audit.command_line_actor())
     click.echo(f"new key {kid}; still published for the grace period: {', '.join(retired) or 'none'}")
 
 

@@ -14,11 +14,11 @@ from ibm_lms.tenancy.data import Identity, Role
 
 from . import connections, keys, platforms, registration
 from .ags import delivery
-from .errors import InvalidPlatformSettings, SwitchNotConfirmed
+from .errors import InvalidPlatformSettings, NotToolOperator, RotationNotConfirmed, SwitchNotConfirmed, ToolKeyUnreadable
 
 blueprint = Blueprint("connections", __name__)
 INVITATION_HOURS = (24, 72, 168)
-DONE_NOTICES = {"disabled", "enabled", "removed", "saved", "unchanged", "revoked", "not_open"}
+DONE_NOTICES = {"disabled", "enabled", "removed", "saved", "unchanged", "revoked", "not_open", "rotated"}
 
 
 def _actor(identity: Identity) -> str:
@@ -50,6 +50,7 @@ def platforms_page():
                            invitations=registration.invitations(identity.tenant_id),
                            invitation_hours=INVITATION_HOURS,
                            key_ids=[key["kid"] for key in keys.published_jwks()["keys"]],
+                           operator=tenancy.is_tool_operator(identity.tenant_id, identity.user_id),
                            catalogue=content.catalogue(str(get_locale()), identity.tenant_id),
                            done=_done())
 
@@ -124,3 +125,20 @@ def revoke_invitation(invitation_id: int):
     identity = tenancy.require_identity()
     revoked = registration.revoke_invitation(identity.tenant_id, invitation_id, actor=_actor(identity))
     return redirect(url_for("connections.platforms_page", done="revoked" if revoked else "not_open"), code=303)
+
+
+@blueprint.post("/lti/keys/rotate")
+@tenancy.role_required(Role.ADMINISTRATOR)
+def rotate_keys():
+    """A tool operator replaces the tool's signing key; the old one stays published for the grace period, so
+    launches in flight and Moodles that cached the key set keep working."""
+    identity = tenancy.require_identity()
+    if not tenancy.is_tool_operator(identity.tenant_id, identity.user_id):
+        raise NotToolOperator()
+    if request.form.get("confirm") != "yes":
+        raise RotationNotConfirmed()
+    if keys.unreadable_count():
+        # Rotating now would drop what the changed secret key cannot open; the operator recovers on the server.
+        raise ToolKeyUnreadable()
+    keys.rotate(actor=_actor(identity))
+    return redirect(url_for("connections.platforms_page", done="rotated"), code=303)

@@ -73,6 +73,18 @@ class RegistrationChangedMeanwhile(LtiError):
                  "check the current values and make your change once more.")
 
 
+class NotToolOperator(LtiError):
+    status = 403
+    code = "not_tool_operator"
+    message = N_("Only a tool operator, named by the server's operator with 'ibm-lms operator add', replaces the "
+                 "tool's signing key: every academy's Moodle trusts it.")
+
+
+class RotationNotConfirmed(LtiError):
+    code = "rotation_not_confirmed"
+    message = N_("Tick the confirmation to replace the signing key.")
+
+
 class UnknownInvitation(LtiError):
     status = 404
     code = "unknown_invitation"

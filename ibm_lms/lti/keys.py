@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from ibm_lms import sealed
+from ibm_lms.audit import service as audit
 from ibm_lms.clock import utcnow
 from ibm_lms.extensions import db
 from ibm_lms.unit_of_work import unit_of_work
@@ -94,8 +95,8 @@ def unreadable_count() -> int:
     return sum(1 for token in tokens if not sealed.readable(PURPOSE, token))
 
 
-def rotate() -> tuple[str, list[str]]:
-    """Retires every current key and creates a new one; returns the new kid and the retired ones.
+def rotate(*, actor: str) -> tuple[str, list[str]]:
+    """Retires every current key and creates a new one (audited); returns the new kid and the retired ones.
     Retired keys stay published for the grace period."""
     with unit_of_work():
         retiring = [
@@ -103,6 +104,8 @@ def rotate() -> tuple[str, list[str]]:
         ]
         db.session.execute(update(ToolKey).where(ToolKey.retired_at.is_(None)).values(retired_at=utcnow()))
         kid = _create_key().kid
+        audit.record(actor=actor, action="tool_key.rotated", subject=f"tool key {kid}",
+                     details={"retired": retiring})
     return kid, retiring
 
 

@@ -6,11 +6,12 @@ def init_app(app) -> None:
 
     # Models must be imported for Alembic and the metadata to see them.
     from . import models, session_transport  # noqa: F401
-    from .cli import tenant_group
+    from .cli import operator_group, tenant_group
     from .data import Role
 
     session_transport.init_app(app)
     app.cli.add_command(tenant_group)
+    app.cli.add_command(operator_group)
 
     labels = {Role.LEARNER: "Trainee", Role.INSTRUCTOR: "Instructor", Role.ADMINISTRATOR: "Administrator"}
 

@@ -29,3 +29,9 @@ class TenantExists(DomainError):
 class InvalidTenantName(DomainError):
     code = "invalid_tenant_name"
     message = N_("A tenant's name is one line of at most 255 characters.")
+
+
+class UnknownPerson(DomainError):
+    status = 404
+    code = "unknown_person"
+    message = N_("Nobody with the platform id %(who)s has opened the tool yet; they must launch it once first.")

@@ -37,6 +37,9 @@ class User(db.Model):
     # The last launch came with an institution or system Administrator role: someone who runs the academy's
     # Moodle, not one course (certification decisions are theirs).
     academy_administrator: Mapped[bool] = mapped_column(server_default="0")
+    # Named from the command line only (`ibm-lms operator add`): manages what every academy shares, such as the
+    # tool's signing key. A launch never sets it.
+    tool_operator: Mapped[bool] = mapped_column(server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 

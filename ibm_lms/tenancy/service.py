@@ -27,7 +27,7 @@ from .data import (
     RosterRecorded,
     TenantRecord,
 )
-from .errors import InvalidTenantName, InvalidTenantSlug, TenantExists, UnknownTenant
+from .errors import InvalidTenantName, InvalidTenantSlug, TenantExists, UnknownPerson, UnknownTenant
 from .models import Context, Enrolment, Tenant, User
 from .roles import is_academy_administrator, role_from_lti
 from .session import (
@@ -275,6 +275,35 @@ def person_of(tenant_id: int, user_id: int) -> Person:
     return Person(issuer=user.issuer, subject=user.subject, display_name=name)
 
 
+def set_tool_operator(issuer: str, subject: str, operator: bool, *, actor: str) -> bool:
+    """Names or un-names a person (who has launched at least once) as a tool operator; False when nothing changed.
+    Audited: an operator can replace the key every academy's Moodle trusts."""
+    with unit_of_work():
+        user = db.session.execute(select(User).where(User.issuer == issuer, User.subject == subject)
+                                  ).scalar_one_or_none() if is_bounded_text(issuer, 255) and \
+            is_bounded_text(subject, 255) else None
+        if user is None:
+            raise UnknownPerson(who=f"{issuer}:{subject}"[:300])
+        if user.tool_operator == operator:
+            return False
+        user.tool_operator = operator
+        audit.record(actor=actor, action="operator.added" if operator else "operator.removed",
+                     subject=f"person {issuer}:{subject}"[:300], tenant_id=user.tenant_id, details={})
+    return True
+
+
+def tool_operators() -> list[tuple[str, Person]]:
+    """Every tool operator with the slug of the academy they launch from."""
+    rows = db.session.execute(select(Tenant.slug, User).join(Tenant, Tenant.id == User.tenant_id)
+                              .where(User.tool_operator.is_(True)).order_by(User.issuer, User.subject)).all()
+    return [(slug, Person(issuer=user.issuer, subject=user.subject, display_name=_name(user))) for slug, user in rows]
+
+
+def is_tool_operator(tenant_id: int, user_id: int) -> bool:
+    return bool(db.session.execute(select(User.tool_operator).where(User.id == user_id, User.tenant_id == tenant_id)
+                                   ).scalar_one_or_none())
+
+
 def lti_context_of(tenant_id: int, context_id: int | None) -> str | None:
     """The platform's own id of a context (a Moodle course), as its reports name it."""
     if context_id is None:
@@ -350,6 +379,7 @@ __all__ = [
     "forget_deep_link_request",
     "get_tenant",
     "get_tenant_by_id",
+    "is_tool_operator",
     "list_tenants",
     "login_required",
     "lti_context_of",
@@ -363,9 +393,11 @@ __all__ = [
     "roster",
     "sessionless",
     "set_preferred_locale",
+    "set_tool_operator",
     "sign_in",
     "subject_of",
     "tenant_overview",
+    "tool_operators",
     "url_sessions_possible",
     "user_id_of",
     "user_id_of_issuer",

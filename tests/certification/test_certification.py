@@ -4,6 +4,7 @@ launches and the pages people use; four eyes; verification by anyone; and everyt
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -133,6 +134,13 @@ def test_a_candidate_goes_from_nomination_to_a_verifiable_credential(academy, la
                  headers={"Accept": "application/json"})
     assert twice.status_code == 409 and twice.get_json()["error"] == "separation_of_duties"
 
+    # Four eyes at the moment of issue: a proposer who has since lost the academy role in Moodle no longer counts.
+    become(launcher, dataclasses.replace(PEOPLE["head"], roles=(COURSE_ADMIN,)))
+    deputy = become(launcher, "deputy", locale="ka")
+    stale = post(deputy, f"/certification/decisions/{proposal.id}/confirm", {}, page="/certification/",
+                 headers={"Accept": "application/json"})
+    assert stale.status_code == 403 and "no longer an approver" in stale.get_json()["message"]
+    become(launcher, "head")
     deputy = become(launcher, "deputy", locale="ka")
     assert post(deputy, f"/certification/decisions/{proposal.id}/confirm", {}, page="/certification/"
                 ).status_code == 303
@@ -177,6 +185,16 @@ def issued(academy, launcher, cli):
                               "--locale", "ka"])
     assert result.exit_code == 0, result.output
     return json.loads(result.output)["id"]
+
+
+def test_a_paper_grant_for_someone_never_nominated_is_audited_as_their_nomination_too(issued, academy):
+    entries = db.session.execute(select(AuditEntry).where(
+        AuditEntry.action.in_(("candidate.nominated", "certification.granted")),
+        AuditEntry.subject.in_((f"user {academy[1]['candidate']}", f"certification {issued}")))
+        .order_by(AuditEntry.position)).scalars().all()
+    assert [(e.action, e.details.get("through")) for e in entries] == [("candidate.nominated", "grant"),
+                                                                        ("certification.granted", None)]
+    assert entries[0].details["programme"] == TRAINER
 
 
 def test_a_credential_verifies_offline_from_the_published_keys_alone(issued, client, cli, tmp_path):

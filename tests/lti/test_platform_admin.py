@@ -269,3 +269,44 @@ def test_the_connections_page_shows_how_scores_fare_on_their_way_to_the_gradeboo
     assert "2 scores waiting" in row and "1 refused" in row
     assert f"Last delivered: {(now - timedelta(hours=1)):%Y-%m-%d %H:%M} UTC" in row
     assert "HTTP 400" in row  # the newest score still on its way was refused with 400
+
+
+def test_only_a_tool_operator_named_from_the_cli_replaces_the_signing_key_in_the_browser(platform, launcher, client,
+                                                                                        cli):
+    from ibm_lms.demo.platform import DEMO_USERS
+    from ibm_lms.lti import keys
+    from tests.conftest import csrf_token
+
+    page = _as_administrator(launcher, client)
+    assert 'id="rotate-keys"' not in page
+    before = keys.current_key().kid
+    token = csrf_token(page)
+    refused = client.post("/lti/keys/rotate", data={"csrf_token": token, "confirm": "yes"})
+    assert refused.status_code == 403 and error_code(refused) == "not_tool_operator"
+
+    who = f"{platform.base_url}:{DEMO_USERS['administrator'].subject}"
+    assert "Nobody with the platform id" in cli.invoke(args=["operator", "add", f"{platform.base_url}:nobody"]).output
+    assert cli.invoke(args=["operator", "add", who]).output.strip() == f"{who} is a tool operator"
+    assert "already" in cli.invoke(args=["operator", "add", who]).output
+    listed = json.loads(cli.invoke(args=["operator", "list", "--json"]).output)
+    assert listed["who"] == who and listed["name"] == "Levan Abashidze"
+
+    page = client.get("/lti/platforms").get_data(as_text=True)
+    assert 'id="rotate-keys"' in page
+    unconfirmed = client.post("/lti/keys/rotate", data={"csrf_token": token})
+    assert unconfirmed.status_code == 400 and keys.current_key().kid == before
+    rotated = client.post("/lti/keys/rotate", data={"csrf_token": token, "confirm": "yes"})
+    assert rotated.status_code == 303 and rotated.headers["Location"].endswith("done=rotated")
+    db.session.expire_all()
+    after = keys.current_key().kid
+    published = [key["kid"] for key in client.get("/.well-known/jwks.json").get_json()["keys"]]
+    assert after != before and published == [after, before]
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "tool_key.rotated")).scalar_one()
+    assert entry.actor == who and entry.details == {"retired": [before]}
+    assert launcher.launch().status_code == 303  # launches go on, signed or not by the new key
+
+    assert "no longer" in cli.invoke(args=["operator", "remove", who]).output
+    token = csrf_token(client.get("/lti/platforms").get_data(as_text=True))  # the launch began a new session
+    assert client.post("/lti/keys/rotate", data={"csrf_token": token, "confirm": "yes"}).status_code == 403
+    actions = db.session.execute(select(AuditEntry.action).order_by(AuditEntry.position)).scalars().all()
+    assert actions == ["operator.added", "tool_key.rotated", "operator.removed"]

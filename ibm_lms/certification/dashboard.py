@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -57,6 +58,23 @@ def certified_counts(tenant_id: int, today: date | None = None) -> dict[str, int
             Certification.tenant_id == tenant_id, Certification.state == facts.ISSUED,
             Certification.valid_from <= today, Certification.valid_until >= today)
         .group_by(Certification.programme_key)).all())
+
+
+def certified_by_region(tenant_id: int, today: date | None = None) -> dict:
+    """The people holding a certification today, per region (as their platform sends it; None: not sent) and
+    thematic area: {"areas": [...], "rows": [(region, {area: count})]}, regions in alphabetical order, then None."""
+    today = today or _today()
+    holders = db.session.execute(select(Certification.area, Certification.holder_id).distinct().where(
+        Certification.tenant_id == tenant_id, Certification.state == facts.ISSUED,
+        Certification.valid_from <= today, Certification.valid_until >= today)).all()
+    regions = {user_id: person.region for user_id, person in
+               tenancy.people(tenant_id, {holder for _, holder in holders}).items()}
+    counts = Counter((regions.get(holder), area) for area, holder in holders)
+    table: dict[str | None, dict[str, int]] = {}
+    for (region, area), count in counts.items():
+        table.setdefault(region, {})[area] = count
+    ordered = sorted(table, key=lambda region: (region is None, (region or "").casefold()))
+    return {"areas": sorted({area for _, area in counts}), "rows": [(region, table[region]) for region in ordered]}
 
 
 def expiring(tenant_id: int, within: int = EXPIRY_WARNINGS[0], today: date | None = None,
@@ -117,7 +135,8 @@ def records(tenant_id: int, rows) -> list[CandidateRecord]:
         warning = next((d for d in reversed(EXPIRY_WARNINGS) if days is not None and 0 <= days <= d), None)
         records.append(CandidateRecord(
             user_id=row.user_id, name=(person.display_name if person else None) or "",
-            who=f"{person.issuer}:{person.subject}" if person else "", programme_key=row.programme_key,
+            who=f"{person.issuer}:{person.subject}" if person else "", region=person.region if person else None,
+            programme_key=row.programme_key,
             area=row.area, stage=Stage(row.stage), met=row.met, of=row.of, missing=tuple(row.missing or ()),
             valid_until=row.valid_until, warning_days=warning))
     return records
@@ -135,12 +154,12 @@ def all_candidates(tenant_id: int, filters: Filters) -> list[CandidateRecord]:
         offset += len(rows)
 
 
-EXPORT_COLUMNS = ("name", "platform_id", "programme", "area", "stage", "requirements_met", "requirements",
+EXPORT_COLUMNS = ("name", "platform_id", "region", "programme", "area", "stage", "requirements_met", "requirements",
                   "valid_until")
 
 
 def export_rows(records: list[CandidateRecord]) -> list[tuple]:
-    return [(r.name, r.who, r.programme_key, r.area, r.stage.value, r.met, r.of,
+    return [(r.name, r.who, r.region or "", r.programme_key, r.area, r.stage.value, r.met, r.of,
              r.valid_until.isoformat() if r.valid_until else "") for r in records]
 
 

@@ -35,6 +35,7 @@ class CandidateRecord:
     missing: tuple[dict, ...]
     valid_until: date | None
     warning_days: int | None
+    region: str | None = None
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ class Access:
     approver: bool
     administrator: bool
     master_areas: frozenset[str]
+    regional: bool = False  # a regional coordinator: every academy's counts, no person
 
     @property
     def academy(self) -> bool:
@@ -54,7 +55,8 @@ def access(identity: Identity) -> Access:
     master = frozenset(record.programme.area for record in programmes.current(identity.tenant_id)
                        if record.programme.level is Level.MASTER_TRAINER and record.key in held)
     return Access(approver=facts.is_approver(identity.tenant_id, identity.user_id),
-                  administrator=identity.role is Role.ADMINISTRATOR, master_areas=master)
+                  administrator=identity.role is Role.ADMINISTRATOR, master_areas=master,
+                  regional=tenancy.holds(tenancy.REGIONAL_COORDINATOR, identity.tenant_id, identity.user_id))
 
 
 def require_academy(identity: Identity) -> Access:
@@ -153,7 +155,7 @@ def overview(tenant_id: int) -> dict:
     ending, ending_total = dashboard.expiring(tenant_id)
     return {"programmes": programmes.current(tenant_id), "pipeline": dashboard.pipeline(tenant_id),
             "certified": certified, "expiring": ending, "expiring_total": ending_total,
-            "gaps": dashboard.coverage_gaps(tenant_id, certified)}
+            "gaps": dashboard.coverage_gaps(tenant_id, certified), "by_region": dashboard.certified_by_region(tenant_id)}
 
 
 def export_candidates(tenant_id: int, filters: Filters, fmt: str) -> bytes:

@@ -12,8 +12,8 @@ from ibm_lms.errors import N_, DomainError, Reason
 from ibm_lms.tenancy import service as tenancy
 
 from . import service
-from .dashboard import PAGE
-from .errors import EvidenceRefused
+from .dashboard import PAGE, SUPPRESS_BELOW
+from .errors import EvidenceRefused, NotAuthorised
 from .evidence import MAX_ATTACHMENT_BYTES
 from .rules import RUBRIC, RUBRIC_SCALE, EvidenceKind, Stage, programme_to_table
 from .texts import progress, requirement
@@ -97,6 +97,20 @@ def home():
                            overview=service.overview(identity.tenant_id),
                            title=service.titles(identity.tenant_id, _locale()), stages=list(Stage),
                            done=request.args.get("done"))
+
+
+@blueprint.get("/regional")
+@tenancy.login_required
+def regional():
+    """The regional programme's view: per academy and area, counts only, small ones hidden."""
+    identity = _identity()
+    access = service.access(identity)
+    if not access.regional:
+        raise NotAuthorised(reason=Reason(N_("the regional counts are for the regional coordinators the tool's "
+                                           "operator names")))
+    return render_template("certification/regional.html", identity=identity, access=access,
+                           rows=service.regional_overview(), title=service.titles(identity.tenant_id, _locale()),
+                           suppressed_below=SUPPRESS_BELOW)
 
 
 @blueprint.get("/programmes")

@@ -177,6 +177,21 @@ def _check_custom(custom: Any) -> None:
             raise _invalid(CLAIM_CUSTOM)
 
 
+MAX_REGION_LENGTH = 100
+# The custom parameter an academy sets in the tool's settings in Moodle, e.g. `region=$Person.address.locality`
+# (the person's City/town, which academies use for the regional directorate or detachment).
+REGION_PARAMETER = "region"
+
+
+def region_of(custom: Mapping[str, str]) -> str | None:
+    """The person's region from the custom claim; None when absent, blank, too long, or a substitution variable the
+    platform left as it was (Moodle sends `$Person.address.locality` itself when the person's field is empty)."""
+    value = (custom.get(REGION_PARAMETER) or "").strip()
+    if not value or value.startswith("$") or not is_bounded_text(value, MAX_REGION_LENGTH):
+        return None
+    return value
+
+
 def _flag(value: Any) -> bool | None:
     """A JSON boolean; some platforms send "true"/"false" as strings. Anything else says nothing."""
     if isinstance(value, bool):

@@ -50,7 +50,7 @@ def platforms_page():
                            invitations=registration.invitations(identity.tenant_id),
                            invitation_hours=INVITATION_HOURS,
                            key_ids=[key["kid"] for key in keys.published_jwks()["keys"]],
-                           operator=tenancy.is_tool_operator(identity.tenant_id, identity.user_id),
+                           operator=tenancy.holds(tenancy.TOOL_OPERATOR, identity.tenant_id, identity.user_id),
                            catalogue=content.catalogue(str(get_locale()), identity.tenant_id),
                            done=_done())
 
@@ -133,7 +133,7 @@ def rotate_keys():
     """A tool operator replaces the tool's signing key; the old one stays published for the grace period, so
     launches in flight and Moodles that cached the key set keep working."""
     identity = tenancy.require_identity()
-    if not tenancy.is_tool_operator(identity.tenant_id, identity.user_id):
+    if not tenancy.holds(tenancy.TOOL_OPERATOR, identity.tenant_id, identity.user_id):
         raise NotToolOperator()
     if request.form.get("confirm") != "yes":
         raise RotationNotConfirmed()

@@ -19,6 +19,7 @@ from ibm_lms.tenancy.data import LaunchIdentity
 from ibm_lms.unit_of_work import publish, unit_of_work
 
 from . import deep_linking, login, validation
+from .claims import region_of
 from .data import DEEP_LINKING_REQUEST, CompletedLaunch, DeepLinkingResponse, LaunchClaims, PendingLogin, PlatformRecord
 from .errors import PlatformDisabled
 from .landing import landing_path
@@ -89,6 +90,7 @@ def _launch_identity(platform: PlatformRecord, claims: LaunchClaims) -> LaunchId
         context_label=context.label if context else None,
         context_title=context.title if context else None,
         context_types=context.types if context else (),
+        region=region_of(claims.custom),
     )
 
 

@@ -9,6 +9,7 @@ apart (the regional programme compares anonymised indicators; each country owns 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from sqlalchemy import select
@@ -55,66 +56,79 @@ def random_guess(item: Item) -> float | None:
     return None
 
 
-def _rows(quiz_ids: list[int], tenant_id: int | None) -> list[tuple]:
-    query = select(Attempt.user_id, Attempt.number, Attempt.score, Attempt.tenant_id, Attempt.locale,
-                   Attempt.question_scores).where(Attempt.quiz_id.in_(quiz_ids), Attempt.status == FINISHED)
-    if tenant_id is not None:
-        query = query.where(Attempt.tenant_id == tenant_id)
-    return db.session.execute(query.order_by(Attempt.user_id, Attempt.number)).all()
+@dataclass(frozen=True)
+class _Attempts:
+    """Every counted attempt of the quiz, in every academy, as columns: one matrix (attempts × questions, NaN where
+    a question was not drawn) and, per attempt, the academy, the language and the person."""
+
+    matrix: np.ndarray
+    keys: list[str]
+    tenants: np.ndarray
+    locales: np.ndarray
+
+
+def _read(quiz_ids: list[int], which: str) -> _Attempts:
+    # One pass: the attempts' score maps are the bulk of the read.
+    rows = db.session.execute(
+        select(Attempt.user_id, Attempt.score, Attempt.tenant_id, Attempt.locale, Attempt.question_scores)
+        .where(Attempt.quiz_id.in_(quiz_ids), Attempt.status == FINISHED)
+        .order_by(Attempt.tenant_id, Attempt.user_id, Attempt.number)).all()
+    rows = _chosen(rows, which)
+    scores = [row[4] or {} for row in rows]
+    keys = sorted(set().union(*scores)) if scores else []
+    column = {key: j for j, key in enumerate(keys)}
+    lengths = np.fromiter(map(len, scores), dtype=np.int64, count=len(scores))
+    total = int(lengths.sum())
+    # Filled in one vectorised assignment: the maps' keys and values are walked at C speed (chain, map), not
+    # cell by cell in Python.
+    columns = np.fromiter(map(column.__getitem__, chain.from_iterable(scores)), dtype=np.int64, count=total)
+    values = np.fromiter(chain.from_iterable(map(dict.values, scores)), dtype=np.float32, count=total)
+    matrix = np.full((len(rows), len(keys)), np.nan, dtype=np.float32)
+    matrix[np.repeat(np.arange(len(rows)), lengths), columns] = values
+    return _Attempts(matrix, keys, np.fromiter((row[2] for row in rows), dtype=np.int64, count=len(rows)),
+                     np.array([row[3] or "" for row in rows], dtype=object))
 
 
 def _chosen(rows: list[tuple], which: str) -> list[tuple]:
-    """The attempts counted: all, or one per trainee (first, last or highest-scoring), as Moodle offers."""
+    """The attempts counted: all, or one per trainee (first, last or highest-scoring), as Moodle offers. The rows
+    come ordered by academy, person and attempt number."""
     if which == "all":
         return rows
     chosen: dict[tuple[int, int], tuple] = {}
     for row in rows:
-        person = (row.tenant_id, row.user_id)
-        held = chosen.get(person)
-        if held is None or which == "last" or (which == "highest" and row.score > held.score):
-            chosen[person] = row
+        user_id, score, tenant_id = row[0], row[1], row[2]
+        held = chosen.get((tenant_id, user_id))
+        if held is None or which == "last" or (which == "highest" and score > held[1]):
+            chosen[(tenant_id, user_id)] = row
     return list(chosen.values())
-
-
-def _matrix(rows: list[tuple], keys: list[str]) -> np.ndarray:
-    column = {key: j for j, key in enumerate(keys)}
-    matrix = np.full((len(rows), len(keys)), np.nan, dtype=np.float32)
-    for i, row in enumerate(rows):
-        for key, value in (row.question_scores or {}).items():
-            j = column.get(key)
-            if j is not None:
-                matrix[i, j] = value
-    return matrix
 
 
 def report(quiz: Quiz, tenant_id: int, tenant_names: dict[int, str], which: str = "all") -> Report:
     same_key = [q.id for q in db.session.execute(select(Quiz).where(
         Quiz.course_slug == quiz.course_slug, Quiz.key == quiz.key)).scalars()]
-    everyone = _chosen(_rows(same_key, None), which)
-    own = [row for row in everyone if row.tenant_id == tenant_id]
-    keys = sorted({key for row in everyone for key in (row.question_scores or {})})
+    everyone = _read(same_key, which)
+    keys = everyone.keys
+    own = everyone.tenants == tenant_id
     items = _items(quiz.course_slug, tenant_id, keys)
     guesses = [random_guess(items[key]) if key in items else None for key in keys]
-    matrix = _matrix(own, keys)
+    matrix = everyone.matrix[own]
     quiz_stats, question_stats = statistics.question_statistics(matrix, np.ones(len(keys)), keys, guesses)
+    countries = np.array([tenant_names.get(int(t), "?") for t in everyone.tenants], dtype=object)
     return Report(quiz_stats, question_stats, {q.key: statistics.flag(q) for q in question_stats},
                   {key: items[key].title for key in items}, {key: items[key].type for key in items},
-                  _by_group(everyone, keys, lambda row: tenant_names.get(row.tenant_id, "?")),
-                  _by_group(own, keys, lambda row: row.locale), which)
+                  _by_group(everyone.matrix, keys, countries),
+                  _by_group(matrix, keys, everyone.locales[own]), which)
 
 
-def _by_group(rows: list[tuple], keys: list[str], group_of) -> dict[str, list[float | None]]:
-    if not rows or not keys:
+def _by_group(matrix: np.ndarray, keys: list[str], labels: np.ndarray) -> dict[str, list[float | None]]:
+    if not len(labels) or not keys:
         return {}
-    labels = [group_of(row) for row in rows]
-    names = sorted(set(labels))
-    counts = {name: labels.count(name) for name in names}
-    shown = [name for name in names if counts[name] >= MIN_GROUP_ATTEMPTS]
+    names, counts = np.unique(labels.astype(str), return_counts=True)
+    shown = [str(name) for name, count in zip(names, counts, strict=True) if count >= MIN_GROUP_ATTEMPTS]
     if len(shown) < 2:
         return {}
-    kept = [(row, label) for row, label in zip(rows, labels, strict=True) if label in shown]
-    matrix = _matrix([row for row, _ in kept], keys)
-    return statistics.facility_by_group(matrix, np.ones(len(keys)), np.array([label for _, label in kept]), shown)
+    kept = np.isin(labels.astype(str), shown)
+    return statistics.facility_by_group(matrix[kept], np.ones(len(keys)), labels[kept].astype(str), shown)
 
 
 def _items(slug: str, tenant_id: int, keys: list[str]) -> dict[str, Item]:

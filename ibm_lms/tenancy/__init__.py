@@ -6,12 +6,13 @@ def init_app(app) -> None:
 
     # Models must be imported for Alembic and the metadata to see them.
     from . import models, session_transport  # noqa: F401
-    from .cli import operator_group, tenant_group
+    from .cli import coordinator_group, operator_group, tenant_group
     from .data import Role
 
     session_transport.init_app(app)
     app.cli.add_command(tenant_group)
     app.cli.add_command(operator_group)
+    app.cli.add_command(coordinator_group)
 
     labels = {Role.LEARNER: "Trainee", Role.INSTRUCTOR: "Instructor", Role.ADMINISTRATOR: "Administrator"}
 

@@ -1,5 +1,5 @@
 """`ibm-lms tenant list|add|rename`: the academies, made on purpose (a mistyped --tenant elsewhere is an error);
-`ibm-lms operator add|remove|list`: the people who manage what every academy shares."""
+`ibm-lms operator|coordinator add|remove|list`: the people who act beyond their own academy."""
 
 from __future__ import annotations
 
@@ -58,51 +58,53 @@ def rename_command(slug: str, name: str) -> None:
     click.echo(f"tenant {renamed.slug} is now named {renamed.name}")
 
 
-operator_group = AppGroup("operator", help="Tool operators: people who manage what every academy shares (the signing "
-                                           "key), named here and nowhere else.")
 
+def _cross_academy_group(name: str, role: str, label: str, summary: str) -> AppGroup:
+    """`ibm-lms NAME add|remove|list`: the people holding one cross-academy role, named here and nowhere else."""
+    group = AppGroup(name, help=summary)
 
-def _person(who: str) -> tuple[str, str]:
-    issuer, separator, subject = who.rpartition(":")
-    if not separator or not issuer or not subject:
-        raise click.BadParameter("give ISSUER:SUB, the platform's address and the person's id there", param_hint="WHO")
-    return issuer, subject
+    def change(who: str, granted: bool) -> None:
+        try:
+            changed = service.set_cross_academy_role(who, role, granted, actor=audit.command_line_actor())
+        except DomainError as error:
+            raise click.ClickException(str(error)) from error
+        if granted:
+            click.echo(f"{who} is a {label}" if changed else f"{who} already was a {label}")
+        else:
+            click.echo(f"{who} is no longer a {label}" if changed else f"{who} was not a {label}")
 
+    @group.command("add", help=f"Names a person (ISSUER:SUB, who has launched the tool once) as a {label} (audited).")
+    @click.argument("who")
+    def add(who: str) -> None:
+        change(who, True)
 
-@operator_group.command("add")
-@click.argument("who")
-def operator_add_command(who: str) -> None:
-    """Names a person (ISSUER:SUB, who has launched the tool once) as a tool operator (audited)."""
-    try:
-        changed = service.set_tool_operator(*_person(who), True, actor=audit.command_line_actor())
-    except DomainError as error:
-        raise click.ClickException(str(error)) from error
-    click.echo(f"{who} is a tool operator" if changed else f"{who} already was a tool operator")
+    @group.command("remove", help="Takes the role back (audited).")
+    @click.argument("who")
+    def remove(who: str) -> None:
+        change(who, False)
 
-
-@operator_group.command("remove")
-@click.argument("who")
-def operator_remove_command(who: str) -> None:
-    """Takes the role back (audited)."""
-    try:
-        changed = service.set_tool_operator(*_person(who), False, actor=audit.command_line_actor())
-    except DomainError as error:
-        raise click.ClickException(str(error)) from error
-    click.echo(f"{who} is no longer a tool operator" if changed else f"{who} was not a tool operator")
-
-
-@operator_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def operator_list_command(as_json: bool) -> None:
-    found = service.tool_operators()
-    if as_json:
+    @group.command("list", help=f"Every {label}, with the academy they launch from.")
+    @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+    def list_holders(as_json: bool) -> None:
+        found = service.holders_of(role)
+        if as_json:
+            for slug, person in found:
+                click.echo(json.dumps({"who": f"{person.issuer}:{person.subject}", "tenant": slug,
+                                       "name": person.display_name}, ensure_ascii=False))
+            return
+        if not found:
+            click.echo(f"no {label}s: 'ibm-lms {name} add ISSUER:SUB' names one")
+            return
+        click.echo("who\ttenant\tname")
         for slug, person in found:
-            click.echo(json.dumps({"who": f"{person.issuer}:{person.subject}", "tenant": slug,
-                                   "name": person.display_name}, ensure_ascii=False))
-        return
-    if not found:
-        click.echo("no tool operators: 'ibm-lms operator add ISSUER:SUB' names one")
-        return
-    click.echo("who\ttenant\tname")
-    for slug, person in found:
-        click.echo(f"{person.issuer}:{person.subject}\t{slug}\t{person.display_name or ''}")
+            click.echo(f"{person.issuer}:{person.subject}\t{slug}\t{person.display_name or ''}")
+
+    return group
+
+
+operator_group = _cross_academy_group(
+    "operator", service.TOOL_OPERATOR, "tool operator",
+    "Tool operators: they replace the tool's signing key, which every academy's Moodle trusts.")
+coordinator_group = _cross_academy_group(
+    "coordinator", service.REGIONAL_COORDINATOR, "regional coordinator",
+    "Regional coordinators: they read every academy's certification counts, never a person.")

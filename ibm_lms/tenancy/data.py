@@ -44,6 +44,7 @@ class LaunchIdentity:
     context_label: str | None = None
     context_title: str | None = None
     context_types: tuple[str, ...] = ()
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Person:
     issuer: str
     subject: str
     display_name: str | None
+    region: str | None = None
 
 
 @dataclass(frozen=True)

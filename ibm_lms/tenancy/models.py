@@ -34,12 +34,18 @@ class User(db.Model):
     name: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(320))
     preferred_locale: Mapped[str | None] = mapped_column(String(8))
+    # Where the person serves (a regional directorate, a border detachment), when the platform sends it as the
+    # custom parameter `region`; academies count their trainers by it.
+    region: Mapped[str | None] = mapped_column(String(100))
     # The last launch came with an institution or system Administrator role: someone who runs the academy's
     # Moodle, not one course (certification decisions are theirs).
     academy_administrator: Mapped[bool] = mapped_column(server_default="0")
     # Named from the command line only (`ibm-lms operator add`): manages what every academy shares, such as the
     # tool's signing key. A launch never sets it.
     tool_operator: Mapped[bool] = mapped_column(server_default="0")
+    # Named from the command line only (`ibm-lms coordinator add`): reads every academy's certification counts
+    # (never a person), for the regional programme.
+    regional_coordinator: Mapped[bool] = mapped_column(server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -134,6 +134,7 @@ def record_launch_identity(identity: LaunchIdentity, *, needs_preferred_locale: 
         "family_name": identity.family_name,
         "name": identity.name,
         "email": identity.email,
+        "region": identity.region,
         "academy_administrator": is_academy_administrator(identity.lti_roles),
     }
     # Relaunches with unchanged details skip their rewrite for a while (see RecentWrites).
@@ -275,33 +276,49 @@ def person_of(tenant_id: int, user_id: int) -> Person:
     return Person(issuer=user.issuer, subject=user.subject, display_name=name)
 
 
-def set_tool_operator(issuer: str, subject: str, operator: bool, *, actor: str) -> bool:
-    """Names or un-names a person (who has launched at least once) as a tool operator; False when nothing changed.
-    Audited: an operator can replace the key every academy's Moodle trusts."""
+# What a person may do beyond their academy, named from the command line only (never by a launch): a tool operator
+# replaces the signing key every academy's Moodle trusts; a regional coordinator reads every academy's counts.
+TOOL_OPERATOR, REGIONAL_COORDINATOR = "tool_operator", "regional_coordinator"
+_CROSS_ACADEMY_ROLES = {TOOL_OPERATOR: User.tool_operator, REGIONAL_COORDINATOR: User.regional_coordinator}
+
+
+def _named(who: str) -> User:
+    """The user named ISSUER:SUB (an issuer is a URL with colons of its own, so each colon is tried)."""
+    text = who.strip() if isinstance(who, str) else ""
+    for position in [index for index, character in enumerate(text) if character == ":"]:
+        issuer, subject = text[:position], text[position + 1:]
+        if is_bounded_text(issuer, 255) and is_bounded_text(subject, 255):
+            user = db.session.execute(select(User).where(User.issuer == issuer, User.subject == subject)
+                                      ).scalar_one_or_none()
+            if user is not None:
+                return user
+    raise UnknownPerson(who=text[:300])
+
+
+def set_cross_academy_role(who: str, role: str, granted: bool, *, actor: str) -> bool:
+    """Grants or takes back a cross-academy role of a person who has launched once; False when nothing changed.
+    Audited: either role reaches beyond the person's own academy."""
+    column = _CROSS_ACADEMY_ROLES[role]
     with unit_of_work():
-        user = db.session.execute(select(User).where(User.issuer == issuer, User.subject == subject)
-                                  ).scalar_one_or_none() if is_bounded_text(issuer, 255) and \
-            is_bounded_text(subject, 255) else None
-        if user is None:
-            raise UnknownPerson(who=f"{issuer}:{subject}"[:300])
-        if user.tool_operator == operator:
+        user = _named(who)
+        if getattr(user, column.key) == granted:
             return False
-        user.tool_operator = operator
-        audit.record(actor=actor, action="operator.added" if operator else "operator.removed",
-                     subject=f"person {issuer}:{subject}"[:300], tenant_id=user.tenant_id, details={})
+        setattr(user, column.key, granted)
+        audit.record(actor=actor, action=f"{role}.{'added' if granted else 'removed'}",
+                     subject=f"person {user.issuer}:{user.subject}"[:300], tenant_id=user.tenant_id, details={})
     return True
 
 
-def tool_operators() -> list[tuple[str, Person]]:
-    """Every tool operator with the slug of the academy they launch from."""
+def holders_of(role: str) -> list[tuple[str, Person]]:
+    """Everyone holding a cross-academy role, with the slug of the academy they launch from."""
     rows = db.session.execute(select(Tenant.slug, User).join(Tenant, Tenant.id == User.tenant_id)
-                              .where(User.tool_operator.is_(True)).order_by(User.issuer, User.subject)).all()
+                              .where(_CROSS_ACADEMY_ROLES[role].is_(True)).order_by(User.issuer, User.subject)).all()
     return [(slug, Person(issuer=user.issuer, subject=user.subject, display_name=_name(user))) for slug, user in rows]
 
 
-def is_tool_operator(tenant_id: int, user_id: int) -> bool:
-    return bool(db.session.execute(select(User.tool_operator).where(User.id == user_id, User.tenant_id == tenant_id)
-                                   ).scalar_one_or_none())
+def holds(role: str, tenant_id: int, user_id: int) -> bool:
+    return bool(db.session.execute(select(_CROSS_ACADEMY_ROLES[role]).where(
+        User.id == user_id, User.tenant_id == tenant_id)).scalar_one_or_none())
 
 
 def lti_context_of(tenant_id: int, context_id: int | None) -> str | None:
@@ -339,9 +356,10 @@ def people(tenant_id: int, user_ids: Iterable[int]) -> dict[int, Person]:
     wanted, found = sorted(set(user_ids)), {}
     for start in range(0, len(wanted), 1000):
         for user in db.session.execute(select(User.id, User.issuer, User.subject, User.name, User.given_name,
-                                              User.family_name).where(User.tenant_id == tenant_id,
-                                                                      User.id.in_(wanted[start:start + 1000]))):
-            found[user.id] = Person(issuer=user.issuer, subject=user.subject, display_name=_name(user))
+                                              User.family_name, User.region).where(
+                User.tenant_id == tenant_id, User.id.in_(wanted[start:start + 1000]))):
+            found[user.id] = Person(issuer=user.issuer, subject=user.subject, display_name=_name(user),
+                                    region=user.region)
     return found
 
 
@@ -367,6 +385,8 @@ def count_users(tenant_id: int) -> int:
 
 
 __all__ = [
+    "REGIONAL_COORDINATOR",
+    "TOOL_OPERATOR",
     "academy_administrators",
     "add_tenant",
     "choose_locale",
@@ -379,7 +399,8 @@ __all__ = [
     "forget_deep_link_request",
     "get_tenant",
     "get_tenant_by_id",
-    "is_tool_operator",
+    "holders_of",
+    "holds",
     "list_tenants",
     "login_required",
     "lti_context_of",
@@ -392,12 +413,11 @@ __all__ = [
     "role_required",
     "roster",
     "sessionless",
+    "set_cross_academy_role",
     "set_preferred_locale",
-    "set_tool_operator",
     "sign_in",
     "subject_of",
     "tenant_overview",
-    "tool_operators",
     "url_sessions_possible",
     "user_id_of",
     "user_id_of_issuer",

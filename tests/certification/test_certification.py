@@ -370,3 +370,60 @@ def test_administrators_change_the_programmes_on_their_page(academy, launcher):
                                                             "hours = 20")})
     assert saved.status_code == 200 and "Changed: anti-corruption-trainer." in saved.get_data(as_text=True)
     assert db.session.execute(select(AuditEntry).where(AuditEntry.action == "programme.changed")).scalar_one()
+
+
+def test_certified_trainers_are_counted_by_the_region_moodle_sends(issued, academy, launcher):
+    from ibm_lms.lti.data import CLAIM_CUSTOM
+
+    launcher.platform.user = PEOPLE["candidate"]
+    assert launcher.launch(**{CLAIM_CUSTOM: {"region": " Adjara Regional Directorate "}}).status_code == 303
+    head = become(launcher, "head")
+    page = head.get("/certification/").get_data(as_text=True)
+    table = page.split('id="by-region"')[1].split("</table>")[0]
+    assert "Adjara Regional Directorate" in table and "Document Security" in table
+    assert re.search(r"Adjara Regional Directorate</th><td>1</td>", table), table
+    rows = list(csv.reader(io.StringIO(head.get("/certification/candidates/export.csv").get_data(as_text=True))))
+    assert rows[0][:3] == ["name", "platform_id", "region"]
+    assert [row[2] for row in rows[1:] if row[0] == "Giorgi Kapanadze"] == ["Adjara Regional Directorate"]
+    assert "Adjara Regional Directorate" in head.get("/certification/roster").get_data(as_text=True)
+
+    # What the platform stops sending, the tool stops holding; an unsubstituted variable is no region.
+    launcher.platform.user = PEOPLE["candidate"]
+    assert launcher.launch(**{CLAIM_CUSTOM: {"region": "$Person.address.locality"}}).status_code == 303
+    head = become(launcher, "head")
+    table = head.get("/certification/").get_data(as_text=True).split('id="by-region"')[1].split("</table>")[0]
+    assert "Adjara" not in table and "Region not sent by Moodle" in table
+
+
+def test_a_regional_coordinator_named_from_the_cli_sees_counts_of_every_academy_and_no_person(issued, academy,
+                                                                                             launcher, cli):
+    head = become(launcher, "head")
+    refused = head.get("/certification/regional", headers={"Accept": "application/json"})
+    assert refused.status_code == 403 and refused.get_json()["error"] == "not_authorised"
+    assert 'href="/certification/regional"' not in head.get("/certification/").get_data(as_text=True)
+
+    other = tenancy.ensure_tenant("md-academy")
+    stranger = tenancy.record_launch_identity(LaunchIdentity(
+        tenant_id=other.id, issuer="https://moodle.md.invalid", subject="7", lti_roles=()))
+    db.session.commit()
+    added = cli.invoke(args=["coordinator", "add", who(launcher, "colleague")])
+    assert added.exit_code == 0 and "is a regional coordinator" in added.output
+    assert "Nobody with the platform id" in cli.invoke(args=["coordinator", "add", "https://x.invalid:1"]).output
+    listed = json.loads(cli.invoke(args=["coordinator", "list", "--json"]).output)
+    assert listed["who"] == who(launcher, "colleague") and listed["tenant"] == "ge-academy"
+    assert cli.invoke(args=["operator", "list"]).output.startswith("no tool operators")
+
+    for locale in ("en", "ru", "uk", "ka", "hy", "az", "ro", "be"):
+        coordinator = become(launcher, "colleague", locale=locale)
+        page = coordinator.get("/certification/regional")
+        assert page.status_code == 200 and f'lang="{locale}"' in page.get_data(as_text=True)
+    text = page.get_data(as_text=True)
+    table = text.split('id="regional"')[1].split("</table>")[0]
+    assert "ge-academy" in table and "<td>1</td>" not in table  # one certified trainer is too few to show
+    for person in ("Kapanadze", "Abashidze", "Gelashvili", "Lomidze"):
+        assert person not in table
+    assert stranger.user_id not in tenancy.people(academy[0], [stranger.user_id])
+    assert 'href="/certification/regional"' in coordinator.get("/certification/mine").get_data(as_text=True)
+    actions = db.session.execute(select(AuditEntry.action).where(AuditEntry.action.like("regional_coordinator.%"))
+                                 ).scalars().all()
+    assert actions == ["regional_coordinator.added"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ibm_lms.lti.cache_control import max_age_seconds
-from ibm_lms.lti.claims import ClaimError, check_claims, check_header
+from ibm_lms.lti.claims import ClaimError, check_claims, check_header, region_of
 from ibm_lms.lti.data import LTI
 
 NOW = 1_800_000_000
@@ -140,3 +140,16 @@ def test_custom_parameters_must_be_a_flat_map_of_names(custom):
 
     with pytest.raises(ClaimError):
         check_shapes({**BASE, LTI + "custom": custom})
+
+
+@pytest.mark.parametrize(("sent", "kept"), [
+    ({"region": "Adjara Regional Directorate"}, "Adjara Regional Directorate"),
+    ({"region": "  Lori  "}, "Lori"),
+    ({"region": "$Person.address.locality"}, None),
+    ({"region": "   "}, None),
+    ({"region": "x" * 101}, None),
+    ({"region": "two\nlines"}, None),
+    ({}, None),
+])
+def test_a_region_is_one_short_line_of_text(sent, kept):
+    assert region_of(sent) == kept

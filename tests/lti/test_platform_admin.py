@@ -309,4 +309,4 @@ def test_only_a_tool_operator_named_from_the_cli_replaces_the_signing_key_in_the
     token = csrf_token(client.get("/lti/platforms").get_data(as_text=True))  # the launch began a new session
     assert client.post("/lti/keys/rotate", data={"csrf_token": token, "confirm": "yes"}).status_code == 403
     actions = db.session.execute(select(AuditEntry.action).order_by(AuditEntry.position)).scalars().all()
-    assert actions == ["operator.added", "tool_key.rotated", "operator.removed"]
+    assert actions == ["tool_operator.added", "tool_key.rotated", "tool_operator.removed"]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 from flask.cli import AppGroup
 
 from ibm_lms.audit import service as audit
-from ibm_lms.clock import iso_utc
+from ibm_lms.listing import echo_rows
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
 from ibm_lms.unit_of_work import unit_of_work
@@ -42,20 +40,9 @@ def create_command(tenant: str, name: str, role: str) -> None:
 @click.option("--tenant", required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per token.")
 def list_command(tenant: str, as_json: bool) -> None:
-    listed = tokens.listed(_tenant_id(tenant))
-    if as_json:
-        for record in listed:
-            click.echo(json.dumps({"id": record.id, "name": record.name, "role": record.role,
-                                   "created_at": iso_utc(record.created_at), "last_used_at": iso_utc(record.last_used_at),
-                                   "revoked": record.revoked}, ensure_ascii=False))
-        return
-    if not listed:
-        click.echo(f"no API tokens for {tenant}")
-        return
-    click.echo("id\tname\trole\tstate")
-    for record in listed:
-        state = "revoked" if record.revoked else f"last used {record.last_used_at or 'never'}"
-        click.echo(f"{record.id}\t{record.name}\t{record.role}\t{state}")
+    echo_rows([{"id": record.id, "name": record.name, "role": record.role, "created_at": record.created_at,
+                "last_used_at": record.last_used_at, "revoked": record.revoked}
+               for record in tokens.listed(_tenant_id(tenant))], as_json=as_json, empty=f"no API tokens for {tenant}")
 
 
 @token_group.command("revoke")

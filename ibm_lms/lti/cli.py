@@ -9,8 +9,8 @@ import click
 from flask.cli import AppGroup
 
 from ibm_lms.audit import service as audit
-from ibm_lms.clock import iso_utc
 from ibm_lms.errors import DomainError
+from ibm_lms.listing import echo_rows
 from ibm_lms.tenancy import service as tenancy
 
 from . import keys, platforms, registration
@@ -112,21 +112,10 @@ platform_group.add_command(invitation_group)
 def invitation_list_command(tenant, as_json):
     """The academy's invitations, newest first, with their state (open, used, expired, revoked)."""
     _existing_tenant(tenant)
-    found = registration.invitations(tenancy.get_tenant(tenant).id)
-    if as_json:
-        for item in found:
-            click.echo(json.dumps({"id": item.id, "state": item.state, "created_at": iso_utc(item.created_at),
-                                   "expires_at": iso_utc(item.expires_at), "used_at": iso_utc(item.used_at),
-                                   "used_by_issuer": item.used_by_issuer, "revoked_at": iso_utc(item.revoked_at)},
-                                  ensure_ascii=False))
-        return
-    if not found:
-        click.echo(f"no invitations for {tenant}")
-        return
-    click.echo("id	state	created (UTC)	expires (UTC)	used by")
-    for item in found:
-        click.echo(f"{item.id}\t{item.state}\t{item.created_at:%Y-%m-%d %H:%M}\t{item.expires_at:%Y-%m-%d %H:%M}"
-                   f"\t{item.used_by_issuer or '-'}")
+    echo_rows([{"id": item.id, "state": item.state, "created_at": item.created_at, "expires_at": item.expires_at,
+                "used_at": item.used_at, "used_by_issuer": item.used_by_issuer, "revoked_at": item.revoked_at}
+               for item in registration.invitations(tenancy.get_tenant(tenant).id)],
+              as_json=as_json, empty=f"no invitations for {tenant}")
 
 
 @invitation_group.command("revoke")

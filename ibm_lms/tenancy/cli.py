@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from ibm_lms.audit import service as audit
 from ibm_lms.errors import DomainError
+from ibm_lms.listing import echo_rows
 
 from . import service
 
@@ -86,18 +87,9 @@ def _cross_academy_group(name: str, role: str, label: str, summary: str) -> AppG
     @group.command("list", help=f"Every {label}, with the academy they launch from.")
     @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
     def list_holders(as_json: bool) -> None:
-        found = service.holders_of(role)
-        if as_json:
-            for slug, person in found:
-                click.echo(json.dumps({"who": f"{person.issuer}:{person.subject}", "tenant": slug,
-                                       "name": person.display_name}, ensure_ascii=False))
-            return
-        if not found:
-            click.echo(f"no {label}s: 'ibm-lms {name} add ISSUER:SUB' names one")
-            return
-        click.echo("who\ttenant\tname")
-        for slug, person in found:
-            click.echo(f"{person.issuer}:{person.subject}\t{slug}\t{person.display_name or ''}")
+        echo_rows([{"who": f"{person.issuer}:{person.subject}", "tenant": slug, "name": person.display_name}
+                   for slug, person in service.holders_of(role)],
+                  as_json=as_json, empty=f"no {label}s: 'ibm-lms {name} add ISSUER:SUB' names one")
 
     return group
 

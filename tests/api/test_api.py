@@ -106,7 +106,7 @@ def test_a_revoked_token_stops_working(client, bearer, cli):
     import json
 
     listed = cli.invoke(args=["api", "token", "list", "--tenant", "ge-academy"]).output.splitlines()
-    assert listed[0] == "id\tname\trole\tstate" and len(listed) == 2
+    assert listed[0] == "id\tname\trole\tcreated_at\tlast_used_at\trevoked" and len(listed) == 2
     token = json.loads(cli.invoke(args=["api", "token", "list", "--tenant", "ge-academy", "--json"]).output)
     assert token["revoked"] is False and token["last_used_at"].endswith("Z")
     assert cli.invoke(args=["api", "token", "revoke", "--tenant", "ge-academy", str(token["id"])]).exit_code == 0

@@ -22,7 +22,7 @@ from ibm_lms.certification.models import Certification, ProgrammeVersion
 from ibm_lms.extensions import db
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Identity, LaunchIdentity, Role
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, translated
 
 from .helpers import COURSE_ADMIN, PEOPLE, become, exam, learning_done, user_id, who
 
@@ -139,7 +139,9 @@ def test_a_candidate_goes_from_nomination_to_a_verifiable_credential(academy, la
     deputy = become(launcher, "deputy", locale="ka")
     stale = post(deputy, f"/certification/decisions/{proposal.id}/confirm", {}, page="/certification/",
                  headers={"Accept": "application/json"})
-    assert stale.status_code == 403 and "no longer an approver" in stale.get_json()["message"]
+    assert stale.status_code == 403 and stale.get_json()["error"] == "not_authorised"
+    assert translated("ka", "the person who proposed this is no longer an approver; withdraw the proposal and "
+                            "propose it again") in stale.get_json()["message"]
     become(launcher, "head")
     deputy = become(launcher, "deputy", locale="ka")
     assert post(deputy, f"/certification/decisions/{proposal.id}/confirm", {}, page="/certification/"

@@ -13,10 +13,12 @@ LRS until it closes, then one batch probes it.
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
+from flask import current_app
 from sqlalchemy import Text, bindparam, cast, select, update
 
 from ibm_lms import outboxes
@@ -97,25 +99,66 @@ def _stored_ids(answer: Answer) -> list[str] | None:
     return found if isinstance(found, list) and all(isinstance(i, str) for i in found) else None
 
 
+# Batches claimed per call and sent one after the other by one sender thread: while the LRS stores one batch,
+# the worker reads the next and records the last (the database's work and the LRS's overlap, not add up).
+PIPELINE_BATCHES = 4
+
+
+@dataclass(frozen=True)
+class _Batch:
+    tenant_id: int
+    rows: dict[int, str]  # outbox id -> the statement's JSON as stored
+    lrs: settings.Lrs
+
+
 def deliver_due(limit: int = 200) -> int:
-    """Delivers what is due for every academy that has a reachable LRS; returns how many rows were handled."""
+    """Delivers what is due for every academy that has a reachable LRS, in arrays of at most `limit` statements;
+    returns how many rows were handled."""
     now = utcnow()
     with_lrs = settings.tenants_with_lrs()
     held_back = list(db.session.execute(select(LrsSettings.tenant_id).where(LrsSettings.open_until > now)).scalars())
     conditions = [StatementOutbox.tenant_id.not_in(held_back)] if held_back else []
     if with_lrs is not None:
         conditions.append(StatementOutbox.tenant_id.in_(with_lrs or [-1]))
-    ids, lease = outboxes.claim(StatementOutbox, limit, LEASE_SECONDS, *conditions)
+    ids, lease = outboxes.claim(StatementOutbox, limit * PIPELINE_BATCHES, LEASE_SECONDS, *conditions)
     by_tenant: dict[int, list[int]] = {}
     for row_id, tenant_id in db.session.execute(select(StatementOutbox.id, StatementOutbox.tenant_id).where(
             StatementOutbox.id.in_(ids or [-1])).order_by(StatementOutbox.id)):
         by_tenant.setdefault(tenant_id, []).append(row_id)
-    for tenant_id, tenant_ids in by_tenant.items():
-        _deliver_batch(tenant_id, tenant_ids, lease)
+    chunks = [(tenant_id, tenant_ids[start:start + limit]) for tenant_id, tenant_ids in by_tenant.items()
+              for start in range(0, len(tenant_ids), limit)]
+    _pipeline(chunks, lease)
     return len(ids)
 
 
-def _deliver_batch(tenant_id: int, ids: list[int], lease: datetime | None) -> None:
+def _pipeline(chunks: list[tuple[int, list[int]]], lease: datetime) -> None:
+    """Reads batch k+1 and records batch k-1 while batch k is on its way. Every request goes through the one
+    sender thread, one at a time (the keep-alive session is never used by two threads at once). An academy whose
+    LRS fails gets no further batch in this call: its rows not yet sent are released for the next try."""
+    app = current_app._get_current_object()
+    failing: set[int] = set()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xapi-sender") as sender:
+        def in_sender(work, *args):
+            def run():
+                with app.app_context():
+                    return work(*args)
+            return sender.submit(run)
+
+        in_flight: tuple[_Batch, Future] | None = None
+        for tenant_id, chunk in chunks:
+            if tenant_id in failing:
+                _release(chunk, lease)
+                continue
+            batch = _prepare(tenant_id, chunk, lease)
+            sent = (batch, in_sender(_post_batch, batch)) if batch else None
+            if in_flight is not None and not _conclude(*in_flight, in_sender, failing):
+                failing.add(in_flight[0].tenant_id)
+            in_flight = sent
+        if in_flight is not None:
+            _conclude(*in_flight, in_sender, failing)
+
+
+def _prepare(tenant_id: int, ids: list[int], lease: datetime | None) -> _Batch | None:
     with unit_of_work():
         # A lease with most of its time left is not extended (one UPDATE of every row saved); reading the rows
         # still under it is enough to know they are this worker's.
@@ -129,17 +172,38 @@ def _deliver_batch(tenant_id: int, ids: list[int], lease: datetime | None) -> No
             query = query.where(StatementOutbox.claimed_until == lease)
         rows = {row_id: text for row_id, text in db.session.execute(query)}
         lrs = settings.lrs_for(tenant_id)
-    if not rows or lrs is None:
-        return
+    return _Batch(tenant_id, rows, lrs) if rows and lrs is not None else None
+
+
+def _post_batch(batch: _Batch) -> Answer:
     # The network is reached with no transaction open.
-    answer = _call(lrs, "POST", lrs.statements_url, data="[" + ",".join(rows.values()) + "]")
+    return _call(batch.lrs, "POST", batch.lrs.statements_url, data="[" + ",".join(batch.rows.values()) + "]")
+
+
+def _conclude(batch: _Batch, sent: Future, in_sender, failing: set[int]) -> bool:
+    """Records a batch's outcome once its answer is in; False when the LRS failed (nothing more is sent to it).
+    A batch that was already on its way when the one before it failed does not count again towards the breaker:
+    one call, one failure."""
+    answer = sent.result()
     if _accepted(answer):
-        _finish(tenant_id, {row_id: (DELIVERED, answer) for row_id in rows}, healthy=True)
-    elif answer.status in REFUSED:
-        _finish(tenant_id, {row_id: _post_alone(lrs, json.loads(text)) for row_id, text in rows.items()},
-                healthy=True)
-    else:
-        _finish(tenant_id, {row_id: (PENDING, answer) for row_id in rows}, healthy=False)
+        _finish(batch.tenant_id, {row_id: (DELIVERED, answer) for row_id in batch.rows}, healthy=True)
+        return True
+    if answer.status in REFUSED:
+        alone = in_sender(lambda: {row_id: _post_alone(batch.lrs, json.loads(text))
+                                   for row_id, text in batch.rows.items()}).result()
+        _finish(batch.tenant_id, alone, healthy=True)
+        return True
+    _finish(batch.tenant_id, {row_id: (PENDING, answer) for row_id in batch.rows}, healthy=False,
+            counted=batch.tenant_id not in failing)
+    return False
+
+
+def _release(ids: list[int], lease: datetime) -> None:
+    """Rows claimed but not sent, due again at once (no attempt counted: nothing was tried)."""
+    with unit_of_work():
+        db.session.execute(update(StatementOutbox).where(StatementOutbox.id.in_(ids),
+                                                         StatementOutbox.claimed_until == lease)
+                           .values(claimed_until=None))
 
 
 # What an LRS answers for a batch it will not store as it is; 422 is Ralph's (FastAPI's) word for 400.
@@ -194,7 +258,7 @@ def _same_instant(stored: object, sent: object) -> bool:
         return False
 
 
-def _finish(tenant_id: int, outcomes: dict[int, tuple[str, Answer]], *, healthy: bool) -> None:
+def _finish(tenant_id: int, outcomes: dict[int, tuple[str, Answer]], *, healthy: bool, counted: bool = True) -> None:
     """Records each row's outcome: a delivered batch in one UPDATE, other outcomes row by row (their answer and,
     for rows still pending, their own next try)."""
     now = utcnow()
@@ -223,7 +287,8 @@ def _finish(tenant_id: int, outcomes: dict[int, tuple[str, Answer]], *, healthy:
                 status=bindparam("status"), attempts=bindparam("attempts"), claimed_until=bindparam("claimed_until"),
                 last_status=bindparam("last_status"), last_answer=bindparam("last_answer"),
                 next_attempt_at=bindparam("next_attempt_at")), changes)
-        _breaker(tenant_id, healthy, now)
+        if counted:
+            _breaker(tenant_id, healthy, now)
 
 
 def _breaker(tenant_id: int, healthy: bool, now: datetime) -> None:

@@ -298,11 +298,36 @@ def test_a_batch_sends_only_rows_still_under_its_lease_and_extends_a_lease_near_
     point_at(academy, lrs.endpoint, lrs.username, lrs.password)
     ids, lease = outboxes.claim(StatementOutbox, 1000, delivery.LEASE_SECONDS)
     # Another worker's lease (the rows were claimed again after ours ended): ours sends nothing.
-    delivery._deliver_batch(academy, ids, lease - timedelta(seconds=1))
+    delivery._pipeline([(academy, ids)], lease - timedelta(seconds=1))
     assert lrs.statements() == [] and set(states()) == {"pending"}
     # Ours, with little time left: it is extended, then the rows go.
     db.session.execute(update(StatementOutbox).values(claimed_until=utcnow() + timedelta(seconds=5)))
     db.session.commit()
     lease = db.session.execute(select(StatementOutbox.claimed_until)).scalars().first()
-    delivery._deliver_batch(academy, ids, lease)
+    delivery._pipeline([(academy, ids)], lease)
     assert states() == Counter({"delivered": len(ids)}) and len(lrs.statements()) == len(ids)
+
+
+def test_one_call_sends_its_batches_in_turn_and_stops_at_a_failing_lrs(academy, lrs, client, app):
+    from ibm_lms.xapi import delivery
+
+    for lesson in ("conflicts-of-interest", "gifts-and-bribes", "reporting-and-supervision", "uncac-and-codes"):
+        assert client.get(f"/courses/{COURSE}/lessons/{lesson}").status_code == 200
+    point_at(academy, lrs.endpoint, lrs.username, lrs.password)
+    total = sum(states().values())
+    assert total >= delivery.PIPELINE_BATCHES + 3
+    # Arrays of one statement: a call claims PIPELINE_BATCHES of them and sends each in turn.
+    assert delivery.deliver_due(limit=1) == delivery.PIPELINE_BATCHES
+    assert states()["delivered"] == delivery.PIPELINE_BATCHES == len(lrs.statements())
+
+    lrs.stop()
+    handled = delivery.deliver_due(limit=1)
+    db.session.expire_all()
+    waiting = db.session.execute(select(StatementOutbox.attempts, StatementOutbox.claimed_until).where(
+        StatementOutbox.status == "pending")).all()
+    # The first array failed, and the one already queued behind it; the others claimed were not tried: they are
+    # released at once, with no attempt counted.
+    assert handled == min(delivery.PIPELINE_BATCHES, total - delivery.PIPELINE_BATCHES)
+    assert sorted(attempts for attempts, _ in waiting) == [0] * (len(waiting) - 2) + [1, 1]
+    assert all(claimed is None for _, claimed in waiting)
+    assert db.session.get(LrsSettings, academy).failures == 1  # one failing call, one step towards the breaker

@@ -101,7 +101,7 @@ def _stored_ids(answer: Answer) -> list[str] | None:
 
 # Batches claimed per call and sent one after the other by one sender thread: while the LRS stores one batch,
 # the worker reads the next and records the last (the database's work and the LRS's overlap, not add up).
-PIPELINE_BATCHES = 4
+PIPELINE_BATCHES = 10
 
 
 @dataclass(frozen=True)

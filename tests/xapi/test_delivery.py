@@ -308,8 +308,10 @@ def test_a_batch_sends_only_rows_still_under_its_lease_and_extends_a_lease_near_
     assert states() == Counter({"delivered": len(ids)}) and len(lrs.statements()) == len(ids)
 
 
-def test_one_call_sends_its_batches_in_turn_and_stops_at_a_failing_lrs(academy, lrs, client, app):
+def test_one_call_sends_its_batches_in_turn_and_stops_at_a_failing_lrs(academy, lrs, client, app, monkeypatch):
     from ibm_lms.xapi import delivery
+
+    monkeypatch.setattr(delivery, "PIPELINE_BATCHES", 4)
 
     for lesson in ("conflicts-of-interest", "gifts-and-bribes", "reporting-and-supervision", "uncac-and-codes"):
         assert client.get(f"/courses/{COURSE}/lessons/{lesson}").status_code == 200

@@ -1629,10 +1629,9 @@ def child_statmeasure(spec: dict) -> dict:
                     spent[name] += time.perf_counter() - began
             setattr(owner, attribute, wrapper)
 
-        timed("read: SELECT of every finished attempt (rows with their JSON)", analysis, "_rows")
-        timed("matrix: question_scores dicts into the numpy matrix", analysis, "_matrix")
+        timed("read: one SELECT of every finished attempt, into one matrix for every academy", analysis, "_read")
         timed("Moodle statistics (numpy)", quiz_statistics_module, "question_statistics")
-        timed("by country and language (two more matrices)", analysis, "_by_group")
+        timed("by country and language (slices of that matrix)", analysis, "_by_group")
         started = time.perf_counter()
         service.quiz_statistics(identity, spec["course"], QUIZ_KEY)
         out["parts_total"] = time.perf_counter() - started

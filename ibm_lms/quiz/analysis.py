@@ -67,40 +67,68 @@ class _Attempts:
     locales: np.ndarray
 
 
+# Attempts are read and turned into matrix cells this many at a time: memory holds one chunk of rows, not all.
+CHUNK = 5000
+
+
 def _read(quiz_ids: list[int], which: str) -> _Attempts:
-    # One pass: the attempts' score maps are the bulk of the read.
-    rows = db.session.execute(
-        select(Attempt.user_id, Attempt.score, Attempt.tenant_id, Attempt.locale, Attempt.question_scores)
-        .where(Attempt.quiz_id.in_(quiz_ids), Attempt.status == FINISHED)
-        .order_by(Attempt.tenant_id, Attempt.user_id, Attempt.number)).all()
-    rows = _chosen(rows, which)
-    scores = [row[4] or {} for row in rows]
-    keys = sorted(set().union(*scores)) if scores else []
-    column = {key: j for j, key in enumerate(keys)}
-    lengths = np.fromiter(map(len, scores), dtype=np.int64, count=len(scores))
-    total = int(lengths.sum())
-    # Filled in one vectorised assignment: the maps' keys and values are walked at C speed (chain, map), not
-    # cell by cell in Python.
-    columns = np.fromiter(map(column.__getitem__, chain.from_iterable(scores)), dtype=np.int64, count=total)
-    values = np.fromiter(chain.from_iterable(map(dict.values, scores)), dtype=np.float32, count=total)
-    matrix = np.full((len(rows), len(keys)), np.nan, dtype=np.float32)
-    matrix[np.repeat(np.arange(len(rows)), lengths), columns] = values
-    return _Attempts(matrix, keys, np.fromiter((row[2] for row in rows), dtype=np.int64, count=len(rows)),
-                     np.array([row[3] or "" for row in rows], dtype=object))
+    """Streams the counted attempts once, chunk by chunk, into (attempt, question, score) cells; the matrix is made
+    from the cells at the end, its columns in the questions' key order."""
+    query = (select(Attempt.user_id, Attempt.score, Attempt.tenant_id, Attempt.locale, Attempt.question_scores)
+             .where(Attempt.quiz_id.in_(quiz_ids), Attempt.status == FINISHED)
+             .order_by(Attempt.tenant_id, Attempt.user_id, Attempt.number)
+             .execution_options(yield_per=CHUNK))
+    column: dict[str, int] = {}
+    cells: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    tenants: list[int] = []
+    locales: list[str] = []
+    chunk: list[dict] = []
+
+    def flush() -> None:
+        # The chunk's keys and values are walked at C speed (chain, map), not cell by cell in Python.
+        keys = list(chain.from_iterable(chunk))
+        for key in set(keys).difference(column):
+            column[key] = len(column)
+        lengths = np.fromiter(map(len, chunk), dtype=np.int64, count=len(chunk))
+        first = len(tenants) - len(chunk)
+        cells.append((np.repeat(np.arange(first, len(tenants), dtype=np.int32), lengths),
+                      np.fromiter(map(column.__getitem__, keys), dtype=np.int32, count=len(keys)),
+                      np.fromiter(chain.from_iterable(map(dict.values, chunk)), dtype=np.float32, count=len(keys))))
+        chunk.clear()
+
+    for row in _counted(db.session.execute(query), which):
+        chunk.append(row[4] or {})
+        tenants.append(row[2])
+        locales.append(row[3] or "")
+        if len(chunk) == CHUNK:
+            flush()
+    if chunk:
+        flush()
+    keys = sorted(column)
+    order = np.empty(len(column), dtype=np.int32)
+    order[[column[key] for key in keys]] = np.arange(len(keys), dtype=np.int32)
+    matrix = np.full((len(tenants), len(keys)), np.nan, dtype=np.float32)
+    for rows, columns, values in cells:
+        matrix[rows, order[columns]] = values
+    return _Attempts(matrix, keys, np.array(tenants, dtype=np.int64), np.array(locales, dtype=object))
 
 
-def _chosen(rows: list[tuple], which: str) -> list[tuple]:
+def _counted(rows, which: str):
     """The attempts counted: all, or one per trainee (first, last or highest-scoring), as Moodle offers. The rows
-    come ordered by academy, person and attempt number."""
+    come ordered by academy, person and attempt number, so a person's attempts are together."""
     if which == "all":
-        return rows
-    chosen: dict[tuple[int, int], tuple] = {}
+        yield from rows
+        return
+    person, held = None, None
     for row in rows:
-        user_id, score, tenant_id = row[0], row[1], row[2]
-        held = chosen.get((tenant_id, user_id))
-        if held is None or which == "last" or (which == "highest" and score > held[1]):
-            chosen[(tenant_id, user_id)] = row
-    return list(chosen.values())
+        if (row[2], row[0]) != person:
+            if held is not None:
+                yield held
+            person, held = (row[2], row[0]), row
+        elif which == "last" or (which == "highest" and row[1] > held[1]):
+            held = row
+    if held is not None:
+        yield held
 
 
 def report(quiz: Quiz, tenant_id: int, tenant_names: dict[int, str], which: str = "all") -> Report:

@@ -90,3 +90,34 @@ def test_with_no_attempt_the_page_says_so(instructor):
 def test_a_learner_cannot_read_item_statistics(launcher, client, courses):
     assert launcher.launch(locale="en").status_code == 303
     assert client.get(PAGE).status_code == 403
+
+
+@pytest.mark.parametrize(("which", "kept"), [("all", (0, 1, 2, 3, 4, 5)), ("first", (0, 2, 4)), ("last", (1, 3, 5)),
+                                             ("highest", (1, 2, 5))])
+def test_one_attempt_per_trainee_is_counted_as_moodle_chooses_it(instructor, monkeypatch, which, kept):
+    from ibm_lms.quiz import analysis
+
+    monkeypatch.setattr(analysis, "CHUNK", 2)  # the attempts are read in several chunks
+    keys = ["ac-q-a", "ac-q-b"]
+    tenant_id = tenancy.get_tenant("ge-academy").id
+    quiz = db.session.execute(select(Quiz).where(Quiz.course_slug == COURSE, Quiz.key == KEY)).scalar_one()
+    # Three trainees with two attempts each; (score of a, score of b) per attempt, in attempt order.
+    marks = [(0.0, 0.0), (1.0, 1.0), (1.0, 0.0), (0.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
+    for person in range(3):
+        user = User(tenant_id=tenant_id, issuer="https://moodle.example", subject=f"twice-{person}",
+                    created_at=utcnow(), last_seen_at=utcnow())
+        db.session.add(user)
+        db.session.flush()
+        for number in (1, 2):
+            a, b = marks[person * 2 + number - 1]
+            db.session.add(Attempt(tenant_id=tenant_id, user_id=user.id, quiz_id=quiz.id,
+                                   quiz_version_id=quiz.current_version_id, number=number, status="finished",
+                                   open=None, layout=[], started_at=utcnow(), finished_at=utcnow(),
+                                   score=(a + b) / 2, question_scores={"ac-q-a": a, "ac-q-b": b}, locale="en"))
+    db.session.commit()
+    report = analysis.report(quiz, tenant_id, {tenant_id: "ge"}, which)
+    expected, _ = statistics.question_statistics(
+        np.array([marks[i] for i in kept], dtype=np.float32), np.ones(2), keys, [None, None])
+    assert report.quiz.attempts == len(kept)
+    assert report.quiz.mean == pytest.approx(expected.mean)
+    assert [q.key for q in report.questions] == keys

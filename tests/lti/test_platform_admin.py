@@ -127,6 +127,7 @@ def test_an_edit_shows_what_changes_and_saves_only_when_confirmed(platform, laun
     text = review.get_data(as_text=True)
     assert review.status_code == 200 and 'id="changes"' in text
     assert "Moodle of the Academy" in text and "second-deployment" in text
+    assert 'id="deployments-removed"' not in text  # only added: no launch will be refused
     db.session.expire_all()
     assert db.session.get(Platform, platform_id).name != "Moodle of the Academy"  # nothing saved by a review
     reviewed = text.split('name="reviewed" value="')[1].split('"')[0]
@@ -154,6 +155,10 @@ def test_an_edit_shows_what_changes_and_saves_only_when_confirmed(platform, laun
     assert entry.actor.endswith(":" + launcher.platform.user.subject)
     assert set(entry.details) == {"name", "deployment_ids"}
     assert launcher.launch().status_code == 303  # the connection still launches
+    form = client.get(f"/lti/platforms/{platform_id}/edit").get_data(as_text=True)
+    removing = client.post(f"/lti/platforms/{platform_id}/edit", data={
+        **edited, "csrf_token": csrf_token(form), "deployment_ids": "\n".join(before_ids)}).get_data(as_text=True)
+    assert 'id="deployments-removed"' in removing
 
 
 def test_an_edit_with_a_bad_value_comes_back_with_the_reason_and_saves_nothing(platform, launcher, client):

@@ -64,11 +64,10 @@ def certified_by_region(tenant_id: int, today: date | None = None) -> dict:
     """The people holding a certification today, per region (as their platform sends it; None: not sent) and
     thematic area: {"areas": [...], "rows": [(region, {area: count})]}, regions in alphabetical order, then None."""
     today = today or _today()
-    holders = db.session.execute(select(Certification.area, Certification.holder_id).distinct().where(
-        Certification.tenant_id == tenant_id, Certification.state == facts.ISSUED,
-        Certification.valid_from <= today, Certification.valid_until >= today)).all()
-    regions = {user_id: person.region for user_id, person in
-               tenancy.people(tenant_id, {holder for _, holder in holders}).items()}
+    holding = (Certification.tenant_id == tenant_id, Certification.state == facts.ISSUED,
+               Certification.valid_from <= today, Certification.valid_until >= today)
+    holders = db.session.execute(select(Certification.area, Certification.holder_id).distinct().where(*holding)).all()
+    regions = tenancy.regions_of(tenant_id, select(Certification.holder_id).where(*holding))
     counts = Counter((regions.get(holder), area) for area, holder in holders)
     table: dict[str | None, dict[str, int]] = {}
     for (region, area), count in counts.items():

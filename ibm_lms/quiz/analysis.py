@@ -158,12 +158,13 @@ def report(quiz: Quiz, tenant_id: int, tenant_names: dict[int, str], which: str 
 def _by_group(matrix: np.ndarray, keys: list[str], labels: np.ndarray) -> dict[str, list[float | None]]:
     if not len(labels) or not keys:
         return {}
-    names, counts = np.unique(labels.astype(str), return_counts=True)
+    labels = labels.astype(str)
+    names, counts = np.unique(labels, return_counts=True)
     shown = [str(name) for name, count in zip(names, counts, strict=True) if count >= MIN_GROUP_ATTEMPTS]
     if len(shown) < 2:
         return {}
-    kept = np.isin(labels.astype(str), shown)
-    return statistics.facility_by_group(matrix[kept], np.ones(len(keys)), labels[kept].astype(str), shown)
+    kept = np.isin(labels, shown)
+    return statistics.facility_by_group(matrix[kept], np.ones(len(keys)), labels[kept], shown)
 
 
 def _items(slug: str, tenant_id: int, keys: list[str]) -> dict[str, Item]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from ibm_lms.audit import service as audit
 from ibm_lms.clock import utcnow
@@ -363,6 +363,13 @@ def people(tenant_id: int, user_ids: Iterable[int]) -> dict[int, Person]:
     return found
 
 
+def regions_of(tenant_id: int, user_ids: Select) -> dict[int, str | None]:
+    """The region each of the academy's users among `user_ids` (a query of user ids) last launched with, in one
+    read: for counts by region, where the people themselves are not needed."""
+    return dict(db.session.execute(select(User.id, User.region).where(User.tenant_id == tenant_id,
+                                                                       User.id.in_(user_ids.scalar_subquery()))).all())
+
+
 def find_people(tenant_id: int, text: str, limit: int = 50) -> list[tuple[int, Person]]:
     """The academy's users whose name, email or platform id contains `text` (for pickers)."""
     query = select(User.id, User.issuer, User.subject, User.name, User.given_name, User.family_name).where(
@@ -408,6 +415,7 @@ __all__ = [
     "person_of",
     "record_launch_identity",
     "record_roster",
+    "regions_of",
     "rename_tenant",
     "require_identity",
     "role_required",

@@ -63,9 +63,15 @@ def _insert_new_statement(dialect: str, table: Table, conflict_on: tuple[str, ..
 def insert_new(table: Table, rows: list[Mapping], conflict_on: Iterable[str]) -> None:
     """INSERT … ON CONFLICT DO NOTHING for every row in one statement: rows already there (a retried event, a
     row another worker made a moment ago) are left as they are, without a read first or an error."""
-    if rows:
-        dialect = db.session.get_bind().dialect.name
-        db.session.execute(_insert_new_statement(dialect, table, tuple(conflict_on)), rows)
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect.name
+    statement = _insert_new_statement(dialect, table, tuple(conflict_on))
+    if len(rows) == 1:
+        # The usual case on a hot path (one launch, one statement): the cursor path, not Core's machinery.
+        execute(statement, rows[0])
+    else:
+        db.session.execute(statement, rows)
 
 
 class Rows(list):
@@ -179,6 +185,18 @@ def execute_alone(statement: ClauseElement, params: Mapping | None = None) -> Ro
             dialect.reset_isolation_level(pooled.dbapi_connection)
     finally:
         pooled.close()
+
+
+def read(statement: Select, params: Mapping | None = None) -> Rows:
+    """Runs a SELECT for a request that may hold no transaction: inside the session's transaction when one is
+    open (so it sees what the request wrote), else alone in autocommit.
+
+    A page that only reads (the catalogue a launch lands on) then costs one round trip instead of three
+    (BEGIN, the SELECT, and the ROLLBACK when the request ends); one statement needs no transaction to see
+    a consistent snapshot."""
+    if db.session().in_transaction():
+        return execute(statement, params)
+    return execute_alone(statement, params)
 
 
 class RecentWrites:

@@ -171,6 +171,27 @@ def test_hot_statements_fail_with_sqlalchemys_errors_and_hide_their_values(app):
         execute(insert(Tenant), {"slug": "md-academy", "name": "Moldovan academy"})
 
 
+def test_a_read_sees_the_requests_own_writes_and_opens_no_transaction_when_there_is_none(app):
+    import datetime
+
+    from sqlalchemy import insert, select
+
+    from ibm_lms.database import read
+    from ibm_lms.extensions import db
+    from ibm_lms.tenancy.models import Tenant
+
+    db.session.remove()
+    slugs = select(Tenant.slug)
+    assert read(slugs) == []
+    assert not db.session().in_transaction()
+    db.session.execute(insert(Tenant), {"slug": "am-academy", "name": "Armenian academy",
+                                        "created_at": datetime.datetime(2026, 1, 1)})
+    # Uncommitted, so only the session's own transaction can see it.
+    assert [row.slug for row in read(slugs)] == ["am-academy"]
+    db.session.rollback()
+    assert read(slugs) == []
+
+
 @pytest.mark.parametrize("command", ["serve", "demo"])
 def test_a_busy_port_is_one_line_naming_it(tmp_path, command):
     import socket

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ibm_lms.clock import utcnow
-from ibm_lms.database import execute
+from ibm_lms.database import execute, read
 from ibm_lms.events import CourseCompleted, ExerciseAnswered, LessonCompleted, LessonViewed, ModuleCompleted
 from ibm_lms.extensions import db
 from ibm_lms.i18n.data import pick_text
@@ -180,7 +180,7 @@ _PROGRESS_BY_COURSE = (
 
 def progress_by_course(identity: Identity) -> dict[int, tuple[int, int, datetime | None]]:
     """Per course id the trainee started: (lessons opened, lessons completed, when the course was completed)."""
-    rows = execute(_PROGRESS_BY_COURSE, {"user_id": identity.user_id, "tenant_id": identity.tenant_id})
+    rows = read(_PROGRESS_BY_COURSE, {"user_id": identity.user_id, "tenant_id": identity.tenant_id})
     return {row.course_id: (row.viewed, row.completed, row.course_completed_at) for row in rows}
 
 

@@ -16,6 +16,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from tincan import (
     Activity,
@@ -298,10 +299,37 @@ def _response_text(item: Item, response: dict) -> str:
 # --- Events -----------------------------------------------------------------------------------------------------
 
 def launched(event: LaunchCompleted, setting: Setting) -> list[dict]:
-    target = Activity(id=event.target_link_uri, definition=ActivityDefinition(
+    # Every launch makes one, so the part a link, role and language share is built by tincan once
+    # and each launch adds its own id, actor and time (as tincan writes them).
+    statement = json.loads(_launch_shape(setting.base_url, setting.tenant, setting.country, setting.lti_context,
+                                         event.target_link_uri, event.role, event.message_type, event.locale))
+    statement["id"] = statement_id(event, "launched")
+    statement["actor"] = json.loads(_actor_json(setting.actor))
+    statement["timestamp"] = _instant(event.occurred_at).isoformat()
+    return [statement]
+
+
+@lru_cache(maxsize=4096)
+def _launch_shape(base_url: str, tenant: str, country: str | None, lti_context: str | None, target_link_uri: str,
+                  role: str, message_type: str, locale: str) -> str:
+    """A launched statement's shared part as JSON text (text, so no caller can change the cached copy)."""
+    setting = Setting(base_url=base_url, actor=Actor(home_page=base_url, name="-"), tenant=tenant, country=country,
+                      lti_context=lti_context)
+    event = LaunchCompleted(tenant_id=0, user_id=0, issuer=base_url, subject="-", role=role, locale=locale,
+                            message_type=message_type, context_id=None, resource_link_id=None,
+                            target_link_uri=target_link_uri)
+    target = Activity(id=target_link_uri, definition=ActivityDefinition(
         name=LanguageMap({"en": PLATFORM}), type=TYPES["link"]))
-    return [_statement(event, "launched", setting, "launched", target, _context(setting, event, extra={
-        "lti-role": event.role, "lti-message-type": event.message_type}))]
+    shape = _statement(event, "launched", setting, "launched", target, _context(setting, event, extra={
+        "lti-role": role, "lti-message-type": message_type}))
+    for per_launch in ("id", "actor", "timestamp"):
+        del shape[per_launch]
+    return json.dumps(shape)
+
+
+@lru_cache(maxsize=4096)
+def _actor_json(actor: Actor) -> str:
+    return _actor(Setting(base_url="", actor=actor, tenant="")).to_json("1.0.3")
 
 
 def lesson_viewed(event: LessonViewed, setting: Setting, names: Names) -> list[dict]:

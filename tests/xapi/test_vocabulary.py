@@ -165,6 +165,24 @@ def test_the_same_event_makes_the_same_ids_and_another_event_other_ids():
     assert {s["context"]["registration"] for s in first} == {initialized["context"]["registration"]}
 
 
+def test_a_launch_on_a_link_seen_before_has_its_own_id_actor_and_time_and_the_rest_as_built_afresh():
+    build, event, _ = golden_events()["launched"]
+    build(event, SETTING)  # the link, role and language are now known
+    other = type(event)(**{**event.__dict__, "event_id": "1c0f3b5d-2e4a-4f6b-8c9d-0e1f2a3b4c5d", "user_id": 8,
+                           "subject": "3", "occurred_at": datetime(2026, 5, 6, 7, 8, 9, 250000)})
+    someone_else = type(SETTING)(**{**SETTING.__dict__, "actor": vocabulary.Actor(home_page="https://moodle.example",
+                                                                                   name="pseudonym-of-3")})
+    [warm] = build(other, someone_else)
+    vocabulary._launch_shape.cache_clear()
+    [cold] = build(other, someone_else)
+    assert warm == cold
+    [first] = build(event, SETTING)
+    assert (warm["id"], warm["actor"]["account"]["name"], warm["timestamp"]) != (
+        first["id"], first["actor"]["account"]["name"], first["timestamp"])
+    assert warm["timestamp"] == "2026-05-06T07:08:09.250000+00:00"
+    assert problems(warm) == []
+
+
 @pytest.mark.parametrize(("item_type", "response"), [
     ("multiple_response", {"choices": []}), ("matching", {"matches": {"a": ""}}), ("single_choice", {"choice": None}),
     ("true_false", {}), ("numeric", {"answer": None}), ("ordering", {"order": []}), ("cloze", None)])

@@ -52,3 +52,11 @@ def read_utf8(path: Path, *, max_bytes: int | None = None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UnreadableText("not UTF-8 text", line=data[:error.start].count(b"\n") + 1) from error
+
+
+def spreadsheet_cell(value):
+    """A value for a CSV or XLSX cell: a text starting with = + - @ (or a tab or carriage return) is a formula to a
+    spreadsheet, so one typed by a person (a name, a reason, a key) is kept as text, never run."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from ibm_lms.clock import utcnow
 from ibm_lms.extensions import db
 from ibm_lms.tenancy import service as tenancy
+from ibm_lms.text import spreadsheet_cell
 
 from . import facts, programmes
 from .data import CandidateRecord
@@ -162,19 +163,12 @@ def export_rows(records: list[CandidateRecord]) -> list[tuple]:
              r.valid_until.isoformat() if r.valid_until else "") for r in records]
 
 
-def _safe_cell(value):
-    # A cell starting with =, +, - or @ is a formula to a spreadsheet: names typed on a platform are not run.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def to_csv(records: list[CandidateRecord]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     for row in export_rows(records):
-        writer.writerow([_safe_cell(v) for v in row])
+        writer.writerow([spreadsheet_cell(v) for v in row])
     return out.getvalue()
 
 
@@ -185,7 +179,7 @@ def to_xlsx(records: list[CandidateRecord]) -> bytes:
     sheet = book.create_sheet("candidates")
     sheet.append(list(EXPORT_COLUMNS))
     for row in export_rows(records):
-        sheet.append([_safe_cell(v) for v in row])
+        sheet.append([spreadsheet_cell(v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -66,6 +66,9 @@ class LearningResult(db.Model):
     score: Mapped[float] = mapped_column(Float)
     achieved_on: Mapped[date]
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    # "attempt" (or a course completion); "override" when an instructor set the quiz grade, which then stands
+    # for every attempt at that quiz; "override_ended" when the attempts' grades count again.
+    source: Mapped[str] = mapped_column(String(16), server_default="attempt")
 
 
 class EvidenceRow(db.Model):

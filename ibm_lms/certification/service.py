@@ -68,8 +68,7 @@ def require_academy(identity: Identity) -> Access:
 
 
 def actor_of(identity: Identity) -> str:
-    person = tenancy.person_of(identity.tenant_id, identity.user_id)
-    return f"{person.issuer}:{person.subject}"
+    return tenancy.audit_name(identity.tenant_id, identity.user_id)
 
 
 def find_person(tenant_id: int, who: str) -> int:

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ibm_lms.clock import utcnow
-from ibm_lms.database import execute, read
+from ibm_lms.database import read
 from ibm_lms.events import CourseCompleted, ExerciseAnswered, LessonCompleted, LessonViewed, ModuleCompleted
 from ibm_lms.extensions import db
 from ibm_lms.i18n.data import pick_text

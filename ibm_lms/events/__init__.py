@@ -12,7 +12,9 @@ from .catalogue import (
     ModuleCompleted,
     QuizAttemptStarted,
     QuizAttemptSubmitted,
+    QuizGradeOverridden,
 )
 
 __all__ = ["CourseCompleted", "DomainEvent", "EventBus", "ExerciseAnswered", "LaunchCompleted", "LearningEvent",
-           "LessonCompleted", "LessonViewed", "ModuleCompleted", "QuizAttemptStarted", "QuizAttemptSubmitted"]
+           "LessonCompleted", "LessonViewed", "ModuleCompleted", "QuizAttemptStarted", "QuizAttemptSubmitted",
+           "QuizGradeOverridden"]

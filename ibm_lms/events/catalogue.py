@@ -125,3 +125,18 @@ class QuizAttemptSubmitted(LearningEvent):
     # Per question: slot, question_key, question_version (number), question_version_id, item_type,
     # response (None if unanswered), score.
     answers: tuple[dict, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuizGradeOverridden(LearningEvent):
+    """An instructor set a trainee's quiz grade (or ended such an override): the grade now in force.
+
+    The place (context, link, locale) is that of the trainee's last attempt, where the gradebook expects the grade."""
+
+    quiz_key: str
+    quiz_kind: str
+    grade_scaled: float  # the grade in force now: the instructor's, or the attempts' again once ended
+    previous_grade_scaled: float | None
+    overridden: bool  # False when the override ended
+    pass_mark: float
+    passed: bool

@@ -3,7 +3,7 @@
 
 def init_app(app) -> None:
     from ibm_lms import outboxes, sealed
-    from ibm_lms.events import CourseCompleted, LessonCompleted, QuizAttemptSubmitted
+    from ibm_lms.events import CourseCompleted, LessonCompleted, QuizAttemptSubmitted, QuizGradeOverridden
     from ibm_lms.unit_of_work import event_bus
     from ibm_lms.web import add_frame_ancestor_source
 
@@ -18,6 +18,7 @@ def init_app(app) -> None:
     event_bus(app).subscribe(CourseCompleted, outbox.on_course_completed)
     event_bus(app).subscribe(LessonCompleted, outbox.on_lesson_completed)
     event_bus(app).subscribe(QuizAttemptSubmitted, outbox.on_quiz_submitted)
+    event_bus(app).subscribe(QuizGradeOverridden, outbox.on_grade_overridden)
     sealed.add_check(app, "the tool's signing key", keys.unreadable_count)
     outboxes.register(app, outboxes.Outbox("grades", lambda limit: len(delivery.deliver_due(limit).ids),
                                            delivery.status_counts, delivery.STATES))

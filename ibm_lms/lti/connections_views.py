@@ -22,8 +22,7 @@ DONE_NOTICES = {"disabled", "enabled", "removed", "saved", "unchanged", "revoked
 
 
 def _actor(identity: Identity) -> str:
-    person = tenancy.person_of(identity.tenant_id, identity.user_id)
-    return f"{person.issuer}:{person.subject}"
+    return tenancy.audit_name(identity.tenant_id, identity.user_id)
 
 
 def _edit_from_form() -> connections.RegistrationEdit:

@@ -12,11 +12,13 @@ def init_app(app) -> None:
     from . import banks, images, models, service  # noqa: F401
     from .authoring_views import blueprint as authoring_pages
     from .cli import quiz_group
+    from .grades_views import blueprint as grade_pages
     from .rendering import cloze_html, matching_answers, option_of, question_markdown
     from .views import blueprint
 
     app.register_blueprint(blueprint)
     app.register_blueprint(authoring_pages)
+    app.register_blueprint(grade_pages)
     app.cli.add_command(quiz_group)
     for endpoint, size in (("authoring.upload_image", images.MAX_UPLOAD_BYTES + 64 * 1024),
                            ("authoring.new_question", 512 * 1024), ("authoring.edit_question", 512 * 1024),

@@ -18,13 +18,13 @@ from sqlalchemy import func, select
 from ibm_lms.clock import utcnow
 from ibm_lms.content import service as content
 from ibm_lms.errors import N_, Reason
-from ibm_lms.events import QuizAttemptStarted, QuizAttemptSubmitted
+from ibm_lms.events import QuizAttemptStarted, QuizAttemptSubmitted, QuizGradeOverridden
 from ibm_lms.extensions import db
 from ibm_lms.items.service import InvalidResponse, Item, read_partial, score
 from ibm_lms.tenancy.data import Identity
 from ibm_lms.unit_of_work import publish
 
-from . import grading
+from . import grading, overrides
 from .drawing import Candidate, layout
 from .errors import AnswerRefused, AttemptNotFound, NoAttemptLeft, QuizEmpty
 from .models import SHARED_BANK, Attempt, AttemptAnswer, Question, QuestionVersion, Quiz, QuizVersion
@@ -194,12 +194,12 @@ def finish(context: Context, attempt: Attempt, *, expired: bool = False) -> bool
     attempt.question_scores = {r["question_key"]: r["score"] for r in results}
     attempt.status, attempt.open, attempt.finished_at = FINISHED, None, now
     db.session.flush()
-    earlier = [a.score for a in finished_attempts(attempt.user_id, attempt.quiz_id)]
-    grade = grading.quiz_grade(earlier, settings.grading)
-    identity = Identity(user_id=attempt.user_id, tenant_id=attempt.tenant_id, role=context.identity.role,
-                        context_id=attempt.context_id, display_name=None, resource_link_id=attempt.resource_link_id)
+    # An instructor's override stands whatever the attempts give, as in Moodle's gradebook.
+    grade = overrides.standings(attempt.tenant_id, attempt.quiz_id, settings.grading, [attempt.user_id])[
+        attempt.user_id].grade
     publish(QuizAttemptSubmitted(
-        **_event_fields(Context(identity, attempt.locale), quiz), quiz_key=quiz.key, quiz_version=version_number,
+        **_event_fields(_at_attempt(attempt, context.identity.role), quiz), quiz_key=quiz.key,
+        quiz_version=version_number,
         quiz_kind=settings.kind, attempt_id=attempt.id, attempt_number=attempt.number, score_scaled=attempt.score,
         grade_scaled=grade, grading=settings.grading, pass_mark=settings.pass_mark,
         passed=grade >= settings.pass_mark, expired=expired,
@@ -207,6 +207,26 @@ def finish(context: Context, attempt: Attempt, *, expired: bool = False) -> bool
                               - attempt.started_at).total_seconds()),
         answers=tuple(results)))
     return True
+
+
+def _at_attempt(attempt: Attempt, role) -> Context:
+    """The trainee's place (context, link, language) as the attempt recorded it: where its grade belongs."""
+    identity = Identity(user_id=attempt.user_id, tenant_id=attempt.tenant_id, role=role,
+                        context_id=attempt.context_id, display_name=None, resource_link_id=attempt.resource_link_id)
+    return Context(identity, attempt.locale)
+
+
+def override(quiz: Quiz, settings: QuizSettings, before: overrides.Standing, grade: float | None, reason: str,
+             by: Identity) -> float:
+    """Records an instructor's grade (None ends the override) and announces the grade now in force."""
+    overrides.add(by.tenant_id, quiz.id, before.user_id, grade, reason, by.user_id, utcnow())
+    now_in_force = grade if grade is not None else before.attempts_grade
+    last = db.session.get(Attempt, before.last_attempt_id)
+    publish(QuizGradeOverridden(
+        **_event_fields(_at_attempt(last, by.role), quiz), quiz_key=quiz.key, quiz_kind=settings.kind,
+        grade_scaled=now_in_force, previous_grade_scaled=before.grade, overridden=grade is not None,
+        pass_mark=settings.pass_mark, passed=now_in_force >= settings.pass_mark))
+    return now_in_force
 
 
 def due_for_closing(limit: int) -> list[int]:

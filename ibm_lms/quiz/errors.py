@@ -93,3 +93,27 @@ class UnknownFormat(DomainError):
     status = 400
     code = "unknown_format"
     message = N_("The format %(format)s is not one of: %(formats)s.")
+
+
+class NotAnInstructor(DomainError):
+    status = 403
+    code = "not_an_instructor"
+    message = N_("Only instructors and administrators can see and change the trainees' quiz grades.")
+
+
+class NoSubmittedAttempt(DomainError):
+    status = 404
+    code = "no_submitted_attempt"
+    message = N_("This trainee has no submitted attempt at this quiz, so there is no grade to override.")
+
+
+class OwnGrade(DomainError):
+    status = 403
+    code = "own_grade"
+    message = N_("Nobody can override their own grade: ask another instructor.")
+
+
+class OverrideRefused(DomainError):
+    status = 400
+    code = "override_refused"
+    message = N_("The grade was not changed: %(reason)s.")

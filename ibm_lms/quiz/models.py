@@ -149,3 +149,23 @@ class QuizImage(db.Model):
     height: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class GradeOverride(db.Model):
+    """An instructor's grade for a trainee on a quiz, standing in for the one the attempts give.
+
+    Rows are only ever added: the newest one for a trainee and quiz is in force, and one without a grade
+    gives the attempts' grade back. Who changed what, when and why stays readable beside the audit trail."""
+
+    __tablename__ = "quiz_grade_overrides"
+    __table_args__ = (Index("ix_quiz_grade_overrides_trainee", "tenant_id", "quiz_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"))
+    # A fraction of the maximum (0 to 1), as attempt scores are; None ends the override.
+    grade: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(500))
+    overridden_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]

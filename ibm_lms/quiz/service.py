@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ibm_lms.audit import service as audit
 from ibm_lms.content import service as content
+from ibm_lms.errors import N_, Reason
 from ibm_lms.extensions import db
 from ibm_lms.i18n.data import pick_text
 from ibm_lms.items.service import correct_response, score
@@ -16,12 +18,16 @@ from ibm_lms.tenancy.data import Identity, Role
 from ibm_lms.text import SLUG
 from ibm_lms.unit_of_work import unit_of_work
 
-from . import analysis, authoring, exchange, grading, images, interchange
+from . import analysis, authoring, exchange, grading, images, interchange, overrides
 from . import attempts as flow
 from .errors import (
     AttemptFinished,
     ImportRefused,
+    NoSubmittedAttempt,
     NotAnAuthor,
+    NotAnInstructor,
+    OverrideRefused,
+    OwnGrade,
     QuestionNotFound,
     QuizNotFound,
     TimeIsUp,
@@ -84,8 +90,11 @@ def quiz_page(slug: str, key: str, identity: Identity, locale: str) -> dict:
     finished = flow.finished_attempts(identity.user_id, quiz.id)
     current = flow.open_attempt(identity.user_id, quiz.id)
     used = len(finished) + (1 if current else 0)
-    grade = grading.quiz_grade([a.score for a in finished], settings.grading)
+    standing = overrides.standings(identity.tenant_id, quiz.id, settings.grading, [identity.user_id]).get(
+        identity.user_id)
+    grade = standing.grade if standing is not None else None
     return {"quiz": quiz, "settings": settings, "title": pick_text(settings.title, locale),
+            "overridden": standing is not None and standing.override is not None,
             "description": pick_text(settings.description, locale) if settings.description else None,
             "course_title": content.course_title(slug, identity.tenant_id, locale), "finished": finished,
             "current": current, "grade": grade, "passed": grade is not None and grade >= settings.pass_mark,
@@ -293,6 +302,83 @@ def quiz_statistics(identity: Identity, slug: str, key: str, which: str = "all")
     quiz = _quiz(slug, key, identity.tenant_id)
     names = {tenant.id: tenant.name for tenant in tenancy.list_tenants()}
     return analysis.report(quiz, identity.tenant_id, names, which)
+
+
+# Grades: what each trainee's attempts give, and instructors' overrides of it (audited, sent to the gradebook).
+
+def _instructor(identity: Identity, slug: str) -> None:
+    if identity.role.rank < Role.INSTRUCTOR.rank:
+        raise NotAnInstructor()
+    content.course_version_number(slug, identity.tenant_id)
+
+
+@dataclass(frozen=True)
+class GradeRow:
+    user_id: int
+    name: str
+    region: str | None
+    standing: overrides.Standing
+    overridden_by: str | None
+    passed: bool
+
+
+def quiz_grades(identity: Identity, slug: str, key: str, locale: str) -> dict:
+    """Every trainee of the academy with a submitted attempt: attempts, their grade, any override, the grade."""
+    _instructor(identity, slug)
+    quiz = _quiz(slug, key, identity.tenant_id)
+    settings, _ = flow.settings_of(quiz.current_version_id)
+    found = overrides.standings(identity.tenant_id, quiz.id, settings.grading)
+    named = tenancy.people(identity.tenant_id, set(found) | {s.override.by for s in found.values() if s.override})
+    rows = [GradeRow(user_id, _name(named.get(user_id)), getattr(named.get(user_id), "region", None), standing,
+                     _name(named.get(standing.override.by)) if standing.override else None,
+                     standing.grade is not None and standing.grade >= settings.pass_mark)
+            for user_id, standing in found.items()]
+    return {"quiz": quiz, "settings": settings, "title": pick_text(settings.title, locale),
+            "course_title": content.course_title(slug, identity.tenant_id, locale),
+            "rows": sorted(rows, key=lambda row: (row.name.casefold(), row.user_id))}
+
+
+def trainee_grade(identity: Identity, slug: str, key: str, user_id: int, locale: str) -> dict:
+    """One trainee's grade on the quiz with every override behind it, newest first."""
+    page = quiz_grades(identity, slug, key, locale)
+    row = next((r for r in page["rows"] if r.user_id == user_id), None)
+    if row is None:
+        raise NoSubmittedAttempt()
+    past = overrides.history(identity.tenant_id, page["quiz"].id, user_id)
+    named = tenancy.people(identity.tenant_id, {entry.by for entry in past})
+    return {**page, "row": row, "own": user_id == identity.user_id,
+            "history": [(entry, _name(named.get(entry.by))) for entry in past]}
+
+
+def override_grade(identity: Identity, slug: str, key: str, user_id: int, grade_text: str | None,
+                   reason_text: str | None) -> float:
+    """Sets the trainee's quiz grade to a percentage (an empty one ends the override) with a reason; returns the
+    grade now in force. Audited; the gradebook and the certification records follow."""
+    _instructor(identity, slug)
+    if user_id == identity.user_id:
+        raise OwnGrade()
+    grade, reason = overrides.read_grade(grade_text), overrides.read_reason(reason_text)
+    quiz = _quiz(slug, key, identity.tenant_id)
+    settings, _ = flow.settings_of(quiz.current_version_id)
+    with unit_of_work():
+        before = overrides.standings(identity.tenant_id, quiz.id, settings.grading, [user_id]).get(user_id)
+        if before is None:
+            raise NoSubmittedAttempt()
+        if grade is None and before.override is None:
+            raise OverrideRefused(reason=Reason(N_("the grade is not overridden, so there is no override to end")))
+        now_in_force = flow.override(db.session.get(Quiz, quiz.id), settings, before, grade, reason, identity)
+        audit.record(actor=tenancy.audit_name(identity.tenant_id, identity.user_id),
+                     action="quiz.grade_overridden" if grade is not None else "quiz.grade_override_ended",
+                     subject=f"quiz {slug}/{key} of {tenancy.audit_name(identity.tenant_id, user_id)}",
+                     details={"from": before.grade, "to": now_in_force, "reason": reason},
+                     tenant_id=identity.tenant_id)
+    return now_in_force
+
+
+def _name(person) -> str:
+    if person is None:
+        return "?"
+    return person.display_name or person.subject
 
 
 IMPORT_FORMATS, EXPORT_FORMATS = exchange.IMPORT_FORMATS, tuple(exchange.EXPORT_FORMATS)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ibm_lms.markers import N_
+from ibm_lms.text import spreadsheet_cell
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def to_csv_rows(quiz: QuizStats, questions: list[QuestionStats]) -> list[list[st
     rows = [list(QUESTION_HEADER)]
     for q in questions:
         weight = N_("negative covariance") if q.negative_covariance else _number(q.effective_weight)
-        rows.append([str(q.slot), _text_cell(q.key), str(q.attempts), _number(q.facility), _number(q.sd),
+        rows.append([str(q.slot), spreadsheet_cell(q.key), str(q.attempts), _number(q.facility), _number(q.sd),
                      _number(q.random_guess), _number(q.intended_weight), weight,
                      _number(q.discrimination_index), _number(q.discriminative_efficiency)])
     rows.append([])
@@ -428,6 +429,3 @@ def _number(value: float | None) -> str:
     return "0.00" if text == "-0.00" else text
 
 
-def _text_cell(text: str) -> str:
-    """A spreadsheet runs a cell starting with = + - @ as a formula: a question key must not."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 
 from ibm_lms.errors import wants_json
 from ibm_lms.tenancy import service as tenancy
+from ibm_lms.tenancy.data import Role
 
 from . import service
 
@@ -34,7 +35,8 @@ def quizzes(slug: str):
 def quiz(slug: str, key: str):
     identity = tenancy.require_identity()
     return render_template("quiz/quiz.html", identity=identity, slug=slug,
-                           page=service.quiz_page(slug, key, identity, _locale()))
+                           page=service.quiz_page(slug, key, identity, _locale()),
+                           instructor=identity.role.rank >= Role.INSTRUCTOR.rank)
 
 
 @blueprint.post("/courses/<slug>/quizzes/<key>/attempts")

@@ -276,6 +276,12 @@ def person_of(tenant_id: int, user_id: int) -> Person:
     return Person(issuer=user.issuer, subject=user.subject, display_name=name)
 
 
+def audit_name(tenant_id: int, user_id: int) -> str:
+    """How the audit trail names a person acting in the browser: ISSUER:SUB, what the command line accepts back."""
+    issuer, subject = subject_of(tenant_id, user_id)
+    return f"{issuer}:{subject}"
+
+
 # What a person may do beyond their academy, named from the command line only (never by a launch): a tool operator
 # replaces the signing key every academy's Moodle trusts; a regional coordinator reads every academy's counts.
 TOOL_OPERATOR, REGIONAL_COORDINATOR = "tool_operator", "regional_coordinator"

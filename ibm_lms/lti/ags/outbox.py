@@ -14,7 +14,13 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from ibm_lms.clock import utcnow
-from ibm_lms.events import CourseCompleted, LearningEvent, LessonCompleted, QuizAttemptSubmitted
+from ibm_lms.events import (
+    CourseCompleted,
+    LearningEvent,
+    LessonCompleted,
+    QuizAttemptSubmitted,
+    QuizGradeOverridden,
+)
 from ibm_lms.extensions import db
 from ibm_lms.tenancy import service as tenancy
 
@@ -87,3 +93,9 @@ def on_quiz_submitted(event: QuizAttemptSubmitted) -> None:
     # The gradebook holds the quiz's grade by its grading method (highest, last, average, first), as Moodle's does.
     _enqueue(event, event.grade_scaled, lesson="quiz:" + event.quiz_key, label=f"{event.course_slug}: {event.quiz_key}",
              comment=f"Attempt {event.attempt_number}: {round(event.score_scaled * 100)}%")
+
+
+def on_grade_overridden(event: QuizGradeOverridden) -> None:
+    # The comment is what Moodle shows beside the grade; the reason stays in the tool, where the academy keeps it.
+    _enqueue(event, event.grade_scaled, lesson="quiz:" + event.quiz_key, label=f"{event.course_slug}: {event.quiz_key}",
+             comment="Grade set by an instructor" if event.overridden else "Grade from the attempts again")

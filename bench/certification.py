@@ -4,7 +4,8 @@
     .venv/bin/python bench/certification.py --candidates 10000 --no-write
 
 Makes and drops its own database `ibm_lms_bench_cert` (127.0.0.1:5432, user postgres, trust). Rows are written
-with COPY: one academy, 100,000 nominated candidates (document-security trainer path), four results each, ten
+with COPY: one academy, 100,000 nominated candidates (document-security trainer path) spread over 13 duty
+stations (a tenth with none), four results each, ten
 evidence rows each (sessions, co-deliveries, micro-teaching; a tenth still pending), 10,000 issued certifications.
 
 What is measured, each beside two references in the same run:
@@ -12,7 +13,7 @@ What is measured, each beside two references in the same run:
   none does; the floor is reading the same facts without evaluating or writing;
 - the academy's dashboard and candidate list as an approver's browser gets them (in-process WSGI, the page's whole
   server time); the bare request is /healthz, the floor is the dashboard's own SQL (pipeline, certified counts,
-  the expiring list) with nothing rendered;
+  the expiring list, certified trainers by region) with nothing rendered;
 - issuing credentials through the four-eyes decision (grant: checks, audit entry, status index, signature); the
   floor is signing the same credential alone;
 - verifying credentials as /verify does; the floor is the signature check alone.
@@ -37,6 +38,10 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql://postgres@127.0.0.1:5432/ibm_lms_bench_cert"
 ISSUER = "https://moodle.bench.invalid"
 PROGRAMME = "document-security-trainer"
+
+
+REGIONS = ("Tbilisi", "Batumi", "Kutaisi", "Sadakhlo", "Sarpi", "Lars", "Red Bridge", "Vale", "Guguti", "Poti",
+           "Lagodekhi", "Kartsakhi", "Tsodna")
 
 
 def make_app(folder: Path):
@@ -78,8 +83,10 @@ def seed(app, candidates: int) -> dict:
     now = datetime(2026, 12, 1)
     today = date(2026, 12, 3)
     with psycopg.connect(PG_URL) as connection:
-        _copy(connection, "users", ["tenant_id", "issuer", "subject", "name", "created_at", "last_seen_at"],
-              ((tenant.id, ISSUER, str(i), f"Trainer {i}", now, now) for i in range(candidates + 400)))
+        # Duty stations as a platform's custom `region` sends them; a tenth of the people without one.
+        _copy(connection, "users", ["tenant_id", "issuer", "subject", "name", "created_at", "last_seen_at", "region"],
+              ((tenant.id, ISSUER, str(i), f"Trainer {i}", now, now, None if i % 10 == 9 else REGIONS[i % 13])
+               for i in range(candidates + 400)))
         first_user = connection.execute("SELECT min(id) FROM users").fetchone()[0]
         users = list(range(first_user, first_user + candidates))
         approvers = list(range(first_user + candidates, first_user + candidates + 2))
@@ -213,6 +220,7 @@ def run(candidates: int, write: bool) -> str:
                 dashboard.pipeline(tenant.id)
                 dashboard.certified_counts(tenant.id)
                 dashboard.expiring(tenant.id)
+                dashboard.certified_by_region(tenant.id)
             floor_sql = timed(dashboard_sql, 40)[5:]
         bare = statistics.median(page_times["bare request /healthz"])
         sql = statistics.median(floor_sql)

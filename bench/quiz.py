@@ -19,8 +19,9 @@ process checks it imported ibm_lms from the export. Each part runs in a child pr
 1. Exam under load (per round, --rounds): a course folder copy (--course, default trainer-methodology, 54
    questions) with one more quiz, `bench-exam-40.toml` (the shipped final exam's settings, `[[draw]] count
    = 40`), loaded by `ibm-lms content load --dir`; the test platform of tests/platform.py (real HTTP,
-   RS256 keys) registered by `ibm-lms platform add`; the tool under `gunicorn -w 2 -k sync
-   ibm_lms.wsgi:app` on a fresh PostgreSQL database. --trainees simulated trainees, one thread and one user
+   RS256 keys) registered by `ibm-lms platform add`; the tool under `gunicorn -w 2 -k gthread --threads 4
+   ibm_lms.wsgi:app` (what `ibm-lms serve` and the systemd unit run; --threads 1 measures sync workers) on a
+   fresh PostgreSQL database. --trainees simulated trainees, one thread and one user
    each, start --ramp seconds apart in all; each: GET /lti/login -> 302 to the platform; the platform's id
    token for that user, signed as tests/conftest.py's Launcher signs it (with the AGS claims of a graded
    quiz link), POSTed to /lti/launch -> 303 to the quiz; the quiz page; POST start -> 303; the attempt page;
@@ -37,15 +38,15 @@ process checks it imported ibm_lms from the export. Each part runs in a child pr
    score the tool's own scoring gives for those answers, one grade outbox row per attempt.
    Client latency (connect to last byte) per request type, server CPU and in-worker wall time per request
    type (gunicorn pre/post_request hooks), PostgreSQL backends' CPU, host load.
-2. References, same round, same gunicorn settings (2 sync workers), same PostgreSQL server and database,
+2. References, same round, same gunicorn settings (2 workers, --threads each), same PostgreSQL server and database,
    the same trainees (session cookies, attempt ids, form bodies, think times, same concurrency; --ref-saves
    requests each, the ramp shortened in proportion): (a) bare: a Flask POST endpoint returning a constant;
    (b) floor (`floor_app()` below): the tool's own session interface (ibm_lms SessionTransport, the tool's
    secret key and cookie) reads the identity, one upsert into bench_floor_answers keyed by (attempt id,
    slot), commit, a small JSON; SQLAlchemy Core with the tool's engine options (ibm_lms.config defaults).
    Goal: autosave p95 <= 1.5 x the floor's p95. When missed (or --profile always), one more exam run with
-   min(trainees, 150) trainees against `profiled_tool()` below: every autosave's parts timed (CPU and wall)
-   in both workers, and one worker under cProfile.
+   min(trainees, 150) trainees against `profiled_tool()` below (sync workers, so each part's CPU is its own):
+   every autosave's parts timed (CPU and wall) in both workers, and one worker under cProfile.
 3. Item statistics: a fresh database with the same course and quiz and three academies (50/30/20 % of the
    trainees, locales ru and en); finished attempts inserted by COPY (users, 25 % with a second attempt, the
    40 drawn questions' scores from a two-parameter IRT model, partial credit for multi-part types, real
@@ -106,6 +107,9 @@ LINK_ID = "quiz-bench-final-exam"
 PROBE_COOKIE = "ibm_lms_cookies"
 SESSION_COOKIE = "ibm_lms_session"
 WORKERS = 2
+# What `ibm-lms serve` and the systemd unit run per worker (its --threads default): short requests are not queued
+# behind a long one in the same worker.
+THREADS = 4
 REQUEST_TIMEOUT = 120.0
 START_TIMEOUT = 60.0
 CHILD_TIMEOUT = 3600.0
@@ -393,11 +397,12 @@ class HostWatch:
 GUNICORN_CONF = '''"""gunicorn hooks of bench/quiz.py: CPU and wall time of every request inside the worker."""
 import json, os, sys, time
 _RECORDS = []
+# Both hooks run in the thread that serves the request (sync or gthread), so its CPU clock is the request's own.
 def pre_request(worker, req):
-    worker.bench_started = (time.process_time(), time.perf_counter())
+    req.bench_started = (time.thread_time(), time.perf_counter())
 def post_request(worker, req, environ, resp):
-    cpu, wall = worker.bench_started
-    _RECORDS.append((req.method, req.path, time.process_time() - cpu, time.perf_counter() - wall,
+    cpu, wall = req.bench_started
+    _RECORDS.append((req.method, req.path, time.thread_time() - cpu, time.perf_counter() - wall,
                      getattr(resp, "status_code", None)))
 def worker_exit(server, worker):
     module = sys.modules.get("quiz")
@@ -409,10 +414,11 @@ def worker_exit(server, worker):
 
 
 class Gunicorn:
-    """An app under `gunicorn -w 2 -k sync`, started and stopped by us only (by its pid)."""
+    """An app under `gunicorn -w 2 -k gthread --threads N` (sync when N is 1), started and stopped by us only."""
 
-    def __init__(self, app: str, port: int, env: dict, cwd: Path, workdir: Path, name: str, workers: int = WORKERS):
-        self.app, self.port, self.cwd, self.workers_wanted = app, port, cwd, workers
+    def __init__(self, app: str, port: int, env: dict, cwd: Path, workdir: Path, name: str, workers: int = WORKERS,
+                 threads: int = THREADS):
+        self.app, self.port, self.cwd, self.workers_wanted, self.threads = app, port, cwd, workers, threads
         self.records = workdir / f"records-{name}"
         self.records.mkdir(parents=True)
         self.conf = workdir / "gunicorn_bench_conf.py"
@@ -425,7 +431,8 @@ class Gunicorn:
     def start(self) -> Gunicorn:
         import psutil
 
-        args = [str(BIN / "gunicorn"), "-w", str(self.workers_wanted), "-k", "sync", "-b", f"{HOST}:{self.port}",
+        kind = ["-k", "gthread", "--threads", str(self.threads)] if self.threads > 1 else ["-k", "sync"]
+        args = [str(BIN / "gunicorn"), "-w", str(self.workers_wanted), *kind, "-b", f"{HOST}:{self.port}",
                 "--log-level", "warning", "--timeout", "120", "-c", str(self.conf), self.app]
         self._log = self.log_path.open("w")
         self.popen = subprocess.Popen(args, cwd=self.cwd, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
@@ -547,7 +554,8 @@ class Recorder:
 
 
 def request(port: int, method: str, path: str, jar: CookieJar, *, form=None, headers: dict | None = None) -> Reply:
-    """One request on a fresh connection (gunicorn's sync workers close every one), timed connect to last byte."""
+    """One request on a fresh connection (as a sync worker forces; a browser's would be new for many requests too),
+    timed connect to last byte."""
     sent = {"User-Agent": "ibm-lms-quiz-bench", "Accept": "text/html,*/*"} | (headers or {})
     cookie = jar.header()
     if cookie:
@@ -1306,8 +1314,9 @@ def make_trainees(spec: dict, round_no: int, count: int, ramp: float) -> list[Tr
 
 
 def exam_phase(spec, name, tree, workdir, env, port, url, database, platform, items, layout_of, trainees,
-               app="ibm_lms.wsgi:app", extra_env=None) -> dict:
-    server = Gunicorn(app, port, env | (extra_env or {}), tree, workdir, name).start()
+               app="ibm_lms.wsgi:app", extra_env=None, threads=None) -> dict:
+    server = Gunicorn(app, port, env | (extra_env or {}), tree, workdir, name,
+                      threads=spec["threads"] if threads is None else threads).start()
     recorder = Recorder(time.perf_counter())
     ctx = ExamContext(port, platform, spec["course"], items, layout_of, recorder, spec["think"], spec["change_share"])
     watch = HostWatch(database, server.cpu).start()
@@ -1337,7 +1346,7 @@ def reference_phase(spec, kind, tree, workdir, env, port, url, database, platfor
     if kind == "floor":
         with connect(url) as connection:
             connection.execute("TRUNCATE bench_floor_answers")
-    server = Gunicorn(app, port, env, tree, workdir, f"{kind}-{round_no}").start()
+    server = Gunicorn(app, port, env, tree, workdir, f"{kind}-{round_no}", threads=spec["threads"]).start()
     recorder = Recorder(time.perf_counter())
     ctx = ExamContext(port, platform, spec["course"], items, None, recorder, spec["think"], spec["change_share"])
     count = spec["ref_saves"]
@@ -1394,7 +1403,7 @@ def profile_round(spec, tree, workdir, env, port, url, database, platform, items
     folder.mkdir()
     trainees = make_trainees(spec, 90, count, spec["ramp"] * count / spec["trainees"])
     phase = exam_phase(spec, "profile", tree, workdir, env, port, url, database, platform, items, layout_of, trainees,
-                       app="quiz:profiled_tool()", extra_env={"BENCH_PROFILE_DIR": str(folder)})
+                       app="quiz:profiled_tool()", extra_env={"BENCH_PROFILE_DIR": str(folder)}, threads=1)
     workers = [json.loads(p.read_text()) for p in sorted(folder.glob("parts-*.json"))]
     for worker in workers:
         if not Path(worker["module"]).resolve().is_relative_to(tree):
@@ -1909,7 +1918,9 @@ def exam_section(part: dict, args) -> tuple[list[str], dict]:
               f"({', '.join(f'{k} {v}' for k, v in part['types'].items())}); 40 drawn per attempt. Think time "
               f"lognormal, mean {args.think:g} s per answer (real pace ≈ 60 s: compressed {60 / args.think:.0f}×, so "
               f"the server saw what ≈ {args.trainees * 60 / args.think:,.0f} trainees at a real pace bring); starts "
-              f"spread over {args.ramp:g} s; {exam0['saves_per_trainee']:.1f} saves per trainee on average "
+              f"spread over {args.ramp:g} s; gunicorn with 2 workers, "
+              f"{f'{args.threads} threads each (gthread)' if args.threads > 1 else 'sync'}; "
+              f"{exam0['saves_per_trainee']:.1f} saves per trainee on average "
               f"({args.change_share:.0%} of answers changed later: a second save of the slot).", ""]
     # Correctness
     rows = []
@@ -1952,8 +1963,9 @@ def exam_section(part: dict, args) -> tuple[list[str], dict]:
     lines += ["### Latency per request type (client: connect to last byte), medians over rounds", "", *md_table(
         ["request", "count/round", "p50 ms", "p95 ms", "p95 spread", "p99 ms", "max ms", "req/s (over its span)",
          "server CPU ms/req", "in-worker wall p50 ms", "in-worker wall p95 ms"], rows), "",
-              "Server CPU: user+system of the worker process between gunicorn's pre_request and post_request hooks "
-              "(the response written included); in-worker wall: the same interval by the clock. The difference "
+              "Server CPU: user+system of the thread serving the request between gunicorn's pre_request and "
+              "post_request hooks (the response written included); in-worker wall: the same interval by the clock "
+              "(with several threads per worker it includes waits for the others' turns). The difference "
               "between client latency and in-worker wall is the wait in the listen queue and the connection.", ""]
     # Host and phases
     rows = []
@@ -2212,6 +2224,8 @@ def main() -> int:
     parser.add_argument("--only", default="exam,statistics,import", help="comma-separated parts to run")
     parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
                         help="profile the autosaves (auto: when the goal is missed)")
+    parser.add_argument("--threads", type=int, default=THREADS,
+                        help=f"threads per gunicorn worker (default {THREADS}, as `ibm-lms serve`; 1: sync workers)")
     parser.add_argument("--seed", type=int, default=20261203)
     parser.add_argument("--rev", default="HEAD", help="the commit measured (default HEAD, resolved as each part starts)")
     parser.add_argument("--no-write", action="store_true", help="print the results, do not write bench/QUIZ_RESULTS.md")
@@ -2242,6 +2256,7 @@ def main() -> int:
     command = (".venv/bin/python bench/quiz.py" + (" --quick" if args.quick else "")
                + f" --trainees {args.trainees} --rounds {args.rounds} --think {args.think:g} --ramp {args.ramp:g}"
                + f" --ref-saves {args.ref_saves} --attempts {args.attempts} --questions {args.questions}"
+               + f" --threads {args.threads}"
                + f" --only {','.join(only)} --rev {args.rev}")
     started = dt.datetime.now(dt.UTC)
     load_start = os.getloadavg()
@@ -2251,7 +2266,8 @@ def main() -> int:
     common = {"course": args.course, "seed": args.seed}
     specs = {
         "exam": common | {"trainees": args.trainees, "rounds": args.rounds, "think": args.think, "ramp": args.ramp,
-                          "change_share": args.change_share, "ref_saves": args.ref_saves, "profile": args.profile},
+                          "change_share": args.change_share, "ref_saves": args.ref_saves, "profile": args.profile,
+                          "threads": args.threads},
         "statistics": common | {"sizes": sizes, "stat_rounds": args.stat_rounds},
         "import": common | {"questions": args.questions, "rounds": args.rounds},
     }

@@ -179,15 +179,19 @@ def finish(context: Context, attempt: Attempt, *, expired: bool = False) -> bool
     quiz = db.session.get(Quiz, attempt.quiz_id)
     settings, version_number = settings_of(attempt.quiz_version_id)
     saved = answers_of(attempt)
+    # The attempt's question versions in one query, not one per question.
+    versions = {row.id: row for row in db.session.execute(select(QuestionVersion).where(
+        QuestionVersion.id.in_([entry["version_id"] for entry in attempt.layout]))).scalars()}
     results = []
     for slot, entry in enumerate(attempt.layout):
-        item = item_of(entry["version_id"])
+        version = versions[entry["version_id"]]
+        item = Item.from_json(version.item)
         answer = saved.get(slot)
         value = score(item, answer.response).scaled if answer is not None else 0.0
         if answer is not None:
             answer.score = value
         results.append({"slot": slot, "question_key": entry["key"], "question_version_id": entry["version_id"],
-                        "question_version": db.session.get(QuestionVersion, entry["version_id"]).number,
+                        "question_version": version.number,
                         "item_type": item.type, "response": answer.response if answer else None, "score": value})
     now = utcnow()
     attempt.score = grading.attempt_score([r["score"] for r in results])

@@ -27,6 +27,7 @@ import calendar
 import json
 import math
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -883,7 +884,42 @@ _COMPONENTS_FOR = {"choice": ("choices",), "sequencing": ("choices",), "likert":
 
 
 def _activity(c: _Checker, value: object, path: str) -> _Interaction | None:
-    """Data 2.4.4.1: id (an IRI: never relative) and an optional definition; its interaction, if it has one."""
+    """Data 2.4.4.1: id (an IRI: never relative) and an optional definition; its interaction, if it has one.
+
+    A submitted quiz makes forty statements naming the same quiz, course and profile activities, and the same
+    question makes the same interaction in every attempt: an activity found valid once (same content, same
+    version of the rules) is not walked again. Only valid ones are remembered, so every problem is still
+    reported with its own path."""
+    key = _activity_key(c, value)
+    if key is not None:
+        known = _VALID_ACTIVITIES.get(key, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known
+    before = len(c.found)
+    found = _activity_walked(c, value, path)
+    if key is not None and len(c.found) == before:
+        with _VALID_ACTIVITIES_LOCK:  # a server's threads share it
+            _VALID_ACTIVITIES[key] = found
+            while len(_VALID_ACTIVITIES) > 20_000:
+                del _VALID_ACTIVITIES[next(iter(_VALID_ACTIVITIES))]
+    return found
+
+
+_VALID_ACTIVITIES: dict[tuple[str, str], _Interaction | None] = {}
+_VALID_ACTIVITIES_LOCK = threading.Lock()
+_UNKNOWN = object()
+
+
+def _activity_key(c: _Checker, value: object) -> tuple[str, str] | None:
+    if not isinstance(value, dict):
+        return None
+    try:
+        return c.spec, json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return None  # not plain JSON data: walked, and what is wrong reported
+
+
+def _activity_walked(c: _Checker, value: object, path: str) -> _Interaction | None:
     activity = _properties(c, value, path, "an Activity", _ACTIVITY_PROPS, ("id",))
     if activity is None:
         return None

@@ -13,6 +13,7 @@ runs on every statement built here before it enters the outbox.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -172,6 +173,9 @@ def _actor(setting: Setting) -> Agent:
     return Agent(account=AgentAccount(home_page=actor.home_page, name=actor.name), name=actor.display_name)
 
 
+VERB_ANSWERED = "answered"
+
+
 def _verb(name: str) -> Verb:
     return Verb(id=VERBS[name], display=LanguageMap({"en-US": name}))
 
@@ -327,6 +331,25 @@ def _launch_shape(base_url: str, tenant: str, country: str | None, lti_context: 
     return json.dumps(shape)
 
 
+def _question_json(base_url: str, slug: str, key: str, version_id: int, item: Item) -> str:
+    """A question version's interaction activity as JSON text: a version never changes, so it is built once."""
+    cache_key = (base_url, slug, key, version_id)
+    found = _QUESTIONS.get(cache_key)
+    if found is None:
+        setting = Setting(base_url=base_url, actor=Actor(home_page=base_url, name="-"), tenant="")
+        found = interaction(setting, slug, "questions", key, item).to_json("1.0.3")
+        with _QUESTIONS_LOCK:  # a server's threads share it
+            _QUESTIONS[cache_key] = found
+            while len(_QUESTIONS) > 8192:
+                del _QUESTIONS[next(iter(_QUESTIONS))]
+    return found
+
+
+# Interactions by (base URL, course, question key, version id): built from immutable versions, so never stale.
+_QUESTIONS: dict[tuple, str] = {}
+_QUESTIONS_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=4096)
 def _actor_json(actor: Actor) -> str:
     return _actor(Setting(base_url="", actor=actor, tenant="")).to_json("1.0.3")
@@ -394,6 +417,11 @@ def quiz_submitted(event: QuizAttemptSubmitted, setting: Setting, names: Names) 
     quiz = _quiz(setting, event.course_slug, event.quiz_key, names)
     course = _course(setting, event.course_slug, names)
     attempt = registration(event.tenant_id, event.attempt_id)
+    # Forty answers share all but their question, result and slot: tincan builds each shared part once (and each
+    # question version's interaction once per process), and every statement is put together from those parts.
+    shared = {"actor": json.loads(_actor_json(setting.actor)), "verb": _verb(VERB_ANSWERED).as_version("1.0.3"),
+              "timestamp": _instant(event.occurred_at).isoformat()}
+    context = _context(setting, event, parent=[quiz], grouping=[course], registration_id=attempt).as_version("1.0.3")
     statements = []
     for answer in event.answers:
         item = names.items.get(answer["question_key"])
@@ -402,11 +430,14 @@ def quiz_submitted(event: QuizAttemptSubmitted, setting: Setting, names: Names) 
         result = Result(score=Score(scaled=round(answer["score"], 4)), success=answer["score"] >= 1,
                         response=response_text(item, answer["response"]), completion=answer["response"] is not None,
                         extensions=_result_extensions(setting, typed_answer(item, answer["response"])))
-        statements.append(_statement(
-            event, f"answered/{answer['slot']}", setting, "answered",
-            interaction(setting, event.course_slug, "questions", answer["question_key"], item),
-            _context(setting, event, parent=[quiz], grouping=[course], registration_id=attempt,
-                     extra={"item-version": answer["question_version"], "slot": answer["slot"] + 1}), result))
+        its_context = {**context, "extensions": {**context["extensions"],
+                                                 _extension(setting, "item-version"): answer["question_version"],
+                                                 _extension(setting, "slot"): answer["slot"] + 1}}
+        statements.append({"id": statement_id(event, f"answered/{answer['slot']}"), **shared,
+                           "object": json.loads(_question_json(setting.base_url, event.course_slug,
+                                                               answer["question_key"], answer["question_version_id"],
+                                                               item)),
+                           "result": result.as_version("1.0.3"), "context": its_context})
     score = Score(scaled=round(event.score_scaled, 4), raw=round(event.score_scaled * len(event.answers), 4),
                   min=0, max=len(event.answers)) if event.answers else Score(scaled=round(event.score_scaled, 4))
     context = _context(setting, event, parent=[course], registration_id=attempt,

@@ -840,3 +840,22 @@ def test_problems_does_not_change_the_statement_it_checks():
     before = copy.deepcopy(built)
     problems(built)
     assert built == before
+
+
+def test_an_activity_valid_once_stays_valid_and_a_broken_one_is_reported_wherever_it_appears():
+    # Valid first: the same activity in the next statement is accepted as before, and a problem elsewhere in that
+    # statement is still found.
+    first = experienced()
+    assert problems(first) == []
+    again = experienced()
+    again["verb"]["id"] = "launched"
+    assert [p.split(":")[0] for p in problems(again)] == ["verb.id"]
+    # Broken: reported as the object and again as a parent, each with its own path, call after call.
+    broken = activity("lessons/visas", "lesson", {"en": "Visas", "english": "Visas"})
+    for _ in range(2):
+        built = experienced()
+        built["object"] = copy.deepcopy(broken)
+        built["context"]["contextActivities"] = {"parent": [copy.deepcopy(broken)]}
+        found = problems(built)
+        assert any(p.startswith('object.definition.name["english"]') for p in found)
+        assert any(p.startswith('context.contextActivities.parent[0].definition.name["english"]') for p in found)

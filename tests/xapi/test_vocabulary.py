@@ -189,3 +189,21 @@ def test_a_launch_on_a_link_seen_before_has_its_own_id_actor_and_time_and_the_re
 def test_a_response_with_nothing_in_it_is_no_response(item_type, response):
     item = Item(key="k", type=item_type, outcomes=("X-1",), title={}, prompt={}, feedback={}, spec={})
     assert vocabulary.response_text(item, response) is None
+
+
+def test_each_question_version_is_described_by_its_own_definition():
+    build, event, names = golden_events()["quiz-submitted"]
+    [first, *_] = build(event, SETTING, names)
+    # Version 3 of the same question, reworded with one choice fewer.
+    changed = parse_item("ac-q-gift", {
+        "type": "multiple_response", "outcomes": ["AC-2"], "title": {"en": "Gifts"},
+        "prompt": {"en": "Which gift may be kept?"}, "feedback": {"en": "See the code of conduct."},
+        "answer": ["a"], "options": [{"id": "a", "text": {"en": "A pen at a conference"}},
+                                     {"id": "b", "text": {"en": "Cash"}}]})[0]
+    newer = type(event)(**{**event.__dict__, "event_id": "2d1f4c6e-3f5b-4a7c-9d0e-1f2a3b4c5d6e", "answers": tuple(
+        {**answer, "question_version": 3, "question_version_id": 32} for answer in event.answers)})
+    [second, *_] = build(newer, SETTING, vocabulary.Names(**{**names.__dict__, "items": {"ac-q-gift": changed}}))
+    assert first["object"]["definition"]["description"] == {"en": "Which may an officer accept?"}
+    assert second["object"]["definition"]["description"] == {"en": "Which gift may be kept?"}
+    assert [c["id"] for c in second["object"]["definition"]["choices"]] == ["a", "b"]
+    assert problems(second) == []

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -67,9 +66,8 @@ def certified_by_region(tenant_id: int, today: date | None = None) -> dict:
     today = today or _today()
     holding = (Certification.tenant_id == tenant_id, Certification.state == facts.ISSUED,
                Certification.valid_from <= today, Certification.valid_until >= today)
-    holders = db.session.execute(select(Certification.area, Certification.holder_id).distinct().where(*holding)).all()
-    regions = tenancy.regions_of(tenant_id, select(Certification.holder_id).where(*holding))
-    counts = Counter((regions.get(holder), area) for area, holder in holders)
+    counts = tenancy.count_by_region(
+        tenant_id, select(Certification.area, Certification.holder_id).distinct().where(*holding))
     table: dict[str | None, dict[str, int]] = {}
     for (region, area), count in counts.items():
         table.setdefault(region, {})[area] = count

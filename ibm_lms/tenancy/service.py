@@ -369,11 +369,14 @@ def people(tenant_id: int, user_ids: Iterable[int]) -> dict[int, Person]:
     return found
 
 
-def regions_of(tenant_id: int, user_ids: Select) -> dict[int, str | None]:
-    """The region each of the academy's users among `user_ids` (a query of user ids) last launched with, in one
-    read: for counts by region, where the people themselves are not needed."""
-    return dict(db.session.execute(select(User.id, User.region).where(User.tenant_id == tenant_id,
-                                                                       User.id.in_(user_ids.scalar_subquery()))).all())
+def count_by_region(tenant_id: int, keyed_users: Select) -> dict[tuple[str | None, object], int]:
+    """How many of the academy's users there are per (region they last launched with, key), among `keyed_users`,
+    a query of distinct (key, user id) rows: counts by region counted by the database, without the people."""
+    rows = keyed_users.subquery()
+    key, user_id = rows.c[0], rows.c[1]
+    return {(region, found_key): count for region, found_key, count in db.session.execute(
+        select(User.region, key, func.count()).join(rows, user_id == User.id).where(User.tenant_id == tenant_id)
+        .group_by(User.region, key))}
 
 
 def find_people(tenant_id: int, text: str, limit: int = 50) -> list[tuple[int, Person]]:
@@ -402,8 +405,10 @@ __all__ = [
     "TOOL_OPERATOR",
     "academy_administrators",
     "add_tenant",
+    "audit_name",
     "choose_locale",
     "chosen_locale",
+    "count_by_region",
     "count_users",
     "current_identity",
     "deep_link_request_id",
@@ -421,7 +426,6 @@ __all__ = [
     "person_of",
     "record_launch_identity",
     "record_roster",
-    "regions_of",
     "rename_tenant",
     "require_identity",
     "role_required",

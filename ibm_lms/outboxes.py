@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import Index, select, text, update
 
 from . import observability, web
 from .clock import utcnow
@@ -63,23 +63,37 @@ def registered(app: Flask) -> dict[str, Outbox]:
     return dict(app_state("outboxes", dict, app=app))
 
 
+def pending_index(name: str) -> Index:
+    """The index a claim walks: the pending rows in id order. Delivered rows are kept for ever, so without it every
+    claim would step over the whole history before it reached the first row due (measured: 0.3 s a claim behind a
+    million delivered statements)."""
+    pending = text(f"status = '{PENDING}'")
+    return Index(name, "id", postgresql_where=pending, sqlite_where=pending)
+
+
 def claim(model, limit: int, lease_seconds: int, *conditions) -> tuple[list[int], datetime]:
-    """Takes up to `limit` due rows for this worker until the returned lease ends. On PostgreSQL rows
-    another worker holds are skipped (FOR UPDATE SKIP LOCKED); a worker that dies leaves its rows to
-    be claimed again when the lease ends."""
+    """Takes up to `limit` due rows for this worker until the returned lease ends; returns their ids in order."""
+    rows, lease = claim_rows(model, limit, lease_seconds, *conditions)
+    return [row.id for row in rows], lease
+
+
+def claim_rows(model, limit: int, lease_seconds: int, *conditions, columns: tuple = ()) -> tuple[list, datetime]:
+    """Takes up to `limit` due rows for this worker until the returned lease ends, and reads `columns` of them
+    (with `id`) in the same statement, ordered by id. On PostgreSQL rows another worker holds are skipped
+    (FOR UPDATE SKIP LOCKED); a worker that dies leaves its rows to be claimed again when the lease ends."""
     now = utcnow()
     lease = now + timedelta(seconds=lease_seconds)
+    due = (select(model.id)
+           .where(model.status == PENDING, model.next_attempt_at <= now,
+                  (model.claimed_until.is_(None)) | (model.claimed_until < now), *conditions)
+           .order_by(model.id).limit(limit))
     with unit_of_work():
-        query = (select(model.id)
-                 .where(model.status == PENDING, model.next_attempt_at <= now,
-                        (model.claimed_until.is_(None)) | (model.claimed_until < now), *conditions)
-                 .order_by(model.id).limit(limit))
         if db.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        ids = list(db.session.execute(query).scalars())
-        if ids:
-            db.session.execute(update(model).where(model.id.in_(ids)).values(claimed_until=lease))
-    return ids, lease
+            due = due.with_for_update(skip_locked=True)
+        # One round trip: the rows are chosen, leased and read by one UPDATE … RETURNING.
+        rows = db.session.execute(update(model).where(model.id.in_(due.scalar_subquery()))
+                                  .values(claimed_until=lease).returning(model.id, *columns)).all()
+    return sorted(rows, key=lambda row: row.id), lease
 
 
 def renew(model, ids: list[int], lease: datetime, lease_seconds: int) -> list[int]:

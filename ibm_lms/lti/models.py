@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ibm_lms import outboxes
 from ibm_lms.extensions import db
 
 
@@ -166,7 +167,8 @@ class GradeOutbox(db.Model):
     # The superseded check looks up a user's newer scores on a link; rows are kept for ever, so it
     # needs its own index to stay constant as the outbox grows.
     __table_args__ = (UniqueConstraint("event_id"),
-                      Index("ix_lti_grade_outbox_link_user_scored", "resource_link_id", "user_id", "scored_at"))
+                      Index("ix_lti_grade_outbox_link_user_scored", "resource_link_id", "user_id", "scored_at"),
+                      outboxes.pending_index("ix_lti_grade_outbox_pending"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)

@@ -13,6 +13,7 @@ LRS until it closes, then one batch probes it.
 from __future__ import annotations
 
 import json
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -99,8 +100,9 @@ def _stored_ids(answer: Answer) -> list[str] | None:
     return found if isinstance(found, list) and all(isinstance(i, str) for i in found) else None
 
 
-# Batches claimed per call and sent one after the other by one sender thread: while the LRS stores one batch,
-# the worker reads the next and records the last (the database's work and the LRS's overlap, not add up).
+# Arrays sent per call, one after the other by one sender thread. While the LRS stores one array, the worker
+# records the one before it and claims the one after it in a single transaction: the database's work and the
+# LRS's overlap instead of adding up, and the LRS always has the next array waiting.
 PIPELINE_BATCHES = 10
 
 
@@ -112,98 +114,104 @@ class _Batch:
 
 
 def deliver_due(limit: int = 200) -> int:
-    """Delivers what is due for every academy that has a reachable LRS, in arrays of at most `limit` statements;
-    returns how many rows were handled."""
-    now = utcnow()
-    with_lrs = settings.tenants_with_lrs()
-    held_back = list(db.session.execute(select(LrsSettings.tenant_id).where(LrsSettings.open_until > now)).scalars())
+    """Delivers what is due for every academy that has a reachable LRS, in arrays of at most `limit` statements
+    (at most PIPELINE_BATCHES arrays a call); returns how many rows were handled."""
+    with unit_of_work():
+        conditions = _deliverable()
+    return _Pipeline(limit, conditions).run()
+
+
+def _deliverable() -> list:
+    """Which rows may go now: those of academies with an LRS whose circuit breaker is closed."""
+    held_back = list(db.session.execute(select(LrsSettings.tenant_id).where(
+        LrsSettings.open_until > utcnow())).scalars())
     conditions = [StatementOutbox.tenant_id.not_in(held_back)] if held_back else []
+    with_lrs = settings.tenants_with_lrs()
     if with_lrs is not None:
         conditions.append(StatementOutbox.tenant_id.in_(with_lrs or [-1]))
-    ids, lease = outboxes.claim(StatementOutbox, limit * PIPELINE_BATCHES, LEASE_SECONDS, *conditions)
-    by_tenant: dict[int, list[int]] = {}
-    for row_id, tenant_id in db.session.execute(select(StatementOutbox.id, StatementOutbox.tenant_id).where(
-            StatementOutbox.id.in_(ids or [-1])).order_by(StatementOutbox.id)):
-        by_tenant.setdefault(tenant_id, []).append(row_id)
-    chunks = [(tenant_id, tenant_ids[start:start + limit]) for tenant_id, tenant_ids in by_tenant.items()
-              for start in range(0, len(tenant_ids), limit)]
-    _pipeline(chunks, lease)
-    return len(ids)
+    return conditions
 
 
-def _pipeline(chunks: list[tuple[int, list[int]]], lease: datetime) -> None:
-    """Reads batch k+1 and records batch k-1 while batch k is on its way. Every request goes through the one
-    sender thread, one at a time (the keep-alive session is never used by two threads at once). An academy whose
-    LRS fails gets no further batch in this call: its rows not yet sent are released for the next try."""
-    app = current_app._get_current_object()
-    failing: set[int] = set()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xapi-sender") as sender:
-        def in_sender(work, *args):
-            def run():
-                with app.app_context():
-                    return work(*args)
-            return sender.submit(run)
+class _Pipeline:
+    """One call of the worker: claim, send, record, with at most two arrays on their way.
 
-        in_flight: tuple[_Batch, Future] | None = None
-        for tenant_id, chunk in chunks:
-            if tenant_id in failing:
-                _release(chunk, lease)
-                continue
-            batch = _prepare(tenant_id, chunk, lease)
-            sent = (batch, in_sender(_post_batch, batch)) if batch else None
-            if in_flight is not None and not _conclude(*in_flight, in_sender, failing):
-                failing.add(in_flight[0].tenant_id)
-            in_flight = sent
-        if in_flight is not None:
-            _conclude(*in_flight, in_sender, failing)
+    Every request goes through the one sender thread, one at a time (the keep-alive session is never used by two
+    threads at once), and leaves only once the rows' lease is committed. An academy whose LRS fails gets no
+    further array in this call; an array already on its way behind the failed one does not count again towards
+    the breaker (one call, one failure)."""
 
+    def __init__(self, limit: int, conditions: list) -> None:
+        self.limit, self.conditions = limit, conditions
+        self.app = current_app._get_current_object()
+        self.lrs_of: dict[int, settings.Lrs | None] = {}  # each academy's settings read once a call
+        self.failing: set[int] = set()
+        self.claims_left = PIPELINE_BATCHES
+        self.handled = 0
 
-def _prepare(tenant_id: int, ids: list[int], lease: datetime | None) -> _Batch | None:
-    with unit_of_work():
-        # A lease with most of its time left is not extended (one UPDATE of every row saved); reading the rows
-        # still under it is enough to know they are this worker's.
-        if lease - utcnow() < timedelta(seconds=LEASE_SECONDS / 2):
-            ids = outboxes.renew(StatementOutbox, ids, lease, LEASE_SECONDS)
-            lease = None
-        # The statements as the database holds their JSON: sent as they are, never decoded and encoded again.
-        query = select(StatementOutbox.id, cast(StatementOutbox.statement, Text)).where(
-            StatementOutbox.id.in_(ids or [-1]), StatementOutbox.status == PENDING)
-        if lease is not None:
-            query = query.where(StatementOutbox.claimed_until == lease)
-        rows = {row_id: text for row_id, text in db.session.execute(query)}
-        lrs = settings.lrs_for(tenant_id)
-    return _Batch(tenant_id, rows, lrs) if rows and lrs is not None else None
+    def run(self) -> int:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xapi-sender") as self.sender:
+            on_the_way: deque[tuple[_Batch, Future]] = deque()
+            answered: tuple[_Batch, dict[int, tuple[str, Answer]], bool] | None = None
+            while True:
+                with unit_of_work():
+                    if answered is not None:
+                        self._record(*answered)
+                    claimed: list[_Batch] = []
+                    while len(on_the_way) + len(claimed) < 2 and (more := self._claim()):
+                        claimed += more
+                on_the_way.extend((batch, self._in_sender(_post_batch, batch)) for batch in claimed)
+                if not on_the_way:
+                    return self.handled
+                batch, sent = on_the_way.popleft()
+                answered = (batch, *self._outcomes(batch, sent.result()))
+
+    def _in_sender(self, work, *args) -> Future:
+        def run():
+            with self.app.app_context():
+                return work(*args)
+        return self.sender.submit(run)
+
+    def _claim(self) -> list[_Batch]:
+        """The next `limit` due rows, leased and read as the database holds their JSON (sent as they are, never
+        decoded and encoded again): one array per academy among them. An academy whose LRS settings went away
+        since keeps its rows claimed until the lease ends."""
+        if not self.claims_left:
+            return []
+        self.claims_left -= 1
+        failing = [StatementOutbox.tenant_id.not_in(self.failing)] if self.failing else []
+        rows, _ = outboxes.claim_rows(StatementOutbox, self.limit, LEASE_SECONDS, *self.conditions, *failing,
+                                      columns=(StatementOutbox.tenant_id, cast(StatementOutbox.statement, Text)))
+        if not rows:
+            self.claims_left = 0
+        by_tenant: dict[int, dict[int, str]] = {}
+        for row_id, tenant_id, text in rows:
+            by_tenant.setdefault(tenant_id, {})[row_id] = text
+        for tenant_id in by_tenant.keys() - self.lrs_of.keys():
+            self.lrs_of[tenant_id] = settings.lrs_for(tenant_id)
+        self.handled += len(rows)
+        return [_Batch(tenant_id, statements, self.lrs_of[tenant_id]) for tenant_id, statements in by_tenant.items()
+                if self.lrs_of[tenant_id] is not None]
+
+    def _outcomes(self, batch: _Batch, answer: Answer) -> tuple[dict[int, tuple[str, Answer]], bool]:
+        """What became of each row of an answered batch, and whether the LRS is healthy. An array the LRS
+        refuses is sent again statement by statement (still with no transaction open) to find the one it will
+        not take."""
+        if _accepted(answer):
+            return {row_id: (DELIVERED, answer) for row_id in batch.rows}, True
+        if answer.status in REFUSED:
+            return self._in_sender(lambda: {row_id: _post_alone(batch.lrs, json.loads(text))
+                                            for row_id, text in batch.rows.items()}).result(), True
+        return {row_id: (PENDING, answer) for row_id in batch.rows}, False
+
+    def _record(self, batch: _Batch, outcomes: dict[int, tuple[str, Answer]], healthy: bool) -> None:
+        _finish(batch.tenant_id, outcomes, healthy=healthy, counted=healthy or batch.tenant_id not in self.failing)
+        if not healthy:
+            self.failing.add(batch.tenant_id)
 
 
 def _post_batch(batch: _Batch) -> Answer:
     # The network is reached with no transaction open.
     return _call(batch.lrs, "POST", batch.lrs.statements_url, data="[" + ",".join(batch.rows.values()) + "]")
-
-
-def _conclude(batch: _Batch, sent: Future, in_sender, failing: set[int]) -> bool:
-    """Records a batch's outcome once its answer is in; False when the LRS failed (nothing more is sent to it).
-    A batch that was already on its way when the one before it failed does not count again towards the breaker:
-    one call, one failure."""
-    answer = sent.result()
-    if _accepted(answer):
-        _finish(batch.tenant_id, {row_id: (DELIVERED, answer) for row_id in batch.rows}, healthy=True)
-        return True
-    if answer.status in REFUSED:
-        alone = in_sender(lambda: {row_id: _post_alone(batch.lrs, json.loads(text))
-                                   for row_id, text in batch.rows.items()}).result()
-        _finish(batch.tenant_id, alone, healthy=True)
-        return True
-    _finish(batch.tenant_id, {row_id: (PENDING, answer) for row_id in batch.rows}, healthy=False,
-            counted=batch.tenant_id not in failing)
-    return False
-
-
-def _release(ids: list[int], lease: datetime) -> None:
-    """Rows claimed but not sent, due again at once (no attempt counted: nothing was tried)."""
-    with unit_of_work():
-        db.session.execute(update(StatementOutbox).where(StatementOutbox.id.in_(ids),
-                                                         StatementOutbox.claimed_until == lease)
-                           .values(claimed_until=None))
 
 
 # What an LRS answers for a batch it will not store as it is; 422 is Ralph's (FastAPI's) word for 400.
@@ -292,10 +300,13 @@ def _finish(tenant_id: int, outcomes: dict[int, tuple[str, Answer]], *, healthy:
 
 
 def _breaker(tenant_id: int, healthy: bool, now: datetime) -> None:
-    row = settings.settings_row(tenant_id)
     if healthy:
-        row.failures, row.open_until = 0, None
+        # Most answers find the breaker closed already: one statement that changes nothing, no row loaded.
+        db.session.execute(update(LrsSettings).where(
+            LrsSettings.tenant_id == tenant_id, (LrsSettings.failures != 0) | LrsSettings.open_until.is_not(None))
+            .values(failures=0, open_until=None))
         return
+    row = settings.settings_row(tenant_id)
     row.failures += 1
     if row.failures >= BREAKER_AFTER_FAILURES:
         seconds = min(BREAKER_MAX_SECONDS, BREAKER_FIRST_SECONDS * 2 ** (row.failures - BREAKER_AFTER_FAILURES))

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ibm_lms import outboxes
 from ibm_lms.extensions import db
 
 
@@ -17,7 +18,8 @@ class StatementOutbox(db.Model):
     reads its answer and resends). `statement_id` is the statement's own id: a resend is harmless."""
 
     __tablename__ = "xapi_statement_outbox"
-    __table_args__ = (UniqueConstraint("statement_id"), Index("ix_xapi_outbox_due", "status", "next_attempt_at"))
+    __table_args__ = (UniqueConstraint("statement_id"), Index("ix_xapi_outbox_due", "status", "next_attempt_at"),
+                      outboxes.pending_index("ix_xapi_outbox_pending"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)

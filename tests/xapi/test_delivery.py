@@ -289,23 +289,30 @@ def test_five_thousand_statements_through_two_outages_and_a_killed_worker_arrive
     assert set(held) == stored_ids()
 
 
-def test_a_batch_sends_only_rows_still_under_its_lease_and_extends_a_lease_near_its_end(academy, lrs, app):
+def test_a_claim_leases_and_reads_its_rows_and_leaves_them_to_no_other_until_the_lease_ends(academy, app):
     from datetime import timedelta
 
     from ibm_lms import outboxes
     from ibm_lms.xapi import delivery
 
-    point_at(academy, lrs.endpoint, lrs.username, lrs.password)
-    ids, lease = outboxes.claim(StatementOutbox, 1000, delivery.LEASE_SECONDS)
-    # Another worker's lease (the rows were claimed again after ours ended): ours sends nothing.
-    delivery._pipeline([(academy, ids)], lease - timedelta(seconds=1))
-    assert lrs.statements() == [] and set(states()) == {"pending"}
-    # Ours, with little time left: it is extended, then the rows go.
-    db.session.execute(update(StatementOutbox).values(claimed_until=utcnow() + timedelta(seconds=5)))
+    total = sum(states().values())
+    assert total >= 3
+    rows, lease = outboxes.claim_rows(StatementOutbox, 2, delivery.LEASE_SECONDS, columns=(StatementOutbox.verb,))
+    first = sorted(db.session.execute(select(StatementOutbox.id, StatementOutbox.verb)).all())[:2]
+    # The two oldest rows, read in the same statement that leased them.
+    assert [(row.id, row.verb) for row in rows] == first
+    db.session.expire_all()
+    assert {claimed for (claimed,) in db.session.execute(select(StatementOutbox.claimed_until).where(
+        StatementOutbox.id.in_([row.id for row in rows])))} == {lease}
+    # Another worker gets the rest, never ours while our lease runs.
+    others, _ = outboxes.claim(StatementOutbox, 1000, delivery.LEASE_SECONDS)
+    assert len(others) == total - 2 and not set(others) & {row.id for row in rows}
+    assert outboxes.claim(StatementOutbox, 1000, delivery.LEASE_SECONDS)[0] == []
+    # A lease that ran out (a worker died) frees its rows for the next claim.
+    db.session.execute(update(StatementOutbox).where(StatementOutbox.id.in_([row.id for row in rows]))
+                       .values(claimed_until=utcnow() - timedelta(seconds=1)))
     db.session.commit()
-    lease = db.session.execute(select(StatementOutbox.claimed_until)).scalars().first()
-    delivery._pipeline([(academy, ids)], lease)
-    assert states() == Counter({"delivered": len(ids)}) and len(lrs.statements()) == len(ids)
+    assert outboxes.claim(StatementOutbox, 1000, delivery.LEASE_SECONDS)[0] == [row.id for row in rows]
 
 
 def test_one_call_sends_its_batches_in_turn_and_stops_at_a_failing_lrs(academy, lrs, client, app, monkeypatch):
@@ -318,7 +325,7 @@ def test_one_call_sends_its_batches_in_turn_and_stops_at_a_failing_lrs(academy, 
     point_at(academy, lrs.endpoint, lrs.username, lrs.password)
     total = sum(states().values())
     assert total >= delivery.PIPELINE_BATCHES + 3
-    # Arrays of one statement: a call claims PIPELINE_BATCHES of them and sends each in turn.
+    # Arrays of one statement: a call claims and sends PIPELINE_BATCHES of them, each in turn.
     assert delivery.deliver_due(limit=1) == delivery.PIPELINE_BATCHES
     assert states()["delivered"] == delivery.PIPELINE_BATCHES == len(lrs.statements())
 
@@ -327,9 +334,8 @@ def test_one_call_sends_its_batches_in_turn_and_stops_at_a_failing_lrs(academy, 
     db.session.expire_all()
     waiting = db.session.execute(select(StatementOutbox.attempts, StatementOutbox.claimed_until).where(
         StatementOutbox.status == "pending")).all()
-    # The first array failed, and the one already queued behind it; the others claimed were not tried: they are
-    # released at once, with no attempt counted.
-    assert handled == min(delivery.PIPELINE_BATCHES, total - delivery.PIPELINE_BATCHES)
+    # The first array failed, and the one already queued behind it; nothing more of that academy was claimed.
+    assert handled == 2
     assert sorted(attempts for attempts, _ in waiting) == [0] * (len(waiting) - 2) + [1, 1]
     assert all(claimed is None for _, claimed in waiting)
     assert db.session.get(LrsSettings, academy).failures == 1  # one failing call, one step towards the breaker

@@ -83,16 +83,18 @@ def claim_rows(model, limit: int, lease_seconds: int, *conditions, columns: tupl
     (FOR UPDATE SKIP LOCKED); a worker that dies leaves its rows to be claimed again when the lease ends."""
     now = utcnow()
     lease = now + timedelta(seconds=lease_seconds)
-    due = (select(model.id)
-           .where(model.status == PENDING, model.next_attempt_at <= now,
-                  (model.claimed_until.is_(None)) | (model.claimed_until < now), *conditions)
-           .order_by(model.id).limit(limit))
+    table = model.__table__
+    due = (select(table.c.id)
+           .where(table.c.status == PENDING, table.c.next_attempt_at <= now,
+                  (table.c.claimed_until.is_(None)) | (table.c.claimed_until < now), *conditions)
+           .order_by(table.c.id).limit(limit))
     with unit_of_work():
         if db.session.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        # One round trip: the rows are chosen, leased and read by one UPDATE … RETURNING.
-        rows = db.session.execute(update(model).where(model.id.in_(due.scalar_subquery()))
-                                  .values(claimed_until=lease).returning(model.id, *columns)).all()
+        # One round trip: the rows are chosen, leased and read by one UPDATE … RETURNING. The table's own
+        # statement, not the model's: the ORM's bulk-update machinery would cost more than the database's work.
+        rows = db.session.execute(update(table).where(table.c.id.in_(due.scalar_subquery()))
+                                  .values(claimed_until=lease).returning(table.c.id, *columns)).all()
     return sorted(rows, key=lambda row: row.id), lease
 
 

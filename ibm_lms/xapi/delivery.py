@@ -125,10 +125,11 @@ def _deliverable() -> list:
     """Which rows may go now: those of academies with an LRS whose circuit breaker is closed."""
     held_back = list(db.session.execute(select(LrsSettings.tenant_id).where(
         LrsSettings.open_until > utcnow())).scalars())
-    conditions = [StatementOutbox.tenant_id.not_in(held_back)] if held_back else []
+    tenant_id = StatementOutbox.__table__.c.tenant_id
+    conditions = [tenant_id.not_in(held_back)] if held_back else []
     with_lrs = settings.tenants_with_lrs()
     if with_lrs is not None:
-        conditions.append(StatementOutbox.tenant_id.in_(with_lrs or [-1]))
+        conditions.append(tenant_id.in_(with_lrs or [-1]))
     return conditions
 
 
@@ -145,6 +146,7 @@ class _Pipeline:
         self.app = current_app._get_current_object()
         self.lrs_of: dict[int, settings.Lrs | None] = {}  # each academy's settings read once a call
         self.failing: set[int] = set()
+        self.healthy: set[int] = set()
         self.claims_left = PIPELINE_BATCHES
         self.handled = 0
 
@@ -178,9 +180,10 @@ class _Pipeline:
         if not self.claims_left:
             return []
         self.claims_left -= 1
-        failing = [StatementOutbox.tenant_id.not_in(self.failing)] if self.failing else []
+        table = StatementOutbox.__table__
+        failing = [table.c.tenant_id.not_in(self.failing)] if self.failing else []
         rows, _ = outboxes.claim_rows(StatementOutbox, self.limit, LEASE_SECONDS, *self.conditions, *failing,
-                                      columns=(StatementOutbox.tenant_id, cast(StatementOutbox.statement, Text)))
+                                      columns=(table.c.tenant_id, cast(table.c.statement, Text)))
         if not rows:
             self.claims_left = 0
         by_tenant: dict[int, dict[int, str]] = {}
@@ -204,9 +207,10 @@ class _Pipeline:
         return {row_id: (PENDING, answer) for row_id in batch.rows}, False
 
     def _record(self, batch: _Batch, outcomes: dict[int, tuple[str, Answer]], healthy: bool) -> None:
-        _finish(batch.tenant_id, outcomes, healthy=healthy, counted=healthy or batch.tenant_id not in self.failing)
-        if not healthy:
-            self.failing.add(batch.tenant_id)
+        # The breaker hears once a call from each academy: its LRS answered, or it failed.
+        told = self.healthy if healthy else self.failing
+        _finish(batch.tenant_id, outcomes, healthy=healthy, counted=batch.tenant_id not in told)
+        told.add(batch.tenant_id)
 
 
 def _post_batch(batch: _Batch) -> Answer:
@@ -302,8 +306,9 @@ def _finish(tenant_id: int, outcomes: dict[int, tuple[str, Answer]], *, healthy:
 def _breaker(tenant_id: int, healthy: bool, now: datetime) -> None:
     if healthy:
         # Most answers find the breaker closed already: one statement that changes nothing, no row loaded.
-        db.session.execute(update(LrsSettings).where(
-            LrsSettings.tenant_id == tenant_id, (LrsSettings.failures != 0) | LrsSettings.open_until.is_not(None))
+        table = LrsSettings.__table__
+        db.session.execute(update(table).where(
+            table.c.tenant_id == tenant_id, (table.c.failures != 0) | table.c.open_until.is_not(None))
             .values(failures=0, open_until=None))
         return
     row = settings.settings_row(tenant_id)

@@ -297,7 +297,8 @@ def test_a_claim_leases_and_reads_its_rows_and_leaves_them_to_no_other_until_the
 
     total = sum(states().values())
     assert total >= 3
-    rows, lease = outboxes.claim_rows(StatementOutbox, 2, delivery.LEASE_SECONDS, columns=(StatementOutbox.verb,))
+    rows, lease = outboxes.claim_rows(StatementOutbox, 2, delivery.LEASE_SECONDS,
+                                      columns=(StatementOutbox.__table__.c.verb,))
     first = sorted(db.session.execute(select(StatementOutbox.id, StatementOutbox.verb)).all())[:2]
     # The two oldest rows, read in the same statement that leased them.
     assert [(row.id, row.verb) for row in rows] == first

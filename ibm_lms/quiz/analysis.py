@@ -18,7 +18,7 @@ from sqlalchemy import Text, cast, select
 from ibm_lms.extensions import db
 from ibm_lms.items.data import Item
 
-from . import statistics
+from . import statistics, versions
 from .attempts import FINISHED
 from .models import Attempt, Question, QuestionVersion, Quiz
 
@@ -179,8 +179,4 @@ def _items(slug: str, tenant_id: int, keys: list[str]) -> dict[str, Item]:
 
 
 def items_by_version_id(version_ids: list[int]) -> dict[int, Item]:
-    if not version_ids:
-        return {}
-    rows = db.session.execute(select(QuestionVersion.id, QuestionVersion.item).where(
-        QuestionVersion.id.in_(version_ids))).all()
-    return {version_id: Item.from_json(item) for version_id, item in rows}
+    return {version_id: version.item for version_id, version in versions.versions_of(version_ids).items()}

@@ -20,11 +20,11 @@ from ibm_lms.content import service as content
 from ibm_lms.errors import N_, Reason
 from ibm_lms.events import QuizAttemptStarted, QuizAttemptSubmitted, QuizGradeOverridden
 from ibm_lms.extensions import db
-from ibm_lms.items.service import InvalidResponse, Item, read_partial, score
+from ibm_lms.items.service import InvalidResponse, read_partial, score
 from ibm_lms.tenancy.data import Identity
 from ibm_lms.unit_of_work import publish
 
-from . import grading, overrides
+from . import grading, overrides, versions
 from .drawing import Candidate, layout
 from .errors import AnswerRefused, AttemptNotFound, NoAttemptLeft, QuizEmpty
 from .models import SHARED_BANK, Attempt, AttemptAnswer, Question, QuestionVersion, Quiz, QuizVersion
@@ -130,10 +130,6 @@ def past_deadline(attempt: Attempt) -> bool:
         seconds=DEADLINE_GRACE_SECONDS)
 
 
-def item_of(version_id: int) -> Item:
-    return Item.from_json(db.session.get(QuestionVersion, version_id).item)
-
-
 def save(attempt: Attempt, forms: dict[int, dict[str, list[str]]], sequence: int) -> list[int]:
     """Keeps the answers of the slots given, complete or in progress (read strictly: one value a question
     cannot take refuses the whole save); a slot sent empty is cleared. Returns the slots saved; a
@@ -144,7 +140,7 @@ def save(attempt: Attempt, forms: dict[int, dict[str, list[str]]], sequence: int
             raise AnswerRefused(reason=Reason(N_("question %(number)s is not part of this attempt"), number=slot + 1))
         given = {name: values for name, values in form.items() if name != "present"}
         try:
-            read[slot] = read_partial(item_of(attempt.layout[slot]["version_id"]), given)
+            read[slot] = read_partial(versions.item_of(attempt.layout[slot]["version_id"]), given)
         except InvalidResponse as error:
             raise AnswerRefused(reason=Reason(N_("question %(number)s: %(problem)s"), number=slot + 1,
                                               problem=str(error))) from error
@@ -179,13 +175,11 @@ def finish(context: Context, attempt: Attempt, *, expired: bool = False) -> bool
     quiz = db.session.get(Quiz, attempt.quiz_id)
     settings, version_number = settings_of(attempt.quiz_version_id)
     saved = answers_of(attempt)
-    # The attempt's question versions in one query, not one per question.
-    versions = {row.id: row for row in db.session.execute(select(QuestionVersion).where(
-        QuestionVersion.id.in_([entry["version_id"] for entry in attempt.layout]))).scalars()}
+    used = versions.versions_of(entry["version_id"] for entry in attempt.layout)
     results = []
     for slot, entry in enumerate(attempt.layout):
-        version = versions[entry["version_id"]]
-        item = Item.from_json(version.item)
+        version = used[entry["version_id"]]
+        item = version.item
         answer = saved.get(slot)
         value = score(item, answer.response).scaled if answer is not None else 0.0
         if answer is not None:

@@ -18,7 +18,7 @@ from ibm_lms.tenancy.data import Identity, Role
 from ibm_lms.text import SLUG
 from ibm_lms.unit_of_work import unit_of_work
 
-from . import analysis, authoring, exchange, grading, images, interchange, overrides
+from . import analysis, authoring, exchange, grading, images, interchange, overrides, versions
 from . import attempts as flow
 from .errors import (
     AttemptFinished,
@@ -122,7 +122,8 @@ def attempt_page(attempt_id: int, identity: Identity, locale: str) -> dict:
     quiz = db.session.get(Quiz, attempt.quiz_id)
     settings, _ = flow.settings_of(attempt.quiz_version_id)
     saved = flow.answers_of(attempt)
-    questions = [{"slot": slot, "item": flow.item_of(entry["version_id"]), "choices": entry["choices"],
+    used = versions.versions_of(entry["version_id"] for entry in attempt.layout)
+    questions = [{"slot": slot, "item": used[entry["version_id"]].item, "choices": entry["choices"],
                   "response": saved[slot].response if slot in saved else None,
                   "state": ("answered" if saved[slot].complete else "incomplete") if slot in saved else "unanswered"}
                  for slot, entry in enumerate(attempt.layout)]

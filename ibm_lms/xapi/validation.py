@@ -27,10 +27,11 @@ import calendar
 import json
 import math
 import re
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+from ibm_lms.memo import Memo
 
 __all__ = ["MAX_DEPTH", "MAX_ITEMS", "MAX_STRING_BYTES", "MAX_TEXT", "MAX_VALUES", "InvalidStatement", "check",
            "problems"]
@@ -898,15 +899,11 @@ def _activity(c: _Checker, value: object, path: str) -> _Interaction | None:
     before = len(c.found)
     found = _activity_walked(c, value, path)
     if key is not None and len(c.found) == before:
-        with _VALID_ACTIVITIES_LOCK:  # a server's threads share it
-            _VALID_ACTIVITIES[key] = found
-            while len(_VALID_ACTIVITIES) > 20_000:
-                del _VALID_ACTIVITIES[next(iter(_VALID_ACTIVITIES))]
+        _VALID_ACTIVITIES.put(key, found)
     return found
 
 
-_VALID_ACTIVITIES: dict[tuple[str, str], _Interaction | None] = {}
-_VALID_ACTIVITIES_LOCK = threading.Lock()
+_VALID_ACTIVITIES: Memo[tuple[str, str], _Interaction | None] = Memo(20_000)
 _UNKNOWN = object()
 
 

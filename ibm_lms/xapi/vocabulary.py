@@ -13,7 +13,6 @@ runs on every statement built here before it enters the outbox.
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -50,6 +49,7 @@ from ibm_lms.events import (
     QuizAttemptSubmitted,
 )
 from ibm_lms.items.service import Item, numeric_value
+from ibm_lms.memo import Memo
 
 # The namespace of every statement id and registration this tool makes (a fixed, random UUID).
 NAMESPACE = uuid.UUID("6f4c3e0a-2b7d-5b9e-9d1c-8a4f2e6b7c10")
@@ -333,21 +333,14 @@ def _launch_shape(base_url: str, tenant: str, country: str | None, lti_context: 
 
 def _question_json(base_url: str, slug: str, key: str, version_id: int, item: Item) -> str:
     """A question version's interaction activity as JSON text: a version never changes, so it is built once."""
-    cache_key = (base_url, slug, key, version_id)
-    found = _QUESTIONS.get(cache_key)
-    if found is None:
+    def build() -> str:
         setting = Setting(base_url=base_url, actor=Actor(home_page=base_url, name="-"), tenant="")
-        found = interaction(setting, slug, "questions", key, item).to_json("1.0.3")
-        with _QUESTIONS_LOCK:  # a server's threads share it
-            _QUESTIONS[cache_key] = found
-            while len(_QUESTIONS) > 8192:
-                del _QUESTIONS[next(iter(_QUESTIONS))]
-    return found
+        return interaction(setting, slug, "questions", key, item).to_json("1.0.3")
+    return _QUESTIONS.get_or_make((base_url, slug, key, version_id), build)
 
 
 # Interactions by (base URL, course, question key, version id): built from immutable versions, so never stale.
-_QUESTIONS: dict[tuple, str] = {}
-_QUESTIONS_LOCK = threading.Lock()
+_QUESTIONS: Memo[tuple, str] = Memo(8192)
 
 
 @lru_cache(maxsize=4096)

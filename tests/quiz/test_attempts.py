@@ -15,8 +15,8 @@ from ibm_lms.clock import utcnow
 from ibm_lms.demo.platform import LEARNER, DemoUser
 from ibm_lms.events import QuizAttemptStarted, QuizAttemptSubmitted
 from ibm_lms.extensions import db
-from ibm_lms.quiz.attempts import item_of
 from ibm_lms.quiz.models import Attempt, AttemptAnswer
+from ibm_lms.quiz.versions import item_of
 from ibm_lms.unit_of_work import event_bus
 from tests.conftest import ROOT, TOOL_BASE_URL, error_code
 
@@ -150,6 +150,27 @@ def test_an_autosave_keeps_the_newest_answer_whatever_order_they_arrive_in(train
     assert save(trainee, attempt, page, wrong, 6).get_json() == {"saved": []}
     [answer] = db.session.execute(select(AttemptAnswer)).scalars().all()
     assert (answer.sequence, answer.response["choice"]) == (7, right[f"q{slot}-choice"] == ["true"])
+
+
+def test_question_versions_are_read_once_then_pages_and_saves_use_them_from_memory(trainee, app):
+    from sqlalchemy import event
+
+    attempt, page = started(trainee, "statements")
+    read_versions = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if "FROM quiz_question_versions" in statement:
+            read_versions.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        slot = next(s for s, e in enumerate(attempt.layout) if item_of(e["version_id"]).type == "true_false")
+        assert save(trainee, attempt, page, right_fields(item_of(attempt.layout[slot]["version_id"]), slot),
+                    1).get_json() == {"saved": [slot]}
+        assert trainee.get(f"/quiz/attempts/{attempt.id}").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert read_versions == []
 
 
 def test_a_lost_connection_loses_nothing_and_a_new_launch_resumes_the_attempt(trainee, launcher, client):

@@ -85,8 +85,8 @@ def test_a_quiz_attempt_is_one_registration_from_initialized_to_passed(trainee):
     page = trainee.get(f"/courses/{COURSE}/quizzes/practice").get_data(as_text=True)
     start = trainee.post(f"/courses/{COURSE}/quizzes/practice/attempts", data={"csrf_token": csrf_of(page)})
     attempt_id = int(start.headers["Location"].rsplit("/", 1)[1])
-    from ibm_lms.quiz.attempts import item_of
     from ibm_lms.quiz.models import Attempt
+    from ibm_lms.quiz.versions import item_of
 
     attempt = db.session.get(Attempt, attempt_id)
     fields = {}
@@ -129,8 +129,8 @@ def test_statement_ids_come_from_the_event_so_a_resend_is_the_same_statement(tra
 
 
 def test_an_unanswered_or_cleared_question_is_answered_without_a_response(trainee):
-    from ibm_lms.quiz.attempts import item_of
     from ibm_lms.quiz.models import Attempt
+    from ibm_lms.quiz.versions import item_of
 
     page = trainee.get(f"/courses/{COURSE}/quizzes/practice").get_data(as_text=True)
     start = trainee.post(f"/courses/{COURSE}/quizzes/practice/attempts", data={"csrf_token": csrf_of(page)})

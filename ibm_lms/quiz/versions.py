@@ -1,0 +1,56 @@
+"""Question versions as attempts use them: read and parsed once per process.
+
+A version never changes once written (editing makes a new one, and past attempts keep theirs), so what an
+autosave, an attempt page, a submission or its statements need of it (the item, its number) is kept in a memo
+that belongs to the application. The ids come from an attempt's own layout or answers, already the trainee's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ibm_lms.extensions import app_state, db
+from ibm_lms.items.data import Item
+from ibm_lms.memo import Memo
+
+from .models import QuestionVersion
+
+# Forty questions an exam, a few banks per academy in use at once: room for every version a server meets in a day.
+CAPACITY = 8192
+
+
+@dataclass(frozen=True)
+class Version:
+    id: int
+    number: int
+    item: Item
+
+
+def _memo() -> Memo[int, Version]:
+    return app_state("quiz.question_versions", lambda: Memo(CAPACITY))
+
+
+def versions_of(version_ids: Iterable[int]) -> dict[int, Version]:
+    """The versions asked for that exist, by id; those not yet in the memo are read in one query."""
+    memo = _memo()
+    found: dict[int, Version] = {}
+    missing = []
+    for version_id in dict.fromkeys(version_ids):
+        known = memo.get(version_id)
+        if known is None:
+            missing.append(version_id)
+        else:
+            found[version_id] = known
+    if missing:
+        for version_id, number, item in db.session.execute(select(
+                QuestionVersion.id, QuestionVersion.number, QuestionVersion.item).where(
+                QuestionVersion.id.in_(missing))):
+            found[version_id] = memo.put(version_id, Version(version_id, number, Item.from_json(item)))
+    return found
+
+
+def item_of(version_id: int) -> Item:
+    return versions_of([version_id])[version_id].item

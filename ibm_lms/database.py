@@ -33,14 +33,15 @@ _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 @lru_cache(maxsize=64)
 def _upsert_statement(dialect: str, table: Table, conflict_on: tuple[str, ...], update: tuple[str, ...],
-                      returning: tuple[str, ...]):
+                      returning: tuple[str, ...], newer_by: str | None = None):
     insert = _INSERTS.get(dialect)
     if insert is None:
         raise RuntimeError(f"Unsupported database dialect for upsert: {dialect}")
     statement = insert(table)
     # With nothing to update, touching a conflict column still lets RETURNING hand back the row.
     changes = {name: statement.excluded[name] for name in (update or conflict_on[:1])}
-    statement = statement.on_conflict_do_update(index_elements=list(conflict_on), set_=changes)
+    only_if = table.c[newer_by] <= statement.excluded[newer_by] if newer_by else None
+    statement = statement.on_conflict_do_update(index_elements=list(conflict_on), set_=changes, where=only_if)
     return statement.returning(*(table.c[name] for name in returning))
 
 
@@ -50,6 +51,15 @@ def upsert(table: Table, values: Mapping, conflict_on: Iterable[str], update: It
     dialect = db.session.get_bind().dialect.name
     statement = _upsert_statement(dialect, table, tuple(conflict_on), tuple(update), tuple(returning))
     return execute(statement, values).one()
+
+
+def upsert_if_newer(table: Table, values: Mapping, conflict_on: Iterable[str], update: Iterable[str],
+                    newer_by: str, returning: Iterable[str] = ("id",)):
+    """An upsert that changes a stored row only if `newer_by` of the values is not below the stored one's, so a
+    late retry never undoes a newer write; returns the RETURNING row, or None when the stored row was newer."""
+    dialect = db.session.get_bind().dialect.name
+    statement = _upsert_statement(dialect, table, tuple(conflict_on), tuple(update), tuple(returning), newer_by)
+    return execute(statement, values).first()
 
 
 @lru_cache(maxsize=64)

@@ -13,10 +13,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ibm_lms.clock import utcnow
 from ibm_lms.content import service as content
+from ibm_lms.database import execute, upsert_if_newer
 from ibm_lms.errors import N_, Reason
 from ibm_lms.events import QuizAttemptStarted, QuizAttemptSubmitted, QuizGradeOverridden
 from ibm_lms.extensions import db
@@ -130,10 +131,30 @@ def past_deadline(attempt: Attempt) -> bool:
         seconds=DEADLINE_GRACE_SECONDS)
 
 
-def save(attempt: Attempt, forms: dict[int, dict[str, list[str]]], sequence: int) -> list[int]:
+# What an autosave needs of its attempt, read in one narrow statement on the cursor path (a save is the request
+# an exam makes most: forty or more per trainee).
+_SAVE_TARGET = select(*(Attempt.__table__.c[name] for name in ("id", "tenant_id", "status", "deadline_at", "layout"))
+                      ).where(Attempt.__table__.c.id == bindparam("attempt_id"),
+                              Attempt.__table__.c.user_id == bindparam("user_id"),
+                              Attempt.__table__.c.tenant_id == bindparam("tenant_id"))
+
+
+def save_target(identity: Identity, attempt_id: int):
+    """The trainee's own attempt as an autosave needs it (id, tenant_id, status, deadline_at, layout); another
+    user's or tenant's id is no attempt at all (404)."""
+    found = execute(_SAVE_TARGET, {"attempt_id": attempt_id, "user_id": identity.user_id,
+                                   "tenant_id": identity.tenant_id}).first()
+    if found is None:
+        raise AttemptNotFound()
+    return found
+
+
+def save(attempt, forms: dict[int, dict[str, list[str]]], sequence: int) -> list[int]:
     """Keeps the answers of the slots given, complete or in progress (read strictly: one value a question
-    cannot take refuses the whole save); a slot sent empty is cleared. Returns the slots saved; a
-    slot's older sequence number never overwrites a newer one."""
+    cannot take refuses the whole save); a slot sent empty is cleared, and the clearing kept with its
+    sequence number so that a late copy of an older save cannot bring the answer back. Returns the slots
+    saved; a slot's older sequence number never overwrites a newer one (one statement per slot decides it,
+    so two saves racing for a slot cannot both insert it)."""
     read = {}
     for slot, form in forms.items():
         if not 0 <= slot < len(attempt.layout):
@@ -144,21 +165,15 @@ def save(attempt: Attempt, forms: dict[int, dict[str, list[str]]], sequence: int
         except InvalidResponse as error:
             raise AnswerRefused(reason=Reason(N_("question %(number)s: %(problem)s"), number=slot + 1,
                                               problem=str(error))) from error
-    existing = {a.slot: a for a in db.session.execute(select(AttemptAnswer).where(
-        AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.slot.in_(list(read) or [-1]))).scalars()}
     now, saved = utcnow(), []
     for slot, (response, complete) in read.items():
-        answer = existing.get(slot)
-        if answer is None:
-            if response is None:
-                continue  # shown, never answered: nothing to keep
-            db.session.add(AttemptAnswer(attempt_id=attempt.id, tenant_id=attempt.tenant_id, slot=slot,
-                                         response=response, complete=complete, sequence=sequence, saved_at=now))
-        elif sequence >= answer.sequence:
-            answer.response, answer.complete, answer.sequence, answer.saved_at = response, complete, sequence, now
-        else:
-            continue
-        saved.append(slot)
+        kept = upsert_if_newer(AttemptAnswer.__table__, {
+            "attempt_id": attempt.id, "tenant_id": attempt.tenant_id, "slot": slot, "response": response,
+            "complete": complete, "sequence": sequence, "saved_at": now},
+            conflict_on=("attempt_id", "slot"), update=("response", "complete", "sequence", "saved_at"),
+            newer_by="sequence", returning=("slot",))
+        if kept is not None:
+            saved.append(slot)
     return saved
 
 

@@ -135,15 +135,14 @@ def attempt_page(attempt_id: int, identity: Identity, locale: str) -> dict:
 def save(attempt_id: int, identity: Identity, forms: dict[int, dict[str, list[str]]], sequence: int,
          locale: str) -> list[int]:
     """Autosaves answers; past the deadline the attempt is submitted with what it has, and TimeIsUp raised."""
-    attempt = flow.attempt_of(identity, attempt_id)
-    if attempt.status != flow.IN_PROGRESS:
-        raise AttemptFinished()
-    if flow.past_deadline(attempt):
-        with unit_of_work():
-            flow.finish(flow.Context(identity, locale), attempt, expired=True)
-        raise TimeIsUp()
     with unit_of_work():
-        return flow.save(attempt, forms, sequence)
+        target = flow.save_target(identity, attempt_id)
+        if target.status != flow.IN_PROGRESS:
+            raise AttemptFinished()
+        if not flow.past_deadline(target):
+            return flow.save(target, forms, sequence)
+        flow.finish(flow.Context(identity, locale), flow.attempt_of(identity, attempt_id), expired=True)
+    raise TimeIsUp()
 
 
 def submit(attempt_id: int, identity: Identity, locale: str) -> bool:

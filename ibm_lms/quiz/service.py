@@ -324,10 +324,14 @@ class GradeRow:
 
 def quiz_grades(identity: Identity, slug: str, key: str, locale: str) -> dict:
     """Every trainee of the academy with a submitted attempt: attempts, their grade, any override, the grade."""
+    return _grades_page(identity, slug, key, locale, None)
+
+
+def _grades_page(identity: Identity, slug: str, key: str, locale: str, user_ids: list[int] | None) -> dict:
     _instructor(identity, slug)
     quiz = _quiz(slug, key, identity.tenant_id)
     settings, _ = flow.settings_of(quiz.current_version_id)
-    found = overrides.standings(identity.tenant_id, quiz.id, settings.grading)
+    found = overrides.standings(identity.tenant_id, quiz.id, settings.grading, user_ids)
     named = tenancy.people(identity.tenant_id, set(found) | {s.override.by for s in found.values() if s.override})
     rows = [GradeRow(user_id, _name(named.get(user_id)), getattr(named.get(user_id), "region", None), standing,
                      _name(named.get(standing.override.by)) if standing.override else None,
@@ -340,13 +344,12 @@ def quiz_grades(identity: Identity, slug: str, key: str, locale: str) -> dict:
 
 def trainee_grade(identity: Identity, slug: str, key: str, user_id: int, locale: str) -> dict:
     """One trainee's grade on the quiz with every override behind it, newest first."""
-    page = quiz_grades(identity, slug, key, locale)
-    row = next((r for r in page["rows"] if r.user_id == user_id), None)
-    if row is None:
+    page = _grades_page(identity, slug, key, locale, [user_id])
+    if not page["rows"]:
         raise NoSubmittedAttempt()
     past = overrides.history(identity.tenant_id, page["quiz"].id, user_id)
     named = tenancy.people(identity.tenant_id, {entry.by for entry in past})
-    return {**page, "row": row, "own": user_id == identity.user_id,
+    return {**page, "row": page["rows"][0], "own": user_id == identity.user_id,
             "history": [(entry, _name(named.get(entry.by))) for entry in past]}
 
 

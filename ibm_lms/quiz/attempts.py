@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 
 from ibm_lms.clock import utcnow
 from ibm_lms.content import service as content
@@ -151,10 +151,9 @@ def save_target(identity: Identity, attempt_id: int):
 
 def save(attempt, forms: dict[int, dict[str, list[str]]], sequence: int) -> list[int]:
     """Keeps the answers of the slots given, complete or in progress (read strictly: one value a question
-    cannot take refuses the whole save); a slot sent empty is cleared, and the clearing kept with its
-    sequence number so that a late copy of an older save cannot bring the answer back. Returns the slots
-    saved; a slot's older sequence number never overwrites a newer one (one statement per slot decides it,
-    so two saves racing for a slot cannot both insert it)."""
+    cannot take refuses the whole save); a slot sent empty is cleared. Returns the slots saved; a slot's
+    older sequence number never overwrites a newer one (one statement per slot decides it, so two saves
+    racing for a slot cannot both insert it)."""
     read = {}
     for slot, form in forms.items():
         if not 0 <= slot < len(attempt.layout):
@@ -167,14 +166,29 @@ def save(attempt, forms: dict[int, dict[str, list[str]]], sequence: int) -> list
                                               problem=str(error))) from error
     now, saved = utcnow(), []
     for slot, (response, complete) in read.items():
-        kept = upsert_if_newer(AttemptAnswer.__table__, {
-            "attempt_id": attempt.id, "tenant_id": attempt.tenant_id, "slot": slot, "response": response,
-            "complete": complete, "sequence": sequence, "saved_at": now},
-            conflict_on=("attempt_id", "slot"), update=("response", "complete", "sequence", "saved_at"),
-            newer_by="sequence", returning=("slot",))
+        if response is None:
+            # Shown, never answered (the whole form posted at the end): nothing to keep. Answered before: the
+            # clearing is kept with its sequence number.
+            kept = execute(_CLEAR, {"b_attempt_id": attempt.id, "b_slot": slot, "b_sequence": sequence,
+                                    "b_response": None, "b_saved_at": now}).first()
+        else:
+            kept = upsert_if_newer(AttemptAnswer.__table__, {
+                "attempt_id": attempt.id, "tenant_id": attempt.tenant_id, "slot": slot, "response": response,
+                "complete": complete, "sequence": sequence, "saved_at": now},
+                conflict_on=("attempt_id", "slot"), update=("response", "complete", "sequence", "saved_at"),
+                newer_by="sequence", returning=("slot",))
         if kept is not None:
             saved.append(slot)
     return saved
+
+
+_ANSWERS = AttemptAnswer.__table__
+_CLEAR = (update(_ANSWERS).where(_ANSWERS.c.attempt_id == bindparam("b_attempt_id"),
+                                 _ANSWERS.c.slot == bindparam("b_slot"),
+                                 _ANSWERS.c.sequence <= bindparam("b_sequence"))
+          .values(response=bindparam("b_response"), complete=True, sequence=bindparam("b_sequence"),
+                  saved_at=bindparam("b_saved_at"))
+          .returning(_ANSWERS.c.slot))
 
 
 def answers_of(attempt: Attempt) -> dict[int, AttemptAnswer]:

@@ -100,10 +100,14 @@ def _stored_ids(answer: Answer) -> list[str] | None:
     return found if isinstance(found, list) and all(isinstance(i, str) for i in found) else None
 
 
-# Arrays sent per call, one after the other by one sender thread. While the LRS stores one array, the worker
-# records the one before it and claims the one after it in a single transaction: the database's work and the
-# LRS's overlap instead of adding up, and the LRS always has the next array waiting.
-PIPELINE_BATCHES = 10
+# Claims per call. A claim takes at least CLAIM_AT_LEAST rows, split into arrays of the caller's size per academy:
+# small arrays then cost the database one claim and one record for many arrays, not one of each per array.
+CLAIMS_PER_CALL = 10
+CLAIM_AT_LEAST = 50
+# Arrays handed to the sender thread before their turn: while the LRS stores one, the next waits in the sender,
+# and the worker records what was answered and claims more in one transaction. The database's work and the
+# LRS's overlap instead of adding up, and the LRS is never left waiting for the worker.
+ON_THE_WAY = 2
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,7 @@ class _Batch:
 
 def deliver_due(limit: int = 200) -> int:
     """Delivers what is due for every academy that has a reachable LRS, in arrays of at most `limit` statements
-    (at most PIPELINE_BATCHES arrays a call); returns how many rows were handled."""
+    (at most CLAIMS_PER_CALL claims a call); returns how many rows were sent."""
     with unit_of_work():
         conditions = _deliverable()
     return _Pipeline(limit, conditions).run()
@@ -134,38 +138,51 @@ def _deliverable() -> list:
 
 
 class _Pipeline:
-    """One call of the worker: claim, send, record, with at most two arrays on their way.
+    """One call of the worker: claim, send, record, with at most ON_THE_WAY arrays on their way.
 
     Every request goes through the one sender thread, one at a time (the keep-alive session is never used by two
-    threads at once), and leaves only once the rows' lease is committed. An academy whose LRS fails gets no
-    further array in this call; an array already on its way behind the failed one does not count again towards
-    the breaker (one call, one failure)."""
+    threads at once), and leaves only once the rows' lease is committed. Answers are recorded when the claimed
+    arrays run out, together with the next claim, and at the end of the call: a worker that dies in between
+    leaves delivered rows leased, and they are sent again once the lease ends (the LRS answers 204 to an
+    identical resend). An academy whose LRS fails gets no further array in this call: its arrays not yet sent go
+    back to the queue untouched, and an array already on its way behind the failed one does not count again
+    towards the breaker (one call, one failure)."""
 
     def __init__(self, limit: int, conditions: list) -> None:
         self.limit, self.conditions = limit, conditions
         self.app = current_app._get_current_object()
         self.lrs_of: dict[int, settings.Lrs | None] = {}  # each academy's settings read once a call
-        self.failing: set[int] = set()
+        self.claims_left = CLAIMS_PER_CALL
+        self.sent = 0
+        # What the next record writes.
+        self.outcomes: dict[int, tuple[str, Answer]] = {}
+        self.breaker_news: list[tuple[int, bool]] = []  # (academy, its LRS answered) in the order heard
+        self.released: list[int] = []
+        # What this call's breakers have heard already.
         self.healthy: set[int] = set()
-        self.claims_left = PIPELINE_BATCHES
-        self.handled = 0
+        self.failing: set[int] = set()
 
     def run(self) -> int:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xapi-sender") as self.sender:
+            waiting: deque[_Batch] = deque()
             on_the_way: deque[tuple[_Batch, Future]] = deque()
-            answered: tuple[_Batch, dict[int, tuple[str, Answer]], bool] | None = None
             while True:
-                with unit_of_work():
-                    if answered is not None:
-                        self._record(*answered)
-                    claimed: list[_Batch] = []
-                    while len(on_the_way) + len(claimed) < 2 and (more := self._claim()):
-                        claimed += more
-                on_the_way.extend((batch, self._in_sender(_post_batch, batch)) for batch in claimed)
+                if not waiting:
+                    with unit_of_work():
+                        self._record()
+                        while len(on_the_way) + len(waiting) < ON_THE_WAY and (more := self._claim()):
+                            waiting.extend(more)
+                while waiting and len(on_the_way) < ON_THE_WAY:
+                    batch = waiting.popleft()
+                    on_the_way.append((batch, self._in_sender(_post_batch, batch)))
                 if not on_the_way:
-                    return self.handled
+                    return self.sent
                 batch, sent = on_the_way.popleft()
-                answered = (batch, *self._outcomes(batch, sent.result()))
+                self._hear(batch, sent.result())
+                if batch.tenant_id in self.failing:
+                    self.released += [row_id for left in waiting if left.tenant_id == batch.tenant_id
+                                      for row_id in left.rows]
+                    waiting = deque(left for left in waiting if left.tenant_id != batch.tenant_id)
 
     def _in_sender(self, work, *args) -> Future:
         def run():
@@ -174,15 +191,16 @@ class _Pipeline:
         return self.sender.submit(run)
 
     def _claim(self) -> list[_Batch]:
-        """The next `limit` due rows, leased and read as the database holds their JSON (sent as they are, never
-        decoded and encoded again): one array per academy among them. An academy whose LRS settings went away
+        """The next due rows, leased and read as the database holds their JSON (sent as they are, never decoded
+        and encoded again), in arrays of at most `limit` per academy. An academy whose LRS settings went away
         since keeps its rows claimed until the lease ends."""
         if not self.claims_left:
             return []
         self.claims_left -= 1
         table = StatementOutbox.__table__
         failing = [table.c.tenant_id.not_in(self.failing)] if self.failing else []
-        rows, _ = outboxes.claim_rows(StatementOutbox, self.limit, LEASE_SECONDS, *self.conditions, *failing,
+        rows, _ = outboxes.claim_rows(StatementOutbox, max(self.limit, CLAIM_AT_LEAST), LEASE_SECONDS,
+                                      *self.conditions, *failing,
                                       columns=(table.c.tenant_id, cast(table.c.statement, Text)))
         if not rows:
             self.claims_left = 0
@@ -191,9 +209,25 @@ class _Pipeline:
             by_tenant.setdefault(tenant_id, {})[row_id] = text
         for tenant_id in by_tenant.keys() - self.lrs_of.keys():
             self.lrs_of[tenant_id] = settings.lrs_for(tenant_id)
-        self.handled += len(rows)
-        return [_Batch(tenant_id, statements, self.lrs_of[tenant_id]) for tenant_id, statements in by_tenant.items()
-                if self.lrs_of[tenant_id] is not None]
+        arrays = []
+        for tenant_id, statements in by_tenant.items():
+            if self.lrs_of[tenant_id] is None:
+                continue
+            ids = list(statements)
+            arrays += [_Batch(tenant_id, {row_id: statements[row_id] for row_id in ids[start:start + self.limit]},
+                              self.lrs_of[tenant_id]) for start in range(0, len(ids), self.limit)]
+        return arrays
+
+    def _hear(self, batch: _Batch, answer: Answer) -> None:
+        """Notes what became of an answered array's rows, for the next record. The breaker hears once a call
+        from each academy: its LRS answered, or it failed."""
+        outcomes, healthy = self._outcomes(batch, answer)
+        self.outcomes.update(outcomes)
+        self.sent += len(batch.rows)
+        told = self.healthy if healthy else self.failing
+        if batch.tenant_id not in told:
+            self.breaker_news.append((batch.tenant_id, healthy))
+            told.add(batch.tenant_id)
 
     def _outcomes(self, batch: _Batch, answer: Answer) -> tuple[dict[int, tuple[str, Answer]], bool]:
         """What became of each row of an answered batch, and whether the LRS is healthy. An array the LRS
@@ -206,11 +240,9 @@ class _Pipeline:
                                             for row_id, text in batch.rows.items()}).result(), True
         return {row_id: (PENDING, answer) for row_id in batch.rows}, False
 
-    def _record(self, batch: _Batch, outcomes: dict[int, tuple[str, Answer]], healthy: bool) -> None:
-        # The breaker hears once a call from each academy: its LRS answered, or it failed.
-        told = self.healthy if healthy else self.failing
-        _finish(batch.tenant_id, outcomes, healthy=healthy, counted=batch.tenant_id not in told)
-        told.add(batch.tenant_id)
+    def _record(self) -> None:
+        _finish(self.outcomes, self.breaker_news, self.released)
+        self.outcomes, self.breaker_news, self.released = {}, [], []
 
 
 def _post_batch(batch: _Batch) -> Answer:
@@ -270,19 +302,23 @@ def _same_instant(stored: object, sent: object) -> bool:
         return False
 
 
-def _finish(tenant_id: int, outcomes: dict[int, tuple[str, Answer]], *, healthy: bool, counted: bool = True) -> None:
-    """Records each row's outcome: a delivered batch in one UPDATE, other outcomes row by row (their answer and,
-    for rows still pending, their own next try)."""
+def _finish(outcomes: dict[int, tuple[str, Answer]], breaker_news: list[tuple[int, bool]],
+            released: list[int]) -> None:
+    """Records each row's outcome: delivered rows in one UPDATE per status the LRS answered, other outcomes row by
+    row (their answer and, for rows still pending, their own next try); tells each academy's breaker what it
+    heard, in order; and gives back rows claimed but not sent, as they were."""
     now = utcnow()
     table = StatementOutbox.__table__
-    delivered = [row_id for row_id, (status, _) in outcomes.items() if status == DELIVERED]
+    delivered: dict[int | None, list[int]] = {}
+    for row_id, (status, answer) in outcomes.items():
+        if status == DELIVERED:
+            delivered.setdefault(answer.status, []).append(row_id)
     with unit_of_work():
-        if delivered:
-            status = outcomes[delivered[0]][1].status
-            db.session.execute(update(table).where(table.c.id.in_(delivered)).values(
+        for answer_status, row_ids in delivered.items():
+            db.session.execute(update(table).where(table.c.id.in_(row_ids)).values(
                 status=DELIVERED, attempts=table.c.attempts + 1, claimed_until=None, delivered_at=now,
-                last_status=status, last_answer=None))
-        others = sorted(set(outcomes) - set(delivered))
+                last_status=answer_status, last_answer=None))
+        others = sorted(row_id for row_id, (status, _) in outcomes.items() if status != DELIVERED)
         if others:
             attempts = {row_id: tries for row_id, tries in db.session.execute(
                 select(table.c.id, table.c.attempts).where(table.c.id.in_(others)))}
@@ -299,7 +335,9 @@ def _finish(tenant_id: int, outcomes: dict[int, tuple[str, Answer]], *, healthy:
                 status=bindparam("status"), attempts=bindparam("attempts"), claimed_until=bindparam("claimed_until"),
                 last_status=bindparam("last_status"), last_answer=bindparam("last_answer"),
                 next_attempt_at=bindparam("next_attempt_at")), changes)
-        if counted:
+        if released:
+            db.session.execute(update(table).where(table.c.id.in_(released)).values(claimed_until=None))
+        for tenant_id, healthy in breaker_news:
             _breaker(tenant_id, healthy, now)
 
 

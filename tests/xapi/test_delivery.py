@@ -319,23 +319,30 @@ def test_a_claim_leases_and_reads_its_rows_and_leaves_them_to_no_other_until_the
 def test_one_call_sends_its_batches_in_turn_and_stops_at_a_failing_lrs(academy, lrs, client, app, monkeypatch):
     from ibm_lms.xapi import delivery
 
-    monkeypatch.setattr(delivery, "PIPELINE_BATCHES", 4)
+    # One claim a call, of three rows: arrays of one statement, three to a claim.
+    monkeypatch.setattr(delivery, "CLAIMS_PER_CALL", 1)
+    monkeypatch.setattr(delivery, "CLAIM_AT_LEAST", 3)
 
     for lesson in ("conflicts-of-interest", "gifts-and-bribes", "reporting-and-supervision", "uncac-and-codes"):
         assert client.get(f"/courses/{COURSE}/lessons/{lesson}").status_code == 200
-    point_at(academy, lrs.endpoint, lrs.username, lrs.password)
-    total = sum(states().values())
-    assert total >= delivery.PIPELINE_BATCHES + 3
-    # Arrays of one statement: a call claims and sends PIPELINE_BATCHES of them, each in turn.
-    assert delivery.deliver_due(limit=1) == delivery.PIPELINE_BATCHES
-    assert states()["delivered"] == delivery.PIPELINE_BATCHES == len(lrs.statements())
+    proxy = FaultProxy(lrs.endpoint).start()
+    try:
+        point_at(academy, proxy.endpoint, lrs.username, lrs.password)
+        total = sum(states().values())
+        assert total >= 3 + 4
+        assert delivery.deliver_due(limit=1) == 3
+        assert states()["delivered"] == 3 == len(lrs.statements())
+        assert proxy.seen == [("POST", 200)] * 3  # each array alone
 
-    lrs.stop()
-    handled = delivery.deliver_due(limit=1)
+        lrs.stop()
+        handled = delivery.deliver_due(limit=1)
+    finally:
+        proxy.stop()
     db.session.expire_all()
     waiting = db.session.execute(select(StatementOutbox.attempts, StatementOutbox.claimed_until).where(
         StatementOutbox.status == "pending")).all()
-    # The first array failed, and the one already queued behind it; nothing more of that academy was claimed.
+    # The first array failed, and the one already queued behind it; the third claimed with them went back to the
+    # queue untouched, and nothing more of that academy was claimed.
     assert handled == 2
     assert sorted(attempts for attempts, _ in waiting) == [0] * (len(waiting) - 2) + [1, 1]
     assert all(claimed is None for _, claimed in waiting)

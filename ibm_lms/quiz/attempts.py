@@ -13,11 +13,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select
 
 from ibm_lms.clock import utcnow
 from ibm_lms.content import service as content
-from ibm_lms.database import execute, upsert_if_newer
+from ibm_lms.database import execute, update_if_newer, upsert_if_newer
 from ibm_lms.errors import N_, Reason
 from ibm_lms.events import QuizAttemptStarted, QuizAttemptSubmitted, QuizGradeOverridden
 from ibm_lms.extensions import db
@@ -169,10 +169,11 @@ def save(attempt, forms: dict[int, dict[str, list[str]]], sequence: int) -> list
         if response is None:
             # Shown, never answered (the whole form posted at the end): nothing to keep. Answered before: the
             # clearing is kept with its sequence number.
-            kept = execute(_CLEAR, {"b_attempt_id": attempt.id, "b_slot": slot, "b_sequence": sequence,
-                                    "b_response": None, "b_saved_at": now}).first()
+            kept = update_if_newer(_ANSWERS, {"attempt_id": attempt.id, "slot": slot},
+                                   {"response": None, "complete": True, "sequence": sequence, "saved_at": now},
+                                   newer_by="sequence", returning=("slot",))
         else:
-            kept = upsert_if_newer(AttemptAnswer.__table__, {
+            kept = upsert_if_newer(_ANSWERS, {
                 "attempt_id": attempt.id, "tenant_id": attempt.tenant_id, "slot": slot, "response": response,
                 "complete": complete, "sequence": sequence, "saved_at": now},
                 conflict_on=("attempt_id", "slot"), update=("response", "complete", "sequence", "saved_at"),
@@ -183,12 +184,6 @@ def save(attempt, forms: dict[int, dict[str, list[str]]], sequence: int) -> list
 
 
 _ANSWERS = AttemptAnswer.__table__
-_CLEAR = (update(_ANSWERS).where(_ANSWERS.c.attempt_id == bindparam("b_attempt_id"),
-                                 _ANSWERS.c.slot == bindparam("b_slot"),
-                                 _ANSWERS.c.sequence <= bindparam("b_sequence"))
-          .values(response=bindparam("b_response"), complete=True, sequence=bindparam("b_sequence"),
-                  saved_at=bindparam("b_saved_at"))
-          .returning(_ANSWERS.c.slot))
 
 
 def answers_of(attempt: Attempt) -> dict[int, AttemptAnswer]:

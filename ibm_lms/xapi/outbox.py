@@ -10,6 +10,7 @@ suite sets XAPI_INVALID_STATEMENTS to "raise", so that there a wrong statement f
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -29,7 +30,8 @@ from ibm_lms.events import (
     QuizAttemptStarted,
     QuizAttemptSubmitted,
 )
-from ibm_lms.extensions import db
+from ibm_lms.extensions import app_state, db
+from ibm_lms.memo import Memo
 from ibm_lms.outboxes import PENDING
 from ibm_lms.quiz import service as quiz
 from ibm_lms.tenancy import service as tenancy
@@ -37,6 +39,9 @@ from ibm_lms.tenancy import service as tenancy
 from . import naming, settings, validation, vocabulary
 from .delivery import DELIVERED, PARKED
 from .models import StatementOutbox
+
+# Question versions' interaction activities an application keeps built: forty a final exam, a few banks in use.
+INTERACTIONS = 8192
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +128,8 @@ def on_quiz_submitted(event: QuizAttemptSubmitted) -> None:
     items = {answer["question_key"]: by_id[answer["question_version_id"]] for answer in event.answers
              if answer["question_version_id"] in by_id}
     store(event, vocabulary.quiz_submitted(event, _setting(event),
-                                           names_for(event, quiz_key=event.quiz_key, items=items)))
+                                           names_for(event, quiz_key=event.quiz_key, items=items),
+                                           app_state("xapi.interactions", partial(Memo, INTERACTIONS))))
 
 
 def _setting(event: LearningEvent) -> vocabulary.Setting:

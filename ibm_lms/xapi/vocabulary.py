@@ -331,16 +331,14 @@ def _launch_shape(base_url: str, tenant: str, country: str | None, lti_context: 
     return json.dumps(shape)
 
 
-def _question_json(base_url: str, slug: str, key: str, version_id: int, item: Item) -> str:
-    """A question version's interaction activity as JSON text: a version never changes, so it is built once."""
+def _question_json(interactions: Memo[tuple, str], base_url: str, slug: str, key: str, version_id: int,
+                   item: Item) -> str:
+    """A question version's interaction activity as JSON text: a version never changes, so it is built once and
+    kept in the caller's memo, by (base URL, course, question key, version id)."""
     def build() -> str:
         setting = Setting(base_url=base_url, actor=Actor(home_page=base_url, name="-"), tenant="")
         return interaction(setting, slug, "questions", key, item).to_json("1.0.3")
-    return _QUESTIONS.get_or_make((base_url, slug, key, version_id), build)
-
-
-# Interactions by (base URL, course, question key, version id): built from immutable versions, so never stale.
-_QUESTIONS: Memo[tuple, str] = Memo(8192)
+    return interactions.get_or_make((base_url, slug, key, version_id), build)
 
 
 @lru_cache(maxsize=4096)
@@ -405,13 +403,15 @@ def _quiz_extensions(event: QuizAttemptStarted | QuizAttemptSubmitted) -> dict:
     return {"quiz-version": event.quiz_version, "quiz-kind": event.quiz_kind, "attempt": event.attempt_number}
 
 
-def quiz_submitted(event: QuizAttemptSubmitted, setting: Setting, names: Names) -> list[dict]:
-    """One `answered` per question, then `completed` for the attempt and `passed` or `failed` for its grade."""
+def quiz_submitted(event: QuizAttemptSubmitted, setting: Setting, names: Names,
+                   interactions: Memo[tuple, str]) -> list[dict]:
+    """One `answered` per question, then `completed` for the attempt and `passed` or `failed` for its grade.
+    `interactions` keeps each question version's interaction activity (see _question_json)."""
     quiz = _quiz(setting, event.course_slug, event.quiz_key, names)
     course = _course(setting, event.course_slug, names)
     attempt = registration(event.tenant_id, event.attempt_id)
     # Forty answers share all but their question, result and slot: tincan builds each shared part once (and each
-    # question version's interaction once per process), and every statement is put together from those parts.
+    # question version's interaction once per application), and every statement is put together from those parts.
     shared = {"actor": json.loads(_actor_json(setting.actor)), "verb": _verb(VERB_ANSWERED).as_version("1.0.3"),
               "timestamp": _instant(event.occurred_at).isoformat()}
     context = _context(setting, event, parent=[quiz], grouping=[course], registration_id=attempt).as_version("1.0.3")
@@ -427,7 +427,7 @@ def quiz_submitted(event: QuizAttemptSubmitted, setting: Setting, names: Names) 
                                                  _extension(setting, "item-version"): answer["question_version"],
                                                  _extension(setting, "slot"): answer["slot"] + 1}}
         statements.append({"id": statement_id(event, f"answered/{answer['slot']}"), **shared,
-                           "object": json.loads(_question_json(setting.base_url, event.course_slug,
+                           "object": json.loads(_question_json(interactions, setting.base_url, event.course_slug,
                                                                answer["question_key"], answer["question_version_id"],
                                                                item)),
                            "result": result.as_version("1.0.3"), "context": its_context})

@@ -163,6 +163,12 @@ def test_a_question_sent_empty_that_was_never_answered_leaves_nothing_behind(tra
     assert save(trainee, attempt, page, {name: [""] for name in right}, 7).get_json() == {"saved": [slot]}
     [answer] = db.session.execute(select(AttemptAnswer)).scalars().all()
     assert (answer.slot, answer.response, answer.sequence) == (slot, None, 7)
+    # Answered again, then an older clearing arrives late: the newer answer stays.
+    assert save(trainee, attempt, page, right, 9).get_json() == {"saved": [slot]}
+    assert save(trainee, attempt, page, {name: [""] for name in right}, 8).get_json() == {"saved": []}
+    db.session.expire_all()
+    [answer] = db.session.execute(select(AttemptAnswer)).scalars().all()
+    assert (answer.sequence, answer.response is not None) == (9, True)
 
 
 def test_question_versions_are_read_once_then_pages_and_saves_use_them_from_memory(trainee, app):

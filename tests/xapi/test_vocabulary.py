@@ -8,6 +8,7 @@ import json
 import os
 import tomllib
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from ibm_lms.events import (
     QuizAttemptSubmitted,
 )
 from ibm_lms.items.service import Item, correct_response, parse_item, score
+from ibm_lms.memo import Memo
 from ibm_lms.xapi import vocabulary
 from ibm_lms.xapi.validation import problems
 from tests.conftest import ROOT
@@ -127,7 +129,7 @@ def golden_events() -> dict[str, tuple]:
         "initialized": (vocabulary.quiz_started, QuizAttemptStarted(
             **WHERE, quiz_key="final-exam", quiz_version=1, quiz_kind="exam", attempt_id=99, attempt_number=2,
             questions=2, **event_id), names),
-        "quiz-submitted": (vocabulary.quiz_submitted, QuizAttemptSubmitted(
+        "quiz-submitted": (partial(vocabulary.quiz_submitted, interactions=Memo(16)), QuizAttemptSubmitted(
             **WHERE, quiz_key="final-exam", quiz_version=1, quiz_kind="exam", attempt_id=99, attempt_number=2,
             score_scaled=0.5, grade_scaled=0.5, grading="highest", pass_mark=0.7, passed=False, expired=False,
             duration_seconds=1210, answers=(

@@ -28,7 +28,7 @@ from ibm_lms.unit_of_work import publish
 from . import grading, overrides, versions
 from .drawing import Candidate, layout
 from .errors import AnswerRefused, AttemptNotFound, NoAttemptLeft, QuizEmpty
-from .models import SHARED_BANK, Attempt, AttemptAnswer, Question, QuestionVersion, Quiz, QuizVersion
+from .models import SHARED_BANK, Attempt, AttemptAnswer, Question, Quiz
 from .settings import QuizSettings
 
 IN_PROGRESS, FINISHED = "in_progress", "finished"
@@ -43,26 +43,28 @@ class Context:
 
 
 def settings_of(version_id: int) -> tuple[QuizSettings, int]:
-    row = db.session.get(QuizVersion, version_id)
-    return QuizSettings.from_json(row.settings), row.number
+    return versions.quiz_settings(version_id)
 
 
 def _candidates(quiz: Quiz, tenant_id: int) -> list[Candidate]:
+    """The questions a draw may take: their bank entries read as columns, their current versions from the
+    application's memo (a start reads no question text)."""
     rows = db.session.execute(
-        select(Question, QuestionVersion.item).join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+        select(Question.key, Question.bank, Question.current_version_id, Question.category, Question.tags,
+               Question.outcomes, Question.difficulty)
         .where(Question.course_slug == quiz.course_slug, Question.archived_at.is_(None),
                Question.bank.in_((SHARED_BANK, tenant_id)))
     ).all()
+    current = versions.versions_of(row.current_version_id for row in rows)
     found = {}
-    for question, item in rows:
-        spec = item["spec"]
-        choices = [o["id"] for o in spec.get("options") or spec.get("specimens") or ()]
+    for row in rows:
         # A tenant's own copy of a question replaces the shared one with the same key.
-        if question.key in found and question.bank == SHARED_BANK:
+        if (row.key in found and row.bank == SHARED_BANK) or row.current_version_id not in current:
             continue
-        found[question.key] = Candidate(question.key, question.current_version_id, question.category,
-                                        tuple(question.tags), tuple(question.outcomes), question.difficulty,
-                                        item["type"], tuple(choices))
+        item = current[row.current_version_id].item
+        choices = [o["id"] for o in item.spec.get("options") or item.spec.get("specimens") or ()]
+        found[row.key] = Candidate(row.key, row.current_version_id, row.category, tuple(row.tags),
+                                   tuple(row.outcomes), row.difficulty, item.type, tuple(choices))
     return list(found.values())
 
 

@@ -1,8 +1,9 @@
-"""Question versions as attempts use them: read and parsed once per process.
+"""Question and quiz versions as attempts use them: read and parsed once per application.
 
 A version never changes once written (editing makes a new one, and past attempts keep theirs), so what an
-autosave, an attempt page, a submission or its statements need of it (the item, its number) is kept in a memo
-that belongs to the application. The ids come from an attempt's own layout or answers, already the trainee's.
+autosave, an attempt page, a submission or its statements need of it (the item or the quiz's settings, its
+number) is kept in a memo that belongs to the application. The ids come from an attempt's own layout or answers,
+or from a quiz the trainee's academy can see, already checked by the caller.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from ibm_lms.extensions import app_state, db
 from ibm_lms.items.data import Item
 from ibm_lms.memo import Memo
 
-from .models import QuestionVersion
+from .models import QuestionVersion, QuizVersion
+from .settings import QuizSettings
 
 # Forty questions an exam, a few banks per academy in use at once: room for every version a server meets in a day.
 CAPACITY = 8192
+# A few dozen quizzes a course, edited now and then.
+QUIZ_CAPACITY = 1024
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,15 @@ class Version:
 
 def _memo() -> Memo[int, Version]:
     return app_state("quiz.question_versions", lambda: Memo(CAPACITY))
+
+
+def quiz_settings(version_id: int) -> tuple[QuizSettings, int]:
+    """A quiz version's settings and its number."""
+    def read() -> tuple[QuizSettings, int]:
+        number, settings = db.session.execute(select(QuizVersion.number, QuizVersion.settings).where(
+            QuizVersion.id == version_id)).one()
+        return QuizSettings.from_json(settings), number
+    return app_state("quiz.quiz_versions", lambda: Memo(QUIZ_CAPACITY)).get_or_make(version_id, read)
 
 
 def versions_of(version_ids: Iterable[int]) -> dict[int, Version]:

@@ -171,14 +171,15 @@ def test_a_question_sent_empty_that_was_never_answered_leaves_nothing_behind(tra
     assert (answer.sequence, answer.response is not None) == (9, True)
 
 
-def test_question_versions_are_read_once_then_pages_and_saves_use_them_from_memory(trainee, app):
+def test_question_and_quiz_versions_are_read_once_then_starts_pages_saves_and_submits_use_them_from_memory(
+        trainee, app):
     from sqlalchemy import event
 
     attempt, page = started(trainee, "statements")
     read_versions = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
-        if "FROM quiz_question_versions" in statement:
+        if "quiz_question_versions" in statement or "quiz_versions" in statement:
             read_versions.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", count)
@@ -187,8 +188,12 @@ def test_question_versions_are_read_once_then_pages_and_saves_use_them_from_memo
         assert save(trainee, attempt, page, right_fields(item_of(attempt.layout[slot]["version_id"]), slot),
                     1).get_json() == {"saved": [slot]}
         assert trainee.get(f"/quiz/attempts/{attempt.id}").status_code == 200
+        assert trainee.post(f"/quiz/attempts/{attempt.id}/submit",
+                            data={"csrf_token": csrf_of(page)}).status_code == 303
+        again, _ = started(trainee, "statements")
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
+    assert again.id != attempt.id
     assert read_versions == []
 
 

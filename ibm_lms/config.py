@@ -32,6 +32,7 @@ _ENVIRONMENT_KEYS = {
     "DEBUG": "DEBUG",
     "REGISTRATION_ALLOWED_HOSTS": "REGISTRATION_ALLOWED_HOSTS",
     "RECENT_WRITE_SECONDS": "RECENT_WRITE_SECONDS",
+    "OUTBOX_COUNT_SECONDS": "OUTBOX_COUNT_SECONDS",
     "LOG_FORMAT": "LOG_FORMAT",
     "METRICS_TOKEN": "METRICS_TOKEN",
     "OBSERVABILITY": "OBSERVABILITY",
@@ -79,6 +80,9 @@ def defaults() -> dict:
         "LOG_FORMAT": "json",
         "OBSERVABILITY": True,
         "METRICS_TOKEN": None,
+        # /healthz and /metrics reuse the outboxes' row counts this long (0: count at every probe): a count reads
+        # every row the outboxes keep, and they keep delivered rows for ever.
+        "OUTBOX_COUNT_SECONDS": 15,
         # Per client address on the anonymous endpoints: LTI login and launch (a classroom behind one NAT address
         # launches at once), and registration and certificate verification. Limits-library syntax.
         "RATE_LIMITS": True,
@@ -161,7 +165,8 @@ def build(overrides: dict | None = None, environ: dict | None = None) -> dict:
     if isinstance(hosts, str):
         hosts = tuple(h.strip().lower() for h in hosts.split(",") if h.strip())
     config["REGISTRATION_ALLOWED_HOSTS"] = tuple(hosts)
-    config["RECENT_WRITE_SECONDS"] = _recent_write_seconds(config["RECENT_WRITE_SECONDS"])
+    for key in ("RECENT_WRITE_SECONDS", "OUTBOX_COUNT_SECONDS"):
+        config[key] = _seconds(key, config[key])
     _check_base_url(config["BASE_URL"])
     instance = _usable_folder(Path(config["INSTANCE_PATH"]).resolve())
     config["INSTANCE_PATH"] = str(instance)
@@ -184,13 +189,13 @@ def build(overrides: dict | None = None, environ: dict | None = None) -> dict:
     return config
 
 
-def _recent_write_seconds(value) -> float:
+def _seconds(key: str, value) -> float:
     try:
         seconds = float(value)
     except (TypeError, ValueError):
-        raise ConfigurationError(f"IBM_LMS_RECENT_WRITE_SECONDS must be a number of seconds, got {value!r}.") from None
+        raise ConfigurationError(f"IBM_LMS_{key} must be a number of seconds, got {value!r}.") from None
     if not math.isfinite(seconds) or seconds < 0:
-        raise ConfigurationError(f"IBM_LMS_RECENT_WRITE_SECONDS must be zero or more seconds, got {value!r}.")
+        raise ConfigurationError(f"IBM_LMS_{key} must be zero or more seconds, got {value!r}.")
     return seconds
 
 

@@ -7,6 +7,7 @@ An outbox table has `id`, `status` ("pending" while due), `next_attempt_at` and 
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,7 +49,15 @@ def _gauge_values(app: Flask) -> dict[tuple, float]:
 
 
 def queue_totals(app: Flask) -> dict[str, dict[str, int]]:
-    """Per outbox, rows in each state summed over every academy: a monitor sees a queue grow or rows park."""
+    """Per outbox, rows in each state summed over every academy: a monitor sees a queue grow or rows park.
+
+    Read at most once per OUTBOX_COUNT_SECONDS in a process: monitors probe and scrape every few seconds, and a
+    count walks every row an outbox keeps, delivered ones included (175 ms at a million statements)."""
+    held = app_state("outboxes.totals", dict, app=app)
+    seconds = app.config.get("OUTBOX_COUNT_SECONDS", 0)
+    now = time.monotonic()
+    if seconds and "totals" in held and now - held["at"] < seconds:
+        return {name: dict(states) for name, states in held["totals"].items()}
     found = {}
     for name, outbox in registered(app).items():
         totals: dict[str, int] = dict.fromkeys(outbox.states, 0)
@@ -56,7 +65,8 @@ def queue_totals(app: Flask) -> dict[str, dict[str, int]]:
             for state, number in states.items():
                 totals[state] = totals.get(state, 0) + number
         found[name] = totals
-    return found
+    held.update(at=now, totals=found)
+    return {name: dict(states) for name, states in found.items()}
 
 
 def registered(app: Flask) -> dict[str, Outbox]:

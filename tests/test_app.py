@@ -117,6 +117,52 @@ def test_healthz(client):
     assert health["outboxes"]["xapi statements"] == {"pending": 0, "delivered": 0, "parked": 0}
 
 
+def test_outbox_counts_serve_probes_for_a_while_then_are_read_again(app, client, monkeypatch):
+    """A count reads every row an outbox keeps: probes and scrapes within OUTBOX_COUNT_SECONDS share one."""
+    from sqlalchemy import event
+
+    from ibm_lms import outboxes
+    from ibm_lms.clock import utcnow
+    from ibm_lms.tenancy import service as tenancy
+    from ibm_lms.xapi.models import StatementOutbox
+
+    counts = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if "count(" in statement.lower() and "GROUP BY" in statement:
+            counts.append(statement)
+
+    clock = [1000.0]
+    monkeypatch.setattr(outboxes.time, "monotonic", lambda: clock[0])
+    assert app.config["OUTBOX_COUNT_SECONDS"] == 15
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert client.get("/healthz").get_json()["outboxes"]["xapi statements"]["pending"] == 0
+        read = len(counts)
+        assert read >= 3  # one count per outbox
+        tenant = tenancy.ensure_tenant("probe-academy")
+        db.session.add(StatementOutbox(tenant_id=tenant.id, statement_id="6b0b2c53-7c4a-4c7e-9a51-0d6f1c6f8f01",
+                                       verb="launched", statement={}, status="pending", next_attempt_at=utcnow(),
+                                       created_at=utcnow()))
+        db.session.commit()
+        clock[0] += 10
+        assert client.get("/healthz").get_json()["outboxes"]["xapi statements"]["pending"] == 0
+        assert "ibm_lms_outbox_items" in client.get("/metrics").get_data(as_text=True)
+        assert len(counts) == read  # within the interval: no count read again
+        clock[0] += 6
+        assert client.get("/healthz").get_json()["outboxes"]["xapi statements"]["pending"] == 1
+        assert len(counts) == 2 * read
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+
+
+def test_the_outbox_count_interval_must_be_seconds(tmp_path):
+    for wrong in ("soon", "-1", "nan"):
+        with pytest.raises(settings.ConfigurationError, match="IBM_LMS_OUTBOX_COUNT_SECONDS"):
+            settings.build(environ={"IBM_LMS_SECRET_KEY": "s", "IBM_LMS_INSTANCE_PATH": str(tmp_path),
+                                    "IBM_LMS_OUTBOX_COUNT_SECONDS": wrong})
+
+
 def test_security_headers(client):
     response = client.get("/lti/config")
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]

@@ -142,10 +142,13 @@ SUBSCRIBERS = {LaunchCompleted: on_launch, LessonViewed: on_lesson_viewed, Exerc
                QuizAttemptSubmitted: on_quiz_submitted}
 
 
-def counts() -> dict[int, dict[str, int]]:
+def counts(tenant_id: int | None = None) -> dict[int, dict[str, int]]:
+    """Per academy (or for the one given), statements in each state."""
+    query = (select(StatementOutbox.tenant_id, StatementOutbox.status, func.count(StatementOutbox.id))
+             .group_by(StatementOutbox.tenant_id, StatementOutbox.status))
+    if tenant_id is not None:
+        query = query.where(StatementOutbox.tenant_id == tenant_id)
     found: dict[int, dict[str, int]] = {}
-    for tenant_id, status, number in db.session.execute(
-            select(StatementOutbox.tenant_id, StatementOutbox.status, func.count(StatementOutbox.id))
-            .group_by(StatementOutbox.tenant_id, StatementOutbox.status)):
-        found.setdefault(tenant_id, dict.fromkeys((PENDING, DELIVERED, PARKED), 0))[status] = number
+    for row_tenant, status, number in db.session.execute(query):
+        found.setdefault(row_tenant, dict.fromkeys((PENDING, DELIVERED, PARKED), 0))[status] = number
     return found

@@ -39,6 +39,12 @@ def counts() -> dict[int, dict[str, int]]:
     return outbox.counts()
 
 
+def academy_counts(tenant_id: int) -> dict[str, int]:
+    """One academy's statements pending, delivered and parked (counting only its rows)."""
+    return outbox.counts(tenant_id).get(tenant_id, dict.fromkeys((delivery.PENDING, delivery.DELIVERED,
+                                                                  delivery.PARKED), 0))
+
+
 def parked(tenant_id: int, limit: int = 50) -> list[StatementOutbox]:
     return list(db.session.execute(select(StatementOutbox).where(
         StatementOutbox.tenant_id == tenant_id, StatementOutbox.status == delivery.PARKED)

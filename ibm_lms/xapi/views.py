@@ -16,7 +16,7 @@ blueprint = Blueprint("xapi", __name__, url_prefix="/xapi")
 @tenancy.role_required(Role.ADMINISTRATOR)
 def status():
     identity = tenancy.require_identity()
-    counts = service.counts().get(identity.tenant_id, {"pending": 0, "delivered": 0, "parked": 0})
+    counts = service.academy_counts(identity.tenant_id)
     return render_template("xapi/status.html", identity=identity, counts=counts, lrs=service.view(identity.tenant_id),
                            parked=service.parked(identity.tenant_id), queued=request.args.get("queued", type=int))
 

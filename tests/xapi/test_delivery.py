@@ -347,3 +347,15 @@ def test_one_call_sends_its_batches_in_turn_and_stops_at_a_failing_lrs(academy, 
     assert sorted(attempts for attempts, _ in waiting) == [0] * (len(waiting) - 2) + [1, 1]
     assert all(claimed is None for _, claimed in waiting)
     assert db.session.get(LrsSettings, academy).failures == 1  # one failing call, one step towards the breaker
+
+
+def test_an_academys_counts_are_its_own(academy, app):
+    other = tenancy.ensure_tenant("md-academy")
+    db.session.add(StatementOutbox(tenant_id=other.id, statement_id="0d1e7a52-4b7f-4f43-8d0a-5d6c1b2e9f10",
+                                   verb="launched", statement={}, status="parked", next_attempt_at=utcnow(),
+                                   created_at=utcnow()))
+    db.session.commit()
+    ours = states()
+    assert xapi.academy_counts(academy) == {"pending": ours["pending"], "delivered": 0, "parked": 0}
+    assert xapi.academy_counts(other.id) == {"pending": 0, "delivered": 0, "parked": 1}
+    assert xapi.academy_counts(other.id + 1000) == {"pending": 0, "delivered": 0, "parked": 0}

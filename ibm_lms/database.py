@@ -64,21 +64,20 @@ def upsert_if_newer(table: Table, values: Mapping, conflict_on: Iterable[str], u
 
 
 @lru_cache(maxsize=64)
-def _update_statement(table: Table, keys: tuple[str, ...], update: tuple[str, ...], returning: tuple[str, ...],
+def _update_statement(table: Table, keys: tuple[str, ...], columns: tuple[str, ...], returning: tuple[str, ...],
                       newer_by: str):
-    values = (*update, newer_by) if newer_by not in update else update
+    # Parameters are prefixed: an UPDATE keeps the columns' own names for the values it sets.
     return (sql_update(table).where(*(table.c[name] == bindparam(f"k_{name}") for name in keys),
                                     table.c[newer_by] <= bindparam(f"v_{newer_by}"))
-            .values({name: bindparam(f"v_{name}") for name in values})
+            .values({name: bindparam(f"v_{name}") for name in columns})
             .returning(*(table.c[name] for name in returning)))
 
 
 def update_if_newer(table: Table, keys: Mapping, values: Mapping, newer_by: str, returning: Iterable[str] = ("id",)):
-    """Changes the row `keys` name only if `newer_by` of the values is not below the stored one's (the rule
-    upsert_if_newer keeps, for a row that must not be created); returns the RETURNING row, or None when there is
-    no such row or the stored one was newer."""
-    statement = _update_statement(table, tuple(keys), tuple(name for name in values if name != newer_by),
-                                  tuple(returning), newer_by)
+    """Changes the row `keys` name only if `newer_by` of the values (one of them) is not below the stored one's
+    (the rule upsert_if_newer keeps, for a row that must not be created); returns the RETURNING row, or None when
+    there is no such row or the stored one was newer."""
+    statement = _update_statement(table, tuple(keys), tuple(values), tuple(returning), newer_by)
     return execute(statement, {**{f"k_{name}": value for name, value in keys.items()},
                                **{f"v_{name}": value for name, value in values.items()}}).first()
 

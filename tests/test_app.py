@@ -113,8 +113,9 @@ def test_healthz(client):
     health = client.get("/healthz").get_json()
     assert (health["status"], health["database"]) == ("ok", "ok")
     # Each outbox's queue, so that monitoring sees statements or scores piling up.
-    assert set(health["outboxes"]) == {"grades", "quiz deadlines", "xapi statements"}
+    assert set(health["outboxes"]) == {"grades", "quiz deadlines", "xapi events", "xapi statements"}
     assert health["outboxes"]["xapi statements"] == {"pending": 0, "delivered": 0, "parked": 0}
+    assert health["outboxes"]["xapi events"] == {"pending": 0, "failing": 0}
 
 
 def test_outbox_counts_serve_probes_for_a_while_then_are_read_again(app, client, monkeypatch):

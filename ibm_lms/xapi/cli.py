@@ -21,13 +21,19 @@ xapi_group.add_command(lrs_group)
 @xapi_group.command("status")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per academy.")
 def status_command(as_json: bool) -> None:
-    """Statements pending, delivered and parked, per academy."""
+    """Statements pending, delivered and parked, and events whose statements are yet to be written, per academy."""
     names = {t.id: t.slug for t in tenancy.list_tenants()}
     found = service.counts()
+    events = service.queued()
+    for tenant_id in events:
+        found.setdefault(tenant_id, {"pending": 0, "delivered": 0, "parked": 0})
     if as_json:
         for tenant_id, states in sorted(found.items()):
             lrs = service.view(tenant_id)
-            click.echo(json.dumps({"tenant": names.get(tenant_id), **states, "endpoint": lrs.endpoint,
+            waiting = events.get(tenant_id, {})
+            click.echo(json.dumps({"tenant": names.get(tenant_id), **states,
+                                   "events_waiting": waiting.get("pending", 0), "events_failing": waiting.get("failing", 0),
+                                   "endpoint": lrs.endpoint,
                                    "paused_until": iso_utc(lrs.open_until), "failures": lrs.failures},
                                   ensure_ascii=False))
         return
@@ -37,8 +43,11 @@ def status_command(as_json: bool) -> None:
         lrs = service.view(tenant_id)
         where = lrs.endpoint or "default LRS or none (statements wait; see xapi export)"
         breaker = f", breaker open until {lrs.open_until:%Y-%m-%d %H:%M} UTC" if lrs.open_until else ""
+        waiting = events.get(tenant_id, {})
+        queued = (f", events to write {waiting.get('pending', 0) + waiting.get('failing', 0)}"
+                  f" ({waiting.get('failing', 0)} failing)" if waiting else "")
         click.echo(f"{names.get(tenant_id, tenant_id)}: pending {states['pending']}, delivered {states['delivered']}, "
-                   f"parked {states['parked']} -> {where}{breaker}")
+                   f"parked {states['parked']}{queued} -> {where}{breaker}")
 
 
 @xapi_group.command("export")

@@ -36,6 +36,29 @@ class StatementOutbox(db.Model):
     last_answer: Mapped[str | None] = mapped_column(Text)
 
 
+class QueuedEvent(db.Model):
+    """A learning event whose statements the worker writes, kept in the transaction of the change it reports.
+
+    For events that make many statements (a submitted quiz: one per question): the request stores one row,
+    the worker builds, checks and stores the statements, then deletes the row. A row the worker could not
+    write keeps its problem and is tried again later."""
+
+    __tablename__ = "xapi_event_queue"
+    __table_args__ = (UniqueConstraint("event_id"), outboxes.pending_index("ix_xapi_event_queue_pending"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(64))
+    event: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    last_problem: Mapped[str | None] = mapped_column(Text)
+
+
 class LrsSettings(db.Model):
     """Where an academy's statements go, and how they name its people.
 

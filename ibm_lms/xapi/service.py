@@ -11,11 +11,12 @@ from ibm_lms.audit import service as audit
 from ibm_lms.extensions import db
 from ibm_lms.unit_of_work import unit_of_work
 
-from . import delivery, naming, outbox, settings
+from . import delivery, naming, outbox, queue, settings
 from .models import StatementOutbox
 from .settings import SettingsRefused, TenantView
 
-__all__ = ["SettingsRefused", "TenantView", "configure", "counts", "export_lines", "parked", "retry", "view"]
+__all__ = ["SettingsRefused", "TenantView", "academy_counts", "academy_queue", "configure", "counts", "export_lines",
+           "parked", "queued", "retry", "view"]
 
 
 def configure(tenant_id: int, *, actor: str | None = None, **changes) -> TenantView:
@@ -43,6 +44,16 @@ def academy_counts(tenant_id: int) -> dict[str, int]:
     """One academy's statements pending, delivered and parked (counting only its rows)."""
     return outbox.counts(tenant_id).get(tenant_id, dict.fromkeys((delivery.PENDING, delivery.DELIVERED,
                                                                   delivery.PARKED), 0))
+
+
+def queued() -> dict[int, dict[str, int]]:
+    """Per academy: events whose statements the worker has yet to write, waiting and failing."""
+    return queue.counts()
+
+
+def academy_queue(tenant_id: int) -> dict[str, int]:
+    """One academy's events waiting for the worker to write their statements, and those failing."""
+    return queue.counts(tenant_id).get(tenant_id, dict.fromkeys((queue.PENDING, queue.FAILING), 0))
 
 
 def parked(tenant_id: int, limit: int = 50) -> list[StatementOutbox]:

@@ -17,7 +17,8 @@ blueprint = Blueprint("xapi", __name__, url_prefix="/xapi")
 def status():
     identity = tenancy.require_identity()
     counts = service.academy_counts(identity.tenant_id)
-    return render_template("xapi/status.html", identity=identity, counts=counts, lrs=service.view(identity.tenant_id),
+    return render_template("xapi/status.html", identity=identity, counts=counts,
+                           events=service.academy_queue(identity.tenant_id), lrs=service.view(identity.tenant_id),
                            parked=service.parked(identity.tenant_id), queued=request.args.get("queued", type=int))
 
 

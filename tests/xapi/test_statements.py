@@ -1,4 +1,5 @@
-"""Every learning event becomes checked statements in the outbox, in the event's own transaction."""
+"""Every learning event becomes checked statements in the outbox: in the event's own transaction, or (a submitted
+quiz) by the worker from the event queued in that transaction."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from ibm_lms.extensions import db
+from ibm_lms.worker import drain
 from ibm_lms.xapi import service as xapi
-from ibm_lms.xapi.models import StatementOutbox
+from ibm_lms.xapi.models import QueuedEvent, StatementOutbox
 from ibm_lms.xapi.validation import problems
 from tests.conftest import TOOL_BASE_URL
 from tests.content.test_learning import answer_all, csrf_token
@@ -18,6 +20,11 @@ from tests.quiz.helpers import csrf_of, right_fields
 COURSE = "anti-corruption"
 LESSON = "corruption-at-the-border"
 ADL = "http://adlnet.gov/expapi/verbs/"
+
+
+def queued_kinds() -> list[str]:
+    db.session.expire_all()
+    return list(db.session.execute(select(QueuedEvent.kind).order_by(QueuedEvent.id)).scalars())
 
 
 def statements(verb: str | None = None) -> list[dict]:
@@ -81,7 +88,7 @@ def test_a_lesson_and_its_exercises_are_experienced_answered_completed(trainee):
     assert all(problems(s) == [] for s in statements())
 
 
-def test_a_quiz_attempt_is_one_registration_from_initialized_to_passed(trainee):
+def test_a_quiz_attempt_is_one_registration_from_initialized_to_passed(trainee, app):
     page = trainee.get(f"/courses/{COURSE}/quizzes/practice").get_data(as_text=True)
     start = trainee.post(f"/courses/{COURSE}/quizzes/practice/attempts", data={"csrf_token": csrf_of(page)})
     attempt_id = int(start.headers["Location"].rsplit("/", 1)[1])
@@ -94,11 +101,15 @@ def test_a_quiz_attempt_is_one_registration_from_initialized_to_passed(trainee):
         fields.update(right_fields(item_of(entry["version_id"]), slot))
     trainee.post(f"/quiz/attempts/{attempt_id}/save", data={**fields, "csrf_token": csrf_of(page), "sequence": "1",
                                                            "then": "submit"})
+    slots = len(attempt.layout)
+    # The submission is queued as one event; the worker writes its statements.
+    assert statements("answered") == [] and queued_kinds() == ["QuizAttemptSubmitted"]
+    assert drain(app) >= 1 and queued_kinds() == []
     quiz_iri = f"{TOOL_BASE_URL}/courses/{COURSE}/quizzes/practice"
     [started] = statements("initialized")
     registration = started["context"]["registration"]
     answers = [s for s in statements("answered") if s["context"].get("registration") == registration]
-    assert len(answers) == len(attempt.layout)
+    assert len(answers) == slots
     assert all(s["context"]["contextActivities"]["parent"][0]["id"] == quiz_iri for s in answers)
     [completed] = [s for s in statements("completed") if s["object"]["id"] == quiz_iri]
     [passed] = statements("passed")
@@ -128,7 +139,7 @@ def test_statement_ids_come_from_the_event_so_a_resend_is_the_same_statement(tra
     assert len(statements()) == before + 1
 
 
-def test_an_unanswered_or_cleared_question_is_answered_without_a_response(trainee):
+def test_an_unanswered_or_cleared_question_is_answered_without_a_response(trainee, app):
     from ibm_lms.quiz.models import Attempt
     from ibm_lms.quiz.versions import item_of
 
@@ -140,8 +151,10 @@ def test_an_unanswered_or_cleared_question_is_answered_without_a_response(traine
     done = trainee.post(f"/quiz/attempts/{attempt.id}/save", data={**fields, "csrf_token": csrf_of(page),
                                                                    "sequence": "1", "then": "submit"})
     assert done.status_code == 303
+    slots = len(attempt.layout)
+    drain(app)
     answered = statements("answered")
-    assert len(answered) == len(attempt.layout)
+    assert len(answered) == slots
     with_response = [s for s in answered if "response" in s["result"]]
     assert len(with_response) == 1 and with_response[0]["result"]["response"]
     assert all(s["result"]["completion"] is False for s in answered if "response" not in s["result"])

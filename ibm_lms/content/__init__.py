@@ -4,9 +4,6 @@
 def init_app(app) -> None:
     import random
 
-    from flask_babel import get_locale
-
-    from ibm_lms.i18n.data import pick_text
     from ibm_lms.tenancy import service as tenancy
 
     from . import models  # noqa: F401
@@ -18,6 +15,5 @@ def init_app(app) -> None:
     init_templates(app)
     # A figure is the same for every reader: its URL never carries a session.
     tenancy.sessionless(figure)
-    app.jinja_env.globals["shown"] = lambda texts: pick_text(texts, str(get_locale()))
     # Steps to order are offered in a new random order on every page.
     app.jinja_env.filters["shuffled"] = lambda entries: random.sample(list(entries), len(entries))

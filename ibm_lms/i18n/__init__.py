@@ -4,7 +4,7 @@
 def init_app(app) -> None:
     from ibm_lms.extensions import babel
 
-    from . import service
+    from . import service, templating
     from .cli import group
     from .views import blueprint
 
@@ -12,12 +12,5 @@ def init_app(app) -> None:
     app.register_blueprint(blueprint)
     app.cli.add_command(group)
 
-    @app.context_processor
-    def language_menu():
-        from flask_babel import get_locale
-
-        return {
-            "current_locale": str(get_locale()),
-            "language_names": service.LANGUAGE_NAMES,
-            "available_locales": service.supported_locales(),
-        }
+    # The locale, the language menu and the text callables, bound once per page (templating.py).
+    app.context_processor(templating.page_language)

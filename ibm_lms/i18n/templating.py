@@ -1,0 +1,68 @@
+"""What a page's templates need of the reader's language, looked up once per page instead of once per string.
+
+Flask-Babel's template `_()` finds the request's locale and catalog again at every call (some 7 µs), and a
+40-question attempt page makes about 120 such calls and 300 choices of a text's language. Here the locale
+and its catalog are read once when a page starts rendering and the page's callables are bound to them, with
+Jinja's new-style gettext semantics (the message is a format string, escaped when autoescaping). A locale
+chosen during the request (a launch, the language menu) is already in force when its page renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
+
+from .data import Shown, pick_text
+from .service import LANGUAGE_NAMES, supported_locales
+
+
+def page_language() -> dict[str, Any]:
+    """The context processor: the locale, the language menu's data and the page's text callables."""
+    locale = str(get_locale())
+    translations = get_translations()
+    gettext = _new_style_gettext(translations.ugettext)
+    return {
+        "current_locale": locale,
+        "language_names": LANGUAGE_NAMES,
+        "available_locales": supported_locales(),
+        "gettext": gettext,
+        "_": gettext,
+        "ngettext": _new_style_ngettext(translations.ungettext),
+        "shown": lambda texts: pick_text(texts, locale),
+        "text": lambda shown: _text(shown, locale),
+    }
+
+
+def _text(shown: Shown, locale: str) -> Markup:
+    """A text chosen by fallback carries its language, so that a screen reader reads it in that language."""
+    if shown.locale != locale:
+        return Markup('<span lang="{}">{}</span>').format(shown.locale, shown.text)
+    return escape(shown.text)
+
+
+def _new_style_gettext(lookup: Callable[[str], str]):
+    @pass_context
+    def gettext(context: Context, message: str, /, **variables: Any) -> str:
+        found = lookup(message)
+        if context.eval_ctx.autoescape:
+            found = Markup(found)  # noqa: S704 - our own catalog's message; the values are escaped by %
+        return found % variables
+
+    return gettext
+
+
+def _new_style_ngettext(lookup: Callable[[str, str, int], str]):
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, count: int, /, **variables: Any) -> str:
+        variables.setdefault("num", count)
+        found = lookup(singular, plural, count)
+        if context.eval_ctx.autoescape:
+            found = Markup(found)  # noqa: S704 - our own catalog's message; the values are escaped by %
+        return found % variables
+
+    return ngettext

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import Table, bindparam, event
+from sqlalchemy import ColumnElement, Table, bindparam, event, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
@@ -34,11 +34,16 @@ _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 @lru_cache(maxsize=64)
 def _upsert_statement(dialect: str, table: Table, conflict_on: tuple[str, ...], update: tuple[str, ...],
-                      returning: tuple[str, ...], newer_by: str | None = None):
+                      returning: tuple[str, ...], newer_by: str | None = None, columns: tuple[str, ...] = (),
+                      only_while: ColumnElement | None = None):
     insert = _INSERTS.get(dialect)
     if insert is None:
         raise RuntimeError(f"Unsupported database dialect for upsert: {dialect}")
     statement = insert(table)
+    if only_while is not None:
+        # INSERT … SELECT the values WHERE the condition: nothing is written once it no longer holds.
+        statement = statement.from_select(list(columns), select(
+            *(bindparam(name, type_=table.c[name].type) for name in columns)).where(only_while))
     # With nothing to update, touching a conflict column still lets RETURNING hand back the row.
     changes = {name: statement.excluded[name] for name in (update or conflict_on[:1])}
     only_if = table.c[newer_by] <= statement.excluded[newer_by] if newer_by else None
@@ -55,31 +60,41 @@ def upsert(table: Table, values: Mapping, conflict_on: Iterable[str], update: It
 
 
 def upsert_if_newer(table: Table, values: Mapping, conflict_on: Iterable[str], update: Iterable[str],
-                    newer_by: str, returning: Iterable[str] = ("id",)):
+                    newer_by: str, returning: Iterable[str] = ("id",), only_while: ColumnElement | None = None):
     """An upsert that changes a stored row only if `newer_by` of the values is not below the stored one's, so a
-    late retry never undoes a newer write; returns the RETURNING row, or None when the stored row was newer."""
+    late retry never undoes a newer write; returns the RETURNING row, or None when the stored row was newer.
+
+    `only_while` (a condition on other rows, with its own bound parameters among `values`; one constant clause
+    per call site, so the statement is built once) is checked by the same statement: None when it no longer holds."""
     dialect = db.session.get_bind().dialect.name
-    statement = _upsert_statement(dialect, table, tuple(conflict_on), tuple(update), tuple(returning), newer_by)
+    columns = tuple(name for name in values if name in table.c) if only_while is not None else ()
+    statement = _upsert_statement(dialect, table, tuple(conflict_on), tuple(update), tuple(returning), newer_by,
+                                  columns, only_while)
     return execute(statement, values).first()
 
 
 @lru_cache(maxsize=64)
 def _update_statement(table: Table, keys: tuple[str, ...], columns: tuple[str, ...], returning: tuple[str, ...],
-                      newer_by: str):
+                      newer_by: str, only_while: ColumnElement | None = None):
     # Parameters are prefixed: an UPDATE keeps the columns' own names for the values it sets.
-    return (sql_update(table).where(*(table.c[name] == bindparam(f"k_{name}") for name in keys),
-                                    table.c[newer_by] <= bindparam(f"v_{newer_by}"))
+    conditions = [table.c[name] == bindparam(f"k_{name}") for name in keys]
+    conditions.append(table.c[newer_by] <= bindparam(f"v_{newer_by}"))
+    if only_while is not None:
+        conditions.append(only_while)
+    return (sql_update(table).where(*conditions)
             .values({name: bindparam(f"v_{name}") for name in columns})
             .returning(*(table.c[name] for name in returning)))
 
 
-def update_if_newer(table: Table, keys: Mapping, values: Mapping, newer_by: str, returning: Iterable[str] = ("id",)):
+def update_if_newer(table: Table, keys: Mapping, values: Mapping, newer_by: str, returning: Iterable[str] = ("id",),
+                    only_while: ColumnElement | None = None, condition_values: Mapping | None = None):
     """Changes the row `keys` name only if `newer_by` of the values (one of them) is not below the stored one's
     (the rule upsert_if_newer keeps, for a row that must not be created); returns the RETURNING row, or None when
-    there is no such row or the stored one was newer."""
-    statement = _update_statement(table, tuple(keys), tuple(values), tuple(returning), newer_by)
+    there is no such row, the stored one was newer or `only_while` (bound by `condition_values`) no longer holds."""
+    statement = _update_statement(table, tuple(keys), tuple(values), tuple(returning), newer_by, only_while)
     return execute(statement, {**{f"k_{name}": value for name, value in keys.items()},
-                               **{f"v_{name}": value for name, value in values.items()}}).first()
+                               **{f"v_{name}": value for name, value in values.items()},
+                               **(condition_values or {})}).first()
 
 
 @lru_cache(maxsize=64)

@@ -12,6 +12,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import bindparam, func, select
 
@@ -20,14 +21,15 @@ from ibm_lms.content import service as content
 from ibm_lms.database import execute, update_if_newer, upsert_if_newer
 from ibm_lms.errors import N_, Reason
 from ibm_lms.events import QuizAttemptStarted, QuizAttemptSubmitted, QuizGradeOverridden
-from ibm_lms.extensions import db
+from ibm_lms.extensions import app_state, db
 from ibm_lms.items.service import InvalidResponse, read_partial, score
+from ibm_lms.memo import Memo
 from ibm_lms.tenancy.data import Identity
 from ibm_lms.unit_of_work import publish
 
 from . import grading, overrides, versions
 from .drawing import Candidate, layout
-from .errors import AnswerRefused, AttemptNotFound, NoAttemptLeft, QuizEmpty
+from .errors import AnswerRefused, AttemptFinished, AttemptNotFound, NoAttemptLeft, QuizEmpty
 from .models import SHARED_BANK, Attempt, AttemptAnswer, Question, Quiz
 from .settings import QuizSettings
 
@@ -128,60 +130,100 @@ def attempt_of(identity: Identity, attempt_id: int) -> Attempt:
     return attempt
 
 
-def past_deadline(attempt: Attempt) -> bool:
+def past_deadline(attempt) -> bool:
     return attempt.deadline_at is not None and utcnow() > attempt.deadline_at + timedelta(
         seconds=DEADLINE_GRACE_SECONDS)
 
 
-# What an autosave needs of its attempt, read in one narrow statement on the cursor path (a save is the request
-# an exam makes most: forty or more per trainee).
-_SAVE_TARGET = select(*(Attempt.__table__.c[name] for name in ("id", "tenant_id", "status", "deadline_at", "layout"))
-                      ).where(Attempt.__table__.c.id == bindparam("attempt_id"),
-                              Attempt.__table__.c.user_id == bindparam("user_id"),
-                              Attempt.__table__.c.tenant_id == bindparam("tenant_id"))
+@dataclass(frozen=True)
+class SaveTarget:
+    """What an autosave needs of its attempt. None of it changes once the attempt has started, so each server
+    process reads it once per attempt; whether the attempt still takes answers (in progress, its time not up) is
+    checked by every write."""
+
+    id: int
+    tenant_id: int
+    user_id: int
+    version_ids: tuple[int, ...]  # the question version in each slot
 
 
-def save_target(identity: Identity, attempt_id: int):
-    """The trainee's own attempt as an autosave needs it (id, tenant_id, status, deadline_at, layout); another
-    user's or tenant's id is no attempt at all (404)."""
-    found = execute(_SAVE_TARGET, {"attempt_id": attempt_id, "user_id": identity.user_id,
-                                   "tenant_id": identity.tenant_id}).first()
-    if found is None:
+class PastDeadline(Exception):
+    """A save reached an attempt whose time is up: the caller submits it with what was saved."""
+
+
+# Attempts an application remembers for their saves: the open attempts of a few thousand trainees at once.
+SAVE_TARGETS = 20_000
+_ATTEMPTS = Attempt.__table__
+# Read on the cursor path, once per attempt and process (a save is the request an exam makes most).
+_SAVE_TARGET = select(*(_ATTEMPTS.c[name] for name in ("id", "tenant_id", "user_id", "layout"))
+                      ).where(_ATTEMPTS.c.id == bindparam("attempt_id"), _ATTEMPTS.c.user_id == bindparam("user_id"),
+                              _ATTEMPTS.c.tenant_id == bindparam("tenant_id"))
+# The condition every save's write carries, so that a submission a moment ago, or the time running out, stops it.
+_TAKES_ANSWERS = select(_ATTEMPTS.c.id).where(
+    _ATTEMPTS.c.id == bindparam("answers_attempt_id"), _ATTEMPTS.c.status == IN_PROGRESS,
+    _ATTEMPTS.c.deadline_at.is_(None) | (_ATTEMPTS.c.deadline_at >= bindparam("deadline_at_least"))).exists()
+_STATE = select(_ATTEMPTS.c.status, _ATTEMPTS.c.deadline_at).where(_ATTEMPTS.c.id == bindparam("attempt_id"))
+
+
+def save_target(identity: Identity, attempt_id: int) -> SaveTarget:
+    """The trainee's own attempt as an autosave needs it; another user's or tenant's id is no attempt at all (404)."""
+    remembered = app_state("quiz.save_targets", partial(Memo, SAVE_TARGETS))
+    target = remembered.get(attempt_id)
+    if target is None:
+        found = execute(_SAVE_TARGET, {"attempt_id": attempt_id, "user_id": identity.user_id,
+                                       "tenant_id": identity.tenant_id}).first()
+        if found is None:
+            raise AttemptNotFound()
+        target = remembered.put(attempt_id, SaveTarget(found.id, found.tenant_id, found.user_id,
+                                                       tuple(entry["version_id"] for entry in found.layout)))
+    if (target.user_id, target.tenant_id) != (identity.user_id, identity.tenant_id):
         raise AttemptNotFound()
-    return found
+    return target
 
 
-def save(attempt, forms: dict[int, dict[str, list[str]]], sequence: int) -> list[int]:
+def save(target: SaveTarget, forms: dict[int, dict[str, list[str]]], sequence: int) -> list[int]:
     """Keeps the answers of the slots given, complete or in progress (read strictly: one value a question
     cannot take refuses the whole save); a slot sent empty is cleared. Returns the slots saved; a slot's
     older sequence number never overwrites a newer one (one statement per slot decides it, so two saves
-    racing for a slot cannot both insert it)."""
+    racing for a slot cannot both insert it). AttemptFinished when the attempt is submitted, PastDeadline when
+    its time is up."""
     read = {}
     for slot, form in forms.items():
-        if not 0 <= slot < len(attempt.layout):
+        if not 0 <= slot < len(target.version_ids):
             raise AnswerRefused(reason=Reason(N_("question %(number)s is not part of this attempt"), number=slot + 1))
         given = {name: values for name, values in form.items() if name != "present"}
         try:
-            read[slot] = read_partial(versions.item_of(attempt.layout[slot]["version_id"]), given)
+            read[slot] = read_partial(versions.item_of(target.version_ids[slot]), given)
         except InvalidResponse as error:
             raise AnswerRefused(reason=Reason(N_("question %(number)s: %(problem)s"), number=slot + 1,
                                               problem=str(error))) from error
     now, saved = utcnow(), []
+    takes_answers = {"answers_attempt_id": target.id,
+                     "deadline_at_least": now - timedelta(seconds=DEADLINE_GRACE_SECONDS)}
     for slot, (response, complete) in read.items():
         if response is None:
             # Shown, never answered (the whole form posted at the end): nothing to keep. Answered before: the
             # clearing is kept with its sequence number.
-            kept = update_if_newer(_ANSWERS, {"attempt_id": attempt.id, "slot": slot},
+            kept = update_if_newer(_ANSWERS, {"attempt_id": target.id, "slot": slot},
                                    {"response": None, "complete": True, "sequence": sequence, "saved_at": now},
-                                   newer_by="sequence", returning=("slot",))
+                                   newer_by="sequence", returning=("slot",), only_while=_TAKES_ANSWERS,
+                                   condition_values=takes_answers)
         else:
             kept = upsert_if_newer(_ANSWERS, {
-                "attempt_id": attempt.id, "tenant_id": attempt.tenant_id, "slot": slot, "response": response,
+                **takes_answers, "attempt_id": target.id, "tenant_id": target.tenant_id, "slot": slot,
+                "response": response,
                 "complete": complete, "sequence": sequence, "saved_at": now},
                 conflict_on=("attempt_id", "slot"), update=("response", "complete", "sequence", "saved_at"),
-                newer_by="sequence", returning=("slot",))
+                newer_by="sequence", returning=("slot",), only_while=_TAKES_ANSWERS)
         if kept is not None:
             saved.append(slot)
+    if not saved:
+        # Every slot older or empty, or the attempt no longer takes answers: asked only then.
+        state = execute(_STATE, {"attempt_id": target.id}).one()
+        if state.status != IN_PROGRESS:
+            raise AttemptFinished()
+        if past_deadline(state):
+            raise PastDeadline()
     return saved
 
 

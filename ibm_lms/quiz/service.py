@@ -21,7 +21,6 @@ from ibm_lms.unit_of_work import unit_of_work
 from . import analysis, authoring, exchange, grading, images, interchange, overrides, versions
 from . import attempts as flow
 from .errors import (
-    AttemptFinished,
     ImportRefused,
     NoSubmittedAttempt,
     NotAnAuthor,
@@ -137,11 +136,10 @@ def save(attempt_id: int, identity: Identity, forms: dict[int, dict[str, list[st
     """Autosaves answers; past the deadline the attempt is submitted with what it has, and TimeIsUp raised."""
     with unit_of_work():
         target = flow.save_target(identity, attempt_id)
-        if target.status != flow.IN_PROGRESS:
-            raise AttemptFinished()
-        if not flow.past_deadline(target):
+        try:
             return flow.save(target, forms, sequence)
-        flow.finish(flow.Context(identity, locale), flow.attempt_of(identity, attempt_id), expired=True)
+        except flow.PastDeadline:
+            flow.finish(flow.Context(identity, locale), flow.attempt_of(identity, attempt_id), expired=True)
     raise TimeIsUp()
 
 

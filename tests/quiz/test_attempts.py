@@ -197,6 +197,36 @@ def test_question_and_quiz_versions_are_read_once_then_starts_pages_saves_and_su
     assert read_versions == []
 
 
+def test_once_a_server_knows_an_attempt_a_save_is_one_statement_that_checks_the_attempt_itself(trainee,
+                                                                                                monkeypatch):
+    from sqlalchemy import event
+
+    from ibm_lms import database
+
+    attempt, page = started(trainee, "practice")
+    fields = [right_fields(item_of(entry["version_id"]), slot) for slot, entry in enumerate(attempt.layout)]
+    assert save(trainee, attempt, page, fields[0], 1).status_code == 200
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(str(statement))
+
+    run = database._run  # the cursor path: hot statements bypass Core's events
+
+    def counted_run(dialect, connection, statement, params):
+        statements.append(str(statement.compile(dialect=dialect)))
+        return run(dialect, connection, statement, params)
+
+    monkeypatch.setattr(database, "_run", counted_run)
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert save(trainee, attempt, page, fields[1], 2).get_json() == {"saved": [1]}
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    [write] = statements
+    assert write.lstrip().upper().startswith("INSERT INTO QUIZ_ATTEMPT_ANSWERS") and "FROM quiz_attempts" in write
+
+
 def test_a_lost_connection_loses_nothing_and_a_new_launch_resumes_the_attempt(trainee, launcher, client):
     attempt, page = started(trainee, "final-exam")
     fields = all_right(attempt)
@@ -282,6 +312,38 @@ def test_another_trainees_attempt_is_not_there(trainee, launcher, app):
     assert response.status_code == 404
     db.session.expire_all()
     assert db.session.get(Attempt, attempt.id).status == "in_progress"
+
+
+def test_a_save_after_the_submission_is_refused_and_changes_nothing(trainee):
+    attempt, page = started(trainee, "practice")
+    first = right_fields(item_of(attempt.layout[0]["version_id"]), 0)
+    assert save(trainee, attempt, page, first, 1).get_json() == {"saved": [0]}  # the server now knows the attempt
+    assert trainee.post(f"/quiz/attempts/{attempt.id}/submit", data={"csrf_token": csrf_of(page)}).status_code == 303
+    second = right_fields(item_of(attempt.layout[1]["version_id"]), 1)
+    for late in (second, {"q0-present": ["1"]}):  # a new answer, and the first one cleared
+        response = save(trainee, attempt, page, late, 2)
+        assert response.status_code == 409 and response.get_json()["error"] == "attempt_finished"
+    db.session.expire_all()
+    kept = {a.slot: a for a in db.session.execute(
+        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id)).scalars()}
+    assert set(kept) == {0} and kept[0].sequence == 1 and kept[0].response is not None
+
+
+def test_another_trainee_cannot_save_into_an_attempt_the_server_remembers(trainee, launcher, app):
+    attempt, page = started(trainee, "practice")
+    fields = right_fields(item_of(attempt.layout[0]["version_id"]), 0)
+    assert save(trainee, attempt, page, fields, 1).status_code == 200
+    other = app.test_client()
+    launcher.client = other
+    launcher.platform.user = DemoUser("other-trainee", "Ana", "Rusu", "ana@demo.invalid", (LEARNER,))
+    assert launcher.launch(locale="en").status_code == 303
+    own_page = other.get(f"{QUIZZES}/practice").get_data(as_text=True)
+    response = other.post(f"/quiz/attempts/{attempt.id}/save", headers={"Accept": "application/json"},
+                          data={**fields, "csrf_token": csrf_of(own_page), "sequence": "5"})
+    assert response.status_code == 404 and response.get_json()["error"] == "attempt_not_found"
+    db.session.expire_all()
+    assert db.session.execute(select(AttemptAnswer.sequence).where(
+        AttemptAnswer.attempt_id == attempt.id)).scalars().all() == [1]
 
 
 def hostile(item, slot: int) -> dict[str, list[str]]:

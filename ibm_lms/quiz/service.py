@@ -131,15 +131,15 @@ def attempt_page(attempt_id: int, identity: Identity, locale: str) -> dict:
             "incomplete": sum(1 for a in saved.values() if not a.complete)}
 
 
-def save(attempt_id: int, identity: Identity, forms: dict[int, dict[str, list[str]]], sequence: int,
-         locale: str) -> list[int]:
+def save(attempt_id: int, identity: Identity, forms: dict[int, dict[str, list[str]]], sequence: int) -> list[int]:
     """Autosaves answers; past the deadline the attempt is submitted with what it has, and TimeIsUp raised."""
     with unit_of_work():
         target = flow.save_target(identity, attempt_id)
         try:
             return flow.save(target, forms, sequence)
         except flow.PastDeadline:
-            flow.finish(flow.Context(identity, locale), flow.attempt_of(identity, attempt_id), expired=True)
+            attempt = flow.attempt_of(identity, attempt_id)
+            flow.finish(flow.Context(identity, attempt.locale), attempt, expired=True)
     raise TimeIsUp()
 
 

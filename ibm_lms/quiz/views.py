@@ -72,7 +72,7 @@ def save(attempt_id: int):
     identity = tenancy.require_identity()
     sequence = request.form.get("sequence", "0")
     sequence = int(sequence) if sequence.isdigit() and int(sequence) <= MAX_SEQUENCE else 0
-    saved = service.save(attempt_id, identity, _forms(), sequence, _locale())
+    saved = service.save(attempt_id, identity, _forms(), sequence)
     if wants_json():
         return jsonify({"saved": saved})
     if request.form.get("then") == "submit":

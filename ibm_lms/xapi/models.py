@@ -11,7 +11,17 @@ from ibm_lms import outboxes
 from ibm_lms.extensions import db
 
 
-class StatementOutbox(db.Model):
+class _Queued:
+    """What a row waiting for the worker has, as `outboxes.claim_rows` and the backoff read it."""
+
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class StatementOutbox(_Queued, db.Model):
     """One statement, written in the transaction of the event it records; never deleted.
 
     pending (due at next_attempt_at), delivered, or parked (the LRS refused it: an administrator
@@ -26,17 +36,12 @@ class StatementOutbox(db.Model):
     statement_id: Mapped[str] = mapped_column(String(36))
     verb: Mapped[str] = mapped_column(String(32))
     statement: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime]
-    claimed_until: Mapped[datetime | None]
-    created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
     last_status: Mapped[int | None] = mapped_column(Integer)
     last_answer: Mapped[str | None] = mapped_column(Text)
 
 
-class QueuedEvent(db.Model):
+class QueuedEvent(_Queued, db.Model):
     """A learning event whose statements the worker writes, kept in the transaction of the change it reports.
 
     For events that make many statements (a submitted quiz: one per question): the request stores one row,
@@ -51,11 +56,6 @@ class QueuedEvent(db.Model):
     event_id: Mapped[str] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(64))
     event: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime]
-    claimed_until: Mapped[datetime | None]
-    created_at: Mapped[datetime]
     last_problem: Mapped[str | None] = mapped_column(Text)
 
 

@@ -36,7 +36,8 @@ def _kinds(base=DomainEvent):
         yield from _kinds(kind)
 
 
-CONCRETE = [kind for kind in _kinds() if kind is not LearningEvent]
+# The catalogue's events (tests elsewhere define events of their own; the codec reads back only the catalogue's).
+CONCRETE = [kind for kind in _kinds() if kind is not LearningEvent and kind.__module__ == LearningEvent.__module__]
 
 
 @pytest.mark.parametrize("kind", CONCRETE, ids=lambda kind: kind.__name__)

@@ -141,10 +141,12 @@ WRITERS = {LaunchCompleted: write_launch, LessonViewed: write_lesson_viewed,
            ExerciseAnswered: write_exercise_answered, LessonCompleted: write_lesson_completed,
            ModuleCompleted: write_module_completed, CourseCompleted: write_course_completed,
            QuizAttemptStarted: write_quiz_started, QuizAttemptSubmitted: write_quiz_submitted}
-# Events whose statements the worker writes (`queue.py`): a submitted quiz makes one statement per question, some
-# forty built and checked at 0.5 ms each, which a trainee's submission (and every autosave waiting behind it in
-# the same server process) should not pay for. The rest make one or two statements and write them at once.
-QUEUED = frozenset({QuizAttemptSubmitted})
+# Events whose statements the worker writes (`queue.py`), so that the request that causes them does not pay for
+# building and checking them: a submitted quiz makes one statement per question, some forty at 0.5 ms each,
+# which the submission and every autosave waiting behind it in the same server process would pay; a launch
+# makes one, but it is a third of a launch's own work and stands between the trainee and the first page. The
+# rest make one or two statements and write them at once.
+QUEUED = frozenset({QuizAttemptSubmitted, LaunchCompleted})
 
 
 def counts(tenant_id: int | None = None) -> dict[int, dict[str, int]]:

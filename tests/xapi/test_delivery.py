@@ -18,6 +18,7 @@ from ibm_lms.xapi.models import LrsSettings, StatementOutbox
 from tests.conftest import POSTGRES_URL
 
 from .faults import FaultProxy, answer_once, conflict_for, refuse_statement
+from .helpers import write_queued
 
 COURSE = "anti-corruption"
 
@@ -28,6 +29,7 @@ def academy(launcher, client, courses) -> int:
     assert launcher.launch(locale="en").status_code == 303
     for lesson in ("corruption-at-the-border", "klitgaard-formula"):
         client.get(f"/courses/{COURSE}/lessons/{lesson}")
+    write_queued()
     return tenancy.get_tenant("ge-academy").id
 
 

@@ -17,6 +17,8 @@ from tests.conftest import TOOL_BASE_URL
 from tests.content.test_learning import answer_all, csrf_token
 from tests.quiz.helpers import csrf_of, right_fields
 
+from .helpers import write_queued
+
 COURSE = "anti-corruption"
 LESSON = "corruption-at-the-border"
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -38,6 +40,7 @@ def statements(verb: str | None = None) -> list[dict]:
 @pytest.fixture
 def trainee(launcher, client, courses):
     assert launcher.launch(locale="ru").status_code == 303
+    assert write_queued() == 1  # the launch's statement, written by the worker
     return client
 
 
@@ -50,6 +53,7 @@ def test_a_launch_is_launched_by_a_pseudonymous_account(trainee, launcher):
     assert launched["verb"]["id"] == ADL + "launched" and launched["object"]["id"] == TOOL_BASE_URL + "/courses/"
     # The same person is the same pseudonym every time; another academy could not link the two.
     assert launcher.launch(locale="ru").status_code == 303
+    assert statements("launched") == [launched] and write_queued() == 1
     assert {s["actor"]["account"]["name"] for s in statements("launched")} == {actor["account"]["name"]}
 
 
@@ -59,6 +63,7 @@ def test_an_academy_may_choose_to_share_identities(trainee, launcher):
     xapi.configure(tenancy.get_tenant("ge-academy").id, share_identity=True, country="GE")
     db.session.commit()
     assert launcher.launch(locale="en").status_code == 303
+    write_queued()
     latest = statements("launched")[-1]
     assert latest["actor"]["account"]["name"] == launcher.platform.user.subject
     assert latest["actor"]["name"] and latest["context"]["extensions"][f"{TOOL_BASE_URL}/xapi/extensions/country"] == "GE"

@@ -2,9 +2,11 @@
 
 The request's unit of work stores the event as one row (`enqueue`), so it is committed with the change it
 reports, or not at all, as a statement would be. The worker claims queued events like any outbox rows
-(`write_queued`): per event, in one transaction, it builds, checks and stores its statements exactly as the
-request would have (same ids, same timestamps: the event's), and deletes the row. An event whose statements
-cannot be built stays queued with its problem, retried with backoff; the others go on.
+(`write_queued`) and builds, checks and stores their statements exactly as the request would have (same ids,
+same timestamps: the event's), deleting the rows in the same transaction: one transaction for the whole claim,
+since most events are launches of one statement each and a transaction apiece would cost more than the statement.
+When any event of a claim cannot be written, the claim is done again one event per transaction, so that event
+stays queued with its problem, retried with backoff, and the others go on.
 """
 
 from __future__ import annotations
@@ -49,20 +51,40 @@ def write_queued(limit: int) -> int:
     """Writes the statements of up to `limit` queued events that are due; returns how many events it handled."""
     rows, lease = outboxes.claim_rows(QueuedEvent, limit, LEASE_SECONDS,
                                       columns=(QueuedEvent.kind, QueuedEvent.event, QueuedEvent.attempts))
-    for row in rows:
-        try:
-            with unit_of_work():
-                event = codec.from_data(row.kind, row.event)
-                outbox.WRITERS[type(event)](event)
-                # Only while the lease is ours: a worker that lost it wrote the same statement ids, kept once.
-                db.session.execute(delete(QueuedEvent).where(QueuedEvent.id == row.id,
-                                                             QueuedEvent.claimed_until == lease))
-        except Exception as error:
-            if current_app.config["XAPI_INVALID_STATEMENTS"] == "raise":
-                raise  # the test suite: a statement our code cannot build fails its test
-            log.exception("xAPI statements of queued %s %s not written", row.kind, row.id)
-            _retry_later(row.id, row.attempts + 1, f"{type(error).__name__}: {error}")
+    if not rows:
+        return 0
+    try:
+        with unit_of_work():
+            for row in rows:
+                _write(row)
+            _forget(rows, lease)
+    except Exception:
+        if current_app.config["XAPI_INVALID_STATEMENTS"] == "raise":
+            raise  # the test suite: a statement our code cannot build fails its test
+        for row in rows:
+            _write_alone(row, lease)
     return len(rows)
+
+
+def _write(row) -> None:
+    event = codec.from_data(row.kind, row.event)
+    outbox.WRITERS[type(event)](event)
+
+
+def _forget(rows, lease) -> None:
+    # Only while the lease is ours: a worker that lost it wrote the same statement ids, kept once.
+    db.session.execute(delete(QueuedEvent).where(QueuedEvent.id.in_([row.id for row in rows]),
+                                                 QueuedEvent.claimed_until == lease))
+
+
+def _write_alone(row, lease) -> None:
+    try:
+        with unit_of_work():
+            _write(row)
+            _forget([row], lease)
+    except Exception as error:
+        log.exception("xAPI statements of queued %s %s not written", row.kind, row.id)
+        _retry_later(row.id, row.attempts + 1, f"{type(error).__name__}: {error}")
 
 
 def _retry_later(row_id: int, attempts: int, problem: str) -> None:

@@ -159,3 +159,23 @@ def test_the_academy_sees_events_waiting_for_the_worker_on_its_page_and_in_the_s
     assert ukrainian.status_code == 303
     page = client.get("/xapi/").get_data(as_text=True)
     assert 'id="xapi-queued">3 ' in page and "submitted quizzes whose statements" not in page
+
+
+def test_a_claim_of_launches_is_written_in_one_transaction(app, launcher, courses):
+    from sqlalchemy import event as sqlalchemy_event
+
+    for _ in range(3):
+        assert launcher.launch(locale="ru").status_code == 303
+    assert [row.kind for row in queued()] == ["LaunchCompleted"] * 3
+    commits: list[int] = []
+    listener = lambda _connection: commits.append(1)  # noqa: E731
+    sqlalchemy_event.listen(db.engine, "commit", listener)
+    try:
+        assert write_queued() == 3
+    finally:
+        sqlalchemy_event.remove(db.engine, "commit", listener)
+    assert queued() == []
+    # The claim commits on its own, then the three statements and the rows' deletion together.
+    assert len(commits) == 2
+    launched = db.session.execute(select(StatementOutbox.statement_id).where(StatementOutbox.verb == "launched"))
+    assert len(set(launched.scalars())) == 3

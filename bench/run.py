@@ -1345,11 +1345,22 @@ def write_results(path: Path, runs: list[DatabaseRun], info: dict, args, started
         "",
         "Needs git, and for PostgreSQL a server on 127.0.0.1:5432 (user `postgres`, trust auth) with "
         f"`psql`, `createdb`, `dropdb` on PATH; the databases `{DB_PREFIX}*` are dropped and recreated on "
-        "every run. The script rewrites this file.",
+        f"every run. The script rewrites this file, keeping what follows `{KEPT_MARK}`.",
         "",
     ]
-    path.write_text("\n".join(lines))
+    path.write_text("\n".join(lines) + _kept_tail(path))
     return goal_lines
+
+
+# What follows this line in the results (the other benchmarks' summary, a run's reading) outlives a rewrite.
+KEPT_MARK = "<!-- kept when bench/run.py rewrites this file -->"
+
+
+def _kept_tail(path: Path) -> str:
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    return "\n" + text[text.index(KEPT_MARK):] if KEPT_MARK in text else ""
 
 
 def main() -> int:

@@ -68,6 +68,16 @@ class _Metrics:
                                   buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
         self.gauges: list[tuple[str, str, list[str], Callable[[], dict[tuple, float]]]] = []
         self.registry.register(_Gauges(self))
+        # Each label set's child, looked up once: `labels()` checks and converts its values on every call.
+        self._answered: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def count(self, method: str, route: str, status: int, elapsed: float) -> None:
+        children = self._answered.get((method, route, status))
+        if children is None:
+            children = self._answered[(method, route, status)] = (
+                self.requests.labels(method, route, str(status)), self.duration.labels(route))
+        children[0].inc()
+        children[1].observe(elapsed)
 
 
 class _Gauges:
@@ -109,19 +119,25 @@ def _start() -> None:
 
 
 def _finish(response: Response) -> Response:
-    started = g.get("request_started")
+    # Every request passes here: the context's objects are looked up once, not at each use.
+    context = g._get_current_object()
+    started = getattr(context, "request_started", None)
     if started is None:
         return response
     elapsed = time.perf_counter() - started
-    route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
-    response.headers["X-Request-ID"] = g.request_id
-    metrics = _metrics()
-    metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-    metrics.duration.labels(route).observe(elapsed)
-    identity = g.get("identity")
-    _LOG.info("%s %s %s", request.method, route, response.status_code, extra={
-        "request_id": g.request_id, "tenant": getattr(identity, "tenant_id", None), "method": request.method,
-        "route": route, "status": response.status_code, "duration_ms": round(elapsed * 1000, 2)})
+    answered = request._get_current_object()
+    method, status = answered.method, response.status_code
+    route = answered.url_rule.rule if answered.url_rule is not None else "(unmatched)"
+    response.headers["X-Request-ID"] = context.request_id
+    _metrics().count(method, route, status, elapsed)
+    if _LOG.isEnabledFor(logging.INFO):
+        identity = getattr(context, "identity", None)
+        # Built and handed over directly: Logger.info would also walk the stack for a caller no line shows.
+        _LOG.handle(_LOG.makeRecord(_LOG.name, logging.INFO, __file__, 0, "%s %s %s", (method, route, status), None,
+                                    extra={"request_id": context.request_id,
+                                           "tenant": getattr(identity, "tenant_id", None), "method": method,
+                                           "route": route, "status": status,
+                                           "duration_ms": round(elapsed * 1000, 2)}))
     return response
 
 

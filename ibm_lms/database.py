@@ -119,6 +119,11 @@ def insert_new(table: Table, rows: list[Mapping], conflict_on: Iterable[str]) ->
         db.session.execute(statement, rows)
 
 
+def insert_new_alone(table: Table, row: Mapping, conflict_on: Iterable[str]) -> None:
+    """insert_new for one row as a transaction of its own (see execute_alone)."""
+    execute_alone(_insert_new_statement(db.engine.dialect.name, table, tuple(conflict_on)), row)
+
+
 class Rows(list):
     """The rows a statement returned, with the two questions callers ask of them."""
 

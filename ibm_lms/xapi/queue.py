@@ -19,10 +19,9 @@ from sqlalchemy import delete, func, select, update
 
 from ibm_lms import outboxes
 from ibm_lms.clock import utcnow
-from ibm_lms.database import insert_new
 from ibm_lms.events import DomainEvent, codec
 from ibm_lms.extensions import db
-from ibm_lms.unit_of_work import unit_of_work
+from ibm_lms.unit_of_work import insert_at_commit, unit_of_work
 
 from . import outbox
 from .models import QueuedEvent
@@ -39,12 +38,12 @@ log = logging.getLogger(__name__)
 
 
 def enqueue(event: DomainEvent) -> None:
-    """Stores the event in the caller's unit of work; the same event published again is kept once."""
+    """Stores the event when the caller's unit of work commits; the same event published again is kept once."""
     now = utcnow()
-    insert_new(QueuedEvent.__table__, [{
+    insert_at_commit(QueuedEvent.__table__, {
         "tenant_id": event.tenant_id, "event_id": event.event_id, "kind": codec.kind_of(event),
         "event": codec.to_data(event), "status": PENDING, "attempts": 0, "next_attempt_at": now,
-        "claimed_until": None, "created_at": now, "last_problem": None}], ["event_id"])
+        "claimed_until": None, "created_at": now, "last_problem": None}, ["event_id"])
 
 
 def write_queued(limit: int) -> int:

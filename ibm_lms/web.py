@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, has_request_context, jsonify, request, url_for
 from sqlalchemy import text
 
 from .extensions import app_state, db
@@ -99,8 +99,20 @@ def static_fingerprint(app: Flask, filename: str) -> str | None:
     return known[filename]
 
 
+def static_url(filename: str) -> str:
+    """A static file's address with its fingerprint: the same for every reader (no session rides on it),
+    so built once per file and mount point, not on every page."""
+    known = app_state("web.static_urls", dict)
+    key = (request.script_root if has_request_context() else None, filename)
+    found = known.get(key)
+    if found is None:
+        found = known[key] = url_for("static", filename=filename)
+    return found
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
+    app.jinja_env.globals["static_url"] = static_url
 
     @app.url_defaults
     def fingerprint_static(endpoint, values):

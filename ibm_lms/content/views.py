@@ -37,13 +37,28 @@ def duration_text(minutes: int) -> str:
     return gettext("%(minutes)s min", minutes=minutes)
 
 
-def _card_meta(lessons: int, minutes: int) -> str:
+def _card_meta(known: dict, locale: str, lessons: int, minutes: int) -> str:
     """"6 lessons · 3 h 30 min" in the reader's language: the same few texts on every catalogue page."""
-    known = app_state("content.card_meta", dict)
-    key = (_locale(), lessons, minutes)
+    key = (locale, lessons, minutes)
     if key not in known:
         known[key] = ngettext("%(num)d lesson", "%(num)d lessons", lessons) + " · " + duration_text(minutes)
     return known[key]
+
+
+def _course_links(courses) -> dict[str, str]:
+    """Each course's address. Unless the session rides in the links, it is the same for every reader:
+    built once per course and mount point, not on every catalogue page."""
+    if tenancy.travels_in_urls():
+        return {course.slug: url_for("content.course", slug=course.slug) for course in courses}
+    known = app_state("content.course_links", dict)
+    links = {}
+    for course in courses:
+        key = (request.script_root, course.slug)
+        link = known.get(key)
+        if link is None:
+            link = known[key] = url_for("content.course", slug=course.slug)
+        links[course.slug] = link
+    return links
 
 
 @blueprint.get("/")
@@ -58,10 +73,13 @@ def home():
 @tenancy.login_required
 def catalogue():
     identity = tenancy.require_identity()
-    courses = service.catalogue(_locale(), identity.tenant_id)
+    locale = _locale()
+    courses = service.catalogue(locale, identity.tenant_id)
+    known = app_state("content.card_meta", dict)
+    meta = {course.slug: _card_meta(known, locale, course.lessons, course.minutes) for course in courses}
     return render_template(
         "content/catalogue.html", identity=identity, courses=courses, progress=service.course_progress(identity),
-        meta={course.slug: _card_meta(course.lessons, course.minutes) for course in courses},
+        links=_course_links(courses), meta=meta,
     )
 
 

@@ -14,11 +14,11 @@ def init_app(app) -> None:
     app.cli.add_command(operator_group)
     app.cli.add_command(coordinator_group)
 
-    labels = {Role.LEARNER: "Trainee", Role.INSTRUCTOR: "Instructor", Role.ADMINISTRATOR: "Administrator"}
+    from ibm_lms.markers import N_
+
+    labels = {Role.LEARNER: N_("Trainee"), Role.INSTRUCTOR: N_("Instructor"), Role.ADMINISTRATOR: N_("Administrator")}
 
     def role_label(role: Role) -> str:
-        # Literal msgids below keep the labels in the catalogs.
-        return {"Trainee": gettext("Trainee"), "Instructor": gettext("Instructor"),
-                "Administrator": gettext("Administrator")}[labels[role]]
+        return gettext(labels[role])
 
     app.jinja_env.globals["role_label"] = role_label

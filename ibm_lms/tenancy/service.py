@@ -41,7 +41,7 @@ from .session import (
     role_required,
     sign_in,
 )
-from .session_transport import sessionless, url_sessions_possible, with_token
+from .session_transport import sessionless, travels_in_urls, url_sessions_possible, with_token
 
 
 def _record(tenant: Tenant) -> TenantRecord:
@@ -436,6 +436,7 @@ __all__ = [
     "sign_in",
     "subject_of",
     "tenant_overview",
+    "travels_in_urls",
     "url_sessions_possible",
     "user_id_of",
     "user_id_of_issuer",

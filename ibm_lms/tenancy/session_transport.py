@@ -90,6 +90,11 @@ def url_sessions_possible(request) -> bool:
     return request.headers.get("Sec-Fetch-Dest") is not None
 
 
+def travels_in_urls() -> bool:
+    """Whether this request's session rides in its links (each link then carries the reader's token)."""
+    return getattr(session, "travels_in_urls", False)
+
+
 def carry_in_urls() -> None:
     """Switches the current session to travel in URLs (the browser keeps no cookie of ours)."""
     session.travels_in_urls = True

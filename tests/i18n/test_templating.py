@@ -37,3 +37,12 @@ def test_a_text_in_another_language_carries_its_language_and_is_escaped(app):
 def test_trans_blocks_use_the_pages_catalog_too(app):
     assert render(app, "{% trans %}Delivered{% endtrans %}") == translated("ru", "Delivered")
     assert render(app, "{% trans %}Delivered{% endtrans %}", "uk") == translated("uk", "Delivered")
+
+
+def test_the_language_menu_built_once_per_locale_selects_the_readers_language(app):
+    source = "{{ language_options }}"
+    for language in ("uk", "ka", "uk"):
+        menu = render(app, source, language)
+        assert menu.count("<option ") == 8 and menu.count(" selected") == 1
+        assert f'<option value="{language}" lang="{language}" selected>' in menu
+    assert '<option value="ka" lang="ka">ქართული</option>' in menu

@@ -123,3 +123,18 @@ def test_a_cookie_launch_never_puts_the_session_in_urls(launcher, client, course
     response = launcher.launch()
     assert "ltik" not in response.headers["Location"]
     assert "ltik=" not in client.get("/courses/").get_data(as_text=True)
+
+
+def test_links_built_once_for_every_reader_never_hide_or_share_a_session_in_urls(launcher, client, courses):
+    """The catalogue's course links are kept per app while no session rides in them: a reader whose session
+    does must still get links that carry it, and a cookie reader after them none of theirs."""
+    assert launcher.launch().status_code == 303
+    assert 'href="/courses/anti-corruption"' in client.get("/courses/").get_data(as_text=True)
+    fields, _ = _cookieless_launch(launcher, client)
+    location = client.post("/lti/launch", data=fields, headers=VERIFIED).get_json()["location"]
+    client.delete_cookie("ibm_lms_session")
+    page = client.get(location, headers={"Sec-Fetch-Dest": "iframe"}).get_data(as_text=True)
+    assert re.search(r'href="/courses/anti-corruption\?ltik=[^"]+"', page)
+    assert launcher.launch().status_code == 303
+    page = client.get("/courses/").get_data(as_text=True)
+    assert 'href="/courses/anti-corruption"' in page and "ltik=" not in page

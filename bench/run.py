@@ -1359,8 +1359,9 @@ KEPT_MARK = "<!-- kept when bench/run.py rewrites this file -->"
 def _kept_tail(path: Path) -> str:
     if not path.exists():
         return ""
-    text = path.read_text()
-    return "\n" + text[text.index(KEPT_MARK):] if KEPT_MARK in text else ""
+    # The mark on a line of its own: the reproduce section names it in its text too.
+    found = re.search(f"^{re.escape(KEPT_MARK)}$", path.read_text(), re.MULTILINE)
+    return "\n" + found.string[found.start():] if found else ""
 
 
 def main() -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext, ngettext
+from markupsafe import Markup
 
 from ibm_lms.extensions import app_state
 from ibm_lms.tenancy import service as tenancy
@@ -17,6 +18,8 @@ from .rendering import course_html, markdown
 
 blueprint = Blueprint("content", __name__)
 
+# Course card heads kept per app: eight courses in eight locales and a few catalogue versions fit many times over.
+MAX_KEPT_CARD_HEADS = 2000
 # Figures never change under their address (it is their SHA-256): browsers keep them for a year.
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -45,20 +48,30 @@ def _card_meta(known: dict, locale: str, lessons: int, minutes: int) -> str:
     return known[key]
 
 
-def _course_links(courses) -> dict[str, str]:
-    """Each course's address. Unless the session rides in the links, it is the same for every reader:
-    built once per course and mount point, not on every catalogue page."""
+def _card_heads(courses, locale: str) -> dict[str, Markup]:
+    """Each course card's head: its link, title, tag, summary and length. Unless the session rides in the links,
+    it is the same for every reader of a locale: rendered once per course version, locale and mount point
+    rather than on every catalogue page (the trainee's progress below it is rendered per page)."""
+    card_head = get_template_attribute("content/_course_card.html", "card_head")
+    known_meta = app_state("content.card_meta", dict)
+
+    def render(course) -> Markup:
+        meta = _card_meta(known_meta, locale, course.lessons, course.minutes)
+        return card_head(course, url_for("content.course", slug=course.slug), meta, locale)
+
     if tenancy.travels_in_urls():
-        return {course.slug: url_for("content.course", slug=course.slug) for course in courses}
-    known = app_state("content.course_links", dict)
-    links = {}
+        return {course.slug: render(course) for course in courses}
+    known = app_state("content.card_heads", dict)
+    heads = {}
     for course in courses:
-        key = (request.script_root, course.slug)
-        link = known.get(key)
-        if link is None:
-            link = known[key] = url_for("content.course", slug=course.slug)
-        links[course.slug] = link
-    return links
+        key = (request.script_root, locale, course)
+        head = known.get(key)
+        if head is None:
+            if len(known) >= MAX_KEPT_CARD_HEADS:
+                known.clear()  # courses reloaded many times over: the heads of versions no longer shown go
+            head = known[key] = render(course)
+        heads[course.slug] = head
+    return heads
 
 
 @blueprint.get("/")
@@ -75,11 +88,9 @@ def catalogue():
     identity = tenancy.require_identity()
     locale = _locale()
     courses = service.catalogue(locale, identity.tenant_id)
-    known = app_state("content.card_meta", dict)
-    meta = {course.slug: _card_meta(known, locale, course.lessons, course.minutes) for course in courses}
     return render_template(
         "content/catalogue.html", identity=identity, courses=courses, progress=service.course_progress(identity),
-        links=_course_links(courses), meta=meta,
+        heads=_card_heads(courses, locale),
     )
 
 

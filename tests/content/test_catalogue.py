@@ -13,7 +13,7 @@ from ibm_lms.content.errors import CourseFileError
 from ibm_lms.content.loader import read_all
 from ibm_lms.content.models import Course
 from ibm_lms.extensions import db
-from tests.conftest import count_rows, course_count, error_code
+from tests.conftest import count_rows, course_count, error_code, translated
 
 COURSES = Path(__file__).resolve().parents[2] / "courses"
 EXPECTED = ["ibm-strategy", "document-security", "risk-analysis", "drugs-tobacco", "intellectual-property",
@@ -145,3 +145,20 @@ def test_a_nul_in_a_course_address_is_a_404(launcher, client):
     response = client.get("/courses/a%00b")
     assert response.status_code == 404 and error_code(response) == "course_not_found"
 
+
+
+def test_the_catalogue_cards_follow_the_readers_language_and_a_reload(launcher, client, tmp_path, cli, courses):
+    """Card heads are kept per app: a reader in another language, and readers after a reload, get their own."""
+    assert launcher.launch(locale="uk").status_code == 303
+    uk = client.get("/courses/").get_data(as_text=True)
+    assert ">Протидія корупції</a>" in uk and translated("uk", "Cross-cutting course") in uk
+    assert launcher.launch(locale="en").status_code == 303
+    en = client.get("/courses/").get_data(as_text=True)
+    assert ">Anti-Corruption</a>" in en and "Протидія корупції" not in en and ">Cross-cutting course<" in en
+    folder = _copy(tmp_path)
+    path = folder / "anti-corruption" / "course.toml"
+    path.write_text(path.read_text().replace('en = "Anti-Corruption"', 'en = "Integrity at the Border"', 1))
+    assert cli.invoke(args=["content", "load", "--dir", str(folder)]).exit_code == 0
+    again = client.get("/courses/").get_data(as_text=True)
+    assert ">Integrity at the Border</a>" in again and ">Anti-Corruption</a>" not in again
+    assert again.count('class="course-card"') == course_count()

@@ -244,9 +244,15 @@ def read(statement: Select, params: Mapping | None = None) -> Rows:
     A page that only reads (the catalogue a launch lands on) then costs one round trip instead of three
     (BEGIN, the SELECT, and the ROLLBACK when the request ends); one statement needs no transaction to see
     a consistent snapshot."""
-    if db.session().in_transaction():
+    if session_in_transaction():
         return execute(statement, params)
     return execute_alone(statement, params)
+
+
+def session_in_transaction() -> bool:
+    """Whether this context's session has begun a transaction, asked without making a session for it:
+    a request that never touches the session (a login, a page that only reads) then never builds one."""
+    return db.session.registry.has() and db.session().in_transaction()
 
 
 class RecentWrites:

@@ -16,15 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy import Table
 
-from .database import insert_new, insert_new_alone
+from .database import insert_new, insert_new_alone, session_in_transaction
 from .events import DomainEvent, EventBus
 from .extensions import app_state, db
 
-_DEPTH = "ibm_lms.unit_of_work_depth"
-_AT_COMMIT = "ibm_lms.unit_of_work_inserts"
+# Kept in the application context, as the session is (one per context): asking the session would build one
+# for units that write nothing through it.
+_DEPTH = "ibm_lms_unit_of_work_depth"
+_AT_COMMIT = "ibm_lms_unit_of_work_inserts"
 
 
 def event_bus(app: Flask | None = None) -> EventBus:
@@ -33,30 +35,30 @@ def event_bus(app: Flask | None = None) -> EventBus:
 
 
 def in_unit_of_work() -> bool:
-    return db.session.info.get(_DEPTH, 0) > 0
+    return g.get(_DEPTH, 0) > 0
 
 
 @contextmanager
 def unit_of_work() -> Iterator[None]:
-    info = db.session.info
-    depth = info.get(_DEPTH, 0)
-    info[_DEPTH] = depth + 1
+    depth = g.get(_DEPTH, 0)
+    setattr(g, _DEPTH, depth + 1)
     try:
         yield
         if depth == 0:
-            _commit(info.pop(_AT_COMMIT, ()))
+            _commit(g.pop(_AT_COMMIT, ()))
     except BaseException:
         if depth == 0:
-            info.pop(_AT_COMMIT, None)
-            db.session.rollback()
+            g.pop(_AT_COMMIT, None)
+            if db.session.registry.has():
+                db.session.rollback()
         raise
     finally:
-        info[_DEPTH] = depth
+        setattr(g, _DEPTH, depth)
 
 
 def _commit(inserts: list[tuple[Table, Mapping, tuple[str, ...]]]) -> None:
     # A unit that only read cached values began no transaction: nothing to commit, no round trip.
-    if not db.session().in_transaction():
+    if not session_in_transaction():
         if len(inserts) == 1:
             insert_new_alone(*inserts[0])
             return
@@ -71,7 +73,7 @@ def insert_at_commit(table: Table, row: Mapping, conflict_on: Iterable[str]) -> 
     """INSERT … ON CONFLICT DO NOTHING of one row when the current unit of work commits, in its transaction."""
     if not in_unit_of_work():
         raise RuntimeError(f"a row of {table.name} was handed over outside a unit of work")
-    db.session.info.setdefault(_AT_COMMIT, []).append((table, row, tuple(conflict_on)))
+    g.setdefault(_AT_COMMIT, []).append((table, row, tuple(conflict_on)))
 
 
 def publish(event: DomainEvent) -> int:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ibm_lms.events import DomainEvent, LaunchCompleted
 from ibm_lms.extensions import db
@@ -135,14 +136,13 @@ def test_a_unit_that_fails_drops_the_rows_handed_over(app):
 
 
 def test_a_handed_over_row_refused_at_commit_takes_the_change_with_it(app):
-    tenant_id = _an_academy()
+    _an_academy()
     refused = {"tenant_id": None, "event_id": "e", "kind": "k", "event": {}, "status": "pending", "attempts": 0,
                "next_attempt_at": None, "claimed_until": None, "created_at": None, "last_problem": None}
-    with pytest.raises(Exception, match="(?i)null"), unit_of_work():
+    with pytest.raises(IntegrityError), unit_of_work():
         db.session.add(Tenant(slug="cause", name="cause"))
         insert_at_commit(QueuedEvent.__table__, refused, ["event_id"])
     assert count_rows(Tenant) == 1 and count_rows(QueuedEvent) == 0
-    assert tenant_id
 
 
 def test_handing_over_a_row_outside_a_unit_of_work_is_refused(app):

@@ -10,6 +10,7 @@ from flask_babel import get_locale, gettext, ngettext
 from markupsafe import Markup
 
 from ibm_lms.extensions import app_state
+from ibm_lms.memo import Memo
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
 
@@ -18,7 +19,8 @@ from .rendering import course_html, markdown
 
 blueprint = Blueprint("content", __name__)
 
-# Course card heads kept per app: eight courses in eight locales and a few catalogue versions fit many times over.
+# Course card heads kept per app (the oldest leave first): eight courses in eight locales and a few catalogue
+# versions fit many times over.
 MAX_KEPT_CARD_HEADS = 2000
 # Figures never change under their address (it is their SHA-256): browsers keep them for a year.
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -40,12 +42,9 @@ def duration_text(minutes: int) -> str:
     return gettext("%(minutes)s min", minutes=minutes)
 
 
-def _card_meta(known: dict, locale: str, lessons: int, minutes: int) -> str:
-    """"6 lessons · 3 h 30 min" in the reader's language: the same few texts on every catalogue page."""
-    key = (locale, lessons, minutes)
-    if key not in known:
-        known[key] = ngettext("%(num)d lesson", "%(num)d lessons", lessons) + " · " + duration_text(minutes)
-    return known[key]
+def _card_meta(lessons: int, minutes: int) -> str:
+    """"6 lessons · 3 h 30 min" in the reader's language."""
+    return ngettext("%(num)d lesson", "%(num)d lessons", lessons) + " · " + duration_text(minutes)
 
 
 def _card_heads(courses, locale: str) -> dict[str, Markup]:
@@ -53,25 +52,16 @@ def _card_heads(courses, locale: str) -> dict[str, Markup]:
     it is the same for every reader of a locale: rendered once per course version, locale and mount point
     rather than on every catalogue page (the trainee's progress below it is rendered per page)."""
     card_head = get_template_attribute("content/_course_card.html", "card_head")
-    known_meta = app_state("content.card_meta", dict)
 
     def render(course) -> Markup:
-        meta = _card_meta(known_meta, locale, course.lessons, course.minutes)
-        return card_head(course, url_for("content.course", slug=course.slug), meta, locale)
+        return card_head(course, url_for("content.course", slug=course.slug), _card_meta(course.lessons, course.minutes),
+                         locale)
 
     if tenancy.travels_in_urls():
         return {course.slug: render(course) for course in courses}
-    known = app_state("content.card_heads", dict)
-    heads = {}
-    for course in courses:
-        key = (request.script_root, locale, course)
-        head = known.get(key)
-        if head is None:
-            if len(known) >= MAX_KEPT_CARD_HEADS:
-                known.clear()  # courses reloaded many times over: the heads of versions no longer shown go
-            head = known[key] = render(course)
-        heads[course.slug] = head
-    return heads
+    known = app_state("content.card_heads", lambda: Memo(MAX_KEPT_CARD_HEADS))
+    return {course.slug: known.get_or_make((request.script_root, locale, course), lambda course=course: render(course))
+            for course in courses}
 
 
 @blueprint.get("/")

@@ -32,6 +32,9 @@ REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}\Z")
 _LOG = logging.getLogger("ibm_lms.requests")
 # The fields a log line may carry besides its message: anything else on a record is left out.
 _FIELDS = ("request_id", "tenant", "method", "route", "status", "duration_ms", "outbox", "count")
+# Metrics label a request by one of these methods or OTHER: a client may send any token as a method, and each
+# new label value would be a new time series kept for the life of the process. The log line keeps what arrived.
+_LABELLED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -129,7 +132,7 @@ def _finish(response: Response) -> Response:
     method, status = answered.method, response.status_code
     route = answered.url_rule.rule if answered.url_rule is not None else "(unmatched)"
     response.headers["X-Request-ID"] = context.request_id
-    _metrics().count(method, route, status, elapsed)
+    _metrics().count(method if method in _LABELLED_METHODS else "OTHER", route, status, elapsed)
     if _LOG.isEnabledFor(logging.INFO):
         identity = getattr(context, "identity", None)
         # Built and handed over directly: Logger.info would also walk the stack for a caller no line shows.

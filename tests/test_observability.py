@@ -57,6 +57,19 @@ def test_metrics_are_for_the_monitoring_host_only(app, client):
     assert client.get("/metrics", environ_base=outside, headers={"Authorization": "Bearer wrong"}).status_code == 403
 
 
+def test_invented_methods_share_one_metrics_label_and_the_log_keeps_what_arrived(client, caplog):
+    with caplog.at_level(logging.INFO, logger="ibm_lms.requests"):
+        for invented in ("FOO", "BAR", "PROPFIND", "X" * 20):
+            assert client.open("/healthz", method=invented).status_code == 405
+    logged = [r.method for r in caplog.records if r.name == "ibm_lms.requests" and r.status == 405]
+    assert logged == ["FOO", "BAR", "PROPFIND", "X" * 20]
+    client.delete("/healthz")
+    body = client.get("/metrics").get_data(as_text=True)
+    assert 'ibm_lms_requests_total{method="OTHER",route="(unmatched)",status="405"} 4.0' in body
+    assert 'ibm_lms_requests_total{method="DELETE",route="(unmatched)",status="405"} 1.0' in body
+    assert 'method="FOO"' not in body and 'method="PROPFIND"' not in body
+
+
 def test_readiness_knows_the_schema_this_release_expects(client):
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.get_json()["status"] == "ready"

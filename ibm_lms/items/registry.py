@@ -80,6 +80,12 @@ def several(form: Mapping[str, list[str]], name: str) -> list[str]:
     return list(values)
 
 
+def usable_ids(entries: list[Mapping[str, Any]]) -> set[str]:
+    """The entries' ids that are strings: a malformed one is already a problem from ids_of, and may not even be
+    hashable."""
+    return {entry["id"] for entry in entries if isinstance(entry.get("id"), str)}
+
+
 def ids_of(raw: Any, key: str, problems: list[Problem], *, minimum: int = 2) -> list[Mapping[str, Any]]:
     """An array of tables with unique, well-formed ids (options, steps, …)."""
     if not isinstance(raw, list) or len(raw) < minimum or not all(isinstance(e, Mapping) for e in raw):
@@ -94,5 +100,6 @@ def ids_of(raw: Any, key: str, problems: list[Problem], *, minimum: int = 2) -> 
                                     'for example id = "a"'))
         elif entry_id in seen:
             problems.append(Problem((key, index, "id"), f"{entry_id!r} is used twice", "give each its own id"))
-        seen.add(entry_id)
+        else:
+            seen.add(entry_id)
     return raw

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +12,7 @@ from .localised import localised
 from .registry import ITEM_ID, TYPES
 from .types.answers import in_answer_unit
 
+_LOG = logging.getLogger(__name__)
 COMMON_KEYS = {"type", "outcomes", "title", "prompt", "feedback"}
 
 
@@ -34,7 +36,14 @@ def parse_item(key: str, raw: Mapping[str, Any]) -> tuple[Item | None, list[Prob
     title = localised(raw.get("title"), ("title",), problems)
     prompt = localised(raw.get("prompt"), ("prompt",), problems)
     feedback = localised(raw.get("feedback"), ("feedback",), problems)
-    spec = item_type.parse(raw, problems)
+    try:
+        spec = item_type.parse(raw, problems)
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError):
+        # A type's checks missed a value of a kind they did not expect: the author still gets a problem to fix,
+        # and the log shows the check to add.
+        _LOG.warning("item %s: %s could not read its definition", key, type_name, exc_info=True)
+        problems.append(Problem((), f"holds a value of a kind a {type_name} item cannot take",
+                                "compare each key with the examples in docs/course-format.md"))
     if problems:
         return None, problems
     return Item(key=key, type=type_name, outcomes=tuple(outcomes), title=title, prompt=prompt, feedback=feedback,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from ibm_lms.items.service import InvalidResponse, correct_response, parse_item, read_response, score
+from ibm_lms.items.service import InvalidResponse, correct_response, item_types, parse_item, read_response, score
 
 ROOT = Path(__file__).resolve().parents[2]
 TD3 = ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10"]
@@ -167,3 +168,90 @@ def test_matching_and_true_false():
         read_response(matching, {"match-a": ["nope"], "match-b": ["b"]})
     truth = item("true_false", answer=False)
     assert score(truth, read_response(truth, {"choice": ["false"]})).success
+
+
+@pytest.mark.parametrize(("answer", "tolerance"), [
+    (float("nan"), 0), (float("inf"), 0), (-float("inf"), 0), (10 ** 400, 0), (1e300, 0), (5, float("nan")),
+    (5, float("inf")), (5, 10 ** 400),
+])
+def test_a_numeric_answer_or_tolerance_that_cannot_be_scored_exactly_is_refused(answer, tolerance):
+    found = problems_of("numeric", answer=answer, tolerance=tolerance)
+    assert any(("answer: must be a finite number" in p) or ("tolerance: must be zero or a positive finite" in p)
+               for p in found), found
+
+
+def test_a_numeric_unit_multiplier_must_be_finite():
+    assert any("units: must be a list of units" in p
+               for p in problems_of("numeric", answer=5, units=[{"unit": "kg", "multiplier": float("inf")}]))
+    assert score(item("numeric", answer=10 ** 15, tolerance=0), {"answer": "1000000000000000"}).success
+
+
+@pytest.mark.parametrize(("kind", "parts", "says"), [
+    ("single_choice", {"options": options("a", "b"), "answer": ["a"]}, "answer: ['a'] is not one of the options"),
+    ("single_choice", {"options": options("a", "b"), "answer": {"a": 1}}, "is not one of the options"),
+    ("single_choice", {"options": [{"id": ["a"], "text": {"en": "A"}}, *options("b")], "answer": "b"},
+     "options.0.id: must be lower-case letters"),
+    ("multiple_response", {"options": options("a", "b"), "answer": [["a"]]}, "must list the ids of the right options"),
+    ("multiple_response", {"options": options("a", "b"), "answer": 1.5}, "must list the ids of the right options"),
+    ("dilemma", {"options": 1.5}, "needs at least 2 [[options]] tables"),
+    ("mrz_check", {"lines": [None], "check_digits": True}, "must be a list of the MRZ lines"),
+    ("mrz_check", {"lines": TD3, "fields": [["surname"]]}, "names fields the MRZ does not have"),
+    ("mrz_spot", {"specimens": [{"id": "a", "label": {"en": "A"}, "lines": [{"a": 1}]},
+                                {"id": "b", "label": {"en": "B"}, "lines": ALTERED}], "answer": "b"},
+     "must be a list of the MRZ lines"),
+    ("cloze", {"gaps": [{"type": "numeric", "answer": "x"}]}, "gaps.0.id: must be lower-case letters"),
+    ("cloze", {"gaps": [{"id": "g", "type": ["numeric"], "answer": 1}]}, "cannot be used here"),
+])
+def test_a_value_of_the_wrong_kind_is_a_problem_to_fix_not_a_crash(kind, parts, says):
+    found = problems_of(kind, **parts)
+    assert any(says in p for p in found), found
+    assert not any("holds a value of a kind" in p for p in found), found  # each type's own check saw it
+
+
+def test_a_definition_no_check_foresaw_still_comes_back_as_a_problem(monkeypatch):
+    from ibm_lms.items.registry import TYPES
+
+    def unforeseen(raw, problems):
+        raise TypeError("unhashable type: 'list'")
+
+    monkeypatch.setattr(TYPES["true_false"], "parse", unforeseen)
+    assert problems_of("true_false", answer=True) == [
+        "(file): holds a value of a kind a true_false item cannot take — compare each key with the examples in "
+        "docs/course-format.md"]
+
+
+TYPE_NAMES = item_types()
+WRONG_KINDS = [1.5, [["a"]], {"a": 1}, None, [None], "x", float("nan"), 10 ** 400, True, [], [{"a": [1]}], -1]
+
+
+def _one_of_each_shipped_type() -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    for path in sorted(ROOT.glob("courses/*/*/*.toml")):
+        if path.parent.name in ("questions", "exercises"):
+            raw = tomllib.loads(path.read_text())
+            found.setdefault(raw["type"], raw)
+    return found
+
+
+def _value_paths(value, prefix=()):
+    """Every key and the first two entries of every list, nested."""
+    children = value.items() if isinstance(value, dict) else enumerate(value[:2]) if isinstance(value, list) else ()
+    for name, child in children:
+        yield (*prefix, name)
+        yield from _value_paths(child, (*prefix, name))
+
+
+@pytest.mark.parametrize(("kind", "raw"), sorted(_one_of_each_shipped_type().items()))
+def test_any_value_of_a_shipped_definition_replaced_by_a_wrong_kind_is_caught_by_the_types_own_checks(kind, raw):
+    assert kind in TYPE_NAMES
+    for path in _value_paths(raw):
+        if path[0] in ("type", "title", "prompt", "feedback"):
+            continue
+        for wrong in WRONG_KINDS:
+            broken = copy.deepcopy(raw)
+            holder = broken
+            for name in path[:-1]:
+                holder = holder[name]
+            holder[path[-1]] = wrong
+            found = [p.describe() for p in parse_item("x-item", broken)[1]]
+            assert not any("holds a value of a kind" in p for p in found), (path, wrong, found)

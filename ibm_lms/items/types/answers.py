@@ -12,6 +12,8 @@ from ..localised import localised
 from ..registry import ItemType, register, single
 
 MAX_ANSWER = 200
+# 2**53 is where doubles stop holding every integer; 1e15 stays clear of it and of any quantity a border post counts.
+MAX_NUMBER = 1e15
 _SPACES = re.compile(r"\s+")
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?)\s*(\S.*)?$")
 
@@ -117,21 +119,33 @@ def in_answer_unit(spec: dict, text: str) -> float | None:
     return value / match["multiplier"] if match else None
 
 
+def is_usable_number(value) -> bool:
+    """A number an item can hold: finite, and small enough that scoring, reports and exports (which work in
+    floating point) read it exactly as written. NaN, infinities and integers of hundreds of digits are not."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value) and abs(value) <= MAX_NUMBER
+    except OverflowError:  # an int too large to compare as a float
+        return False
+
+
 @register
 class Numeric(ItemType):
     name = "numeric"
 
     def parse(self, raw, problems):
         answer, tolerance = raw.get("answer"), raw.get("tolerance", 0)
-        if isinstance(answer, bool) or not isinstance(answer, int | float):
-            problems.append(Problem(("answer",), "must be a number", "answer = 6"))
-        if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
-            problems.append(Problem(("tolerance",), "must be zero or a positive number", "tolerance = 0.5"))
+        if not is_usable_number(answer):
+            problems.append(Problem(("answer",), f"must be a finite number of at most {MAX_NUMBER:.0e} in size",
+                                    "answer = 6"))
+        if not is_usable_number(tolerance) or tolerance < 0:
+            problems.append(Problem(("tolerance",), "must be zero or a positive finite number", "tolerance = 0.5"))
             tolerance = 0
         units = raw.get("units", [])
         if not isinstance(units, list) or not all(
                 isinstance(u, dict) and isinstance(u.get("unit"), str) and u["unit"]
-                and isinstance(u.get("multiplier"), int | float) and u["multiplier"] > 0 for u in units):
+                and is_usable_number(u.get("multiplier")) and u["multiplier"] > 0 for u in units):
             problems.append(Problem(("units",), "must be a list of units with their multipliers",
                                     'units = [{ unit = "kg", multiplier = 1 }]'))
             units = []

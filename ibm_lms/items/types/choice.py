@@ -7,7 +7,7 @@ from typing import Any
 
 from ..data import InvalidResponse, Item, Problem, Score
 from ..localised import localised
-from ..registry import ItemType, ids_of, register, several, single
+from ..registry import ItemType, ids_of, register, several, single, usable_ids
 
 
 def _options(raw: Mapping[str, Any], problems: list[Problem], extra: tuple[str, ...] = ("feedback",)) -> list[dict]:
@@ -31,7 +31,7 @@ class SingleChoice(ItemType):
     def parse(self, raw, problems):
         options = _options(raw, problems)
         answer = raw.get("answer")
-        if options and answer not in {o["id"] for o in options}:
+        if options and (not isinstance(answer, str) or answer not in usable_ids(options)):
             problems.append(Problem(("answer",), f"{answer!r} is not one of the options",
                                     "set answer to the id of the right option: "
                                     + ", ".join(repr(o["id"]) for o in options)))
@@ -63,8 +63,9 @@ class MultipleResponse(ItemType):
     def parse(self, raw, problems):
         options = _options(raw, problems)
         answer = raw.get("answer")
-        known = {o["id"] for o in options}
-        if not isinstance(answer, list) or not answer or len(set(answer)) != len(answer):
+        known = usable_ids(options)
+        if (not isinstance(answer, list) or not answer or not all(isinstance(a, str) for a in answer)
+                or len(set(answer)) != len(answer)):
             problems.append(Problem(("answer",), "must list the ids of the right options, each once",
                                     'for example answer = ["a", "c"]'))
         elif options and not set(answer) <= known:
@@ -107,7 +108,8 @@ class Dilemma(ItemType):
 
     def parse(self, raw, problems):
         options = _options(raw, problems, extra=("consequence",))
-        for index, (entry, option) in enumerate(zip(raw.get("options") or [], options, strict=False)):
+        # _options gives an option for every table of a well-formed list, and none otherwise.
+        for index, (entry, option) in enumerate(zip(raw["options"] if options else [], options, strict=True)):
             value = entry.get("score")
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
                 problems.append(Problem(("options", index, "score"), "must be a number from 0 to 1",

@@ -6,7 +6,7 @@ import re
 
 from ..data import InvalidResponse, Item, Problem, Score
 from ..localised import localised
-from ..registry import TYPES, ItemType, given, ids_of, register, single
+from ..registry import TYPES, ItemType, given, ids_of, register, single, usable_ids
 
 GAP = re.compile(r"\{\{([a-z0-9][a-z0-9-]{0,63})\}\}")
 GAP_TYPES = ("single_choice", "short_answer", "numeric")
@@ -26,7 +26,7 @@ class Matching(ItemType):
         if raw.get("distractors") is not None:
             distractors = [{"id": e.get("id"), "text": localised(e.get("text"), ("distractors", i, "text"), problems)}
                            for i, e in enumerate(ids_of(raw.get("distractors"), "distractors", problems, minimum=1))]
-        overlap = {p["id"] for p in pairs} & {d["id"] for d in distractors}
+        overlap = usable_ids(pairs) & usable_ids(distractors)
         if overlap:
             problems.append(Problem(("distractors",), "uses ids of pairs: " + ", ".join(sorted(overlap)),
                                     "give distractors ids of their own"))
@@ -69,7 +69,8 @@ def _sub_item(raw: dict, path: tuple, problems: list[Problem], allowed: tuple[st
               needs_texts: bool) -> dict | None:
     """A gap's or a part's own definition, parsed by its type; its problems carry its path."""
     kind = raw.get("type")
-    if kind not in TYPES or (allowed is not None and kind not in allowed) or kind in PART_EXCLUDED:
+    if (not isinstance(kind, str) or kind not in TYPES or (allowed is not None and kind not in allowed)
+            or kind in PART_EXCLUDED):
         problems.append(Problem((*path, "type"), f"{kind!r} cannot be used here",
                                 "use one of: " + ", ".join(allowed or sorted(set(TYPES) - set(PART_EXCLUDED)))))
         return None
@@ -108,8 +109,8 @@ class Cloze(ItemType):
         gaps = {}
         for index, entry in enumerate(ids_of(raw.get("gaps"), "gaps", problems, minimum=1)):
             gap = _sub_item(entry, ("gaps", index), problems, GAP_TYPES, needs_texts=False)
-            if gap is not None:
-                gaps[entry.get("id")] = gap
+            if gap is not None and isinstance(entry.get("id"), str):
+                gaps[entry["id"]] = gap
         prompt = raw.get("prompt") if isinstance(raw.get("prompt"), dict) else {}
         for locale, text in prompt.items():
             if isinstance(text, str):

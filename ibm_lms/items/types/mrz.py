@@ -36,6 +36,13 @@ def _report(lines, path: tuple, problems: list[Problem]):
         return None
 
 
+def _as_written(lines) -> list[str]:
+    """The lines as the item keeps them; a value that is no list of lines (already a problem) keeps none."""
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        return []
+    return [line.strip().upper() for line in lines]
+
+
 def normalise(name: str, value: str) -> str:
     """An answer as the model holds it: upper case, fillers and runs of spaces as one space, dates as ISO."""
     text = " ".join(value.replace("<", " ").split()).upper()
@@ -56,7 +63,7 @@ class MrzCheck(ItemType):
     def parse(self, raw, problems):
         report = _report(raw.get("lines"), ("lines",), problems)
         fields = raw.get("fields", [])
-        if not isinstance(fields, list) or not set(fields) <= set(FIELDS):
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields) or not set(fields) <= set(FIELDS):
             problems.append(Problem(("fields",), "names fields the MRZ does not have",
                                     "use some of: " + ", ".join(FIELDS)))
             fields = []
@@ -73,7 +80,7 @@ class MrzCheck(ItemType):
                      "digits": {digit.field: digit.expected for digit in report.check_digits},
                      "printed": {digit.field: digit.found for digit in report.check_digits},
                      "valid": report.valid, "format": report.format}
-        return {"lines": [line.strip().upper() for line in raw.get("lines") or []], "fields": fields,
+        return {"lines": _as_written(raw.get("lines")), "fields": fields,
                 "check_digits": asks_digits is True, "verdict": asks_verdict is True, "model": model}
 
     def read_response(self, item, form):
@@ -146,7 +153,7 @@ class MrzSpot(ItemType):
             report = _report(entry.get("lines"), ("specimens", index, "lines"), problems)
             if report is not None and not report.valid:
                 failing.append(entry.get("id"))
-            specimens.append({"id": entry.get("id"), "lines": [line.strip().upper() for line in entry.get("lines") or []],
+            specimens.append({"id": entry.get("id"), "lines": _as_written(entry.get("lines")),
                               "label": localised(entry.get("label"), ("specimens", index, "label"), problems)})
         answer = raw.get("answer")
         known = [s["id"] for s in specimens]

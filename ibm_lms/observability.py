@@ -167,7 +167,8 @@ def metrics():
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         registry.register(_Gauges(_metrics()))
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: the type already names its charset, which mimetype would add again.
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 @blueprint.get("/readyz")

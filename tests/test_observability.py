@@ -44,7 +44,7 @@ def test_the_signed_in_academy_is_named_in_the_log_line(launcher, client, caplog
 def test_metrics_are_for_the_monitoring_host_only(app, client):
     client.get("/healthz")
     scraped = client.get("/metrics")
-    assert scraped.status_code == 200
+    assert scraped.status_code == 200 and scraped.headers["Content-Type"].count("charset") == 1
     body = scraped.get_data(as_text=True)
     assert 'ibm_lms_requests_total{method="GET",route="/healthz",status="200"}' in body
     assert 'ibm_lms_request_duration_seconds_bucket{le="0.005",route="/healthz"}' in body

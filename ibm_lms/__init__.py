@@ -21,8 +21,9 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True,
                      compare_type=True)
-    from .web import install_body_limits
+    from .web import install_body_limits, install_url_converters
 
+    install_url_converters(app)
     install_body_limits(app)
     csrf.init_app(app)
     register_error_handlers(app)

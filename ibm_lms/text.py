@@ -60,3 +60,53 @@ def spreadsheet_cell(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+# The largest row id either database stores (a signed 64-bit integer): a larger one names no row.
+MAX_ROW_ID = 2**63 - 1
+# ASCII digits only: str.isdigit() also takes "²" and other scripts' digits, which int() then refuses or reads.
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,19}\Z")
+
+
+def whole_number(value: object, maximum: int = MAX_ROW_ID) -> int:
+    """A whole number from outside (a form field, a query parameter), 0 to `maximum`; else ValueError. Fits
+    werkzeug's `type=` argument, which answers the default for a value it refuses."""
+    if not isinstance(value, str) or not _WHOLE_NUMBER.match(value) or int(value) > maximum:
+        raise ValueError(f"not a whole number from 0 to {maximum}")
+    return int(value)
+
+
+def whole_number_or_none(value: object, maximum: int = MAX_ROW_ID) -> int | None:
+    try:
+        return whole_number(value, maximum)
+    except ValueError:
+        return None
+
+
+# Lists show a few dozen rows a page: a page past this one would only ask the database for an absurd offset.
+MAX_PAGE = 1_000_000
+
+
+def page_number(value: object) -> int:
+    """A list's page number from a query parameter (werkzeug `type=`), 0 to MAX_PAGE; else ValueError."""
+    return whole_number(value, MAX_PAGE)
+
+
+# Course files, question definitions and API bodies nest tables a few levels deep (a scenario's part's option's
+# text is five); much deeper is no content, and would run the recursive code that reads or writes it out of stack.
+MAX_NESTING = 32
+
+
+def is_shallow(value: object, limit: int = MAX_NESTING) -> bool:
+    """Whether parsed JSON or TOML nests its lists and tables at most `limit` levels deep (walked without
+    recursion, so any depth is measured safely)."""
+    pending = [(value, 1)]
+    while pending:
+        current, depth = pending.pop()
+        children = current.values() if isinstance(current, dict) else current if isinstance(current, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return False
+        pending.extend((child, depth + 1) for child in children)
+    return True

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, has_request_context, jsonify, request, url_for
 from sqlalchemy import text
+from werkzeug.routing import IntegerConverter
 
 from .extensions import app_state, db
+from .text import MAX_ROW_ID
 
 blueprint = Blueprint("web", __name__)
 
@@ -42,6 +44,20 @@ def content_security_policy(app: Flask, *, form_targets: Iterable[str] = (), fra
     not-yet-registered platform frames (dynamic registration) names that platform."""
     sources = app.extensions.get(FRAME_ANCESTORS, ())
     return _policy((*(source() for source in sources), frozenset(framed_by)), tuple(form_targets))
+
+
+class _RowIdConverter(IntegerConverter):
+    """`<int:…>` in every route: digits only, at most the largest id a row can have, so that a longer number is
+    a 404 like any other id that names nothing, not an overflow in the database driver."""
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ROW_ID,
+                 signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
+def install_url_converters(app: Flask) -> None:
+    """Before any room adds a route: a rule takes its converters when it is added."""
+    app.url_map.converters["int"] = _RowIdConverter
 
 
 def allow_larger_body(app: Flask, endpoint: str, max_bytes: int) -> None:

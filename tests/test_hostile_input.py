@@ -6,6 +6,8 @@ and a browser take in their stride must be stopped before it reaches either.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ibm_lms.demo.platform import INSTRUCTOR, LTI
@@ -52,3 +54,51 @@ def test_no_route_fails_on_hostile_text(app, client, launcher, courses, value, s
         if response.status_code >= 500:
             failures.append((method, path, response.status_code))
     assert failures == []
+
+
+# Numbers no row can have, and a digit str.isdigit() takes but int() refuses.
+UNUSABLE_NUMBERS = ["9" * 23, "\u00b2", "1" + "0" * 400]
+NUMBER_FIELDS = ("id", "page", "user_id", "candidate_id", "version", "sequence", "base_version", "draws", "hours",
+                 "queued", "expiring", "time_limit_minutes", "attempts", "pass_mark", "draw-0-count", "score")
+
+
+def _as_administrator(launcher, client) -> str:
+    from ibm_lms.demo.platform import DEMO_USERS
+
+    launcher.platform.user = DEMO_USERS["administrator"]
+    assert launcher.launch(locale="en").status_code == 303
+    return csrf_token(client.get("/lti/platforms").get_data(as_text=True))
+
+
+def test_an_id_in_a_path_past_any_row_is_not_found(app, client, launcher, courses):
+    _as_administrator(launcher, client)
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if "<int:" not in rule.rule:
+            continue
+        path = re.sub(r"<int:\w+>", "9" * 23, rule.rule)
+        path = re.sub(r"<\w+>", "document-security", path)
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            answer = client.get(path) if method == "GET" else client.post(path, data={})
+            if answer.status_code != 404 and not (method == "POST" and answer.status_code == 400):
+                failures.append((method, path, answer.status_code))
+    assert failures == []
+
+
+@pytest.mark.parametrize("value", UNUSABLE_NUMBERS, ids=["past-any-row", "superscript", "400-digits"])
+def test_no_route_fails_on_a_number_it_cannot_use(app, client, launcher, courses, value):
+    token = _as_administrator(launcher, client)
+    failures = []
+    for method, path in _routes(app):
+        fields = {name: value for name in NUMBER_FIELDS}
+        response = (client.get(path, query_string=fields) if method == "GET"
+                    else client.post(path, data={**fields, "csrf_token": token}))
+        if response.status_code >= 500:
+            failures.append((method, path, response.status_code))
+    assert failures == []
+
+
+def test_lists_take_a_page_past_the_end_as_the_first(client, launcher, courses):
+    _as_administrator(launcher, client)
+    assert client.get("/certification/candidates", query_string={"page": "9" * 23}).status_code == 200
+    assert client.get("/api/v1/certification/candidates", query_string={"page": "9" * 23}).get_json()["page"] == 1

@@ -14,6 +14,7 @@ from ibm_lms.quiz import service as quiz
 from ibm_lms.quiz.data import QuestionDraft
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Identity, Role
+from ibm_lms.text import MAX_NESTING, is_shallow, page_number
 
 from . import openapi, schemas, tokens
 
@@ -63,9 +64,16 @@ def _identity() -> Identity:
 def _body(schema) -> dict:
     if (request.content_length or 0) > MAX_JSON_BYTES:
         raise InvalidBody(reason=Reason(N_("larger than %(size)s KB"), size=MAX_JSON_BYTES // 1024))
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise InvalidBody(reason=Reason(N_("a JSON object is expected")))
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # arrays or objects nested thousands deep: the reader runs out of stack
+        data = None
+    else:
+        if not isinstance(data, dict):
+            raise InvalidBody(reason=Reason(N_("a JSON object is expected")))
+    if data is None or not is_shallow(data):
+        raise InvalidBody(reason=Reason(N_("arrays and objects are nested more than %(levels)s levels deep"),
+                                        levels=MAX_NESTING))
     try:
         return schema.load(data)
     except ValidationError as error:
@@ -239,7 +247,7 @@ def _academy_identity() -> Identity:
 @blueprint.get("/certification/candidates")
 def certification_candidates():
     identity = _academy_identity()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(request.args.get("page", 1, type=page_number) or 1, 1)
     filters = certification.Filters(programme=request.args.get("programme") or None,
                                     stage=request.args.get("stage") or None, page=page)
     found, total = certification.candidates(identity.tenant_id, filters)

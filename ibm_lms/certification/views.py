@@ -10,6 +10,7 @@ from flask_babel import get_locale, gettext
 
 from ibm_lms.errors import N_, DomainError, Reason
 from ibm_lms.tenancy import service as tenancy
+from ibm_lms.text import page_number, whole_number
 
 from . import service
 from .dashboard import PAGE, SUPPRESS_BELOW
@@ -39,8 +40,8 @@ def _filters() -> service.Filters:
     stage = request.args.get("stage") or None
     return service.Filters(area=request.args.get("area") or None, programme=request.args.get("programme") or None,
                            stage=stage if stage in {s.value for s in Stage} else None,
-                           expiring=request.args.get("expiring", type=int) if request.args.get("expiring") in
-                           ("30", "90") else None, page=max(request.args.get("page", 1, type=int) or 1, 1))
+                           expiring=request.args.get("expiring", type=whole_number) if request.args.get("expiring") in
+                           ("30", "90") else None, page=max(request.args.get("page", 1, type=page_number) or 1, 1))
 
 
 def _day(name: str) -> date:
@@ -76,7 +77,7 @@ def _details() -> service.Details:
 
 
 def _form_user() -> int:
-    user_id = request.form.get("user_id", type=int)
+    user_id = request.form.get("user_id", type=whole_number)
     if user_id is None:
         abort(400)
     return user_id
@@ -253,7 +254,7 @@ def observe():
     if request.method == "POST":
         try:
             scores = {name: _number(f"score_{name}", int) for name in RUBRIC}
-            service.record_observation(identity, request.form.get("candidate_id", type=int) or 0,
+            service.record_observation(identity, request.form.get("candidate_id", type=whole_number) or 0,
                                        EvidenceKind(request.form.get("kind", "")), scores, _details(), _upload())
             return _done(".observe", "recorded")
         except (DomainError, ValueError) as error:

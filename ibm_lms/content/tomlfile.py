@@ -10,7 +10,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from ibm_lms.text import UnreadableText, read_utf8
+from ibm_lms.text import MAX_NESTING, UnreadableText, is_shallow, read_utf8
 
 # A course file holds texts in eight languages: some tens of KiB at most.
 MAX_FILE_BYTES = 512 * 1024
@@ -38,11 +38,17 @@ def load_toml(path: Path) -> tuple[dict, str]:
 
 def parse_toml(text: str) -> dict:
     try:
-        return tomllib.loads(text)
+        table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         found = _TOML_POSITION.search(str(error))
         raise FileProblem(_TOML_POSITION.sub("", str(error)).strip(), int(found.group(1)) if found else None,
                           "correct the TOML syntax on that line") from error
+    except RecursionError:  # arrays or inline tables nested hundreds deep: the reader runs out of stack
+        table = None
+    if table is None or not is_shallow(table):
+        raise FileProblem(f"lists and tables are nested more than {MAX_NESTING} levels deep", None,
+                          "flatten the nesting: a course file needs a few levels at most")
+    return table
 
 
 def line_of(text: str, path: tuple) -> int | None:

@@ -13,6 +13,7 @@ from ibm_lms.extensions import app_state
 from ibm_lms.memo import Memo
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
+from ibm_lms.text import whole_number_or_none
 
 from . import service
 from .rendering import course_html, markdown
@@ -114,11 +115,11 @@ def lesson(slug: str, lesson: str):
 @tenancy.login_required
 def answer(slug: str, lesson: str, exercise: str):
     identity = tenancy.require_identity()
-    version = request.form.get("version", "")
-    if not version.isdigit() or len(version) > 12:
+    version = whole_number_or_none(request.form.get("version", ""))
+    if version is None:
         abort(400)
     form = {key: request.form.getlist(key) for key in request.form if key not in ("csrf_token", "version", "token")}
-    service.answer_exercise(slug, lesson, exercise, version_id=int(version), token=request.form.get("token", ""),
+    service.answer_exercise(slug, lesson, exercise, version_id=version, token=request.form.get("token", ""),
                             form=form, identity=identity, locale=_locale())
     return redirect(url_for("content.lesson", slug=slug, lesson=lesson) + f"#exercise-{exercise}", code=303)
 

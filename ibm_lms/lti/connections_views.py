@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from ibm_lms.content import service as content
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Identity, Role
+from ibm_lms.text import whole_number
 
 from . import connections, keys, platforms, registration
 from .ags import delivery
@@ -108,7 +109,7 @@ def remove_platform(platform_id: int):
 @tenancy.role_required(Role.ADMINISTRATOR)
 def create_invitation():
     identity = tenancy.require_identity()
-    hours = request.form.get("hours", type=int)
+    hours = request.form.get("hours", type=whole_number)
     if hours not in INVITATION_HOURS:
         hours = INVITATION_HOURS[1]
     tenant = tenancy.get_tenant_by_id(identity.tenant_id)

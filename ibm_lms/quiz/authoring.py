@@ -75,16 +75,20 @@ def check(slug: str, tenant_id: int, draft: QuestionDraft) -> tuple[BankQuestion
 
 
 def save_question(identity: Identity, slug: str, draft: QuestionDraft, *, base_version: int | None = None,
-                  origin: str = AUTHORED) -> tuple[QuestionRecord | None, list[Problem]]:
+                  origin: str = AUTHORED, new: bool = False) -> tuple[QuestionRecord | None, list[Problem]]:
     """Saves the draft in the tenant's bank as a new version (none if nothing changed).
 
     `base_version` is the version the author started from: if someone saved another since, the save
-    is refused (EditConflict) rather than silently overwriting their work."""
+    is refused (EditConflict) rather than silently overwriting their work. A `new` question may not take
+    the key of one the course's bank already has, the tenant's own or a shared one."""
     question, problems = check(slug, identity.tenant_id, draft)
     if question is None:
         return None, problems
     now = utcnow()
     row = _own_question(slug, draft.key, identity.tenant_id)
+    if new and (row is not None or _shared_question(slug, draft.key) is not None):
+        return None, [Problem(("key",), f"{draft.key!r} is already the id of a question in this course's bank",
+                              "choose another id, or open that question to edit or copy it")]
     if row is not None and base_version is not None and _number(row.current_version_id) != base_version:
         raise EditConflict(version=_number(row.current_version_id))
     if row is None:

@@ -16,15 +16,18 @@ from ibm_lms.errors import N_, Reason, wants_json
 from ibm_lms.locales import LOCALES
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
+from ibm_lms.text import whole_number_or_none
 
 from . import analysis, images, service, statistics, texts
 from .data import QuestionDraft
 from .errors import ImageRefused, ImportRefused
-from .settings import GRADING, KINDS, REVIEW_LEVELS
+from .settings import GRADING, KINDS, MAX_QUESTIONS, REVIEW_LEVELS
 
 blueprint = Blueprint("authoring", __name__, url_prefix="/authoring")
 author_required = tenancy.role_required(Role.INSTRUCTOR)
 MAX_DEFINITION_CHARS = 200_000
+# Each row of the quiz builder draws at least one question, and the builder adds three empty rows.
+MAX_DRAW_ROWS = MAX_QUESTIONS + 3
 ITEM_TYPES = ("single_choice", "multiple_response", "true_false", "matching", "ordering", "numeric", "short_answer",
               "cloze", "scenario", "dilemma", "risk_rating", "mrz_check", "mrz_spot")
 
@@ -63,8 +66,9 @@ def _draft_from(text: str, key: str) -> tuple[QuestionDraft | None, list[dict]]:
 
 
 def _problems(problems, text: str) -> list[dict]:
-    return [{"line": content.toml_line(text, p.path), "message": p.describe().split(" — ")[0], "fix": p.fix}
-            for p in problems]
+    # The question's key is a field of the form, not a line of the definition.
+    return [{"line": None if p.path == ("key",) else content.toml_line(text, p.path),
+             "message": p.describe().split(" — ")[0], "fix": p.fix} for p in problems]
 
 
 @blueprint.get("/courses/<slug>/")
@@ -93,7 +97,7 @@ def new_question(slug: str):
         return render_template("authoring/question.html", identity=identity, slug=slug, key="", record=None,
                                definition=starter(item_type, slug, identity), problems=[],
                                preview=None)
-    return _save(slug, request.form.get("key", "").strip(), None)
+    return _save(slug, request.form.get("key", "").strip(), None, new=True)
 
 
 @blueprint.route("/courses/<slug>/questions/<key>/edit", methods=["GET", "POST"])
@@ -108,10 +112,10 @@ def edit_question(slug: str, key: str):
     if record.shared:
         abort(403)  # the shared bank is edited in its course folder; a tenant copies the question first
     base = request.form.get("base_version", "")
-    return _save(slug, key, record, base_version=int(base) if base.isdigit() else None)
+    return _save(slug, key, record, base_version=whole_number_or_none(base))
 
 
-def _save(slug: str, key: str, record, *, base_version: int | None = None):
+def _save(slug: str, key: str, record, *, base_version: int | None = None, new: bool = False):
     identity = _identity()
     text = request.form.get("definition", "")
     draft, problems = _draft_from(text, key)
@@ -122,7 +126,7 @@ def _save(slug: str, key: str, record, *, base_version: int | None = None):
             problems = _problems(found, text)
             preview = checked
         else:
-            saved, found = service.save_question(identity, slug, draft, base_version=base_version)
+            saved, found = service.save_question(identity, slug, draft, base_version=base_version, new=new)
             if saved is not None:
                 return redirect(url_for("authoring.edit_question", slug=slug, key=saved.key, saved=saved.version),
                                 code=303)
@@ -176,7 +180,7 @@ def translate_question(slug: str, key: str):
         definition = texts.with_translation(record.definition, given, target)
         draft = QuestionDraft(key, record.category, record.tags, record.difficulty, definition)
         base = request.form.get("base_version", "")
-        saved, found = service.save_question(identity, slug, draft, base_version=int(base) if base.isdigit() else None)
+        saved, found = service.save_question(identity, slug, draft, base_version=whole_number_or_none(base))
         if saved is not None:
             return redirect(url_for("authoring.translate_question", slug=slug, key=key, to=target, saved=saved.version,
                                     **{"from": source}), code=303)
@@ -186,6 +190,12 @@ def translate_question(slug: str, key: str):
              or len(text.get(source) or text.get("en", "")) > 90} for path, text in entries]
     return render_template("authoring/translate.html", identity=identity, slug=slug, record=record, rows=rows,
                            source=source, target=target, locales=LOCALES, problems=problems), 422 if problems else 200
+
+
+def _number_or_as_typed(value: str) -> int | str:
+    """A whole number as a number; anything else as typed, for the quiz's checks to name."""
+    number = whole_number_or_none(value)
+    return value if number is None else number
 
 
 def _settings_from_form(form) -> dict:
@@ -202,15 +212,16 @@ def _settings_from_form(form) -> dict:
         settings[name] = form.get(name, "")
     for name in ("time_limit_minutes", "attempts"):
         value = form.get(name, "0").strip()
-        settings[name] = int(value) if value.isdigit() else value
+        settings[name] = _number_or_as_typed(value)
     mark = form.get("pass_mark", "").strip()
-    settings["pass_mark"] = int(mark) / 100 if mark.isdigit() else mark
+    percent = whole_number_or_none(mark)
+    settings["pass_mark"] = mark if percent is None else percent / 100
     for name in ("shuffle_questions", "shuffle_choices"):
         settings[name] = form.get(name) == "on"
     settings["review"] = {"after_submit": form.get("review_after_submit", ""),
                           "after_close": form.get("review_after_close", "")}
     draws = []
-    for index in range(int(form.get("draws", "0")) if form.get("draws", "0").isdigit() else 0):
+    for index in range(min(whole_number_or_none(form.get("draws", "0")) or 0, MAX_DRAW_ROWS)):
         fixed = [k.strip() for k in form.get(f"draw-{index}-questions", "").replace(",", " ").split() if k.strip()]
         count = form.get(f"draw-{index}-count", "").strip()
         if not fixed and not count:
@@ -218,7 +229,7 @@ def _settings_from_form(form) -> dict:
         if fixed:
             draws.append({"questions": fixed})
             continue
-        draw: dict = {"count": int(count) if count.isdigit() else 0}
+        draw: dict = {"count": whole_number_or_none(count) or 0}
         for name in ("category", "difficulty"):
             if form.get(f"draw-{index}-{name}", "").strip():
                 draw[name] = form[f"draw-{index}-{name}"].strip()
@@ -244,7 +255,7 @@ def edit_quiz(slug: str, key: str | None = None):
         base = request.form.get("base_version", "")
         settings = _settings_from_form(request.form)
         saved, found = service.save_quiz(identity, slug, new_key, settings,
-                                         base_version=int(base) if base.isdigit() and existing else None)
+                                         base_version=whole_number_or_none(base) if existing else None)
         if saved is not None:
             return redirect(url_for("authoring.bank", slug=slug, saved=new_key) + "#quizzes", code=303)
         problems = [{"line": None, "message": p.describe().split(" — ")[0], "fix": p.fix} for p in found]

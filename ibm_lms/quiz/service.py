@@ -209,10 +209,11 @@ def bank_question(identity: Identity, slug: str, key: str) -> authoring.Question
 
 
 def save_question(identity: Identity, slug: str, draft: authoring.QuestionDraft, *,
-                  base_version: int | None = None) -> tuple[authoring.QuestionRecord | None, list]:
+                  base_version: int | None = None, new: bool = False) -> tuple[authoring.QuestionRecord | None, list]:
+    """`new`: the author is creating a question, and its key must not be taken (see authoring.save_question)."""
     _author(identity, slug)
     with unit_of_work():
-        return authoring.save_question(identity, slug, draft, base_version=base_version)
+        return authoring.save_question(identity, slug, draft, base_version=base_version, new=new)
 
 
 def check_question(identity: Identity, slug: str, draft: authoring.QuestionDraft):

@@ -15,6 +15,7 @@ from typing import Any
 import nh3
 
 from ibm_lms.locales import LOCALES
+from ibm_lms.text import whole_number_or_none
 
 Path = tuple[str | int, ...]
 
@@ -77,4 +78,4 @@ def path_name(path: Path) -> str:
 
 
 def path_of(name: str) -> Path:
-    return tuple(int(step) if step.isdigit() else step for step in name.split("."))
+    return tuple(step if whole_number_or_none(step) is None else int(step) for step in name.split("."))

@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from ibm_lms.errors import wants_json
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
+from ibm_lms.text import whole_number_or_none
 
 from . import service
 
@@ -70,8 +71,7 @@ def _forms() -> dict[int, dict[str, list[str]]]:
 @tenancy.login_required
 def save(attempt_id: int):
     identity = tenancy.require_identity()
-    sequence = request.form.get("sequence", "0")
-    sequence = int(sequence) if sequence.isdigit() and int(sequence) <= MAX_SEQUENCE else 0
+    sequence = whole_number_or_none(request.form.get("sequence", "0"), MAX_SEQUENCE) or 0
     saved = service.save(attempt_id, identity, _forms(), sequence)
     if wants_json():
         return jsonify({"saved": saved})

@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
+from ibm_lms.text import whole_number, whole_number_or_none
 
 from . import service
 
@@ -19,13 +20,13 @@ def status():
     counts = service.academy_counts(identity.tenant_id)
     return render_template("xapi/status.html", identity=identity, counts=counts,
                            events=service.academy_queue(identity.tenant_id), lrs=service.view(identity.tenant_id),
-                           parked=service.parked(identity.tenant_id), queued=request.args.get("queued", type=int))
+                           parked=service.parked(identity.tenant_id), queued=request.args.get("queued", type=whole_number))
 
 
 @blueprint.post("/retry")
 @tenancy.role_required(Role.ADMINISTRATOR)
 def retry():
     identity = tenancy.require_identity()
-    ids = [int(v) for v in request.form.getlist("id") if v.isdigit()]
+    ids = [n for n in map(whole_number_or_none, request.form.getlist("id")) if n is not None]
     queued = service.retry(identity.tenant_id, ids or None)
     return redirect(url_for("xapi.status", queued=queued), code=303)

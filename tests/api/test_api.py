@@ -71,6 +71,16 @@ def test_a_body_that_is_not_the_schema_is_a_clear_422(client, bearer, body):
     assert response.status_code == 422 and response.get_json()["error"] == "invalid_body"
 
 
+@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000,
+                                  b'{"definition": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5001,
+                                  b'{"definition": ' + b'{"a": ' * 40 + b"1" + b"}" * 41])
+def test_a_body_nested_past_any_definition_is_a_clear_422(client, bearer, body):
+    response = client.put(f"{API}/questions/ac-q-api", headers={**bearer, "Content-Type": "application/json"},
+                          data=body)
+    assert response.status_code == 422 and response.get_json()["error"] == "invalid_body"
+    assert "nested more than 32 levels deep" in response.get_json()["message"]
+
+
 def test_quizzes_round_trip_through_get_and_put(client, bearer):
     shared = client.get(f"{API}/quizzes/final-exam", headers=bearer).get_json()
     settings = shared["settings"]

@@ -367,6 +367,9 @@ def test_administrators_change_the_programmes_on_their_page(academy, launcher):
     broken = head.post("/certification/programmes/edit", data={
         "csrf_token": csrf_token(page), "definition": text.replace("validity_months = 36", "validity_months = 0", 1)})
     assert broken.status_code == 422 and "validity_months must be a whole number" in broken.get_data(as_text=True)
+    for nested in ("a = " + "[" * 10_000 + "]" * 10_000, "a = " + "[" * 40 + "]" * 40):
+        deep = head.post("/certification/programmes/edit", data={"csrf_token": csrf_token(page), "definition": nested})
+        assert deep.status_code == 422 and "nested more than 32 levels deep" in deep.get_data(as_text=True)
     saved = head.post("/certification/programmes/edit", data={
         "csrf_token": csrf_token(page), "definition": _edit(text, "anti-corruption-trainer", "hours = 16",
                                                             "hours = 20")})

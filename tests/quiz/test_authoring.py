@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from html import unescape
@@ -123,6 +124,23 @@ def test_scripts_and_handlers_in_authored_text_are_gone_on_save(instructor):
     assert "<b>safe</b>" in prompt and "script" not in prompt and "onerror" not in prompt and "onclick" not in prompt
     preview = instructor.get(f"{BANK}/questions/ac-q-authored/preview").get_data(as_text=True)
     assert "alert(" not in preview and "onclick" not in preview and "Is this" in preview
+
+
+def test_a_new_question_may_not_take_the_id_of_one_the_bank_has(instructor):
+    page = instructor.get(f"{BANK}/questions/new?type=true_false").get_data(as_text=True)
+    first = instructor.post(f"{BANK}/questions/new", data={
+        "csrf_token": csrf_of(page), "key": "ac-q-authored", "definition": definition_of(page), "action": "save"})
+    assert first.status_code == 303
+    kept = own("ac-q-authored").current_version_id
+    for taken in ("ac-q-authored", SHARED_KEY):
+        again = instructor.post(f"{BANK}/questions/new", data={
+            "csrf_token": csrf_of(page), "key": taken, "action": "save",
+            "definition": definition_of(page).replace('en = "The question, in Markdown."', 'en = "Overwritten?"')})
+        assert again.status_code == 422
+        assert (f"<li>key: {taken!r} is already the id of a question in this course's bank"
+                in html.unescape(again.get_data(as_text=True)))
+    assert own("ac-q-authored").current_version_id == kept
+    assert db.session.execute(select(Question).where(Question.key == SHARED_KEY, Question.bank != 0)).first() is None
 
 
 def test_every_type_starts_from_a_valid_template_that_previews(instructor):

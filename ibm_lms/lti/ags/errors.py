@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from email.utils import parsedate_to_datetime
 
+from ibm_lms.text import whole_number_or_none
+
 from ..outbound import RawResponse
 
 MAX_KEPT_ANSWER = 2000
@@ -28,8 +30,9 @@ class NoLineItem(Exception):
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
-    if value.strip().isdigit():
-        return float(value.strip())
+    seconds = whole_number_or_none(value.strip())
+    if seconds is not None:
+        return float(seconds)
     try:
         return max(0.0, (parsedate_to_datetime(value) - dt.datetime.now(dt.UTC)).total_seconds())
     except (TypeError, ValueError):

@@ -80,7 +80,8 @@ def test_an_id_in_a_path_past_any_row_is_not_found(app, client, launcher, course
         path = re.sub(r"<\w+>", "document-security", path)
         for method in sorted(rule.methods & {"GET", "POST"}):
             answer = client.get(path) if method == "GET" else client.post(path, data={})
-            if answer.status_code != 404 and not (method == "POST" and answer.status_code == 400):
+            # 404, or 405 where another route of that shape takes other methods; a POST may be refused first (400).
+            if answer.status_code not in (400, 404, 405) or (answer.status_code == 400 and method != "POST"):
                 failures.append((method, path, answer.status_code))
     assert failures == []
 

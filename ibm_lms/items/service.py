@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import types  # noqa: F401  (registers every item type)
 from .data import InvalidResponse, Item, MissingValue, Problem, Score
 from .localised import localised
+from .reading import plain, tracked, unread_keys
 from .registry import ITEM_ID, TYPES
 from .types.answers import in_answer_unit
 
@@ -20,9 +21,12 @@ def item_types() -> tuple[str, ...]:
     return tuple(sorted(TYPES))
 
 
-def parse_item(key: str, raw: Mapping[str, Any]) -> tuple[Item | None, list[Problem]]:
-    """The item a file's table defines, or None and every problem found (never only the first)."""
+def parse_item(key: str, raw: Mapping[str, Any], *, also: Iterable[str] = ()) -> tuple[Item | None, list[Problem]]:
+    """The item a file's table defines, or None and every problem found (never only the first). A key that
+    neither the item nor the caller (`also`: the top-level keys it reads itself) reads is a problem too."""
     problems: list[Problem] = []
+    raw = tracked(dict(raw))
+    raw.used.update(also)
     type_name = raw.get("type")
     item_type = TYPES.get(type_name) if isinstance(type_name, str) else None
     if item_type is None:
@@ -46,8 +50,13 @@ def parse_item(key: str, raw: Mapping[str, Any]) -> tuple[Item | None, list[Prob
                                 "compare each key with the examples in docs/course-format.md"))
     if problems:
         return None, problems
-    return Item(key=key, type=type_name, outcomes=tuple(outcomes), title=title, prompt=prompt, feedback=feedback,
-                spec=spec), []
+    # Only once the rest reads well: a reader that stopped at a problem has not asked for what follows it.
+    problems = [Problem(path, f"is not a key {type_name} items have", "remove it, or correct its spelling")
+                for path in unread_keys(raw)]
+    if problems:
+        return None, problems
+    return Item(key=key, type=type_name, outcomes=tuple(outcomes), title=plain(title), prompt=plain(prompt),
+                feedback=plain(feedback), spec=plain(spec)), []
 
 
 def read_response(item: Item, form: Mapping[str, list[str]]) -> dict[str, Any]:
@@ -79,4 +88,5 @@ def localised_texts(item: Item) -> list[dict[str, str]]:
 
 
 __all__ = ["ITEM_ID", "InvalidResponse", "Item", "MissingValue", "Problem", "Score", "correct_response", "item_types",
-           "localised", "localised_texts", "numeric_value", "parse_item", "read_partial", "read_response", "score"]
+           "localised", "localised_texts", "numeric_value", "parse_item", "plain", "read_partial", "read_response",
+           "score", "tracked", "unread_keys"]

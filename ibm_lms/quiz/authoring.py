@@ -19,7 +19,7 @@ from ibm_lms.items.service import Item, Problem, parse_item
 from ibm_lms.tenancy.data import Identity
 
 from . import images
-from .banks import ID, BankQuestion, fingerprint, question_metadata, version_of
+from .banks import ID, METADATA_KEYS, BankQuestion, fingerprint, question_metadata, version_of
 from .data import QuestionDraft
 from .errors import EditConflict, QuestionNotFound, QuizNotFound
 from .models import SHARED_BANK, Question, QuestionVersion, Quiz, QuizVersion
@@ -55,7 +55,7 @@ def check(slug: str, tenant_id: int, draft: QuestionDraft) -> tuple[BankQuestion
         problems.append(Problem(("key",), "must be lower-case letters, digits and hyphens (at most 64)",
                                 "for example ds-q-check-digit-count"))
     definition = clean_texts(draft.definition)
-    item, found = parse_item(draft.key, definition)
+    item, found = parse_item(draft.key, definition, also=METADATA_KEYS)
     problems += found
     category, tags, difficulty = question_metadata(
         {"category": draft.category, "tags": list(draft.tags), "difficulty": draft.difficulty}, problems)

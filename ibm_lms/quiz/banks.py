@@ -28,6 +28,8 @@ from .settings import QuizSettings, check_settings
 ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}\Z")
 DIFFICULTIES = ("easy", "medium", "hard")
 MAX_TAGS = 20
+# A bank question's own keys besides its item's, read by question_metadata.
+METADATA_KEYS = ("category", "tags", "difficulty")
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def read(course: CourseDefinition, folder: Path) -> tuple[FolderBank, list[Conte
         if problem is not None:
             problems.append(problem)
             continue
-        item, found = parse_item(path.stem, raw)
+        item, found = parse_item(path.stem, raw, also=METADATA_KEYS)
         category, tags, difficulty = question_metadata(raw, found)
         for code in item.outcomes if item else ():
             if code not in codes:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ibm_lms.items.service import Problem, localised
+from ibm_lms.items.service import Problem, localised, plain, tracked, unread_keys
 
 KINDS = ("practice", "pre_test", "post_test", "exam")
 GRADING = ("highest", "last", "average", "first")
@@ -91,8 +91,9 @@ def _choice(raw, name: str, default: str, allowed: tuple[str, ...], problems: li
 
 def check_settings(raw: Mapping[str, Any], bank: Mapping[str, Any]) -> tuple[QuizSettings | None, list[Problem]]:
     """The settings a quiz file (or form) gives, checked: every draw must be satisfiable from `bank`
-    (question key -> an object with item, category, tags, difficulty)."""
+    (question key -> an object with item, category, tags, difficulty). A key no check reads is a problem too."""
     problems: list[Problem] = []
+    raw = tracked(dict(raw))
     title = localised(raw.get("title"), ("title",), problems)
     description = localised(raw.get("description"), ("description",), problems, required=False)
     kind = _choice(raw, "kind", "practice", KINDS, problems)
@@ -112,9 +113,12 @@ def check_settings(raw: Mapping[str, Any], bank: Mapping[str, Any]) -> tuple[Qui
     after_submit = _choice(review, "after_submit", "feedback", REVIEW_LEVELS, problems)
     after_close = _choice(review, "after_close", "answers", REVIEW_LEVELS, problems)
     draws = _draws(raw.get("draw"), bank, problems)
-    settings = QuizSettings(title=title, description=description, kind=kind, time_limit_minutes=minutes,
+    settings = QuizSettings(title=plain(title), description=plain(description), kind=kind, time_limit_minutes=minutes,
                             attempts=attempts, pass_mark=float(pass_mark), grading=grading,
                             review_after_submit=after_submit, review_after_close=after_close, draws=draws, **flags)
+    if not problems:  # a check that stopped at a problem has not read what follows it
+        problems = [Problem(path, "is not a setting of a quiz", "remove it, or correct its spelling")
+                    for path in unread_keys(raw)]
     return (None if problems else settings), problems
 
 

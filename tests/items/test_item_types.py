@@ -255,3 +255,18 @@ def test_any_value_of_a_shipped_definition_replaced_by_a_wrong_kind_is_caught_by
             holder[path[-1]] = wrong
             found = [p.describe() for p in parse_item("x-item", broken)[1]]
             assert not any("holds a value of a kind" in p for p in found), (path, wrong, found)
+
+
+def test_a_key_no_reader_knows_is_named_once_the_rest_reads_well():
+    cloze = {"prompt": {"en": "Give {{n}}."}, "gaps": [{"id": "n", "type": "numeric", "answer": 2, "tolerence": 1}]}
+    assert problems_of("cloze", **cloze) == [
+        "gaps.0.tolerence: is not a key cloze items have — remove it, or correct its spelling"]
+    assert problems_of("single_choice", options=options("a", "b"), answer="a", weight=3, difficulty="hard") == [
+        "weight: is not a key single_choice items have — remove it, or correct its spelling",
+        "difficulty: is not a key single_choice items have — remove it, or correct its spelling"]
+    raw = {"type": "true_false", "outcomes": ["X-1"], "title": {"en": "T"}, "prompt": {"en": "P"},
+           "feedback": {"en": "F"}, "answer": True, "difficulty": "hard"}
+    assert parse_item("x-item", raw, also=("difficulty",))[1] == []
+    # While another problem stands, the reader may have stopped before a key it knows: nothing is called unknown.
+    assert problems_of("single_choice", options=options("a", "b"), answer="z", weight=3) == [
+        "answer: 'z' is not one of the options — set answer to the id of the right option: 'a', 'b'"]

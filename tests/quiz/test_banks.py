@@ -73,3 +73,24 @@ def test_a_question_taken_out_of_the_folder_is_withdrawn_not_deleted(folder, app
     service.load(folder)
     row = db.session.execute(select(Question).where(Question.key == question.stem)).scalar_one()
     assert row.archived_at is not None and db.session.get(QuestionVersion, row.current_version_id) is not None
+
+
+def test_a_misspelt_key_is_named_with_its_line_and_nothing_is_loaded(cli, folder, app):
+    service.load(folder)
+    quizzes, versions = count_rows(Quiz), count_rows(QuestionVersion)
+    exam = folder / SLUG / "quizzes" / "final-exam.toml"
+    edit(exam, "time_limit_minutes = 45", "time_limit_mins = 45")
+    edit(exam, "count = 3\n", "count = 3\ntag = [\"coi\"]\n")
+    question = sorted((folder / SLUG / "questions").glob("*.toml"))[0]
+    edit(question, 'difficulty = "', 'weight = 3\ndifficulty = "')
+    output = check(cli, folder)
+    assert (f"{exam}:{line_of(exam, 'time_limit_mins')}: time_limit_mins: is not a setting of a quiz — remove it, "
+            "or correct its spelling") in output
+    assert f"{exam}:{line_of(exam, 'tag = ')}: draw.0.tag: is not a setting of a quiz" in output
+    assert f"{question}:{line_of(question, 'weight = 3')}: weight: is not a key" in output
+    assert cli.invoke(args=["content", "load", "--dir", str(folder)]).exit_code != 0
+    assert (count_rows(Quiz), count_rows(QuestionVersion)) == (quizzes, versions)
+    exercise = folder / SLUG / "exercises" / "ac-coi-type.toml"
+    edit(exercise, 'id = "a"\n', 'id = "a"\ncorrect = true\n')
+    assert (f"{exercise}:{line_of(exercise, 'correct = true')}: options.0.correct: is not a key single_choice items "
+            "have") in check(cli, folder)

@@ -16,6 +16,7 @@ import pytest
 
 from ibm_lms.items.data import Item
 from ibm_lms.items.service import correct_response, parse_item, score
+from ibm_lms.quiz.banks import METADATA_KEYS
 from ibm_lms.quiz.interchange import (
     UNASSIGNED_OUTCOME,
     ExportQuestion,
@@ -45,7 +46,7 @@ def shipped() -> tuple[ExportQuestion, ...]:
     found = []
     for path in sorted(ROOT.glob("courses/*/questions/*.toml")):
         raw = tomllib.loads(path.read_text())
-        item, problems = parse_item(path.stem, raw)
+        item, problems = parse_item(path.stem, raw, also=METADATA_KEYS)
         assert problems == [], (path, problems)
         found.append(ExportQuestion(path.stem, item, raw["category"], tuple(raw.get("tags", [])),
                                     raw.get("difficulty", "medium")))
@@ -156,6 +157,11 @@ def single(kind: str, **spec) -> ExportQuestion:
 def opts(*ids: str) -> list[dict]:
     return [{"id": i, "text": {"en": f"Option {i.upper()}", "ru": f"Вариант {i.upper()}"},
              "feedback": {"en": f"Why {i}."}} for i in ids]
+
+
+def ordering_items(*ids: str) -> list[dict]:
+    """An ordering's items: texts without feedback (the question's feedback explains the order)."""
+    return [{"id": o["id"], "text": o["text"]} for o in opts(*ids)]
 
 
 # --- round trips: the tests that matter ------------------------------------------------------------
@@ -741,7 +747,9 @@ def test_gift_export_writes_category_lines_names_ids_tags_and_skips_what_it_cann
 
 def test_export_maps_our_scores_to_moodle_fractions():
     multiple = single("multiple_response", options=opts("a", "b", "c", "d"), answer=["a", "b", "c"])
-    dilemma = single("dilemma", options=[{**o, "score": s, "consequence": {"en": f"Then {o['id']}."}}
+    # A dilemma's options say their consequence instead of feedback.
+    dilemma = single("dilemma", options=[{"id": o["id"], "text": o["text"], "score": s,
+                                          "consequence": {"en": f"Then {o['id']}."}}
                                          for o, s in zip(opts("a", "b", "c"), (1.0, 0.25, 0.0), strict=True)])
     text = export_gift([multiple, dilemma], locale="en")
     assert text.count("~%33.33333%Option") == 3 and "~%-33.33333%Option D" in text
@@ -758,7 +766,7 @@ def test_xml_export_of_units_distractors_ordering_cloze_and_true_false():
     matching = single("matching", pairs=[{"id": "x", "prompt": {"en": "Intaglio"}, "match": {"en": "Touch"}},
                                          {"id": "y", "prompt": {"en": "UV"}, "match": {"en": "Lamp"}}],
                       distractors=[{"id": "z", "text": {"en": "Smell"}}])
-    ordering = single("ordering", items=opts("c", "a", "b"), answer=["a", "b", "c"])
+    ordering = single("ordering", items=ordering_items("c", "a", "b"), answer=["a", "b", "c"])
     cloze = single("cloze", prompt={"en": "It has {{n}} lines, {{w}} is the word, the code is {{c}}."},
                    gaps=[{"id": "w", "type": "single_choice", "answer": "t", "options": [
                        {"id": "t", "text": {"en": "two~#}"}, "feedback": {"en": "Yes & right"}},
@@ -882,7 +890,7 @@ def test_qti_items_carry_the_right_answers_of_each_type():
     matching = single("matching", pairs=[{"id": "x", "prompt": {"en": "Intaglio"}, "match": {"en": "Touch"}},
                                          {"id": "y", "prompt": {"en": "UV"}, "match": {"en": "Lamp"}}],
                       distractors=[{"id": "z", "text": {"en": "Smell"}}])
-    ordering = single("ordering", items=opts("c", "a", "b"), answer=["a", "b", "c"])
+    ordering = single("ordering", items=ordering_items("c", "a", "b"), answer=["a", "b", "c"])
     short = single("short_answer", answers={"en": ["impostor", "imposter"]}, case_sensitive=False)
     numeric = single("numeric", answer=1850, tolerance=5)
     true_false = single("true_false", answer=False)

@@ -25,6 +25,7 @@ from ibm_lms.events import (
 )
 from ibm_lms.items.service import Item, correct_response, parse_item, score
 from ibm_lms.memo import Memo
+from ibm_lms.quiz.banks import METADATA_KEYS
 from ibm_lms.xapi import vocabulary
 from ibm_lms.xapi.validation import problems
 from tests.conftest import ROOT
@@ -42,7 +43,8 @@ WHERE = {"tenant_id": 3, "user_id": 7, "context_id": 11, "resource_link_id": 5, 
 def shipped_items() -> list:
     found = []
     for path in sorted(ROOT.glob("courses/*/questions/*.toml")) + sorted(ROOT.glob("courses/*/exercises/*.toml")):
-        item, found_problems = parse_item(path.stem, tomllib.loads(path.read_text(encoding="utf8")))
+        item, found_problems = parse_item(path.stem, tomllib.loads(path.read_text(encoding="utf8")),
+                                          also=METADATA_KEYS)
         assert item is not None, (path, found_problems)
         found.append(pytest.param(item, id=f"{path.parent.parent.name}/{path.stem}"))
     return found

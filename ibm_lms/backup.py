@@ -62,10 +62,15 @@ def _write_atomically(destination: Path, fill) -> None:
 
 
 def _write_or_explain(destination: Path, fill, failure: str) -> None:
+    if destination.exists() and not destination.is_file():
+        # A device or a socket would be replaced by the copy, not written to.
+        raise click.ClickException(f"{destination}: not a regular file; name a file to write")
     try:
         _write_atomically(destination, fill)
     except OSError as error:
         raise click.ClickException(f"{destination}: " + failure.format(reason=error.strerror or error)) from error
+    except sqlite3.OperationalError as error:  # SQLite's own words for a full disk or a read-only folder
+        raise click.ClickException(f"{destination}: " + failure.format(reason=error)) from error
 
 
 @backup_group.command("create")

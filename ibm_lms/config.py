@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 from pathlib import Path
@@ -167,6 +168,7 @@ def build(overrides: dict | None = None, environ: dict | None = None) -> dict:
     config["REGISTRATION_ALLOWED_HOSTS"] = tuple(hosts)
     for key in ("RECENT_WRITE_SECONDS", "OUTBOX_COUNT_SECONDS"):
         config[key] = _seconds(key, config[key])
+    _check_rate_limits(config)
     _check_base_url(config["BASE_URL"])
     instance = _usable_folder(Path(config["INSTANCE_PATH"]).resolve())
     config["INSTANCE_PATH"] = str(instance)
@@ -197,6 +199,25 @@ def _seconds(key: str, value) -> float:
     if not math.isfinite(seconds) or seconds < 0:
         raise ConfigurationError(f"IBM_LMS_{key} must be zero or more seconds, got {value!r}.")
     return seconds
+
+
+def _check_rate_limits(config: dict) -> None:
+    """A limit the limiter cannot read would leave its routes unlimited without a word."""
+    from limits import parse_many
+    from limits.storage import SCHEMES
+
+    for key in ("RATE_LIMIT_LAUNCH", "RATE_LIMIT_PUBLIC"):
+        try:
+            parse_many(str(config[key]))
+        except ValueError:
+            raise ConfigurationError(f"IBM_LMS_{key} must be a rate such as '300 per minute' (several separated "
+                                     f"by ';'), got {str(config[key])[:60]!r}.") from None
+    storage = str(config["RATE_LIMIT_STORAGE"])
+    scheme = storage.split("://", 1)[0] if "://" in storage else ""
+    if scheme not in SCHEMES or scheme.startswith("async+"):
+        # Only the scheme is repeated: the rest of the URL may hold a password.
+        raise ConfigurationError("IBM_LMS_RATE_LIMIT_STORAGE must be memory:// or a shared store such as "
+                                 f"redis://127.0.0.1:6379, got {scheme[:20] + '://' if scheme else 'no URL'}.")
 
 
 def _check_base_url(url: str) -> None:
@@ -249,6 +270,10 @@ def _database_url(url: str) -> str:
             "IBM_LMS_DATABASE_URL must be a postgresql://user@host/database or sqlite:///path URL; "
             f"got one starting {url.split(':', 1)[0][:20]!r}."
         )
+    if backend == "postgresql" and importlib.util.find_spec("psycopg") is None:
+        raise ConfigurationError("IBM_LMS_DATABASE_URL names a PostgreSQL database, and its driver is not "
+                                 "installed: install the tool with its postgres extra (pip install "
+                                 "'ibm_lms-<version>.whl[postgres]').")
     return url
 
 

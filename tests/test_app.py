@@ -331,3 +331,30 @@ def test_serve_speaks_https_with_its_own_certificate(tmp_path):
     finally:
         server.terminate()
         server.wait(15)
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({"IBM_LMS_RATE_LIMIT_LAUNCH": "garbage"}, "IBM_LMS_RATE_LIMIT_LAUNCH must be a rate such as '300 per minute'"),
+    ({"IBM_LMS_RATE_LIMIT_PUBLIC": "60 per fortnight"}, "IBM_LMS_RATE_LIMIT_PUBLIC must be a rate"),
+    ({"IBM_LMS_RATE_LIMIT_STORAGE": "nosuch://x"}, "must be memory:// or a shared store .* got nosuch://"),
+    ({"IBM_LMS_RATE_LIMIT_STORAGE": "127.0.0.1:6379"}, "must be memory:// or a shared store .* got no URL"),
+])
+def test_a_rate_limit_setting_the_limiter_cannot_read_is_refused(tmp_path, environ, message):
+    with pytest.raises(settings.ConfigurationError, match=message):
+        settings.build({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)}, environ=environ)
+
+
+def test_rate_limits_the_limiter_reads_are_kept(tmp_path):
+    built = settings.build({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)},
+                           environ={"IBM_LMS_RATE_LIMIT_LAUNCH": "2 per minute; 100 per hour",
+                                    "IBM_LMS_RATE_LIMIT_STORAGE": "redis://:secret@127.0.0.1:6379/0"})
+    assert built["RATE_LIMIT_LAUNCH"] == "2 per minute; 100 per hour"
+
+
+def test_a_postgresql_url_without_its_driver_says_what_to_install(tmp_path, monkeypatch):
+    real = settings.importlib.util.find_spec
+    monkeypatch.setattr(settings.importlib.util, "find_spec", lambda name, *a: None if name == "psycopg" else
+                        real(name, *a))
+    with pytest.raises(settings.ConfigurationError, match=r"its driver is not installed: .*\[postgres\]"):
+        settings.build({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)},
+                       environ={"IBM_LMS_DATABASE_URL": "postgresql://u@127.0.0.1/d"})

@@ -75,3 +75,25 @@ def test_a_backup_that_cannot_be_written_leaves_nothing_behind(app, cli, tmp_pat
     assert full.exit_code != 0 and "No space left on device" in full.output
     assert good.read_bytes() == before, "a failed backup never replaces a good one"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "good.sqlite3"]
+
+
+def test_a_full_disk_in_sqlite_s_own_words_is_a_message_and_a_device_is_never_replaced(app, cli, tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from ibm_lms import backup as module
+
+    def full(connection):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(module, "_single_file", full)
+    answer = cli.invoke(args=["backup", "create", "--out", str(tmp_path / "b.sqlite3")])
+    assert answer.exit_code == 1  # a message, not a trace
+    assert "could not be written (database or disk is full); nothing was left behind" in answer.output
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    pipe = tmp_path / "a-pipe"
+    os.mkfifo(pipe)
+    refused = cli.invoke(args=["backup", "create", "--out", str(pipe)])
+    assert refused.exit_code != 0 and "not a regular file" in refused.output
+    assert stat.S_ISFIFO(pipe.stat().st_mode)

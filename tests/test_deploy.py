@@ -124,6 +124,14 @@ def test_the_cli_writes_units_once_and_overwrites_only_when_asked(tmp_path):
                               "--certificate", "/a.pem", "--certificate-key", "/a.key"], env=env,
                              capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert refused.returncode == 2 and "--server-name: 'lms example' is not a host name" in refused.stderr
+    (tmp_path / "a-file").write_text("")
+    for kind, out in (("systemd", []), ("nginx", ["--server-name", "lms.example", "--certificate", "/a.pem",
+                                                  "--certificate-key", "/a.key"])):
+        blocked = subprocess.run([sys.executable, "-m", "ibm_lms", "deploy", kind, *out, "--out",
+                                  str(tmp_path / "a-file" / "inside")], env=env, capture_output=True, text=True,
+                                 timeout=120, cwd=ROOT)
+        assert blocked.returncode == 1 and ": cannot be written (" in blocked.stderr, blocked.stderr
+        assert "Traceback" not in blocked.stderr
 
 
 def _nginx_main_config(folder: Path, site: Path) -> Path:

@@ -56,8 +56,20 @@ def nginx_command(server_name, certificate, certificate_key, upstream, https_por
     if out is None:
         click.echo(text, nl=False)
         return
-    Path(out).write_text(text, encoding="utf-8")
+    _write(Path(out).parent, {Path(out).name: text})
     click.echo(f"nginx site written to {out}; check it with `nginx -t`, then reload nginx")
+
+
+def _write(folder: Path, texts: dict[str, str]) -> None:
+    """Writes each text as a file of `folder` (made if missing); a folder that cannot take them is a message,
+    not a trace."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in texts.items():
+            (folder / name).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"{error.filename or folder}: cannot be written ({error.strerror or error})") \
+            from None
 
 
 def _command_path() -> str:
@@ -94,9 +106,7 @@ def systemd_command(out, instance_path, environment_file, user, group, port, wor
     if differing and not replace:
         raise click.ClickException(f"{', '.join(differing)} in {folder} differ from what would be written; "
                                    "add --replace to overwrite them")
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in rendered.items():
-        (folder / name).write_text(text, encoding="utf-8")
+    _write(folder, rendered)
     click.echo(f"written to {folder}: {', '.join(rendered)}")
     if not Path(environment_file).is_file():
         click.echo(f"note: {environment_file} does not exist yet; it must hold at least IBM_LMS_SECRET_KEY and "

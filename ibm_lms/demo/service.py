@@ -23,4 +23,5 @@ def register_demo_platform():
         auth_token_url=base + "/demo/platform/token",
         keyset_url=tool_url("demo.jwks"),
         deployment_ids=[DEPLOYMENT_ID],
+        actor="demo set-up",
     )

@@ -79,7 +79,7 @@ def add_command(issuer, client_id, auth_login_url, auth_token_url, keyset_url, d
         record = platforms.add_platform(
             tenant_slug=tenant, issuer=issuer, client_id=client_id, auth_login_url=auth_login_url,
             auth_token_url=auth_token_url, keyset_url=keyset_url, deployment_ids=list(deployment_ids),
-            name=name, auth_audience=auth_audience,
+            name=name, auth_audience=auth_audience, actor=audit.command_line_actor(),
         )
     except DomainError as error:
         raise click.ClickException(str(error)) from error

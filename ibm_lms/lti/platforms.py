@@ -78,6 +78,7 @@ def add_platform(
     deployment_ids: list[str],
     name: str | None = None,
     auth_audience: str | None = None,
+    actor: str = "set-up",
 ) -> PlatformRecord:
     """Registers a platform client, or adds deployments to an existing one (same issuer and client id)."""
     check_text("issuer", issuer, MAX_NAME_LENGTH)
@@ -96,7 +97,7 @@ def add_platform(
         with unit_of_work():
             record = save(tenant_slug=tenant_slug, issuer=issuer, client_id=client_id, auth_login_url=auth_login_url,
                           auth_token_url=auth_token_url, keyset_url=keyset_url, deployment_ids=deployment_ids,
-                          name=name, auth_audience=auth_audience)
+                          name=name, auth_audience=auth_audience, actor=actor)
     except IntegrityError as error:
         # Two registrations of one issuer for two tenants at the same moment: the schema lets one win.
         raise another_tenants_issuer() from error
@@ -105,9 +106,11 @@ def add_platform(
 
 
 def save(*, tenant_slug: str, issuer: str, client_id: str, auth_login_url: str, auth_token_url: str,
-         keyset_url: str, deployment_ids: list[str], name: str | None, auth_audience: str | None) -> PlatformRecord:
+         keyset_url: str, deployment_ids: list[str], name: str | None, auth_audience: str | None,
+         actor: str) -> PlatformRecord:
     """Stores checked registration values in the caller's unit of work (which may raise IntegrityError
-    at commit when another tenant registered the issuer at the same moment)."""
+    at commit when another tenant registered the issuer at the same moment), with an audit entry when a
+    registration is added or changed."""
     tenant = tenancy.ensure_tenant(tenant_slug)
     # Users and contexts are keyed by issuer, so one issuer serves one tenant only: the issuer row
     # (unique) names its tenant, and every registration of that issuer must name the same one.
@@ -118,6 +121,7 @@ def save(*, tenant_slug: str, issuer: str, client_id: str, auth_login_url: str, 
     platform = db.session.execute(
         select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
     ).scalar_one_or_none()
+    before = None if platform is None else _audited_values(platform)
     if platform is None:
         platform = Platform(tenant_id=tenant.id, issuer=issuer, client_id=client_id, created_at=utcnow())
         db.session.add(platform)
@@ -132,7 +136,20 @@ def save(*, tenant_slug: str, issuer: str, client_id: str, auth_login_url: str, 
             platform.deployments.append(Deployment(deployment_id=deployment_id))
             known.add(deployment_id)
     db.session.flush()
+    after = _audited_values(platform)
+    if before != after:
+        changed = sorted(key for key in after if before is None or before[key] != after[key])
+        audit.record(actor=actor, action="platform.added" if before is None else "platform.changed",
+                     subject=f"platform {issuer} {client_id}"[:300], tenant_id=tenant.id,
+                     details={"changed": changed})
     return _record(platform)
+
+
+def _audited_values(platform: Platform) -> dict:
+    return {"name": platform.name, "auth_login_url": platform.auth_login_url,
+            "auth_token_url": platform.auth_token_url, "keyset_url": platform.keyset_url,
+            "auth_audience": platform.auth_audience,
+            "deployment_ids": sorted(d.deployment_id for d in platform.deployments)}
 
 
 def _record(platform: Platform, deployment_ids=None) -> PlatformRecord:

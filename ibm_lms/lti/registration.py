@@ -219,6 +219,7 @@ def register(args) -> RegistrationResult:
                 deployment_ids=[deployment_id] if deployment_id else [],
                 name=platform.product_family_code,
                 auth_audience=platform.authorization_server,
+                actor=f"dynamic registration (invitation {invitation.id})",
             )
     except IntegrityError as error:
         raise platforms.another_tenants_issuer() from error

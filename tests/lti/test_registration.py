@@ -52,6 +52,13 @@ def test_platform_add_and_list(cli):
     assert "ua-academy\thttp://moodle.example\tabc\t1,2,3" in listing.output
     [line] = cli.invoke(args=["platform", "list", "--json"]).output.splitlines()
     assert json.loads(line)["deployment_ids"] == ["1", "2", "3"] and json.loads(line)["name"] == "Moodle UA"
+    from ibm_lms.audit import service as audit
+
+    # Added, then changed once: the run that changed nothing and the refused one left no entry.
+    assert [(e.action, e.subject, e.details) for e in audit.entries(limit=2)] == [
+        ("platform.changed", "platform http://moodle.example abc", {"changed": ["deployment_ids", "name"]}),
+        ("platform.added", "platform http://moodle.example abc",
+         {"changed": ["auth_audience", "auth_login_url", "auth_token_url", "deployment_ids", "keyset_url", "name"]})]
 
 
 def test_a_mistyped_tenant_is_an_error_not_a_new_academy(cli):
@@ -193,6 +200,12 @@ def test_dynamic_registration_registers_into_the_invited_tenant_and_closes(clien
     assert db.session.get(Tenant, platform.tenant_id).slug == "md-academy"
     deployment = db.session.execute(select(Deployment)).scalar_one()
     assert deployment.deployment_id.startswith("deployment-")
+    from ibm_lms.audit import service as audit
+
+    [entry] = audit.entries(limit=1)
+    assert (entry.action, entry.tenant_id, entry.subject) == (
+        "platform.added", platform.tenant_id, f"platform {platform.issuer} {platform.client_id}")
+    assert entry.actor.startswith("dynamic registration (invitation ")
     # An invitation works once.
     again = _register(client, platform_server, invite)
     assert again.status_code == 403 and error_code(again) == "registration_not_invited"

@@ -131,3 +131,6 @@ def test_the_import_page_takes_a_moodle_export(launcher, client, courses):
                            data={**form, "format": "gift", "file": (io.BytesIO(SMALL_GIFT.encode()), "small.txt")})
     assert response.status_code == 303 and "imported=2" in response.headers["Location"]
     assert len(own_questions()) == 2
+    assert "2 questions imported." in client.get(response.headers["Location"]).get_data(as_text=True)
+    one = client.get(f"/authoring/courses/{COURSE}/?imported=1").get_data(as_text=True)
+    assert "1 question imported." in one and "1 questions" not in one

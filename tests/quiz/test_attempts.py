@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from datetime import timedelta
@@ -18,7 +19,7 @@ from ibm_lms.extensions import db
 from ibm_lms.quiz.models import Attempt, AttemptAnswer
 from ibm_lms.quiz.versions import item_of
 from ibm_lms.unit_of_work import event_bus
-from tests.conftest import ROOT, TOOL_BASE_URL, error_code
+from tests.conftest import ROOT, TOOL_BASE_URL, error_code, translated
 
 from .helpers import attempt_id_of, csrf_of, right_fields
 
@@ -138,6 +139,20 @@ def test_an_attempt_shows_every_drawn_question_with_the_fields_its_reader_expect
     # Opening the quiz again while the attempt is open continues it; a second click makes no second attempt.
     assert attempt_id_of(start(trainee, "final-exam")) == attempt.id
     assert len(db.session.execute(select(Attempt)).all()) == 1
+
+
+def test_questions_shown_in_a_fallback_language_say_so_once_and_are_marked_as_that_language(launcher, client,
+                                                                                           course_folder):
+    assert launcher.launch(locale="ka").status_code == 303
+    quiz_page = client.get(f"{QUIZZES}/practice").get_data(as_text=True)
+    note = translated("ka", "Not yet translated into %(language)s: shown in %(shown)s.") % {
+        "language": "ქართული", "shown": "Русский"}
+    attempt, page = started(client, "practice")
+    assert page.count('class="fallback-note"') == 1 and note in html.unescape(page)
+    assert page.count('<div class="prompt" lang="ru">') == len(attempt.layout)
+    assert note in html.unescape(quiz_page)
+    assert launcher.launch(locale="ru").status_code == 303
+    assert 'class="fallback-note"' not in client.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
 
 
 def test_an_autosave_keeps_the_newest_answer_whatever_order_they_arrive_in(trainee):

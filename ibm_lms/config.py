@@ -157,7 +157,9 @@ def cookie_policy(base_url: str) -> dict:
 
 def build(overrides: dict | None = None, environ: dict | None = None) -> dict:
     config = defaults()
-    config.update(from_environment(environ))
+    given = from_environment(environ)
+    config["BASE_URL_GIVEN"] = "BASE_URL" in given or "BASE_URL" in (overrides or {})
+    config.update(given)
     config.update(overrides or {})
     for key in _BOOLEAN_KEYS:
         config[key] = _as_bool(config.get(key, False))
@@ -189,6 +191,17 @@ def build(overrides: dict | None = None, environ: dict | None = None) -> dict:
     for key, value in cookie_policy(config["BASE_URL"]).items():
         config.setdefault(key, value)
     return config
+
+
+def require_public_address(config) -> None:
+    """For what outlives a request (a served tool's links, a signed credential's issuer): outside demos, debugging
+    and tests, the address must be the one set, never the loopback default."""
+    if config.get("BASE_URL_GIVEN") or config.get("DEBUG") or config.get("TESTING") or config.get("DEMO_MODE"):
+        return
+    raise ConfigurationError(
+        "IBM_LMS_BASE_URL is not set. Set it to the tool's public address (e.g. https://lms.academy.example): "
+        f"every link, the LTI configuration and the issuer in signed certificates are built on it, and "
+        f"{config.get('BASE_URL')} would be wrong for all of them.")
 
 
 def _seconds(key: str, value) -> float:

@@ -38,6 +38,7 @@ def test_missing_secret_key_is_a_clear_cli_message(tmp_path):
         ({"IBM_LMS_BASE_URL": "https://*.example"}, ["platform", "list"], "IBM_LMS_BASE_URL must be"),
         ({}, ["serve", "--port", "70000"], "Invalid value for '--port'"),
         ({}, ["serve", "--workers", "0"], "Invalid value for '--workers'"),
+        ({}, ["serve", "--port", "5997"], "IBM_LMS_BASE_URL is not set. Set it to the tool's public address"),
     ],
 )
 def test_cli_problems_are_one_clear_line(tmp_path, environment, arguments, message):
@@ -358,3 +359,12 @@ def test_a_postgresql_url_without_its_driver_says_what_to_install(tmp_path, monk
     with pytest.raises(settings.ConfigurationError, match=r"its driver is not installed: .*\[postgres\]"):
         settings.build({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)},
                        environ={"IBM_LMS_DATABASE_URL": "postgresql://u@127.0.0.1/d"})
+
+
+def test_signed_and_served_addresses_need_the_base_url_outside_demos_and_tests(tmp_path):
+    production = settings.build({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)}, environ={})
+    with pytest.raises(settings.ConfigurationError, match="issuer in signed certificates"):
+        settings.require_public_address(production)
+    settings.require_public_address(settings.build({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)},
+                                                   environ={"IBM_LMS_BASE_URL": "https://lms.academy.example"}))
+    settings.require_public_address(settings.build({"INSTANCE_PATH": str(tmp_path)}, environ={"IBM_LMS_DEMO": "1"}))

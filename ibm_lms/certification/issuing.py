@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
+from ibm_lms.config import require_public_address
 from ibm_lms.content import service as content
 from ibm_lms.errors import DomainError
 from ibm_lms.extensions import db
@@ -76,6 +77,8 @@ def _free_index(tenant_id: int) -> int:
 
 def issue(row: Certification, programme: Programme) -> None:
     """Signs the credential of a confirmed decision and stores it on the row. The caller commits."""
+    # A signed issuer address cannot be corrected afterwards.
+    require_public_address(current_app.config)
     tenant = tenancy.get_tenant_by_id(row.tenant_id)
     row.status_index = _free_index(row.tenant_id)
     table = programme_to_table(programme)

@@ -18,7 +18,7 @@ from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
 from ibm_lms.text import whole_number_or_none
 
-from . import analysis, images, service, statistics, texts
+from . import analysis, images, labels, service, statistics, texts
 from .data import QuestionDraft
 from .errors import ImageRefused, ImportRefused
 from .settings import GRADING, KINDS, MAX_QUESTIONS, REVIEW_LEVELS
@@ -28,8 +28,7 @@ author_required = tenancy.role_required(Role.INSTRUCTOR)
 MAX_DEFINITION_CHARS = 200_000
 # Each row of the quiz builder draws at least one question, and the builder adds three empty rows.
 MAX_DRAW_ROWS = MAX_QUESTIONS + 3
-ITEM_TYPES = ("single_choice", "multiple_response", "true_false", "matching", "ordering", "numeric", "short_answer",
-              "cloze", "scenario", "dilemma", "risk_rating", "mrz_check", "mrz_spot")
+ITEM_TYPES = tuple(labels.ITEM_TYPES)
 
 
 def _locale() -> str:
@@ -82,7 +81,7 @@ def bank(slug: str):
              and (not item_type or q.item.type == item_type)]
     return render_template("authoring/bank.html", identity=identity, slug=slug, questions=shown,
                            total=len(questions), categories=sorted({q.category for q in questions}),
-                           category=category, item_type=item_type, item_types=ITEM_TYPES,
+                           category=category, item_type=item_type, item_types=ITEM_TYPES, labels=labels,
                            quizzes=service.bank_quizzes(identity, slug),
                            course_title=content.course_title(slug, identity.tenant_id, _locale()),
                            locales=LOCALES)
@@ -263,7 +262,7 @@ def edit_quiz(slug: str, key: str | None = None):
     view = service.bank_view(identity, slug)
     return render_template("authoring/quiz.html", identity=identity, slug=slug, key=key, existing=existing,
                            settings=values, form=request.form if request.method == "POST" else None,
-                           problems=problems, kinds=KINDS, gradings=GRADING, review_levels=REVIEW_LEVELS,
+                           problems=problems, kinds=KINDS, gradings=GRADING, review_levels=REVIEW_LEVELS, labels=labels,
                            locales=LOCALES, categories=sorted({q.category for q in view.values()}),
                            outcomes=sorted(content.course_outcome_codes(slug, identity.tenant_id)),
                            bank_size=len(view)), 422 if problems else 200

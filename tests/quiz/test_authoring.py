@@ -268,3 +268,24 @@ def test_another_academys_image_is_not_there(instructor, launcher, app):
     db.session.commit()
     assert other.get(url).status_code in (401, 403)  # not signed in at all
     assert lti is not None and other_platform is not None
+
+
+def test_item_types_and_quiz_settings_are_named_in_the_authors_language(launcher, client, courses):
+    from ibm_lms.items.service import item_types
+    from ibm_lms.quiz import labels, settings
+    from tests.conftest import translated
+
+    assert set(labels.ITEM_TYPES) == set(item_types())
+    assert (set(labels.KINDS), set(labels.GRADING), set(labels.REVIEW_LEVELS)) == (
+        set(settings.KINDS), set(settings.GRADING), set(settings.REVIEW_LEVELS))
+    launcher.platform.user = DEMO_USERS["instructor"]
+    assert launcher.launch(locale="uk").status_code == 303
+    bank = html.unescape(client.get(f"{BANK}/").get_data(as_text=True))
+    for code, msgid in labels.ITEM_TYPES.items():
+        assert f'<option value="{code}">{translated("uk", msgid)}</option>' in bank
+    assert f"<td>{translated('uk', labels.ITEM_TYPES['true_false'])}</td>" in bank
+    assert ">single_choice<" not in bank and ">easy<" not in bank and ">medium<" not in bank
+    editor = html.unescape(client.get(f"{BANK}/quizzes/final-exam/edit").get_data(as_text=True))
+    assert f'<option value="exam" selected>{translated("uk", "Final exam")}</option>' in editor
+    for code, msgid in {**labels.GRADING, **labels.REVIEW_LEVELS, **labels.DIFFICULTIES}.items():
+        assert f'value="{code}"' in editor and translated("uk", msgid) in editor and f">{code}<" not in editor

@@ -131,18 +131,21 @@ def _version(model, key_column: str, course_id: int, key: str, version_print: st
     return version_id, number
 
 
-def withdraw_missing(present: set[str], *, tenant_id: int | None) -> int:
-    """Courses of this catalogue (shared, or one tenant's) whose folder is gone leave the catalogue."""
+def missing(present: set[str], *, tenant_id: int | None) -> list[Course]:
+    """Courses of this catalogue (shared, or one tenant's) still offered whose folder is not in `present`."""
     rows = db.session.execute(
         select(Course).where(Course.withdrawn_at.is_(None),
                              Course.tenant_id.is_(None) if tenant_id is None else Course.tenant_id == tenant_id)
+        .order_by(Course.slug)
     ).scalars()
-    now, withdrawn = utcnow(), 0
+    return [row for row in rows if row.slug not in present]
+
+
+def withdraw(rows: list[Course]) -> None:
+    """The courses leave the catalogue (their versions and the trainees' records stay)."""
+    now = utcnow()
     for row in rows:
-        if row.slug not in present:
-            row.withdrawn_at, row.loaded_at = now, now
-            withdrawn += 1
-    return withdrawn
+        row.withdrawn_at, row.loaded_at = now, now
 
 
 @dataclass(frozen=True)

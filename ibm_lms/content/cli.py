@@ -40,10 +40,12 @@ def check_command(directory):
 @group.command("load")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), help="Folder of courses.")
 @click.option("--tenant", default=None, help="Load the folder as this academy's own courses (not shared).")
-def load_command(directory, tenant):
+@click.option("--withdraw-missing", is_flag=True,
+              help="Withdraw the catalogue's courses this folder does not hold (trainees' records are kept).")
+def load_command(directory, tenant, withdraw_missing):
     """Check all course files, then load them into the catalogue (all or nothing; unchanged courses stay)."""
     try:
-        report = service.load(_courses_dir(directory), tenant_slug=tenant)
+        report = service.load(_courses_dir(directory), tenant_slug=tenant, withdraw_missing=withdraw_missing)
     except CourseFileError as error:
         for line in str(error.params["reason"]).splitlines():
             click.echo(line, err=True)
@@ -52,6 +54,9 @@ def load_command(directory, tenant):
         click.echo(str(warning), err=True)
     click.echo(f"courses loaded: {report.created} new, {report.updated} updated, {report.unchanged} unchanged"
                + (f", {report.withdrawn} withdrawn" if report.withdrawn else ""))
+    if report.kept:
+        click.echo(f"still offered, though this folder does not hold them: {', '.join(report.kept)} "
+                   "(add --withdraw-missing to withdraw them)")
 
 
 @group.command("coverage")

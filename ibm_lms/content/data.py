@@ -123,3 +123,5 @@ class LoadReport:
     unchanged: int = 0
     withdrawn: int = 0
     warnings: tuple[ContentProblem, ...] = field(default=())
+    # Courses the catalogue offers that the folder does not hold, kept because withdrawing was not asked for.
+    kept: tuple[str, ...] = ()

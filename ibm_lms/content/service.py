@@ -86,10 +86,12 @@ def check(courses_dir: Path) -> tuple[list[CourseDefinition], list[ContentProble
     return [course for course, _ in read], problems
 
 
-def load(courses_dir: Path, *, tenant_slug: str | None = None) -> LoadReport:
+def load(courses_dir: Path, *, tenant_slug: str | None = None, withdraw_missing: bool = False) -> LoadReport:
     """Checks every file first and writes nothing unless all are valid; an unchanged course writes nothing.
 
-    Without a tenant the folder is the shared catalogue; with one, that academy's own courses."""
+    Without a tenant the folder is the shared catalogue; with one, that academy's own courses. Courses the
+    catalogue offers and the folder lacks are withdrawn only when asked (`withdraw_missing`): a folder holding
+    a few courses is a partial update, not the whole catalogue."""
     read, problems = _read_with_parts(courses_dir)
     errors = [p for p in problems if not p.warning]
     if errors:
@@ -107,10 +109,14 @@ def load(courses_dir: Path, *, tenant_slug: str | None = None) -> LoadReport:
             created += loaded.created
             updated += changed and not loaded.created
             unchanged += not changed
-        withdrawn = stored.withdraw_missing({c.slug for c in courses}, tenant_id=tenant_id)
+        absent = stored.missing({c.slug for c in courses}, tenant_id=tenant_id)
+        if withdraw_missing:
+            stored.withdraw(absent)
     stored.catalogue_cache().forget()
-    return LoadReport(created=created, updated=updated, unchanged=unchanged, withdrawn=withdrawn,
-                      warnings=tuple(p for p in problems if p.warning))
+    return LoadReport(created=created, updated=updated, unchanged=unchanged,
+                      withdrawn=len(absent) if withdraw_missing else 0,
+                      warnings=tuple(p for p in problems if p.warning),
+                      kept=() if withdraw_missing else tuple(row.slug for row in absent))
 
 
 def coverage(courses_dir: Path) -> tuple[list[dict], list[ContentProblem]]:

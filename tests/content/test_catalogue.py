@@ -127,6 +127,22 @@ def test_the_courses_fixture_holds_exactly_what_a_load_writes(app, courses):
     assert count_rows(Course) == course_count()
 
 
+def test_a_folder_of_some_courses_updates_them_and_withdraws_the_others_only_when_asked(app, courses, tmp_path, cli):
+    partial = tmp_path / "partial"
+    shutil.copytree(COURSES / "risk-analysis", partial / "risk-analysis")
+    kept = cli.invoke(args=["content", "load", "--dir", str(partial)])
+    assert kept.exit_code == 0, kept.output
+    others = sorted(set(EXPECTED) - {"risk-analysis"})
+    assert f"still offered, though this folder does not hold them: {', '.join(others)}" in kept.output
+    offered = select(Course.slug).where(Course.withdrawn_at.is_(None))
+    assert sorted(db.session.execute(offered).scalars()) == sorted(EXPECTED)
+    withdrawn = cli.invoke(args=["content", "load", "--dir", str(partial), "--withdraw-missing"])
+    assert withdrawn.exit_code == 0 and f"{len(others)} withdrawn" in withdrawn.output
+    db.session.expire_all()
+    assert list(db.session.execute(offered).scalars()) == ["risk-analysis"]
+    assert service.load(COURSES).created == 0 and count_rows(Course) == course_count()
+
+
 def test_empty_folder_is_an_error(tmp_path):
     with pytest.raises(CourseFileError):
         service.load(tmp_path)

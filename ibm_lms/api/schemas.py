@@ -95,6 +95,8 @@ class ImageSchema(Schema):
 
 class ImportResultSchema(Schema):
     imported = fields.Integer()
+    replaced = fields.List(fields.String(), metadata={
+        "description": "Keys the bank had already: each of these questions got a new version"})
     notes = fields.List(fields.String(), metadata={
         "description": "What was adapted on the way in, e.g. partial credit kept another way, images left out"})
 

@@ -219,7 +219,8 @@ def import_questions(slug: str):
     except quiz.ImportRefused as refused:
         return jsonify({"error": refused.code, "message": refused.translated(),
                         "problems": [{"path": "", "message": problem, "fix": ""} for problem in refused.problems]}), 422
-    return jsonify(schemas.ImportResultSchema().dump({"imported": report.imported, "notes": list(report.notes)})), 201
+    return jsonify(schemas.ImportResultSchema().dump({"imported": report.imported, "notes": list(report.notes),
+                                                     "replaced": list(report.replaced)})), 201
 
 
 @blueprint.get("/courses/<slug>/export")

@@ -127,6 +127,12 @@ def archive_question(identity: Identity, slug: str, key: str) -> None:
     row.archived_at = row.updated_at = utcnow()
 
 
+def own_keys(slug: str, tenant_id: int, keys: list[str]) -> set[str]:
+    """Which of `keys` the tenant's own bank of the course already has."""
+    return set(db.session.execute(select(Question.key).where(
+        Question.bank == tenant_id, Question.course_slug == slug, Question.key.in_(keys or [""]))).scalars())
+
+
 def import_questions(identity: Identity, slug: str, drafts: list[QuestionDraft]) -> list[QuestionRecord]:
     """Saves every draft or, if any has a problem, none (the caller's unit of work rolls back).
 

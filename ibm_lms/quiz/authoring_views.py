@@ -343,7 +343,8 @@ def import_questions(slug: str):
             problems = [{"line": None, "message": problem, "fix": ""} for problem in refused.problems]
         else:
             if not report.notes:
-                return redirect(url_for("authoring.bank", slug=slug, imported=report.imported), code=303)
+                return redirect(url_for("authoring.bank", slug=slug, imported=report.imported,
+                                        replaced=len(report.replaced) or None), code=303)
             return render_template("authoring/import.html", identity=identity, slug=slug, problems=[],
                                    report=report, formats=service.IMPORT_FORMATS, locales=LOCALES, form={},
                                    outcomes=sorted(content.course_outcome_codes(slug, identity.tenant_id)))

@@ -56,6 +56,9 @@ def import_command(file: Path, fmt: str, tenant: str, course: str, category: str
     for note in report.notes:
         click.echo(f"{file}: note: {note}")
     click.echo(f"{report.imported} questions imported into {tenant}'s bank of {course}")
+    if report.replaced:
+        click.echo(f"{len(report.replaced)} of them were in the bank already under the same id and got a new "
+                   f"version: {', '.join(report.replaced)}")
 
 
 @quiz_group.command("export")

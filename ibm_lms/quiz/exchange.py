@@ -35,6 +35,9 @@ class ImportReport:
     imported: int
     # What was adapted on the way in (partial credit kept another way, an image left out): "where: note".
     notes: tuple[str, ...]
+    # Keys the bank already had: an import names questions by their titles, so a question imported again
+    # becomes a new version of the one it came in as before (its earlier versions stay).
+    replaced: tuple[str, ...] = ()
 
 
 def read(data: bytes, fmt: str, *, locale: str, category: str) -> tuple[list, list[str], list[str]]:
@@ -88,8 +91,10 @@ def import_file(identity: Identity, slug: str, data: bytes, fmt: str, *, locale:
                             {**q.raw, "category": q.category, "tags": list(q.tags), "difficulty": q.difficulty})
               for q in linked]
     by_key = {q.key: q.source for q in linked}
+    had = authoring.own_keys(slug, identity.tenant_id, [draft.key for draft in drafts])
     try:
-        return ImportReport(len(authoring.import_questions(identity, slug, drafts)), tuple(notes))
+        saved = authoring.import_questions(identity, slug, drafts)
+        return ImportReport(len(saved), tuple(notes), tuple(key for key in (draft.key for draft in drafts) if key in had))
     except ImportRefused as refused:
         # Name each refused question by where it sits in the file, as the file's own problems are.
         raise ImportRefused(problems=tuple(_located(problem, by_key) for problem in refused.problems)) from refused

@@ -134,3 +134,8 @@ def test_the_import_page_takes_a_moodle_export(launcher, client, courses):
     assert "2 questions imported." in client.get(response.headers["Location"]).get_data(as_text=True)
     one = client.get(f"/authoring/courses/{COURSE}/?imported=1").get_data(as_text=True)
     assert "1 question imported." in one and "1 questions" not in one
+    again = client.post(f"/authoring/courses/{COURSE}/import", content_type="multipart/form-data",
+                        data={**form, "format": "gift", "file": (io.BytesIO(SMALL_GIFT.encode()), "small.txt")})
+    assert again.status_code == 303 and "replaced=2" in again.headers["Location"] and len(own_questions()) == 2
+    assert "Already in the bank under the same id, now with a new version: 2." in client.get(
+        again.headers["Location"]).get_data(as_text=True)

@@ -106,6 +106,8 @@ def _figures(folder: Path, out: _Collector) -> tuple[dict[str, str], dict[str, s
         problem = _unsafe_svg(svg)
         if problem:
             out.add(path, None, problem, "draw it with plain SVG shapes and text only")
+            # Named still, so that the lessons showing it are not also told it is missing (nothing is loaded).
+            names[path.name] = ""
             continue
         digest = hashlib.sha256(svg.encode()).hexdigest()
         names[path.name], svgs[digest] = digest, svg
@@ -225,7 +227,12 @@ def _optional_list(path: Path, schema, key: str, out: _Collector) -> list[dict]:
     if raw is None:
         return []
     loaded = _schema_load(schema, raw, text, path, out)
-    entries = loaded[key] if loaded else []
+    if not loaded:
+        # Its problems are reported; the ids it holds are still known, so that one bad entry does not make every
+        # lesson's link to the others a problem too (nothing is loaded while a problem stands).
+        written = raw.get(key) if isinstance(raw.get(key), list) else []
+        return [{"id": e["id"]} for e in written if isinstance(e, dict) and isinstance(e.get("id"), str)]
+    entries = loaded[key]
     seen = set()
     for index, entry in enumerate(entries):
         if entry["id"] in seen:

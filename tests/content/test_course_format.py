@@ -154,3 +154,17 @@ def test_coverage_prints_each_locale_share(cli):
     assert all(row["share"]["en"] == 1.0 and row["share"]["ru"] == 1.0 for row in rows.values())
     assert rows["trafficking-human-beings"]["status"]["ru"] == "draft"
     assert 0 < rows["trainer-methodology"]["share"]["ka"] < 0.2
+
+
+def test_one_bad_source_or_drawing_is_one_problem_not_one_per_lesson_that_cites_it(cli, folder):
+    sources = folder / SLUG / "references.toml"
+    first_url = next(line for line in sources.read_text().splitlines() if line.startswith("url = "))
+    edit(sources, first_url, 'url = "ftp://example.invalid/x"')
+    drawing = next((folder / SLUG / "figures").glob("*.svg"))
+    drawing.write_text(drawing.read_text().replace("</svg>", "<script>alert(1)</script></svg>"))
+    output = check(cli, folder)
+    problems = [line for line in output.splitlines() if line.startswith(str(folder))]
+    assert any(line.startswith(f"{sources}:") for line in problems), output
+    assert any(line.startswith(f"{drawing}:") for line in problems), output
+    assert not [line for line in problems if "which the course does not have" in line or "there is no figure" in line]
+    assert len(problems) == 2, output

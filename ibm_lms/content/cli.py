@@ -30,7 +30,8 @@ def check_command(directory):
         click.echo(str(problem), err=True)
     errors = [p for p in problems if not p.warning]
     if errors:
-        raise click.ClickException(f"{len(errors)} problems in the course files; nothing was loaded")
+        raise click.ClickException(f"{len(errors)} problems in the course files (checked only: nothing is loaded "
+                                   "until they are fixed)")
     lessons = sum(len(c.lessons) for c in courses)
     exercises = sum(len(c.exercises) for c in courses)
     click.echo(f"{len(courses)} courses valid ({lessons} lessons, {exercises} exercises)"

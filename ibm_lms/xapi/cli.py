@@ -52,7 +52,8 @@ def status_command(as_json: bool) -> None:
 
 @xapi_group.command("export")
 @click.option("--tenant", required=True)
-@click.option("--out", type=click.File("w", encoding="utf-8"), default="-", help="A file (default: standard output).")
+@click.option("--out", type=click.File("w", encoding="utf-8", lazy=False), default="-",
+              help="A file (default: standard output); opened before anything is read, so a bad path fails first.")
 @click.option("--status", type=click.Choice(["pending", "delivered", "parked"]), default=None)
 def export_command(tenant: str, out, status: str | None) -> None:
     """The academy's statements as JSON lines (for an LRS's import, or when none is configured)."""

@@ -86,6 +86,12 @@ def test_with_no_lrs_statements_wait_and_can_be_exported(academy, cli, tmp_path)
 
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert {s["id"] for s in lines} == stored_ids()
+    # An export with nothing to write still writes its (empty) file; a folder is refused by name.
+    empty = tmp_path / "none.jsonl"
+    assert cli.invoke(args=["xapi", "export", "--tenant", "ge-academy", "--status", "parked",
+                            "--out", str(empty)]).exit_code == 0 and empty.read_text() == ""
+    refused = cli.invoke(args=["xapi", "export", "--tenant", "ge-academy", "--out", str(tmp_path)])
+    assert refused.exit_code == 2 and "Is a directory" in refused.output
     status = cli.invoke(args=["xapi", "status"]).output
     assert f"ge-academy: pending {len(lines)}, delivered 0, parked 0" in status
     listed = json.loads(cli.invoke(args=["xapi", "status", "--json"]).output)

@@ -237,4 +237,10 @@ def _database_problem(error: DBAPIError) -> str:
     if isinstance(error, ProgrammingError) or "no such table" in reason:
         return (f"the database is not set up for this version ({reason}). "
                 "Run 'ibm-lms db upgrade' with the same IBM_LMS_DATABASE_URL.")
+    if "readonly database" in reason:
+        return (f"the database could not be written ({reason}). Give the service's account write access to the "
+                "database file and its folder (SQLite writes a journal beside it).")
+    if "database is locked" in reason:
+        return (f"the database is busy ({reason}). Another process holds a long write, or a backup or restore is "
+                "running: try again when it has finished.")
     return f"the database could not be used ({reason}). Check IBM_LMS_DATABASE_URL and that the server is running."

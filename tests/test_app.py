@@ -368,3 +368,19 @@ def test_signed_and_served_addresses_need_the_base_url_outside_demos_and_tests(t
     settings.require_public_address(settings.build({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)},
                                                    environ={"IBM_LMS_BASE_URL": "https://lms.academy.example"}))
     settings.require_public_address(settings.build({"INSTANCE_PATH": str(tmp_path)}, environ={"IBM_LMS_DEMO": "1"}))
+
+
+@pytest.mark.parametrize(("reason", "advice"), [
+    ("attempt to write a readonly database", "Give the service's account write access"),
+    ("database is locked", "try again when it has finished"),
+    ("connection refused", "Check IBM_LMS_DATABASE_URL"),
+])
+def test_a_database_that_cannot_be_used_is_named_with_advice_that_fits(reason, advice):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from ibm_lms.cli import _database_problem
+
+    said = _database_problem(OperationalError("UPDATE x", {}, sqlite3.OperationalError(reason)))
+    assert f"({reason})" in said and advice in said

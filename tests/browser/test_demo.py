@@ -63,3 +63,16 @@ def test_the_academy_administrator_reaches_the_certification_dashboard(page, dem
     assert frame.locator("html").get_attribute("lang") == "ka"
     # Fourteen programmes (two levels in seven areas) in the regional default.
     assert frame.locator("#pipeline tbody tr").count() == 14
+
+
+def test_the_login_says_it_is_connecting_only_while_its_script_runs(page, demo_url):
+    # Without its script (JavaScript off, or the file not loaded) the page connects nothing, so it must not say so:
+    # the <noscript> advice, or nothing, is what stands.
+    page.context.clear_cookies()  # a browser the tool has not seen yet: the login checks its cookies first
+    page.route("**/js/login_check.js*", lambda route: route.abort())
+    frame = _launch_from_demo(page, demo_url, "ka", "trainee")
+    frame.locator("#login-check").wait_for(timeout=15000)
+    assert frame.locator("#connecting").is_hidden()
+    page.unroute("**/js/login_check.js*")
+    frame = _launch_from_demo(page, demo_url, "ka", "trainee")
+    frame.locator(".course-card").first.wait_for(timeout=15000)

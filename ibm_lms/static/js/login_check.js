@@ -4,6 +4,7 @@
 (function () {
   var panel = document.getElementById("login-check");
   if (!panel) { return; }
+  document.getElementById("connecting").hidden = false;
   var data = panel.dataset;
   var secure = data.secure === "true";
   var attributes = "; path=/; max-age=31536000" + (secure ? "; SameSite=None; Secure; Partitioned" : "; SameSite=Lax");

@@ -3,6 +3,7 @@
 (function () {
   var panel = document.getElementById("storage-check");
   if (!panel) { return; }
+  document.getElementById("connecting").hidden = false;
   var data = panel.dataset;
 
   function fail(message) {

@@ -165,7 +165,10 @@ def translate_question(slug: str, key: str):
     target = request.values.get("to", "")
     source = request.values.get("from", "en")
     if target not in LOCALES or source not in LOCALES or target == source:
-        target = next((locale for locale in LOCALES if locale != source and locale != "en"), "ru")
+        # The author's own language first: an instructor working in Georgian translates into Georgian.
+        interface = str(get_locale())
+        target = interface if interface not in (source, "en") else next(
+            (locale for locale in LOCALES if locale != source and locale != "en"), "ru")
     entries = list(texts.localised_texts(record.definition))
     problems: list[dict] = []
     if request.method == "POST":

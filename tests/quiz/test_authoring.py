@@ -289,3 +289,11 @@ def test_item_types_and_quiz_settings_are_named_in_the_authors_language(launcher
     assert f'<option value="exam" selected>{translated("uk", "Final exam")}</option>' in editor
     for code, msgid in {**labels.GRADING, **labels.REVIEW_LEVELS, **labels.DIFFICULTIES}.items():
         assert f'value="{code}"' in editor and translated("uk", msgid) in editor and f">{code}<" not in editor
+
+
+def test_the_translation_page_offers_the_authors_own_language_first(launcher, client, courses):
+    launcher.platform.user = DEMO_USERS["instructor"]
+    for locale, offered in (("ka", "ka"), ("en", "ru")):
+        assert launcher.launch(locale=locale).status_code == 303
+        page = client.get(f"{BANK}/questions/{SHARED_KEY}/translate").get_data(as_text=True)
+        assert f'<option value="{offered}" selected>' in page, locale

@@ -187,11 +187,22 @@ def translate_question(slug: str, key: str):
             return redirect(url_for("authoring.translate_question", slug=slug, key=key, to=target, saved=saved.version,
                                     **{"from": source}), code=303)
         problems = [{"line": None, "message": p.describe().split(" — ")[0], "fix": p.fix} for p in found]
-    rows = [{"name": texts.path_name(path), "source": text.get(source) or text.get("en", ""),
+    rows = [{"name": texts.path_name(path), "label": _text_label(path), "source": text.get(source) or text.get("en", ""),
              "target": text.get(target, ""), "multiline": "\n" in (text.get(source) or text.get("en", ""))
              or len(text.get(source) or text.get("en", "")) > 90} for path, text in entries]
     return render_template("authoring/translate.html", identity=identity, slug=slug, record=record, rows=rows,
                            source=source, target=target, locales=LOCALES, problems=problems), 422 if problems else 200
+
+
+def _text_label(path: tuple) -> str:
+    """A text's place in a definition in the author's words: ("options", 2, "text") is "Option 3 › Text"."""
+    words: list[str] = []
+    for step in path:
+        if isinstance(step, int):
+            words[-1:] = [f"{words[-1]} {step + 1}" if words else str(step + 1)]
+        else:
+            words.append(gettext(labels.TEXT_PARTS[step]) if step in labels.TEXT_PARTS else step)
+    return " › ".join(words)
 
 
 def _number_or_as_typed(value: str) -> int | str:

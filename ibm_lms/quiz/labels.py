@@ -40,3 +40,26 @@ REVIEW_LEVELS = {
     "answers": N_("Score, feedback and the right answers"),
 }
 DIFFICULTIES = {"easy": N_("Easy"), "medium": N_("Medium"), "hard": N_("Hard")}
+# The parts of a definition that hold texts, as the translation page names them ("Option 3 › Text").
+TEXT_PARTS = {
+    "title": N_("Title"),
+    "prompt": N_("Question"),
+    "feedback": N_("Feedback"),
+    "feedback_true": N_("Feedback if true"),
+    "feedback_false": N_("Feedback if false"),
+    "options": N_("Option"),
+    "text": N_("Text"),
+    "consequence": N_("Consequence"),
+    "items": N_("Item to order"),
+    "pairs": N_("Pair"),
+    "match": N_("Matching answer"),
+    "distractors": N_("Extra answer (distractor)"),
+    "parts": N_("Scenario part"),
+    "gaps": N_("Gap"),
+    "case": N_("Case description"),
+    "dimensions": N_("Dimension"),
+    "label": N_("Label"),
+    "reasoning": N_("Reasoning"),
+    "specimens": N_("Specimen"),
+    "description": N_("Description"),
+}

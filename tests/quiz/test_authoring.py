@@ -297,3 +297,14 @@ def test_the_translation_page_offers_the_authors_own_language_first(launcher, cl
         assert launcher.launch(locale=locale).status_code == 303
         page = client.get(f"{BANK}/questions/{SHARED_KEY}/translate").get_data(as_text=True)
         assert f'<option value="{offered}" selected>' in page, locale
+
+
+def test_the_translation_page_names_each_text_in_the_authors_words(launcher, client, courses):
+    launcher.platform.user = DEMO_USERS["instructor"]
+    assert launcher.launch(locale="uk").status_code == 303
+    page = html.unescape(client.get(f"{BANK}/questions/{SHARED_KEY}/translate?from=en&to=ka").get_data(as_text=True))
+    rows = re.findall(r'<th scope="row">([^<]*)</th>', page)
+    assert rows[:2] == ["Назва", "Питання"] and "Пояснення до відповіді «правда»" in rows, rows
+    choice = html.unescape(client.get(f"{BANK}/questions/ac-q-bribery-elements/translate?from=en&to=ka").get_data(
+        as_text=True))
+    assert "Варіант 1 › Текст" in re.findall(r'<th scope="row">([^<]*)</th>', choice)

@@ -137,9 +137,6 @@ def serve_command(host, port, workers, threads, certfile, keyfile):
     _port_is_free(host, port)
     # Checked once before any worker starts: a changed secret key fails here, not at a trainee's launch.
     checked = create_app()
-    from .config import require_public_address
-
-    require_public_address(checked.config)
     with checked.app_context():
         sealed.require_readable(checked)
         from .i18n import service as i18n
@@ -150,6 +147,9 @@ def serve_command(host, port, workers, threads, certfile, keyfile):
                 f"the compiled translation catalogs for {', '.join(missing)} are missing from "
                 f"{checked.config['TRANSLATIONS_DIR']}: run 'ibm-lms i18n compile' in a checkout, or reinstall the "
                 "package (its build compiles them)")
+        from .config import require_public_address
+
+        require_public_address(checked.config)
         from .extensions import db
 
         db.engine.dispose()

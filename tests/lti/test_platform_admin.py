@@ -29,7 +29,7 @@ def test_a_disabled_registration_refuses_logins_and_launches_until_enabled(platf
     assert "enabled" in switch(cli, platform, "enable").output
     assert launcher.launch().status_code == 303
     actions = db.session.execute(select(AuditEntry.action).order_by(AuditEntry.position)).scalars().all()
-    assert actions == ["platform.disabled", "platform.enabled"]
+    assert actions == ["platform.added", "platform.disabled", "platform.enabled"]  # the fixture's registration first
 
 
 def test_a_registration_people_came_through_is_kept(platform, launcher, cli):
@@ -314,4 +314,4 @@ def test_only_a_tool_operator_named_from_the_cli_replaces_the_signing_key_in_the
     token = csrf_token(client.get("/lti/platforms").get_data(as_text=True))  # the launch began a new session
     assert client.post("/lti/keys/rotate", data={"csrf_token": token, "confirm": "yes"}).status_code == 403
     actions = db.session.execute(select(AuditEntry.action).order_by(AuditEntry.position)).scalars().all()
-    assert actions == ["tool_operator.added", "tool_key.rotated", "tool_operator.removed"]
+    assert actions == ["platform.added", "tool_operator.added", "tool_key.rotated", "tool_operator.removed"]

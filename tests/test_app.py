@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from werkzeug.serving import make_server
 
 from ibm_lms import config as settings
 from ibm_lms.extensions import db
@@ -38,7 +39,6 @@ def test_missing_secret_key_is_a_clear_cli_message(tmp_path):
         ({"IBM_LMS_BASE_URL": "https://*.example"}, ["platform", "list"], "IBM_LMS_BASE_URL must be"),
         ({}, ["serve", "--port", "70000"], "Invalid value for '--port'"),
         ({}, ["serve", "--workers", "0"], "Invalid value for '--workers'"),
-        ({}, ["serve", "--port", "5997"], "IBM_LMS_BASE_URL is not set. Set it to the tool's public address"),
     ],
 )
 def test_cli_problems_are_one_clear_line(tmp_path, environment, arguments, message):
@@ -359,6 +359,19 @@ def test_a_postgresql_url_without_its_driver_says_what_to_install(tmp_path, monk
     with pytest.raises(settings.ConfigurationError, match=r"its driver is not installed: .*\[postgres\]"):
         settings.build({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)},
                        environ={"IBM_LMS_DATABASE_URL": "postgresql://u@127.0.0.1/d"})
+
+
+def test_serve_outside_a_demo_names_the_missing_public_address(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "IBM_LMS_INSTANCE_PATH": str(tmp_path), "IBM_LMS_SECRET_KEY": "k" * 40}
+    ready = subprocess.run([sys.executable, "-m", "ibm_lms", "db", "upgrade"], env=env, capture_output=True,
+                           text=True, timeout=120, cwd=ROOT)
+    assert ready.returncode == 0, ready.stderr[-500:]
+    with make_server("127.0.0.1", 0, lambda e, s: None) as probe:
+        port = probe.server_port
+    refused = subprocess.run([sys.executable, "-m", "ibm_lms", "serve", "--port", str(port)], env=env,
+                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert refused.returncode == 1 and "IBM_LMS_BASE_URL is not set" in refused.stderr, refused.stderr[-500:]
+    assert "Traceback" not in refused.stderr
 
 
 def test_signed_and_served_addresses_need_the_base_url_outside_demos_and_tests(tmp_path):

@@ -64,8 +64,10 @@ def store(course: CourseDefinition, *, tenant_id: int | None, existing: Course |
                                 "figures": sorted(course.figures)})
     if existing is not None:
         if existing.tenant_id != tenant_id:
-            raise CourseFileError(path=course.source, reason=f"the slug {course.slug!r} is already used by a course "
-                                  "of another academy or of the shared catalogue; choose another slug")
+            # Worded as the checker's problems are (file: what — fix), since the CLI prints it among them.
+            raise CourseFileError(path=course.source, reason=f"{course.source}/course.toml: slug: {course.slug!r} is "
+                                  "already used by a course of another academy or of the shared catalogue — choose "
+                                  "another slug")
         if existing.fingerprint == course_print and existing.withdrawn_at is None:
             return Loaded(created=False, changed=False)
     now = utcnow()

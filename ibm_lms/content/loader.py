@@ -72,6 +72,8 @@ def _schema_load(schema, raw: dict, text: str, path: Path, out: _Collector):
                 message, fix = "is missing", "add it (see docs/course-format.md)"
             else:
                 message, _, fix = message.partition(" — ")
+                # marshmallow's own words ("Not a valid integer.") name no fix: the format guide has the example.
+                fix = fix or "write it as docs/course-format.md shows for this key"
             out.add(path, line_of(text, keys), f"{where}: {message}" if where else message, fix)
         return None
 

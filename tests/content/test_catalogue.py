@@ -178,3 +178,14 @@ def test_the_catalogue_cards_follow_the_readers_language_and_a_reload(launcher, 
     again = client.get("/courses/").get_data(as_text=True)
     assert ">Integrity at the Border</a>" in again and ">Anti-Corruption</a>" not in again
     assert again.count('class="course-card"') == course_count()
+
+
+def test_an_academys_course_may_not_take_a_shared_courses_slug_and_the_message_names_the_file(courses, tmp_path,
+                                                                                              cli):
+    assert cli.invoke(args=["tenant", "add", "ge-academy"]).exit_code == 0
+    own = tmp_path / "own"
+    shutil.copytree(COURSES / "risk-analysis", own / "risk-analysis")
+    refused = cli.invoke(args=["content", "load", "--dir", str(own), "--tenant", "ge-academy"])
+    assert refused.exit_code != 0
+    assert (f"{own / 'risk-analysis'}/course.toml: slug: 'risk-analysis' is already used by a course of another "
+            "academy or of the shared catalogue — choose another slug") in refused.output

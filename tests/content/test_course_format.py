@@ -168,3 +168,11 @@ def test_one_bad_source_or_drawing_is_one_problem_not_one_per_lesson_that_cites_
     assert any(line.startswith(f"{drawing}:") for line in problems), output
     assert not [line for line in problems if "which the course does not have" in line or "there is no figure" in line]
     assert len(problems) == 2, output
+
+
+def test_a_value_of_the_wrong_type_says_where_the_example_is(cli, folder):
+    course = folder / SLUG / "course.toml"
+    edit(course, "order = 2", 'order = "second"')
+    output = check(cli, folder)
+    assert (f"{course}:{line_of(course, 'order = ')}: order: Not a valid integer. — write it as "
+            "docs/course-format.md shows for this key") in output

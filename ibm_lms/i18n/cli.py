@@ -27,7 +27,13 @@ group = _CatalogGroup("i18n", help="Translation catalogs.")
 
 
 def _paths() -> tuple[Path, tuple[str, ...]]:
-    return Path(current_app.config["TRANSLATIONS_DIR"]), tuple(current_app.config["LOCALES"])
+    translations = Path(current_app.config["TRANSLATIONS_DIR"])
+    if not any(translations.glob("*/LC_MESSAGES/messages.po")):
+        # An installed package carries only the compiled catalogs: nothing here to extract into, merge or check.
+        raise click.ClickException(
+            f"{translations} holds no source catalogs (.po): the i18n commands maintain a checkout's translations/ "
+            "folder; run them in a checkout, or point IBM_LMS_TRANSLATIONS_DIR at one")
+    return translations, tuple(current_app.config["LOCALES"])
 
 
 @group.command("extract")

@@ -186,3 +186,17 @@ def test_a_missing_template_is_named(tmp_path, app, cli, monkeypatch):
     monkeypatch.setitem(app.config, "TRANSLATIONS_DIR", str(translations))
     result = cli.invoke(args=["i18n", "update"])
     assert result.exit_code == 1 and "messages.pot: cannot be read" in result.output
+
+
+def test_an_installation_with_only_compiled_catalogs_is_told_where_the_commands_work(tmp_path, app, cli, monkeypatch):
+    compiled = tmp_path / "bundled"
+    for path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.mo"):
+        target = compiled / path.relative_to(TRANSLATIONS)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+    assert len(list(compiled.glob("*/LC_MESSAGES/messages.mo"))) == 8
+    monkeypatch.setitem(app.config, "TRANSLATIONS_DIR", str(compiled))
+    for command in ("extract", "update", "compile", "check"):
+        result = cli.invoke(args=["i18n", command])
+        assert result.exit_code == 1 and "holds no source catalogs (.po)" in result.output, (command, result.output)
+    assert not (compiled / "messages.pot").exists()  # nothing written into the installation

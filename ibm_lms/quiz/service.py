@@ -45,6 +45,8 @@ class QuizSummary:
     time_limit_minutes: int
     attempts_allowed: int
     pass_mark: float
+    # The language the title is shown in: another than the reader's when it fell back.
+    title_locale: str = "en"
 
 
 def _quiz(slug: str, key: str, tenant_id: int) -> Quiz:
@@ -72,9 +74,9 @@ def quizzes(slug: str, tenant_id: int, locale: str) -> list[QuizSummary]:
     found = []
     for row in chosen.values():
         settings, _ = flow.settings_of(row.current_version_id)
-        found.append(QuizSummary(row.key, slug, pick_text(settings.title, locale).text, settings.kind,
-                                 settings.question_count, settings.time_limit_minutes, settings.attempts,
-                                 settings.pass_mark))
+        title = pick_text(settings.title, locale)
+        found.append(QuizSummary(row.key, slug, title.text, settings.kind, settings.question_count,
+                                 settings.time_limit_minutes, settings.attempts, settings.pass_mark, title.locale))
     order = {"pre_test": 0, "practice": 1, "post_test": 2, "exam": 3}
     return sorted(found, key=lambda q: (order.get(q.kind, 9), q.key))
 

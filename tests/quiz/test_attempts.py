@@ -152,6 +152,8 @@ def test_questions_shown_in_a_fallback_language_say_so_once_and_are_marked_as_th
     prompts = re.findall(r'<div class="prompt[^"]*"([^>]*)>', page)  # a scenario's parts have prompts of their own
     assert len(prompts) >= len(attempt.layout) and set(prompts) == {' lang="ru"'}
     assert note in html.unescape(quiz_page)
+    listed = html.unescape(client.get(f"{QUIZZES}/").get_data(as_text=True))
+    assert listed.count('class="fallback-note"') == 1 and note in listed and ' lang="ru">' in listed
     assert launcher.launch(locale="ru").status_code == 303
     assert 'class="fallback-note"' not in client.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
 

@@ -46,7 +46,7 @@ class QuizSummary:
     attempts_allowed: int
     pass_mark: float
     # The language the title is shown in: another than the reader's when it fell back.
-    title_locale: str = "en"
+    title_locale: str
 
 
 def _quiz(slug: str, key: str, tenant_id: int) -> Quiz:

@@ -12,7 +12,7 @@ from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
 from ibm_lms.text import whole_number_or_none
 
-from . import service
+from . import labels, service
 
 blueprint = Blueprint("quiz", __name__)
 _FIELD = re.compile(r"q(\d{1,3})-(.+)")
@@ -27,7 +27,7 @@ def _locale() -> str:
 @tenancy.login_required
 def quizzes(slug: str):
     identity = tenancy.require_identity()
-    return render_template("quiz/list.html", identity=identity, slug=slug,
+    return render_template("quiz/list.html", identity=identity, slug=slug, labels=labels,
                            page=service.quizzes_page(slug, identity.tenant_id, _locale()))
 
 

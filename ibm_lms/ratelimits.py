@@ -36,6 +36,9 @@ def init_app(app: Flask) -> None:
 def limit(app: Flask, endpoint: str, kind: str) -> None:
     """Limits one anonymous endpoint by the setting of its kind ("launch" or "public"); the endpoints of a kind
     share one allowance per address (a login and its launch count as two requests)."""
+    if not app.config["RATELIMIT_ENABLED"]:
+        # A disabled Limiter still runs its per-request bookkeeping in every limited view: leave them bare.
+        return
     limiter = _limiter(app)
     shared = limiter.shared_limit(lambda: app.config[KINDS[kind]], scope=kind)
     app.view_functions[endpoint] = shared(app.view_functions[endpoint])

@@ -43,3 +43,12 @@ def test_a_launch_passes_the_limits_it_is_counted_by(platform, migrated_database
     answer = launcher.launch()
     assert answer.status_code == 303
     assert answer.headers.get("X-RateLimit-Remaining") == "298"  # the login and the launch
+
+
+def test_with_limits_off_the_anonymous_views_are_left_unwrapped(app, migrated_database):
+    # A disabled Flask-Limiter still does its bookkeeping inside every view it wraps.
+    on = make_app(*migrated_database, RATE_LIMITS=True)
+    wrapper_mark = "__wrapper-limiter-instance"
+    assert getattr(on.view_functions["lti.oidc_login"], wrapper_mark, None) is not None
+    assert getattr(app.view_functions["lti.oidc_login"], wrapper_mark, None) is None
+    assert getattr(app.view_functions["lti.launch"], wrapper_mark, None) is None

@@ -402,6 +402,12 @@ def test_an_unknown_locale_is_the_callers_mistake():
     ("Match {=a -> x}", "line 1", "matching needs at least 2"),
     ("Order {>3 ALL\nfirst\nsecond\n}", "line 1", "ours needs at least 3"),
     ("Pick {" + "~a " * 500 + "}", "line 1", "the answer block holds 500 answers; at most 100"),
+    # An answer's problem names the answer's own line, not the question's first.
+    ("Pick one\n{\n~a\n~%fifty%b\n}", "line 4", "the weight '%fifty%' of answer 2 is not a percentage"),
+    ("Match {\n=a -> x\n\t=b\n}", "line 3", "pair 2 ('b') has no '->'"),
+    ("Match {=a -> x\n=b ->}", "line 2", "pair 2 has no answer after '->'"),
+    ("Say {\n=ok\n=\n}", "line 3", "answer 2 is empty"),
+    ("Pi? {#\n=3.14:0.01\n=%50%three\n}", "line 3", "'three' in the numeric answer 'three' is not a number"),
 ])
 def test_each_malformed_gift_question_gets_its_line_message_and_fix(source, where, says):
     text = "::First:: A good one {T}\n\n// a comment\n" + source + "\n\n::Last:: Another good one {F}"

@@ -124,11 +124,16 @@ class _Reading:
     body: str
     start: int
     text_format: str = MOODLE
+    # Where the answer block's text starts, from `start`: an answer's problem names the answer's own line.
+    answers_at: int = 0
     findings: Findings = field(default_factory=Findings)
     notes: list = field(default_factory=list)
 
     def line(self, offset_in_text: int) -> int:
         return _line(self.block, self.body, self.start + offset_in_text)
+
+    def answer_line(self, offset_in_answers: int) -> int:
+        return self.line(self.answers_at + offset_in_answers)
 
     def text(self, text: str) -> str:
         """An answer's or a feedback's text, in its own [format] or the question's, as Markdown."""
@@ -141,7 +146,9 @@ def _question(text: str, block: Block, body: str, start: int) -> tuple[MoodleQue
     name, text, consumed = _name(text, reading)
     reading.start += consumed
     opening, closing = _answer_block(text, reading)
-    before, answer, after = text[:opening], text[opening + 1:closing].strip(), text[closing + 1:]
+    inside = text[opening + 1:closing]
+    before, answer, after = text[:opening], inside.strip(), text[closing + 1:]
+    reading.answers_at = opening + 1 + len(inside) - len(inside.lstrip())
     reading.text_format, before = _text_format(before.lstrip(), MOODLE)
     answer, general = _general_feedback(answer)
     content = _answers(answer, reading)
@@ -220,7 +227,7 @@ def _answers(answer: str, reading: _Reading) -> Body:
     if ordering:
         return _ordering(ordering, reading)
     if answer.startswith("#"):
-        return _numerical(answer[1:], reading)
+        return _numerical(answer, reading)
     if "~" in answer:
         _no_arrow(answer, "a multiple-choice answer list (it has '~')")
         return _multichoice(answer, reading)
@@ -230,7 +237,7 @@ def _answers(answer: str, reading: _Reading) -> Body:
     if head in _TRUE_FALSE:
         return _true_false(answer, head, reading)
     _no_arrow(answer, "a short answer (no pair starts with '=')")
-    return _short_answer(answer)
+    return _short_answer(answer, reading)
 
 
 def _no_arrow(answer: str, kind: str) -> None:
@@ -240,28 +247,33 @@ def _no_arrow(answer: str, kind: str) -> None:
                       "or take '->' out of the answers")
 
 
-def _pieces(answer: str, separators: str) -> list[str]:
-    """The answers of a block, split before each separator as Moodle splits them (the first may be empty)."""
-    count = sum(answer.count(separator) for separator in separators)
+def _pieces(answer: str, separators: str, reading: _Reading, *, skip: int = 0) -> list[tuple[int, str]]:
+    """The answers of a block after its first `skip` characters, split before each separator as Moodle splits
+    them (the first may be empty), each with the line it starts on."""
+    count = sum(answer.count(separator, skip) for separator in separators)
     if count > MAX_ANSWERS:
         raise Refused(f"the answer block holds {count:,} answers; at most {MAX_ANSWERS} are imported",
                       "split the question, or check for a missing blank line between questions")
-    pieces = re.split(f"(?=[{re.escape(separators)}])", answer)
-    return [p.strip() for p in pieces if p.strip()]
+    found, at = [], skip
+    for piece in re.split(f"(?=[{re.escape(separators)}])", answer[skip:]):
+        if piece.strip():
+            found.append((reading.answer_line(at + len(piece) - len(piece.lstrip())), piece.strip()))
+        at += len(piece)
+    return found
 
 
-def _weight(piece: str, number: int, default: float) -> tuple[float, str]:
+def _weight(piece: str, number: int, default: float, line: int) -> tuple[float, str]:
     found = _WEIGHT.match(piece)
     if not found:
         return default, piece
     value = found.group(1).replace(",", ".")
     if not _NUMBER.match(value):
         raise Refused(f"the weight {found.group(0)!r} of answer {number} is not a percentage",
-                      "write weights as %50% or %-33.33333%, right after = or ~")
+                      "write weights as %50% or %-33.33333%, right after = or ~", line)
     fraction = float(value) / 100
     if not -1 <= fraction <= 1:
         raise Refused(f"the weight {found.group(0)!r} of answer {number} is outside -100 % … 100 %",
-                      "use a weight from %-100% to %100%")
+                      "use a weight from %-100% to %100%", line)
     return fraction, piece[found.end():]
 
 
@@ -272,11 +284,11 @@ def _split_feedback(piece: str, reading: _Reading) -> tuple[str, str]:
 
 def _multichoice(answer: str, reading: _Reading) -> MultiChoice:
     choices = []
-    for number, piece in enumerate(_pieces(answer, "~="), start=1):
+    for number, (line, piece) in enumerate(_pieces(answer, "~=", reading), start=1):
         if piece.startswith("="):
             fraction, piece = 1.0, piece[1:]
         else:
-            fraction, piece = _weight(piece[1:].lstrip() if piece.startswith("~") else piece, number, 0.0)
+            fraction, piece = _weight(piece[1:].lstrip() if piece.startswith("~") else piece, number, 0.0, line)
         text, feedback = _split_feedback(piece, reading)
         choices.append(Choice(reading.text(text), fraction, feedback))
     if len(choices) < 2:
@@ -287,14 +299,14 @@ def _multichoice(answer: str, reading: _Reading) -> MultiChoice:
 
 def _matching(answer: str, reading: _Reading) -> Matching:
     pairs, distractors = [], []
-    for number, piece in enumerate(_pieces(answer, "="), start=1):
+    for number, (line, piece) in enumerate(_pieces(answer, "=", reading), start=1):
         prompt, arrow, match = piece.removeprefix("=").partition("->")
         if not arrow:
             raise Refused(f"pair {number} ({_restore(prompt).strip()[:40]!r}) has no '->'",
-                          "write every pair as =prompt -> answer")
+                          "write every pair as =prompt -> answer", line)
         match = " ".join(strip_markup(_restore(match)).split())
         if not match:
-            raise Refused(f"pair {number} has no answer after '->'", "write the answer after '->'")
+            raise Refused(f"pair {number} has no answer after '->'", "write the answer after '->'", line)
         if prompt.strip():
             pairs.append((reading.text(prompt), to_markdown(match, PLAIN, reading.findings)))
         else:
@@ -314,14 +326,14 @@ def _true_false(answer: str, head: str, reading: _Reading) -> TrueFalse:
     return TrueFalse(False, feedback_true=wrong_text, feedback_false=right_text)
 
 
-def _short_answer(answer: str) -> ShortAnswer:
+def _short_answer(answer: str, reading: _Reading) -> ShortAnswer:
     answers = []
-    for number, piece in enumerate(_pieces(answer, "="), start=1):
-        fraction, piece = _weight(piece.removeprefix("=").lstrip(), number, 1.0)
+    for number, (line, piece) in enumerate(_pieces(answer, "=", reading), start=1):
+        fraction, piece = _weight(piece.removeprefix("=").lstrip(), number, 1.0, line)
         text, _, _ = piece.partition("#")
         text = " ".join(strip_markup(_restore(text)).split())
         if not text:
-            raise Refused(f"answer {number} is empty", "write the accepted answer after '='")
+            raise Refused(f"answer {number} is empty", "write the accepted answer after '='", line)
         answers.append(Choice(text, fraction))
     if not answers:
         raise Refused("the answer block lists no answer", "write the accepted answers, each after '='")
@@ -329,37 +341,38 @@ def _short_answer(answer: str) -> ShortAnswer:
 
 
 def _numerical(answer: str, reading: _Reading) -> Numerical:
+    """`answer` with its leading '#'."""
     answer, _, _ = answer.partition("~")  # "~#feedback" is Moodle's feedback for any other number
-    pieces = _pieces(answer, "=")
+    pieces = _pieces(answer, "=", reading, skip=1)
     if not pieces:
         raise Refused("the numeric answer block lists no number", "write the number after '#', e.g. {#3.14:0.01}")
     answers = []
-    for number, piece in enumerate(pieces, start=1):
-        fraction, piece = _weight(piece.removeprefix("=").lstrip(), number, 1.0)
+    for number, (line, piece) in enumerate(pieces, start=1):
+        fraction, piece = _weight(piece.removeprefix("=").lstrip(), number, 1.0, line)
         value, feedback = _split_feedback(piece, reading)
-        answers.append(_numeric_answer(_restore(value).strip(), fraction, feedback))
+        answers.append(_numeric_answer(_restore(value).strip(), fraction, feedback, line))
     return Numerical(tuple(answers))
 
 
-def _numeric_answer(value: str, fraction: float, feedback: str) -> NumericAnswer:
+def _numeric_answer(value: str, fraction: float, feedback: str, line: int) -> NumericAnswer:
     if value == "*":
         return NumericAnswer(None, 0.0, fraction, feedback)
     if ".." in value[1:]:
         low, high = (part.strip() for part in value.split("..", 1))
-        _check_numbers(value, low, high)
+        _check_numbers(value, line, low, high)
         middle = (float(low) + float(high)) / 2
         return NumericAnswer(middle, abs(float(high) - middle), fraction, feedback)
     exact, _, tolerance = value.partition(":") if ":" in value[1:] else (value, "", "0")
-    _check_numbers(value, exact.strip(), tolerance.strip())
+    _check_numbers(value, line, exact.strip(), tolerance.strip())
     return NumericAnswer(float(exact), abs(float(tolerance)), fraction, feedback)
 
 
-def _check_numbers(value: str, *numbers: str) -> None:
+def _check_numbers(value: str, line: int, *numbers: str) -> None:
     for number in numbers:
         if not _NUMBER.match(number):
             hint = " (write decimals with a point)" if re.fullmatch(r"[+-]?\d+,\d+", number) else ""
             raise Refused(f"{number!r} in the numeric answer {value!r} is not a number{hint}",
-                          "write a number, a number:tolerance (3.14:0.01) or a range (1..5)")
+                          "write a number, a number:tolerance (3.14:0.01) or a range (1..5)", line)
 
 
 def _ordering(found: re.Match, reading: _Reading) -> Ordering:

@@ -107,7 +107,8 @@ def _figures(folder: Path, out: _Collector) -> tuple[dict[str, str], dict[str, s
             continue
         problem = _unsafe_svg(svg)
         if problem:
-            out.add(path, None, problem, "draw it with plain SVG shapes and text only")
+            message, line = problem
+            out.add(path, line, message, "draw it with plain SVG shapes and text only")
             # Named still, so that the lessons showing it are not also told it is missing (nothing is loaded).
             names[path.name] = ""
             continue
@@ -116,34 +117,41 @@ def _figures(folder: Path, out: _Collector) -> tuple[dict[str, str], dict[str, s
     return names, svgs
 
 
-def _unsafe_svg(svg: str) -> str | None:
-    """Why a drawing may not be shown, or None: it must be plain SVG with nothing active or remote in it."""
+def _unsafe_svg(svg: str) -> tuple[str, int | None] | None:
+    """Why a drawing may not be shown and on which line, or None: it must be plain SVG with nothing active or
+    remote in it."""
     try:
         # defusedxml refuses document types and entities: no expansion bombs, nothing fetched.
         root = ElementTree.fromstring(svg, forbid_dtd=True)
     except DefusedXmlException:
-        return "a document type or entity declaration is not allowed"
+        return "a document type or entity declaration is not allowed", _svg_line(svg, r"<!(DOCTYPE|ENTITY)")
     except ElementTree.ParseError as error:
-        return f"is not well-formed XML ({error})"
+        return f"is not well-formed XML ({error})", error.position[0]
     if root.tag != _SVG + "svg":
-        return "is not an SVG drawing (its root element must be <svg> in the SVG namespace)"
+        return "is not an SVG drawing (its root element must be <svg> in the SVG namespace)", _svg_line(svg, r"<\w")
     if "viewBox" not in root.attrib:
-        return "has no viewBox, so it cannot scale to a phone's width"
+        return "has no viewBox, so it cannot scale to a phone's width", _svg_line(svg, r"<(\w+:)?svg\b")
     for element in root.iter():
         name = element.tag.rsplit("}", 1)[-1]
         if name in ("script", "foreignObject", "iframe", "object", "embed"):
-            return f"holds a <{name}> element"
+            return f"holds a <{name}> element", _svg_line(svg, rf"<(\w+:)?{name}\b")
         for attribute, value in element.attrib.items():
             local = attribute.rsplit("}", 1)[-1]
             if local.lower().startswith("on"):
-                return f"holds an event attribute ({local})"
+                return f"holds an event attribute ({local})", _svg_line(svg, rf"\b(\w+:)?{re.escape(local)}\s*=")
             if attribute in ("href", _XLINK_HREF) and not value.startswith("#"):
-                return f"links outside the drawing ({value[:60]})"
+                return f"links outside the drawing ({value[:60]})", _svg_line(svg, r"\bhref\s*=\s*['\"](?!#)")
             if local == "style" and _EXTERNAL_IN_STYLE.search(value):
-                return "its style loads something from outside the drawing"
+                return "its style loads something from outside the drawing", _svg_line(svg, _EXTERNAL_IN_STYLE.pattern)
         if name == "style" and element.text and _EXTERNAL_IN_STYLE.search(element.text):
-            return "its style loads something from outside the drawing"
+            return "its style loads something from outside the drawing", _svg_line(svg, _EXTERNAL_IN_STYLE.pattern)
     return None
+
+
+def _svg_line(svg: str, pattern: str) -> int | None:
+    """The line of the first match in the drawing's text (the parsed tree keeps no lines)."""
+    found = re.search(pattern, svg, re.IGNORECASE)
+    return svg.count("\n", 0, found.start()) + 1 if found else None
 
 
 def read_course(folder: Path) -> tuple[CourseDefinition | None, list[ContentProblem]]:
@@ -337,13 +345,23 @@ def _lessons(folder: Path, entries, lesson_keys: set[str], glossary, references,
                     out.add(path, None, f"the lesson has {parsed.words} words",
                             f"an English lesson has {LESSON_WORDS[0]} to {LESSON_WORDS[1]}", warning=True)
             elif embedded is not None and tuple(parsed.exercises) != embedded:
-                out.add(path, None, "embeds other exercises than the English lesson: "
+                out.add(path, _first_differing_exercise_line(source, parsed.exercises, embedded),
+                        "embeds other exercises than the English lesson: "
                         + ", ".join(parsed.exercises) + " instead of " + ", ".join(embedded),
                         "keep the same ::: exercise blocks, in the same order, in every language")
             texts[locale] = LessonText(parsed.title, parsed.segments, parsed.words)
         definitions.append(LessonDefinition(entry["id"], module_key, entry["minutes"], tuple(entry["outcomes"]),
                                             texts, embedded or ()))
     return definitions, linked
+
+
+def _first_differing_exercise_line(source: str, exercises, english) -> int | None:
+    """The line of the first ::: exercise block that is not the English lesson's at its place, or of the last
+    block when the English lesson has more."""
+    for index, ident in enumerate(exercises):
+        if index >= len(english) or ident != english[index]:
+            return _line_of_text(source, f"::: exercise {ident}")
+    return _line_of_text(source, f"::: exercise {exercises[-1]}") if exercises else None
 
 
 def _line_of_text(text: str, needle: str) -> int | None:

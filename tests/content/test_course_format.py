@@ -99,8 +99,35 @@ def test_a_malformed_course_file_and_every_other_problem_in_one_run(cli, folder)
     edit(lesson, "## The algorithm", "<b>raw</b>\n\n## The algorithm")
     output = check(cli, folder)
     assert f"{course}:{line_of(course, 'colour')}: colour: is not a setting of this file" in output
-    assert "evil.svg: holds a <script> element" in output
+    assert "evil.svg:1: holds a <script> element" in output
     assert f"{lesson}:{line_of(lesson, '<b>raw')}: raw HTML is not allowed" in output
+
+
+@pytest.mark.parametrize(("drawing", "line", "says"), [
+    ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1">\n<rect/>\n<script>alert(1)</script>\n</svg>',
+     3, "holds a <script> element"),
+    ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1">\n<rect\n  onclick="go()"/>\n</svg>',
+     3, "holds an event attribute (onclick)"),
+    ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink" viewBox="0 0 1 1">\n'
+     '<use href="#a"/>\n<use x:href="https://example.org/a.svg#b"/>\n</svg>', 3, "links outside the drawing"),
+    ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1">\n<rect>\n</svg>', 3, "is not well-formed XML"),
+    ('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg">\n<rect/></svg>', 2, "has no viewBox"),
+])
+def test_a_figure_that_may_not_be_shown_is_reported_at_its_line(cli, folder, drawing, line, says):
+    figure = folder / SLUG / "figures" / "unsafe.svg"
+    figure.write_text(drawing)
+    assert f"{figure}:{line}: {says}" in check(cli, folder)
+
+
+def test_a_translation_embedding_other_exercises_is_reported_at_the_first_that_differs(cli, folder):
+    lesson = folder / SLUG / "lessons" / "ru" / "check-digits.md"
+    # The last two blocks swapped: the first that differs is the one now third.
+    edit(lesson, "::: exercise ds-mrz-check-td2", "::: exercise ds-swap")
+    edit(lesson, "::: exercise ds-composite-recomputed", "::: exercise ds-mrz-check-td2")
+    edit(lesson, "::: exercise ds-swap", "::: exercise ds-composite-recomputed")
+    output = check(cli, folder)
+    at = line_of(lesson, "::: exercise ds-composite-recomputed")
+    assert f"{lesson}:{at}: embeds other exercises than the English lesson" in output
 
 
 def test_a_failed_load_changes_nothing(cli, folder, app):

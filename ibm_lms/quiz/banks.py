@@ -68,20 +68,26 @@ def question_metadata(raw: dict, problems: list[Problem]) -> tuple[str, tuple[st
     return category, tuple(tags), difficulty
 
 
-def read(course: CourseDefinition, folder: Path) -> tuple[FolderBank, list[ContentProblem]]:
-    """Every question and quiz of the folder, and every problem with its file and line."""
-    problems: list[ContentProblem] = []
-    codes = {o["code"] for o in course.outcomes}
-    questions: dict[str, BankQuestion] = {}
-    for path in sorted((folder / "questions").glob("*")) if (folder / "questions").is_dir() else ():
+def _definition_files(folder: Path, kind: str, problems: list[ContentProblem]):
+    """(path, table, text) of each readable <id>.toml in the folder, in name order; the others go to `problems`."""
+    for path in sorted(folder.glob("*")) if folder.is_dir() else ():
         if path.suffix != ".toml" or not ID.fullmatch(path.stem):
-            problems.append(ContentProblem(str(path), None, "a question file is named <question-id>.toml",
+            problems.append(ContentProblem(str(path), None, f"a {kind} file is named <{kind}-id>.toml",
                                            "use lower-case letters, digits and hyphens, and the .toml ending"))
             continue
         raw, text, problem = read_toml(path)
         if problem is not None:
             problems.append(problem)
             continue
+        yield path, raw, text
+
+
+def read(course: CourseDefinition, folder: Path) -> tuple[FolderBank, list[ContentProblem]]:
+    """Every question and quiz of the folder, and every problem with its file and line."""
+    problems: list[ContentProblem] = []
+    codes = {o["code"] for o in course.outcomes}
+    questions: dict[str, BankQuestion] = {}
+    for path, raw, text in _definition_files(folder / "questions", "question", problems):
         item, found = parse_item(path.stem, raw, also=METADATA_KEYS)
         category, tags, difficulty = question_metadata(raw, found)
         for code in item.outcomes if item else ():
@@ -93,15 +99,7 @@ def read(course: CourseDefinition, folder: Path) -> tuple[FolderBank, list[Conte
         if item is not None and not found:
             questions[item.key] = BankQuestion(item, category, tags, difficulty, raw)
     quizzes: dict[str, QuizSettings] = {}
-    for path in sorted((folder / "quizzes").glob("*")) if (folder / "quizzes").is_dir() else ():
-        if path.suffix != ".toml" or not ID.fullmatch(path.stem):
-            problems.append(ContentProblem(str(path), None, "a quiz file is named <quiz-id>.toml",
-                                           "use lower-case letters, digits and hyphens, and the .toml ending"))
-            continue
-        raw, text, problem = read_toml(path)
-        if problem is not None:
-            problems.append(problem)
-            continue
+    for path, raw, text in _definition_files(folder / "quizzes", "quiz", problems):
         settings, found = check_settings(raw, questions)
         for p in found:
             problems.append(ContentProblem(str(path), toml_line(text, p.path), p.describe().split(" — ")[0], p.fix))

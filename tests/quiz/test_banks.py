@@ -94,3 +94,17 @@ def test_a_misspelt_key_is_named_with_its_line_and_nothing_is_loaded(cli, folder
     edit(exercise, 'id = "a"\n', 'id = "a"\ncorrect = true\n')
     assert (f"{exercise}:{line_of(exercise, 'correct = true')}: options.0.correct: is not a key single_choice items "
             "have") in check(cli, folder)
+
+
+def test_misnamed_and_unreadable_bank_files_are_each_reported_and_the_rest_still_checked(cli, folder):
+    questions, quizzes = folder / SLUG / "questions", folder / SLUG / "quizzes"
+    (questions / "Bad Name.toml").write_text('type = "true_false"\n')
+    (quizzes / "notes.txt").write_text("draft")
+    (quizzes / "broken.toml").write_text('title = { en = "Broken" }\nattempts = \n')
+    quiz = quizzes / "practice.toml"
+    edit(quiz, "count = 10", "count = 400")
+    output = check(cli, folder)
+    assert f"{questions / 'Bad Name.toml'}: a question file is named <question-id>.toml" in output
+    assert f"{quizzes / 'notes.txt'}: a quiz file is named <quiz-id>.toml" in output
+    assert f"{quizzes / 'broken.toml'}:2: " in output
+    assert f"{quiz}:{line_of(quiz, 'count = 400')}: draw.0.count: asks for 400 questions" in output

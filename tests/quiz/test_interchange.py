@@ -951,3 +951,22 @@ def test_the_package_imports_nothing_of_the_web_the_database_or_the_network():
             for name in names:
                 assert not name.startswith(forbidden), (path.name, name)
                 assert not name.startswith("ibm_lms") or name in allowed, (path.name, name)
+
+
+@pytest.mark.parametrize("count", ["²", "٣", "9" * 5000])
+def test_an_ordering_count_no_whole_number_reads_shows_every_item(count):
+    answers = "".join(f'<answer fraction="{n}" format="plain_text"><text>step {n}</text></answer>' for n in (1, 2, 3))
+    data = ("<quiz>" + _xml_question("ordering", f"<selectcount>{count}</selectcount><selecttype>RANDOM</selecttype>"
+                                     + answers) + "</quiz>").encode()
+    questions, problems = xml_import(data)
+    assert len(questions) == 1 and questions[0].raw["type"] == "ordering" and len(questions[0].raw["items"]) == 3
+    assert not any("showed" in p.message for p in problems)
+    if count.isdecimal():  # GIFT's ">count" takes decimal digits only: "{>²" is no ordering question at all
+        questions, problems = gift_import(f"::O:: Put in order {{>{count} RANDOM\nfirst\nsecond\nthird\n}}")
+        assert [q.raw["type"] for q in questions] == ["ordering"] and not any("showed" in p.message for p in problems)
+
+
+def test_a_gift_ordering_question_is_held_to_the_answer_limit():
+    items = "\n".join(f"step {n}" for n in range(150))
+    questions, problems = gift_import(f"::O:: Put in order {{>3\n{items}\n}}")
+    assert questions == [] and "lists 150 items; at most 100" in problems[0].message

@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from ibm_lms.text import whole_number_or_none
+
 from .data import MAX_ANSWERS
 from .html_text import FORMAT_NAMES, MOODLE, PLAIN, Findings, strip_markup, to_markdown
 from .importing import Entry, findings_notes
@@ -378,5 +380,10 @@ def _check_numbers(value: str, line: int, *numbers: str) -> None:
 def _ordering(found: re.Match, reading: _Reading) -> Ordering:
     count, select, _, grading = found.group(1), found.group(2) or "", found.group(3), found.group(4) or ""
     items = tuple(_restore(line).strip() for line in found.group(7).split("\n") if line.strip())
-    reading.notes += ordering_notes(len(items), int(count), select, grading)
+    if len(items) > MAX_ANSWERS:
+        raise Refused(f"the ordering question lists {len(items):,} items; at most {MAX_ANSWERS} are imported",
+                      "split the question, or check for a missing '}' or blank line")
+    # A count no whole number reads (digits of other scripts, thousands of them) only means "show them all".
+    shown = whole_number_or_none(count)
+    reading.notes += ordering_notes(len(items), len(items) if shown is None else shown, select, grading)
     return Ordering(tuple(to_markdown(item, MOODLE, reading.findings) for item in items))

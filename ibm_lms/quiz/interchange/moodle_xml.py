@@ -17,6 +17,8 @@ from xml.etree.ElementTree import Element
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 
+from ibm_lms.text import whole_number_or_none
+
 from .cloze_syntax import split_gaps
 from .data import MAX_ANSWERS
 from .html_text import FORMAT_NAMES, HTML, PLAIN, Findings, strip_markup, to_markdown
@@ -287,8 +289,9 @@ def _ordering(element: Element, reading: _Reading) -> tuple[str, Body]:
     # The fraction of an ordering answer is its position (1, 2, …), as qtype_ordering exports it.
     positions = [_position(answer.get("fraction"), index) for index, answer in enumerate(answers)]
     items = [reading.rich(answer) for _, answer in sorted(zip(positions, answers, strict=True), key=lambda p: p[0])]
-    count = (element.findtext("selectcount") or str(len(items))).strip()
-    reading.notes += ordering_notes(len(items), int(count) if count.isdigit() else len(items),
+    # A count no whole number reads ("²", thousands of digits) only means "show them all".
+    shown = whole_number_or_none((element.findtext("selectcount") or "").strip())
+    reading.notes += ordering_notes(len(items), len(items) if shown is None else shown,
                                     element.findtext("selecttype") or "", element.findtext("gradingtype") or "")
     return reading.rich(element.find("questiontext")), Ordering(tuple(items))
 

@@ -84,7 +84,7 @@ def _body(schema) -> dict:
 
 def _refused(problems, status: int = 422):
     return jsonify({"error": "invalid_definition", "message": "The definition has problems; nothing was saved.",
-                    "problems": [{"path": ".".join(map(str, p.path)), "message": p.message, "fix": p.fix}
+                    "problems": [{"path": ".".join(map(str, p.path)), "message": p.text(), "fix": p.fix_text()}
                                  for p in problems]}), status
 
 

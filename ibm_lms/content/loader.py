@@ -281,7 +281,7 @@ def _exercises(folder: Path, codes: list[str] | None, out: _Collector) -> dict[s
             continue
         item, problems = parse_item(path.stem, raw)
         for problem in problems:
-            out.add(path, line_of(text, problem.path), problem.describe().split(" — ")[0], problem.fix)
+            out.add(path, line_of(text, problem.path), problem.located(), problem.fix_text())
         if item is None:
             continue
         for code in item.outcomes if codes is not None else ():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,21 +32,63 @@ class Item:
                    prompt=data["prompt"], feedback=data["feedback"], spec=data["spec"])
 
 
+# How a page has a problem's msgid and values read in its language: gettext(msgid, **values).
+Translate = Callable[[str, Mapping[str, Any]], str]
+
+
+def in_english(msgid: str, values: Mapping[str, Any]) -> str:
+    return msgid % values if values else msgid
+
+
 @dataclass(frozen=True)
 class Problem:
-    """What is wrong in an item's file: where (a key path), what, and how to fix it."""
+    """What is wrong in an item's file: where (a key path), what, and how to fix it.
+
+    `message` and `fix` are msgids (marked with N_ where they are prose; a fix that is only a TOML example stays
+    as it is) whose %(name)s placeholders take `values`: they read in English on the command line and in logs,
+    and in the reader's language on a page that passes its `Translate`."""
 
     path: tuple[str | int, ...]
     message: str
     fix: str = ""
+    values: tuple[tuple[str, Any], ...] = ()
 
-    def describe(self) -> str:
-        where = ".".join(str(part) for part in self.path) or "(file)"
-        return f"{where}: {self.message}" + (f" — {self.fix}" if self.fix else "")
+    @classmethod
+    def of(cls, path: tuple[str | int, ...], message: str, fix: str = "", **values: Any) -> Problem:
+        return cls(tuple(path), message, fix, tuple(sorted(values.items())))
+
+    def at(self, prefix: tuple[str | int, ...]) -> Problem:
+        """The same problem, found inside the part at `prefix`."""
+        return Problem((*prefix, *self.path), self.message, self.fix, self.values)
+
+    @property
+    def where(self) -> str:
+        return ".".join(str(part) for part in self.path) or "(file)"
+
+    def text(self, translate: Translate = in_english) -> str:
+        return translate(self.message, dict(self.values))
+
+    def fix_text(self, translate: Translate = in_english) -> str:
+        return translate(self.fix, dict(self.values)) if self.fix else ""
+
+    def located(self, translate: Translate = in_english) -> str:
+        """'path: what is wrong'."""
+        return f"{self.where}: {self.text(translate)}"
+
+    def describe(self, translate: Translate = in_english) -> str:
+        fix = self.fix_text(translate)
+        return self.located(translate) + (f" — {fix}" if fix else "")
 
 
 class InvalidResponse(ValueError):
-    """An answer the item cannot take (an option it does not have, a rating out of range, a missing part)."""
+    """An answer the item cannot take (an option it does not have, a rating out of range, a missing part).
+
+    `msgid` (marked with N_) and its `values` let the page that refuses the answer say why in the trainee's
+    language; str() is the English text, for logs."""
+
+    def __init__(self, msgid: str, **values: Any):
+        super().__init__(in_english(msgid, values))
+        self.msgid, self.values = msgid, values
 
 
 class MissingValue(InvalidResponse):

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ibm_lms.locales import LOCALES
+from ibm_lms.markers import N_
 from ibm_lms.text import is_bounded_text
 
 from .data import Localised, Problem
@@ -19,21 +20,22 @@ def localised(raw: Any, path: tuple, problems: list[Problem], *, required: bool 
     """The table's texts, stripped; a missing English text, an unknown locale or a bad value is a problem."""
     if raw is None:
         if required:
-            problems.append(Problem(path, "is missing", "add a table with at least en = \"…\""))
+            problems.append(Problem.of(path, N_("is missing"), N_('add a table with at least en = "…"')))
         return {}
     if not isinstance(raw, Mapping):
-        problems.append(Problem(path, "must be a table of texts by locale", 'write it as { en = "…", ru = "…" }'))
+        problems.append(Problem.of(path, N_("must be a table of texts by locale"),
+                                   N_('write it as { en = "…", ru = "…" }')))
         return {}
     texts = {}
     for locale, text in raw.items():
         if locale not in LOCALES:
-            problems.append(Problem((*path, locale), f"{locale!r} is not an interface locale",
-                                    "use one of " + ", ".join(LOCALES)))
+            problems.append(Problem.of((*path, locale), N_("%(locale)s is not an interface locale"),
+                                       N_("use one of %(locales)s"), locale=repr(locale), locales=", ".join(LOCALES)))
         elif not isinstance(text, str) or not is_bounded_text(text.strip(), MAX_TEXT, multiline=True):
-            problems.append(Problem((*path, locale), "must be a non-empty text",
-                                    f"write the {locale} text, or remove the line"))
+            problems.append(Problem.of((*path, locale), N_("must be a non-empty text"),
+                                       N_("write the %(locale)s text, or remove the line"), locale=locale))
         else:
             texts[locale] = text.strip()
     if required and SOURCE_LOCALE not in texts and not any(p.path[: len(path)] == path for p in problems):
-        problems.append(Problem(path, "has no English text", 'add en = "…": English is the source language'))
+        problems.append(Problem.of(path, N_("has no English text"), N_('add en = "…": English is the source language')))
     return texts

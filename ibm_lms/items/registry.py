@@ -7,6 +7,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from ibm_lms.markers import N_
+
 from .data import InvalidResponse, Item, MissingValue, Problem, Score
 
 # Ids inside an item (options, steps, dimensions, specimens): the same shape as every other id in a course.
@@ -62,9 +64,9 @@ def register(item_type: type[ItemType]) -> type[ItemType]:
 def single(form: Mapping[str, list[str]], name: str) -> str:
     values = form.get(name) or []
     if not values or values == [""]:
-        raise MissingValue(f"{name}: exactly one value is needed")
+        raise MissingValue(N_("%(field)s: exactly one value is needed"), field=name)
     if len(values) != 1 or not values[0]:
-        raise InvalidResponse(f"{name}: exactly one value is needed")
+        raise InvalidResponse(N_("%(field)s: exactly one value is needed"), field=name)
     return values[0]
 
 
@@ -76,7 +78,7 @@ def given(form: Mapping[str, list[str]], name: str) -> bool:
 def several(form: Mapping[str, list[str]], name: str) -> list[str]:
     values = form.get(name) or []
     if len(values) > MAX_FORM_VALUES:
-        raise InvalidResponse(f"{name}: too many values")
+        raise InvalidResponse(N_("%(field)s: too many values"), field=name)
     return list(values)
 
 
@@ -89,17 +91,18 @@ def usable_ids(entries: list[Mapping[str, Any]]) -> set[str]:
 def ids_of(raw: Any, key: str, problems: list[Problem], *, minimum: int = 2) -> list[Mapping[str, Any]]:
     """An array of tables with unique, well-formed ids (options, steps, …)."""
     if not isinstance(raw, list) or len(raw) < minimum or not all(isinstance(e, Mapping) for e in raw):
-        problems.append(Problem((key,), f"needs at least {minimum} [[{key}]] tables",
-                                f"add [[{key}]] tables, each with an id"))
+        problems.append(Problem.of((key,), N_("needs at least %(count)d [[%(key)s]] tables"),
+                                   N_("add [[%(key)s]] tables, each with an id"), count=minimum, key=key))
         return []
     seen = set()
     for index, entry in enumerate(raw):
         entry_id = entry.get("id")
         if not isinstance(entry_id, str) or not ITEM_ID.fullmatch(entry_id):
-            problems.append(Problem((key, index, "id"), "must be lower-case letters, digits and hyphens",
-                                    'for example id = "a"'))
+            problems.append(Problem.of((key, index, "id"), N_("must be lower-case letters, digits and hyphens"),
+                                       N_('for example id = "a"')))
         elif entry_id in seen:
-            problems.append(Problem((key, index, "id"), f"{entry_id!r} is used twice", "give each its own id"))
+            problems.append(Problem.of((key, index, "id"), N_("%(id)s is used twice"), N_("give each its own id"),
+                                       id=repr(entry_id)))
         else:
             seen.add(entry_id)
     return raw

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ibm_lms.markers import N_
+
 from . import types  # noqa: F401  (registers every item type)
 from .data import InvalidResponse, Item, MissingValue, Problem, Score
 from .localised import localised
@@ -30,12 +32,12 @@ def parse_item(key: str, raw: Mapping[str, Any], *, also: Iterable[str] = ()) ->
     type_name = raw.get("type")
     item_type = TYPES.get(type_name) if isinstance(type_name, str) else None
     if item_type is None:
-        problems.append(Problem(("type",), f"{type_name!r} is not an item type",
-                                "use one of: " + ", ".join(item_types())))
+        problems.append(Problem.of(("type",), N_("%(type)s is not an item type"), N_("use one of: %(types)s"),
+                                   type=repr(type_name), types=", ".join(item_types())))
         return None, problems
     outcomes = raw.get("outcomes")
     if not isinstance(outcomes, list) or not outcomes or not all(isinstance(o, str) and o for o in outcomes):
-        problems.append(Problem(("outcomes",), "must list at least one outcome code", 'outcomes = ["DS-1"]'))
+        problems.append(Problem.of(("outcomes",), N_("must list at least one outcome code"), 'outcomes = ["DS-1"]'))
         outcomes = []
     title = localised(raw.get("title"), ("title",), problems)
     prompt = localised(raw.get("prompt"), ("prompt",), problems)
@@ -46,13 +48,13 @@ def parse_item(key: str, raw: Mapping[str, Any], *, also: Iterable[str] = ()) ->
         # A type's checks missed a value of a kind they did not expect: the author still gets a problem to fix,
         # and the log shows the check to add.
         _LOG.warning("item %s: %s could not read its definition", key, type_name, exc_info=True)
-        problems.append(Problem((), f"holds a value of a kind a {type_name} item cannot take",
-                                "compare each key with the examples in docs/course-format.md"))
+        problems.append(Problem.of((), N_("holds a value of a kind a %(type)s item cannot take"),
+                                   N_("compare each key with the examples in docs/course-format.md"), type=type_name))
     if problems:
         return None, problems
     # Only once the rest reads well: a reader that stopped at a problem has not asked for what follows it.
-    problems = [Problem(path, f"is not a key {type_name} items have", "remove it, or correct its spelling")
-                for path in unread_keys(raw)]
+    problems = [Problem.of(path, N_("is not a key %(type)s items have"), N_("remove it, or correct its spelling"),
+                           type=type_name) for path in unread_keys(raw)]
     if problems:
         return None, problems
     return Item(key=key, type=type_name, outcomes=tuple(outcomes), title=plain(title), prompt=plain(prompt),

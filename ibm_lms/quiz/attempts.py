@@ -196,7 +196,7 @@ def save(target: SaveTarget, forms: dict[int, dict[str, list[str]]], sequence: i
             read[slot] = read_partial(versions.item_of(target.version_ids[slot]), given)
         except InvalidResponse as error:
             raise AnswerRefused(reason=Reason(N_("question %(number)s: %(problem)s"), number=slot + 1,
-                                              problem=str(error))) from error
+                                              problem=Reason(error.msgid, **error.values))) from error
     now, saved = utcnow(), []
     takes_answers = {"answers_attempt_id": target.id,
                      "deadline_at_least": now - timedelta(seconds=DEADLINE_GRACE_SECONDS)}

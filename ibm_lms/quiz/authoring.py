@@ -16,6 +16,7 @@ from ibm_lms.clock import utcnow
 from ibm_lms.content import service as content
 from ibm_lms.extensions import db
 from ibm_lms.items.service import Item, Problem, parse_item
+from ibm_lms.markers import N_
 from ibm_lms.tenancy.data import Identity
 
 from . import images
@@ -52,8 +53,8 @@ def check(slug: str, tenant_id: int, draft: QuestionDraft) -> tuple[BankQuestion
     """The draft as a bank question, or every problem with the key path it sits at."""
     problems: list[Problem] = []
     if not isinstance(draft.key, str) or not ID.fullmatch(draft.key):
-        problems.append(Problem(("key",), "must be lower-case letters, digits and hyphens (at most 64)",
-                                "for example ds-q-check-digit-count"))
+        problems.append(Problem.of(("key",), N_("must be lower-case letters, digits and hyphens (at most 64)"),
+                                   N_("for example ds-q-check-digit-count")))
     definition = clean_texts(draft.definition)
     item, found = parse_item(draft.key, definition, also=METADATA_KEYS)
     problems += found
@@ -63,12 +64,13 @@ def check(slug: str, tenant_id: int, draft: QuestionDraft) -> tuple[BankQuestion
     written = definition.get("outcomes") if isinstance(definition.get("outcomes"), list) else []
     for code in (c for c in written if isinstance(c, str)):
         if code not in codes:
-            problems.append(Problem(("outcomes",), f"the outcome {code!r} is not one of the course's",
-                                    "use one of: " + ", ".join(sorted(codes))))
+            problems.append(Problem.of(("outcomes",), N_("the outcome %(code)s is not one of the course's"),
+                                       N_("use one of: %(codes)s"), code=repr(code), codes=", ".join(sorted(codes))))
     unknown = images.missing(tenant_id, [text for _, value in localised_texts(definition) for text in value.values()])
     if unknown:
-        problems.append(Problem(("prompt",), "refers to images not uploaded: " + ", ".join(d[:12] for d in unknown),
-                                "upload the image on this page and paste the line it gives"))
+        problems.append(Problem.of(("prompt",), N_("refers to images not uploaded: %(images)s"),
+                                   N_("upload the image on this page and paste the line it gives"),
+                                   images=", ".join(d[:12] for d in unknown)))
     if problems or item is None:
         return None, problems
     return BankQuestion(item, category, tags, difficulty, definition), []
@@ -87,8 +89,9 @@ def save_question(identity: Identity, slug: str, draft: QuestionDraft, *, base_v
     now = utcnow()
     row = _own_question(slug, draft.key, identity.tenant_id)
     if new and (row is not None or _shared_question(slug, draft.key) is not None):
-        return None, [Problem(("key",), f"{draft.key!r} is already the id of a question in this course's bank",
-                              "choose another id, or open that question to edit or copy it")]
+        return None, [Problem.of(("key",), N_("%(key)s is already the id of a question in this course's bank"),
+                                 N_("choose another id, or open that question to edit or copy it"),
+                                 key=repr(draft.key))]
     if row is not None and base_version is not None and _number(row.current_version_id) != base_version:
         raise EditConflict(version=_number(row.current_version_id))
     if row is None:
@@ -156,8 +159,8 @@ def save_quiz(identity: Identity, slug: str, key: str, settings: dict, *,
     questions the tenant's quizzes can draw."""
     problems: list[Problem] = []
     if not isinstance(key, str) or not ID.fullmatch(key):
-        problems.append(Problem(("key",), "must be lower-case letters, digits and hyphens (at most 64)",
-                                "for example final-exam"))
+        problems.append(Problem.of(("key",), N_("must be lower-case letters, digits and hyphens (at most 64)"),
+                                   N_("for example final-exam")))
     checked, found = check_settings(clean_texts(settings), bank_view(slug, identity.tenant_id))
     problems += found
     if problems or checked is None:

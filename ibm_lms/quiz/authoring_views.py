@@ -54,20 +54,31 @@ def starter(item_type: str, slug: str, identity) -> str:
 def _draft_from(text: str, key: str) -> tuple[QuestionDraft | None, list[dict]]:
     """The question a TOML text defines, or its syntax problem (with the line)."""
     if len(text) > MAX_DEFINITION_CHARS:
-        return None, [{"line": None, "message": f"the definition is longer than {MAX_DEFINITION_CHARS} characters",
-                       "fix": "split the case into several questions"}]
+        return None, [{"line": None, "message": gettext("the definition is longer than %(count)d characters",
+                                                        count=MAX_DEFINITION_CHARS),
+                       "fix": gettext("split the case into several questions")}]
     raw, problem = content.read_toml_text(text)
     if problem is not None:
-        return None, [{"line": problem.line, "message": problem.message, "fix": problem.fix}]
+        # The reader's own words for what it found stay as it gives them (in English).
+        return None, [{"line": problem.line, "message": gettext("not valid TOML: %(reason)s", reason=problem.message),
+                       "fix": gettext("correct the TOML syntax on that line")}]
     tags = raw.get("tags", [])
     return QuestionDraft(key, raw.get("category"), tuple(tags) if isinstance(tags, list) else tags,
                          raw.get("difficulty"), raw), []
 
 
+def _translated(msgid: str, values: dict) -> str:
+    return gettext(msgid, **values)
+
+
+def _shown(problem, line: int | None = None) -> dict:
+    """A definition's problem as the page lists it, in the reader's language."""
+    return {"line": line, "message": problem.located(_translated), "fix": problem.fix_text(_translated)}
+
+
 def _problems(problems, text: str) -> list[dict]:
     # The question's key is a field of the form, not a line of the definition.
-    return [{"line": None if p.path == ("key",) else content.toml_line(text, p.path),
-             "message": p.describe().split(" — ")[0], "fix": p.fix} for p in problems]
+    return [_shown(p, None if p.path == ("key",) else content.toml_line(text, p.path)) for p in problems]
 
 
 @blueprint.get("/courses/<slug>/")
@@ -186,7 +197,7 @@ def translate_question(slug: str, key: str):
         if saved is not None:
             return redirect(url_for("authoring.translate_question", slug=slug, key=key, to=target, saved=saved.version,
                                     **{"from": source}), code=303)
-        problems = [{"line": None, "message": p.describe().split(" — ")[0], "fix": p.fix} for p in found]
+        problems = [_shown(p) for p in found]
     rows = [{"name": texts.path_name(path), "label": _text_label(path), "source": text.get(source) or text.get("en", ""),
              "target": text.get(target, ""), "multiline": "\n" in (text.get(source) or text.get("en", ""))
              or len(text.get(source) or text.get("en", "")) > 90} for path, text in entries]
@@ -271,7 +282,7 @@ def edit_quiz(slug: str, key: str | None = None):
                                          base_version=whole_number_or_none(base) if existing else None)
         if saved is not None:
             return redirect(url_for("authoring.bank", slug=slug, saved=new_key) + "#quizzes", code=303)
-        problems = [{"line": None, "message": p.describe().split(" — ")[0], "fix": p.fix} for p in found]
+        problems = [_shown(p) for p in found]
         values = None
     view = service.bank_view(identity, slug)
     return render_template("authoring/quiz.html", identity=identity, slug=slug, key=key, existing=existing,

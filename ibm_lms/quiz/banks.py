@@ -20,6 +20,7 @@ from ibm_lms.content.data import ContentProblem, CourseDefinition
 from ibm_lms.content.service import read_toml, toml_line
 from ibm_lms.extensions import db
 from ibm_lms.items.service import Item, Problem, parse_item
+from ibm_lms.markers import N_
 from ibm_lms.text import is_bounded_text
 
 from .models import SHARED_BANK, Question, QuestionVersion, Quiz, QuizVersion
@@ -56,15 +57,15 @@ def question_metadata(raw: dict, problems: list[Problem]) -> tuple[str, tuple[st
     """A bank question's category, tags and difficulty; what is wrong goes into `problems`."""
     category, tags, difficulty = raw.get("category"), raw.get("tags", []), raw.get("difficulty")
     if not isinstance(category, str) or not ID.fullmatch(category):
-        problems.append(Problem(("category",), "must be lower-case letters, digits and hyphens",
-                                'category = "mrz"'))
+        problems.append(Problem.of(("category",), N_("must be lower-case letters, digits and hyphens"),
+                                   'category = "mrz"'))
     if not isinstance(tags, list) or len(tags) > MAX_TAGS or not all(
             isinstance(t, str) and is_bounded_text(t, 64) for t in tags):
-        problems.append(Problem(("tags",), f"must be a list of at most {MAX_TAGS} short labels",
-                                'tags = ["td3", "pre-test"]'))
+        problems.append(Problem.of(("tags",), N_("must be a list of at most %(count)d short labels"),
+                                   'tags = ["td3", "pre-test"]', count=MAX_TAGS))
         tags = []
     if difficulty not in DIFFICULTIES:
-        problems.append(Problem(("difficulty",), "must be easy, medium or hard", 'difficulty = "medium"'))
+        problems.append(Problem.of(("difficulty",), N_("must be easy, medium or hard"), 'difficulty = "medium"'))
     return category, tuple(tags), difficulty
 
 
@@ -92,17 +93,17 @@ def read(course: CourseDefinition, folder: Path) -> tuple[FolderBank, list[Conte
         category, tags, difficulty = question_metadata(raw, found)
         for code in item.outcomes if item else ():
             if code not in codes:
-                found.append(Problem(("outcomes",), f"the outcome {code!r} is not one of the course's",
-                                     "use one of: " + ", ".join(sorted(codes))))
+                found.append(Problem.of(("outcomes",), N_("the outcome %(code)s is not one of the course's"),
+                                        N_("use one of: %(codes)s"), code=repr(code), codes=", ".join(sorted(codes))))
         for p in found:
-            problems.append(ContentProblem(str(path), toml_line(text, p.path), p.describe().split(" — ")[0], p.fix))
+            problems.append(ContentProblem(str(path), toml_line(text, p.path), p.located(), p.fix_text()))
         if item is not None and not found:
             questions[item.key] = BankQuestion(item, category, tags, difficulty, raw)
     quizzes: dict[str, QuizSettings] = {}
     for path, raw, text in _definition_files(folder / "quizzes", "quiz", problems):
         settings, found = check_settings(raw, questions)
         for p in found:
-            problems.append(ContentProblem(str(path), toml_line(text, p.path), p.describe().split(" — ")[0], p.fix))
+            problems.append(ContentProblem(str(path), toml_line(text, p.path), p.located(), p.fix_text()))
         if settings is not None and not found:
             quizzes[path.stem] = settings
     if (folder / "questions").is_dir() and len(questions) < 40:

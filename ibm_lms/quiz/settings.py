@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ibm_lms.items.service import Problem, localised, plain, tracked, unread_keys
+from ibm_lms.markers import N_
 
 KINDS = ("practice", "pre_test", "post_test", "exam")
 GRADING = ("highest", "last", "average", "first")
@@ -76,7 +77,8 @@ class QuizSettings:
 def _whole(raw, name: str, default: int, low: int, high: int, problems: list[Problem], example: str) -> int:
     value = raw.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        problems.append(Problem((name,), f"must be a whole number from {low} to {high}", example))
+        problems.append(Problem.of((name,), N_("must be a whole number from %(low)d to %(high)d"), example,
+                                   low=low, high=high))
         return default
     return value
 
@@ -84,7 +86,8 @@ def _whole(raw, name: str, default: int, low: int, high: int, problems: list[Pro
 def _choice(raw, name: str, default: str, allowed: tuple[str, ...], problems: list[Problem]) -> str:
     value = raw.get(name, default)
     if value not in allowed:
-        problems.append(Problem((name,), "must be one of " + ", ".join(allowed), f'{name} = "{allowed[0]}"'))
+        problems.append(Problem.of((name,), N_("must be one of %(allowed)s"), f'{name} = "{allowed[0]}"',
+                                   allowed=", ".join(allowed)))
         return default
     return value
 
@@ -98,17 +101,17 @@ def check_settings(raw: Mapping[str, Any], bank: Mapping[str, Any]) -> tuple[Qui
     description = localised(raw.get("description"), ("description",), problems, required=False)
     kind = _choice(raw, "kind", "practice", KINDS, problems)
     grading = _choice(raw, "grading", "highest", GRADING, problems)
-    minutes = _whole(raw, "time_limit_minutes", 0, 0, 600, problems, "time_limit_minutes = 30 (0: no limit)")
-    attempts = _whole(raw, "attempts", 0, 0, 100, problems, "attempts = 1 (0: no limit)")
+    minutes = _whole(raw, "time_limit_minutes", 0, 0, 600, problems, N_("time_limit_minutes = 30 (0: no limit)"))
+    attempts = _whole(raw, "attempts", 0, 0, 100, problems, N_("attempts = 1 (0: no limit)"))
     pass_mark = raw.get("pass_mark", 0.5)
     if isinstance(pass_mark, bool) or not isinstance(pass_mark, int | float) or not 0 <= pass_mark <= 1:
-        problems.append(Problem(("pass_mark",), "must be a share from 0 to 1", "pass_mark = 0.7"))
+        problems.append(Problem.of(("pass_mark",), N_("must be a share from 0 to 1"), "pass_mark = 0.7"))
         pass_mark = 0.5
     flags = {}
     for name in ("shuffle_questions", "shuffle_choices"):
         flags[name] = raw.get(name, True)
         if not isinstance(flags[name], bool):
-            problems.append(Problem((name,), "must be true or false", f"{name} = true"))
+            problems.append(Problem.of((name,), N_("must be true or false"), f"{name} = true"))
     review = raw.get("review", {}) if isinstance(raw.get("review", {}), Mapping) else {}
     after_submit = _choice(review, "after_submit", "feedback", REVIEW_LEVELS, problems)
     after_close = _choice(review, "after_close", "answers", REVIEW_LEVELS, problems)
@@ -117,15 +120,16 @@ def check_settings(raw: Mapping[str, Any], bank: Mapping[str, Any]) -> tuple[Qui
                             attempts=attempts, pass_mark=float(pass_mark), grading=grading,
                             review_after_submit=after_submit, review_after_close=after_close, draws=draws, **flags)
     if not problems:  # a check that stopped at a problem has not read what follows it
-        problems = [Problem(path, "is not a setting of a quiz", "remove it, or correct its spelling")
+        problems = [Problem.of(path, N_("is not a setting of a quiz"), N_("remove it, or correct its spelling"))
                     for path in unread_keys(raw)]
     return (None if problems else settings), problems
 
 
 def _draws(entries, bank: Mapping[str, Any], problems: list[Problem]) -> tuple[Draw, ...]:
     if not isinstance(entries, list) or not entries or not all(isinstance(e, Mapping) for e in entries):
-        problems.append(Problem(("draw",), "a quiz needs at least one [[draw]]",
-                                'add [[draw]] with questions = ["…"], or count = 10 and a category, tags or outcomes'))
+        problems.append(Problem.of(("draw",), N_("a quiz needs at least one [[draw]]"),
+                                   N_('add [[draw]] with questions = ["…"], or count = 10 and a category, tags or '
+                                      'outcomes')))
         return ()
     draws, used = [], 0
     for index, entry in enumerate(entries):
@@ -134,8 +138,8 @@ def _draws(entries, bank: Mapping[str, Any], problems: list[Problem]) -> tuple[D
         if fixed:
             missing = [k for k in fixed if k not in bank] if isinstance(fixed, list) else ["?"]
             if missing:
-                problems.append(Problem((*path, "questions"), "names questions the bank does not have: "
-                                        + ", ".join(map(str, missing)), "use ids of questions/<id>.toml"))
+                problems.append(Problem.of((*path, "questions"), N_("names questions the bank does not have: %(ids)s"),
+                                           N_("use ids of questions/<id>.toml"), ids=", ".join(map(str, missing))))
                 continue
             draws.append(Draw(questions=tuple(fixed)))
             used += len(fixed)
@@ -144,16 +148,19 @@ def _draws(entries, bank: Mapping[str, Any], problems: list[Problem]) -> tuple[D
                     category=entry.get("category"), tags=tuple(entry.get("tags", ())),
                     outcomes=tuple(entry.get("outcomes", ())), difficulty=entry.get("difficulty"))
         if draw.count < 1:
-            problems.append(Problem((*path, "count"), "a random draw needs count = 1 or more", "count = 10"))
+            problems.append(Problem.of((*path, "count"), N_("a random draw needs count = 1 or more"), "count = 10"))
             continue
         pool = [key for key, q in bank.items()
                 if draw.matches(key, q.category, q.tags, q.item.outcomes, q.difficulty)]
         if len(pool) < draw.count:
-            problems.append(Problem((*path, "count"), f"asks for {draw.count} questions, the bank has {len(pool)} "
-                                    "that match", "lower the count, widen the filters, or add questions"))
+            problems.append(Problem.of((*path, "count"), N_("asks for %(count)d questions, the bank has %(found)d "
+                                                            "that match"),
+                                       N_("lower the count, widen the filters, or add questions"),
+                                       count=draw.count, found=len(pool)))
             continue
         draws.append(draw)
         used += draw.count
     if used > MAX_QUESTIONS:
-        problems.append(Problem(("draw",), f"the quiz has {used} questions", f"a quiz has at most {MAX_QUESTIONS}"))
+        problems.append(Problem.of(("draw",), N_("the quiz has %(count)d questions"),
+                                   N_("a quiz has at most %(limit)d"), count=used, limit=MAX_QUESTIONS))
     return tuple(draws)

@@ -269,3 +269,26 @@ def test_static_files_carry_their_fingerprint_and_live_a_year(trainee):
     answer = trainee.get(stylesheet)
     assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert "max-age=300" in trainee.get("/static/css/app.css?v=000000000000").headers["Cache-Control"]
+
+
+@pytest.mark.parametrize("locale", ["ru", "hy"])
+def test_a_refused_answer_says_why_in_the_trainees_language(launcher, client, courses, locale):
+    from html import unescape
+
+    from tests.conftest import translated
+
+    assert launcher.launch(locale=locale).status_code == 303
+    first = lesson_keys()[0]
+    page = client.get(f"/courses/{SLUG}/lessons/{first}").get_data(as_text=True)
+    form = next(iter(forms_of(page).values()))
+    base = {"csrf_token": form["csrf_token"], "version": form["version"], "token": form["token"]}
+    for change, msgid, values in (
+        ({}, "%(field)s: exactly one value is needed", {"field": "choice"}),
+        ({"choice": ["no-such-option"]}, "%(field)s: not an option of this exercise", {"field": "choice"}),
+        ({"token": "short", "choice": ["a"]}, "the form has no valid token; open the lesson again", {}),
+    ):
+        response = client.post(form["action"], data={**base, **change})
+        shown = unescape(response.get_data(as_text=True))
+        reason = translated(locale, msgid) % values if values else translated(locale, msgid)
+        assert response.status_code == 400 and reason in shown, shown[:2000]
+        assert reason != msgid % values if values else reason != msgid

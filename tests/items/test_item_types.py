@@ -55,7 +55,7 @@ def test_every_shipped_exercise_is_valid_and_its_model_answer_scores_full_marks(
     ("mrz_check", {"lines": ["P<UTO"], "check_digits": True}, "is not a machine-readable zone"),
     ("mrz_spot", {"specimens": [{"id": "a", "label": {"en": "A"}, "lines": TD3},
                                 {"id": "b", "label": {"en": "B"}, "lines": ALTERED}], "answer": "a"},
-     "the checker finds failing check digits in ['b']"),
+     "the checker finds failing check digits in 'b'"),
     ("no_such_type", {}, "is not an item type"),
     ("single_choice", {"options": [{"id": "A b", "text": {"en": "x"}}, {"id": "b", "text": {"xx": "x"}}],
                        "answer": "b"}, "lower-case letters"),

@@ -308,3 +308,44 @@ def test_the_translation_page_names_each_text_in_the_authors_words(launcher, cli
     choice = html.unescape(client.get(f"{BANK}/questions/ac-q-bribery-elements/translate?from=en&to=ka").get_data(
         as_text=True))
     assert "Варіант 1 › Текст" in re.findall(r'<th scope="row">([^<]*)</th>', choice)
+
+
+@pytest.mark.parametrize("locale", ["ru", "ka"])
+def test_a_definitions_problems_and_fixes_read_in_the_authors_language(launcher, client, courses, locale):
+    from tests.conftest import translated
+
+    launcher.platform.user = DEMO_USERS["instructor"]
+    assert launcher.launch(locale=locale).status_code == 303
+    copy(client)
+    page = client.get(f"{BANK}/questions/{SHARED_KEY}/edit").get_data(as_text=True)
+    text = definition_of(page)
+    broken = re.sub(r"^answer = (true|false)$", "answer = maybe", text, count=1, flags=re.M)
+    response = client.post(f"{BANK}/questions/{SHARED_KEY}/edit", data={
+        "csrf_token": csrf_of(page), "definition": broken, "base_version": "1", "action": "save"})
+    shown = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert translated(locale, "not valid TOML: %(reason)s").split("%(reason)s")[0] in shown
+    assert translated(locale, "correct the TOML syntax on that line") in shown
+    wrong = re.sub(r"^answer = (true|false)$", 'answer = "no"', text, count=1, flags=re.M)
+    wrong = wrong.replace('difficulty = "easy"', 'difficulty = "extreme"')
+    response = client.post(f"{BANK}/questions/{SHARED_KEY}/edit", data={
+        "csrf_token": csrf_of(page), "definition": wrong, "base_version": "1", "action": "save"})
+    shown = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    # The key path stays as written in the definition; what is wrong and the fix are in the author's language.
+    assert f"answer: {translated(locale, 'must be true or false')}" in shown
+    assert f"difficulty: {translated(locale, 'must be easy, medium or hard')}" in shown
+    assert "must be true or false" not in shown and "must be easy, medium or hard" not in shown
+
+
+def test_the_same_problems_read_in_english_on_the_command_line(cli, tmp_path):
+    import shutil
+
+    from tests.conftest import ROOT
+
+    target = tmp_path / "courses" / COURSE
+    shutil.copytree(ROOT / "courses" / COURSE, target)
+    question = next((target / "questions").glob("*.toml"))
+    question.write_text(question.read_text().replace("difficulty = ", 'difficulty = "extreme"\n# ', 1))
+    result = cli.invoke(args=["content", "check", "--dir", str(tmp_path / "courses")])
+    assert result.exit_code != 0 and "difficulty: must be easy, medium or hard" in result.output

@@ -6,6 +6,7 @@ import math
 import re
 
 from ibm_lms.locales import LOCALES
+from ibm_lms.markers import N_
 
 from ..data import InvalidResponse, Problem, Score
 from ..localised import localised
@@ -25,7 +26,7 @@ class TrueFalse(ItemType):
     def parse(self, raw, problems):
         answer = raw.get("answer")
         if not isinstance(answer, bool):
-            problems.append(Problem(("answer",), "must be true or false", "answer = true"))
+            problems.append(Problem.of(("answer",), N_("must be true or false"), "answer = true"))
         return {"answer": answer,
                 "feedback_true": localised(raw.get("feedback_true"), ("feedback_true",), problems, required=False),
                 "feedback_false": localised(raw.get("feedback_false"), ("feedback_false",), problems, required=False)}
@@ -33,7 +34,7 @@ class TrueFalse(ItemType):
     def read_response(self, item, form):
         value = single(form, "choice")
         if value not in ("true", "false"):
-            raise InvalidResponse("choice: true or false is needed")
+            raise InvalidResponse(N_("%(field)s: choose True or False"), field="choice")
         return {"choice": value == "true"}
 
     def score(self, item, response):
@@ -62,26 +63,27 @@ class ShortAnswer(ItemType):
         answers = raw.get("answers")
         found = {}
         if not isinstance(answers, dict) or not isinstance(answers.get("en"), list) or not answers["en"]:
-            problems.append(Problem(("answers",), "needs accepted answers, English at least",
-                                    'answers = { en = ["impostor"], ru = ["самозванец"] }'))
+            problems.append(Problem.of(("answers",), N_("needs accepted answers, English at least"),
+                                       'answers = { en = ["impostor"], ru = ["самозванец"] }'))
         else:
             for locale, texts in answers.items():
                 if locale not in LOCALES or not isinstance(texts, list) or not all(
                         isinstance(t, str) and 0 < len(t) <= MAX_ANSWER for t in texts):
-                    problems.append(Problem(("answers", locale), "must be a list of answers in an interface locale",
-                                            'en = ["first accepted answer", "second"]'))
+                    problems.append(Problem.of(("answers", locale),
+                                               N_("must be a list of answers in an interface locale"),
+                                               'en = ["first accepted answer", "second"]'))
                 else:
                     found[locale] = [t.strip() for t in texts]
         case = raw.get("case_sensitive", False)
         if not isinstance(case, bool):
-            problems.append(Problem(("case_sensitive",), "must be true or false", "case_sensitive = false"))
+            problems.append(Problem.of(("case_sensitive",), N_("must be true or false"), "case_sensitive = false"))
             case = False
         return {"answers": found, "case_sensitive": case}
 
     def read_response(self, item, form):
         value = single(form, "answer")
         if len(value) > MAX_ANSWER:
-            raise InvalidResponse("answer: too long")
+            raise InvalidResponse(N_("%(field)s: too long"), field="answer")
         return {"answer": value}
 
     def score(self, item, response):
@@ -137,27 +139,29 @@ class Numeric(ItemType):
     def parse(self, raw, problems):
         answer, tolerance = raw.get("answer"), raw.get("tolerance", 0)
         if not is_usable_number(answer):
-            problems.append(Problem(("answer",), f"must be a finite number of at most {MAX_NUMBER:.0e} in size",
-                                    "answer = 6"))
+            problems.append(Problem.of(("answer",), N_("must be a finite number of at most %(limit)s in size"),
+                                       "answer = 6", limit=f"{MAX_NUMBER:.0e}"))
         if not is_usable_number(tolerance) or tolerance < 0:
-            problems.append(Problem(("tolerance",), "must be zero or a positive finite number", "tolerance = 0.5"))
+            problems.append(Problem.of(("tolerance",), N_("must be zero or a positive finite number"),
+                                       "tolerance = 0.5"))
             tolerance = 0
         units = raw.get("units", [])
         if not isinstance(units, list) or not all(
                 isinstance(u, dict) and isinstance(u.get("unit"), str) and u["unit"]
                 and is_usable_number(u.get("multiplier")) and u["multiplier"] > 0 for u in units):
-            problems.append(Problem(("units",), "must be a list of units with their multipliers",
-                                    'units = [{ unit = "kg", multiplier = 1 }]'))
+            problems.append(Problem.of(("units",), N_("must be a list of units with their multipliers"),
+                                       'units = [{ unit = "kg", multiplier = 1 }]'))
             units = []
         required = raw.get("unit_required", False)
         if required and not units:
-            problems.append(Problem(("unit_required",), "a unit is required but none is listed", "list the units"))
+            problems.append(Problem.of(("unit_required",), N_("a unit is required but none is listed"),
+                                       N_("list the units")))
         return {"answer": answer, "tolerance": tolerance, "units": units, "unit_required": bool(required)}
 
     def read_response(self, item, form):
         value = single(form, "answer")
         if len(value) > MAX_ANSWER:
-            raise InvalidResponse("answer: too long")
+            raise InvalidResponse(N_("%(field)s: too long"), field="answer")
         return {"answer": value}
 
     def score(self, item, response):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ibm_lms.markers import N_
+
 from ..data import InvalidResponse, Item, Problem, Score
 from ..localised import localised
 from ..registry import ItemType, ids_of, register, several, single, usable_ids
@@ -32,15 +34,15 @@ class SingleChoice(ItemType):
         options = _options(raw, problems)
         answer = raw.get("answer")
         if options and (not isinstance(answer, str) or answer not in usable_ids(options)):
-            problems.append(Problem(("answer",), f"{answer!r} is not one of the options",
-                                    "set answer to the id of the right option: "
-                                    + ", ".join(repr(o["id"]) for o in options)))
+            problems.append(Problem.of(("answer",), N_("%(answer)s is not one of the options"),
+                                       N_("set answer to the id of the right option: %(ids)s"), answer=repr(answer),
+                                       ids=", ".join(repr(o["id"]) for o in options)))
         return {"options": options, "answer": answer}
 
     def read_response(self, item, form):
         choice = single(form, "choice")
         if choice not in _known(item):
-            raise InvalidResponse("choice: not an option of this exercise")
+            raise InvalidResponse(N_("%(field)s: not an option of this exercise"), field="choice")
         return {"choice": choice}
 
     def score(self, item, response):
@@ -66,18 +68,18 @@ class MultipleResponse(ItemType):
         known = usable_ids(options)
         if (not isinstance(answer, list) or not answer or not all(isinstance(a, str) for a in answer)
                 or len(set(answer)) != len(answer)):
-            problems.append(Problem(("answer",), "must list the ids of the right options, each once",
-                                    'for example answer = ["a", "c"]'))
+            problems.append(Problem.of(("answer",), N_("must list the ids of the right options, each once"),
+                                       N_('for example answer = ["a", "c"]')))
         elif options and not set(answer) <= known:
-            problems.append(Problem(("answer",), "names options that do not exist: "
-                                    + ", ".join(repr(a) for a in answer if a not in known),
-                                    "use ids of [[options]]"))
+            problems.append(Problem.of(("answer",), N_("names options that do not exist: %(ids)s"),
+                                       N_("use ids of [[options]]"),
+                                       ids=", ".join(repr(a) for a in answer if a not in known)))
         return {"options": options, "answer": answer}
 
     def read_response(self, item, form):
         choices = several(form, "choices")
         if len(set(choices)) != len(choices) or not set(choices) <= _known(item):
-            raise InvalidResponse("choices: not options of this exercise, or one chosen twice")
+            raise InvalidResponse(N_("%(field)s: not options of this exercise, or one chosen twice"), field="choices")
         # Nothing chosen is an answer too (every option judged wrong), and scores 0 or more.
         return {"choices": sorted(choices)}
 
@@ -112,18 +114,19 @@ class Dilemma(ItemType):
         for index, (entry, option) in enumerate(zip(raw["options"] if options else [], options, strict=True)):
             value = entry.get("score")
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-                problems.append(Problem(("options", index, "score"), "must be a number from 0 to 1",
-                                        "score = 1.0 for the best course of action, less for the others"))
+                problems.append(Problem.of(("options", index, "score"), N_("must be a number from 0 to 1"),
+                                           N_("score = 1.0 for the best course of action, less for the others")))
                 value = 0
             option["score"] = float(value)
         if options and not any(o["score"] == 1 for o in options):
-            problems.append(Problem(("options",), "no option scores 1", "give the best course of action score = 1.0"))
+            problems.append(Problem.of(("options",), N_("no option scores 1"),
+                                       N_("give the best course of action score = 1.0")))
         return {"options": options}
 
     def read_response(self, item, form):
         choice = single(form, "choice")
         if choice not in _known(item):
-            raise InvalidResponse("choice: not an option of this exercise")
+            raise InvalidResponse(N_("%(field)s: not an option of this exercise"), field="choice")
         return {"choice": choice}
 
     def score(self, item, response):

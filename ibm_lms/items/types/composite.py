@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from ibm_lms.markers import N_
+
 from ..data import InvalidResponse, Item, Problem, Score
 from ..localised import localised
 from ..registry import TYPES, ItemType, given, ids_of, register, single, usable_ids
@@ -28,8 +30,8 @@ class Matching(ItemType):
                            for i, e in enumerate(ids_of(raw.get("distractors"), "distractors", problems, minimum=1))]
         overlap = usable_ids(pairs) & usable_ids(distractors)
         if overlap:
-            problems.append(Problem(("distractors",), "uses ids of pairs: " + ", ".join(sorted(overlap)),
-                                    "give distractors ids of their own"))
+            problems.append(Problem.of(("distractors",), N_("uses ids of pairs: %(ids)s"),
+                                       N_("give distractors ids of their own"), ids=", ".join(sorted(overlap))))
         return {"pairs": pairs, "distractors": distractors}
 
     def read_response(self, item, form):
@@ -49,7 +51,7 @@ class Matching(ItemType):
                 continue
             chosen = single(form, name)
             if chosen not in answers:
-                raise InvalidResponse(f"{name}: not an answer of this question")
+                raise InvalidResponse(N_("%(field)s: not an answer of this question"), field=name)
             matches[pair["id"]] = chosen
         return matches
 
@@ -71,12 +73,12 @@ def _sub_item(raw: dict, path: tuple, problems: list[Problem], allowed: tuple[st
     kind = raw.get("type")
     if (not isinstance(kind, str) or kind not in TYPES or (allowed is not None and kind not in allowed)
             or kind in PART_EXCLUDED):
-        problems.append(Problem((*path, "type"), f"{kind!r} cannot be used here",
-                                "use one of: " + ", ".join(allowed or sorted(set(TYPES) - set(PART_EXCLUDED)))))
+        problems.append(Problem.of((*path, "type"), N_("%(type)s cannot be used here"), N_("use one of: %(types)s"),
+                                   type=repr(kind), types=", ".join(allowed or sorted(set(TYPES) - set(PART_EXCLUDED)))))
         return None
     found: list[Problem] = []
     spec = TYPES[kind].parse(raw, found)
-    problems.extend(Problem((*path, *p.path), p.message, p.fix) for p in found)
+    problems.extend(p.at(path) for p in found)
     part = {"type": kind, "spec": spec}
     if needs_texts:
         part["prompt"] = localised(raw.get("prompt"), (*path, "prompt"), problems)
@@ -116,9 +118,9 @@ class Cloze(ItemType):
             if isinstance(text, str):
                 named = GAP.findall(text)
                 if sorted(named) != sorted(gaps) or len(set(named)) != len(named):
-                    problems.append(Problem(("prompt", locale), "must hold every gap once: "
-                                            + " ".join("{{" + g + "}}" for g in gaps),
-                                            "write each {{gap-id}} exactly once in every language"))
+                    problems.append(Problem.of(("prompt", locale), N_("must hold every gap once: %(gaps)s"),
+                                               N_("write each {{gap-id}} exactly once in every language"),
+                                               gaps=" ".join("{{" + g + "}}" for g in gaps)))
         return {"gaps": gaps, "order": list(gaps)}
 
     def read_response(self, item, form):
@@ -157,8 +159,8 @@ class Scenario(ItemType):
         case = localised(raw.get("case"), ("case",), problems)
         entries = raw.get("parts")
         if not isinstance(entries, list) or not 2 <= len(entries) <= MAX_PARTS:
-            problems.append(Problem(("parts",), f"a scenario has 2 to {MAX_PARTS} [[parts]]",
-                                    "add [[parts]] tables, each a question of its own"))
+            problems.append(Problem.of(("parts",), N_("a scenario has 2 to %(count)d [[parts]]"),
+                                       N_("add [[parts]] tables, each a question of its own"), count=MAX_PARTS))
             entries = []
         parts = [_sub_item(entry if isinstance(entry, dict) else {}, ("parts", index), problems, None, needs_texts=True)
                  for index, entry in enumerate(entries)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from ibm_lms.markers import N_
 from ibm_lms.mrz.service import NotAnMrz, check_mrz
 
 from ..data import InvalidResponse, Problem, Score
@@ -26,13 +27,13 @@ _DATES_AS_OF = date(2026, 1, 1)
 
 def _report(lines, path: tuple, problems: list[Problem]):
     if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
-        problems.append(Problem(path, "must be a list of the MRZ lines", 'lines = ["P<UTO…", "L898…"]'))
+        problems.append(Problem.of(path, N_("must be a list of the MRZ lines"), 'lines = ["P<UTO…", "L898…"]'))
         return None
     try:
         return check_mrz(lines, today=_DATES_AS_OF)
     except NotAnMrz as error:
-        problems.append(Problem(path, f"is not a machine-readable zone: {error.reason}",
-                                "copy the 2 or 3 lines exactly, with every < filler"))
+        problems.append(Problem.of(path, N_("is not a machine-readable zone: %(reason)s"),
+                                   N_("copy the 2 or 3 lines exactly, with every < filler"), reason=error.reason))
         return None
 
 
@@ -64,16 +65,16 @@ class MrzCheck(ItemType):
         report = _report(raw.get("lines"), ("lines",), problems)
         fields = raw.get("fields", [])
         if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields) or not set(fields) <= set(FIELDS):
-            problems.append(Problem(("fields",), "names fields the MRZ does not have",
-                                    "use some of: " + ", ".join(FIELDS)))
+            problems.append(Problem.of(("fields",), N_("names fields the MRZ does not have"),
+                                       N_("use some of: %(fields)s"), fields=", ".join(FIELDS)))
             fields = []
         asks_digits, asks_verdict = raw.get("check_digits", False), raw.get("verdict", False)
         if not isinstance(asks_digits, bool) or not isinstance(asks_verdict, bool):
-            problems.append(Problem(("check_digits",), "check_digits and verdict must be true or false",
-                                    "write check_digits = true"))
+            problems.append(Problem.of(("check_digits",), N_("check_digits and verdict must be true or false"),
+                                       N_("write check_digits = true")))
         if not fields and not asks_digits and not asks_verdict:
-            problems.append(Problem(("fields",), "the exercise asks nothing",
-                                    "list fields, or set check_digits = true or verdict = true"))
+            problems.append(Problem.of(("fields",), N_("the exercise asks nothing"),
+                                       N_("list fields, or set check_digits = true or verdict = true")))
         model = None
         if report is not None:
             model = {"fields": {name: report.fields.get(name) or "" for name in fields},
@@ -102,7 +103,7 @@ class MrzCheck(ItemType):
         for name in spec["fields"]:
             value = single(form, f"field-{name}") if form.get(f"field-{name}") not in (None, [""]) else ""
             if len(value) > MAX_ANSWER:
-                raise InvalidResponse(f"field-{name}: too long")
+                raise InvalidResponse(N_("%(field)s: too long"), field=f"field-{name}")
             response["fields"][name] = value
         if spec["check_digits"]:
             for name in spec["model"]["digits"]:
@@ -110,12 +111,12 @@ class MrzCheck(ItemType):
                     continue
                 value = single(form, f"digit-{name}")
                 if len(value) != 1 or not value.isdigit():
-                    raise InvalidResponse(f"digit-{name}: one digit from 0 to 9 is needed")
+                    raise InvalidResponse(N_("%(field)s: one digit from 0 to 9 is needed"), field=f"digit-{name}")
                 response["digits"][name] = value
         if spec["verdict"] and not (partial and not given(form, "verdict")):
             verdict = single(form, "verdict")
             if verdict not in VERDICTS:
-                raise InvalidResponse("verdict: valid or invalid is needed")
+                raise InvalidResponse(N_("%(field)s: say whether all check digits verify"), field="verdict")
             response["verdict"] = verdict
         return response
 
@@ -158,18 +159,21 @@ class MrzSpot(ItemType):
         answer = raw.get("answer")
         known = [s["id"] for s in specimens]
         if answer not in known:
-            problems.append(Problem(("answer",), f"{answer!r} is not one of the specimens",
-                                    "set answer to the id of the altered specimen: " + ", ".join(map(repr, known))))
+            problems.append(Problem.of(("answer",), N_("%(answer)s is not one of the specimens"),
+                                       N_("set answer to the id of the altered specimen: %(ids)s"),
+                                       answer=repr(answer), ids=", ".join(map(repr, known))))
         elif len(specimens) == len(raw.get("specimens") or []) and failing != [answer]:
-            problems.append(Problem(("answer",), f"the checker finds failing check digits in {failing or 'none'}, "
-                                    f"the answer says {answer!r}",
-                                    "alter exactly the answer's specimen, and keep every other one valid"))
+            found = (N_("the checker finds failing check digits in %(failing)s, the answer says %(answer)s")
+                     if failing else N_("the checker finds no failing check digit, the answer says %(answer)s"))
+            problems.append(Problem.of(("answer",), found,
+                                       N_("alter exactly the answer's specimen, and keep every other one valid"),
+                                       failing=", ".join(map(repr, failing)), answer=repr(answer)))
         return {"specimens": specimens, "answer": answer}
 
     def read_response(self, item, form):
         choice = single(form, "choice")
         if choice not in {s["id"] for s in item.spec["specimens"]}:
-            raise InvalidResponse("choice: not a specimen of this exercise")
+            raise InvalidResponse(N_("%(field)s: not a specimen of this exercise"), field="choice")
         return {"choice": choice}
 
     def score(self, item, response):

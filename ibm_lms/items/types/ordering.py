@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ibm_lms.markers import N_
+
 from ..data import InvalidResponse, Problem, Score
 from ..localised import localised
 from ..registry import ItemType, given, ids_of, register, single
@@ -32,8 +34,9 @@ class Ordering(ItemType):
         answer = raw.get("answer")
         known = [i["id"] for i in items]
         if not isinstance(answer, list) or sorted(map(str, answer)) != sorted(map(str, known)):
-            problems.append(Problem(("answer",), "must list every item id exactly once, in the right order",
-                                    "answer = [" + ", ".join(f'"{i}"' for i in known) + "] in the right order"))
+            problems.append(Problem.of(("answer",), N_("must list every item id exactly once, in the right order"),
+                                       N_("answer = [%(ids)s] in the right order"),
+                                       ids=", ".join(f'"{i}"' for i in known)))
         return {"items": items, "answer": answer}
 
     def read_response(self, item, form):
@@ -41,7 +44,7 @@ class Ordering(ItemType):
         steps = [entry["id"] for entry in item.spec["items"]]
         positions = self._positions(item, form, partial=False)
         if sorted(positions.values()) != list(range(1, len(steps) + 1)):
-            raise InvalidResponse("each position may be given to one step only")
+            raise InvalidResponse(N_("each position may be given to one step only"))
         return {"order": sorted(steps, key=positions.__getitem__)}
 
     def read_partial(self, item, form):
@@ -64,7 +67,7 @@ class Ordering(ItemType):
                 continue
             value = single(form, name)
             if not value.isdigit() or not 1 <= int(value) <= len(steps):
-                raise InvalidResponse(f"{name}: a position from 1 to {len(steps)} is needed")
+                raise InvalidResponse(N_("%(field)s: a position from 1 to %(high)d is needed"), field=name, high=len(steps))
             positions[step] = int(value)
         return positions
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ibm_lms.markers import N_
+
 from ..data import InvalidResponse, Problem, Score
 from ..localised import localised
 from ..registry import ItemType, given, ids_of, register, single
@@ -20,8 +22,8 @@ class RiskRating(ItemType):
         for index, entry in enumerate(ids_of(raw.get("dimensions"), "dimensions", problems)):
             model = entry.get("model")
             if isinstance(model, bool) or not isinstance(model, int) or not 1 <= model <= SCALE:
-                problems.append(Problem(("dimensions", index, "model"), f"must be a whole number from 1 to {SCALE}",
-                                        "model = 4 for a high rating"))
+                problems.append(Problem.of(("dimensions", index, "model"), N_("must be a whole number from 1 to %(high)d"),
+                                           N_("model = 4 for a high rating"), high=SCALE))
             dimensions.append({
                 "id": entry.get("id"), "model": model,
                 "label": localised(entry.get("label"), ("dimensions", index, "label"), problems),
@@ -45,7 +47,7 @@ class RiskRating(ItemType):
                 continue
             value = single(form, name)
             if not value.isdigit() or not 1 <= int(value) <= SCALE:
-                raise InvalidResponse(f"{name}: a rating from 1 to {SCALE} is needed")
+                raise InvalidResponse(N_("%(field)s: a rating from 1 to %(high)d is needed"), field=name, high=SCALE)
             ratings[dimension["id"]] = int(value)
         return ratings
 

@@ -86,7 +86,7 @@ def _import_one(entry: Entry, texts: Texts, keys: KeyMaker, category: str,
     key = keys.make(raw["title"][texts.locale])
     item, found = parse_item(key, raw)
     if item is None:
-        problems += [ImportProblem(entry.where, ".".join(map(str, p.path)) + ": " + p.message, p.fix) for p in found]
+        problems += [ImportProblem(entry.where, p.located(), p.fix_text()) for p in found]
         return None
     return ImportedQuestion(key=key, raw=raw, category=category, tags=tags, difficulty=difficulty, source=entry.where)
 

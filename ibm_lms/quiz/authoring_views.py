@@ -151,7 +151,7 @@ def _save(slug: str, key: str, record, *, base_version: int | None = None, new: 
 def preview_question(slug: str, key: str):
     identity = _identity()
     record = service.bank_question(identity, slug, key)
-    return render_template("authoring/preview.html", identity=identity, slug=slug, record=record)
+    return render_template("authoring/preview.html", identity=identity, slug=slug, record=record, labels=labels)
 
 
 @blueprint.post("/courses/<slug>/questions/<key>/copy")

@@ -289,6 +289,11 @@ def test_item_types_and_quiz_settings_are_named_in_the_authors_language(launcher
     assert f'<option value="exam" selected>{translated("uk", "Final exam")}</option>' in editor
     for code, msgid in {**labels.GRADING, **labels.REVIEW_LEVELS, **labels.DIFFICULTIES}.items():
         assert f'value="{code}"' in editor and translated("uk", msgid) in editor and f">{code}<" not in editor
+    preview = html.unescape(client.get(f"{BANK}/questions/{SHARED_KEY}/preview").get_data(as_text=True))
+    shared = db.session.execute(select(Question).where(Question.key == SHARED_KEY)).scalar_one()
+    kind, level = db.session.get(QuestionVersion, shared.current_version_id).item["type"], shared.difficulty
+    assert f"· {translated('uk', labels.ITEM_TYPES[kind])} ·" in preview and f"· {kind} ·" not in preview
+    assert translated("uk", labels.DIFFICULTIES[level]) in preview and f"· {level} ·" not in preview
 
 
 def test_the_translation_page_offers_the_authors_own_language_first(launcher, client, courses):

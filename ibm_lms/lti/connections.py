@@ -77,22 +77,22 @@ def fingerprint(values: RegistrationEdit) -> str:
 
 def checked(edit: RegistrationEdit) -> RegistrationEdit:
     """The edit with its values checked as a registration's are; blank optional values become None."""
-    for label, url in (("auth login URL", edit.auth_login_url), ("auth token URL", edit.auth_token_url),
-                       ("keyset URL", edit.keyset_url)):
+    for label, url in ((platforms.LOGIN_URL, edit.auth_login_url), (platforms.TOKEN_URL, edit.auth_token_url),
+                       (platforms.KEYSET_URL, edit.keyset_url)):
         platforms.check_platform_url(label, url)
     name = (edit.name or "").strip() or None
     audience = (edit.auth_audience or "").strip() or None
     if name is not None:
-        platforms.check_text("name", name, platforms.MAX_NAME_LENGTH)
+        platforms.check_text(platforms.NAME, name, platforms.MAX_NAME_LENGTH)
     if audience is not None:
-        platforms.check_text("auth audience", audience, platforms.MAX_URL_LENGTH)
+        platforms.check_text(platforms.AUDIENCE, audience, platforms.MAX_URL_LENGTH)
     deployments = tuple(sorted({d.strip() for d in edit.deployment_ids if d.strip()}))
     if not deployments:
         raise InvalidPlatformSettings(reason=Reason(N_("at least one deployment id is needed")))
     if len(deployments) > MAX_DEPLOYMENTS:
         raise InvalidPlatformSettings(reason=Reason(N_("at most %(limit)s deployment ids"), limit=MAX_DEPLOYMENTS))
     for deployment_id in deployments:
-        platforms.check_text("deployment id", deployment_id, platforms.MAX_NAME_LENGTH)
+        platforms.check_text(platforms.DEPLOYMENT_ID, deployment_id, platforms.MAX_NAME_LENGTH)
     return RegistrationEdit(name=name, auth_login_url=edit.auth_login_url, auth_token_url=edit.auth_token_url,
                             keyset_url=edit.keyset_url, auth_audience=audience, deployment_ids=deployments)
 

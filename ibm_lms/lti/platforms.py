@@ -37,10 +37,17 @@ MAX_URL_LENGTH = 2048
 MAX_NAME_LENGTH = 255
 
 
+# What the checks below call each value (msgids: an administrator reads them in the form's language).
+ISSUER, CLIENT_ID, NAME = N_("issuer"), N_("client id"), N_("name")
+LOGIN_URL, TOKEN_URL, KEYSET_URL = N_("auth login URL"), N_("auth token URL"), N_("keyset URL")
+AUDIENCE, DEPLOYMENT_ID = N_("auth audience"), N_("deployment id")
+
+
 def check_text(label: str, value, limit: int, *, error: type[LtiError] = InvalidPlatformSettings) -> str:
     """Registration values are printable text of a bounded length, in any script."""
     if not is_bounded_text(value, limit):
-        raise error(reason=Reason(N_("%(name)s must be 1 to %(limit)s printable characters"), name=label, limit=limit))
+        raise error(reason=Reason(N_("%(name)s must be 1 to %(limit)s printable characters"), name=Reason(label),
+                                  limit=limit))
     return value
 
 
@@ -52,7 +59,7 @@ def check_platform_url(name: str, value, *, error: type[LtiError] = InvalidPlatf
     base_url = current_app.config["BASE_URL"]
     if not is_platform_url(value, base_url):
         raise error(reason=Reason(N_("%(name)s must be an absolute %(schemes)s URL"),
-                                  name=name, schemes=" / ".join(platform_schemes(base_url))))
+                                  name=Reason(name), schemes=" / ".join(platform_schemes(base_url))))
     return value
 
 
@@ -81,18 +88,17 @@ def add_platform(
     actor: str = "set-up",
 ) -> PlatformRecord:
     """Registers a platform client, or adds deployments to an existing one (same issuer and client id)."""
-    check_text("issuer", issuer, MAX_NAME_LENGTH)
-    check_platform_url("issuer", issuer)
-    for label, url in (("auth login URL", auth_login_url), ("auth token URL", auth_token_url),
-                       ("keyset URL", keyset_url)):
+    check_text(ISSUER, issuer, MAX_NAME_LENGTH)
+    check_platform_url(ISSUER, issuer)
+    for label, url in ((LOGIN_URL, auth_login_url), (TOKEN_URL, auth_token_url), (KEYSET_URL, keyset_url)):
         check_platform_url(label, url)
-    check_text("client id", client_id, MAX_NAME_LENGTH)
+    check_text(CLIENT_ID, client_id, MAX_NAME_LENGTH)
     for deployment_id in deployment_ids:
-        check_text("deployment id", deployment_id, MAX_NAME_LENGTH)
+        check_text(DEPLOYMENT_ID, deployment_id, MAX_NAME_LENGTH)
     if name is not None:
-        check_text("name", name, MAX_NAME_LENGTH)
+        check_text(NAME, name, MAX_NAME_LENGTH)
     if auth_audience is not None:
-        check_text("auth audience", auth_audience, MAX_URL_LENGTH)
+        check_text(AUDIENCE, auth_audience, MAX_URL_LENGTH)
     try:
         with unit_of_work():
             record = save(tenant_slug=tenant_slug, issuer=issuer, client_id=client_id, auth_login_url=auth_login_url,

@@ -161,7 +161,7 @@ def platform_configuration(document: dict, config_url: str) -> PlatformConfigura
         raise RegistrationError(reason=Reason(N_("the platform configuration has no usable issuer")))
     endpoints = {name: _checked_url(name, document.get(name)) for name in
                  ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")}
-    _checked_url("issuer", issuer)
+    _checked_url(platforms.ISSUER, issuer)
     # The configuration must come from the issuer's own site (LTI Dynamic Registration 3.5.1).
     if origin_of(config_url) != origin_of(issuer):
         raise RegistrationError(reason=Reason(N_("the platform configuration does not come from its issuer")))

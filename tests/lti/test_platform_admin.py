@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from ibm_lms.audit.models import AuditEntry
@@ -84,12 +85,12 @@ def _tenant(cli) -> str:
     return json.loads(cli.invoke(args=["platform", "list", "--json"]).output.splitlines()[0])["tenant"]
 
 
-def _as_administrator(launcher, client) -> str:
+def _as_administrator(launcher, client, locale: str = "en") -> str:
     """Signs the academy's administrator in; returns the connections page."""
     from ibm_lms.demo.platform import DEMO_USERS
 
     launcher.platform.user = DEMO_USERS["administrator"]
-    assert launcher.launch().status_code == 303
+    assert launcher.launch(locale=locale).status_code == 303
     page = client.get("/lti/platforms")
     assert page.status_code == 200
     return page.get_data(as_text=True)
@@ -315,3 +316,19 @@ def test_only_a_tool_operator_named_from_the_cli_replaces_the_signing_key_in_the
     assert client.post("/lti/keys/rotate", data={"csrf_token": token, "confirm": "yes"}).status_code == 403
     actions = db.session.execute(select(AuditEntry.action).order_by(AuditEntry.position)).scalars().all()
     assert actions == ["platform.added", "tool_operator.added", "tool_key.rotated", "tool_operator.removed"]
+
+
+@pytest.mark.parametrize("locale", ["ru", "ka"])
+def test_an_edits_refusal_names_the_field_in_the_administrators_language(platform, launcher, client, locale):
+    from html import unescape
+
+    from tests.conftest import csrf_token, translated
+
+    page = _as_administrator(launcher, client, locale)
+    platform_id = int(page.split('id="platform-')[1].split('"')[0])
+    form = client.get(f"/lti/platforms/{platform_id}/edit").get_data(as_text=True)
+    refused = client.post(f"/lti/platforms/{platform_id}/edit", data={
+        "csrf_token": csrf_token(form), "action": "review", "name": "x", "auth_login_url": "http://a/l",
+        "auth_token_url": "http://a/t", "keyset_url": "ftp://a/k", "deployment_ids": "1"})
+    text = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 400 and translated(locale, "keyset URL") in text and "keyset URL" not in text

@@ -655,12 +655,18 @@ def test_ten_megabyte_inputs_are_answered_quickly_with_a_precise_problem_and_nev
         (gift_import, "x" * (10 * 1024 * 1024), "this is a description"),
         (gift_import, "::Q::A? {T}\n\n" * (10 * 1024 * 1024 // 13), "more than 5,000 questions"),
         (gift_import, "Q {" + "~a " * (3 * 1024 * 1024) + "}", "the answer block holds 3,145,728 answers"),
-        (gift_import, "[html]" + "<div>" * (2 * 1024 * 1024) + "{T}", "a text is 10,485,760 characters long"),
-        (gift_import, "Q {=" + "*a [b <c " * (1024 * 1024) + "}", "characters long; at most 200 are allowed"),
+        (gift_import, "[html]" + "<div>" * (2 * 1024 * 1024) + "{T}", "more than 300,000 HTML tags"),
+        (gift_import, "[html]<b>" + "x" * (10 * 1024 * 1024) + "</b>{T}", "a text is 10,485,767 characters long"),
+        (gift_import, "Q {=" + "*a [b <3 " * (1024 * 1024) + "}", "characters long; at most 200 are allowed"),
+        (gift_import, "Q {=" + "*a [b <c " * (1024 * 1024) + "}", "more than 300,000 HTML tags"),
         (xml_import, b'<quiz><question type="truefalse"><name><text>T</text></name><questiontext format="html">'
                      b'<text><![CDATA[' + b"<p>word</p>" * (1024 * 1024) + b"]]></text></questiontext>"
                      b'<answer fraction="100"><text>true</text></answer></question></quiz>',
-         "a text is 11,534,336 characters long"),
+         "more than 300,000 HTML tags"),
+        (xml_import, b'<quiz><question type="truefalse"><name><text>T</text></name><questiontext format="html">'
+                     b'<text><![CDATA[<p>' + b"word " * (2 * 1024 * 1024) + b"</p>]]></text></questiontext>"
+                     b'<answer fraction="100"><text>true</text></answer></question></quiz>',
+         "a text is 10,485,767 characters long"),
         (xml_import, b"<quiz>" + b'<question type="truefalse"><name><text>T</text></name></question>' * 150_000
          + b"</quiz>", "the file holds 150,000 questions"),
     ]
@@ -970,3 +976,27 @@ def test_a_gift_ordering_question_is_held_to_the_answer_limit():
     items = "\n".join(f"step {n}" for n in range(150))
     questions, problems = gift_import(f"::O:: Put in order {{>3\n{items}\n}}")
     assert questions == [] and "lists 150 items; at most 100" in problems[0].message
+
+
+def test_a_file_with_more_markup_than_an_import_converts_is_refused_before_any_is_converted():
+    from ibm_lms.quiz.interchange.data import MAX_MARKUP_TAGS
+
+    per_question = 40_000
+    count = MAX_MARKUP_TAGS // per_question + 1
+    gift = "\n\n".join(f"::Q{n}:: [html]" + "<td>" * per_question + "x{=a ~b}" for n in range(count))
+    questions, problems = gift_import(gift)
+    assert questions == [] and [p.where for p in problems] == ["file"]
+    assert f"more than {MAX_MARKUP_TAGS:,} HTML tags" in problems[0].message
+    xml = ("<quiz>" + "".join(_xml_question("truefalse", "<answer fraction=\"100\"><text>true</text></answer>"
+                                            "<answer fraction=\"0\"><text>false</text></answer>", name=f"Q{n}")
+                              .replace(f"<p>Text of Q{n}</p>", "<td>" * per_question) for n in range(count))
+           + "</quiz>").encode()
+    questions, problems = xml_import(xml)
+    assert questions == [] and f"more than {MAX_MARKUP_TAGS:,} HTML tags" in problems[0].message
+
+
+def test_mrz_fillers_are_not_counted_as_markup():
+    from ibm_lms.quiz.interchange import _too_much_markup
+
+    assert _too_much_markup(["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<" * 20_000]) is None
+    assert _too_much_markup(["<b>x</b> " * 200_000]) is not None

@@ -9,9 +9,13 @@ else English), say in comments what a format cannot carry, and skip what it cann
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from . import gift, gift_writer, moodle_xml, moodle_xml_writer, outgoing, qti3
 from .data import (
     MAX_INPUT_BYTES,
+    MAX_MARKUP_TAGS,
     MAX_QUESTIONS,
     UNASSIGNED_OUTCOME,
     ExportQuestion,
@@ -41,6 +45,20 @@ def _too_many(count: int, *, at_least: bool = False) -> ImportProblem | None:
                          "export the questions category by category")
 
 
+# An opening or closing HTML tag; an MRZ's "<" fillers ("P<UTOERIKSSON<<ANNA") are none.
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?=[\s/>])")
+
+
+def _too_much_markup(texts: Iterable[str]) -> ImportProblem | None:
+    counted = 0
+    for text in texts:
+        counted += sum(1 for _ in _TAG.finditer(text))
+        if counted > MAX_MARKUP_TAGS:
+            return ImportProblem(FILE, f"the file holds more than {MAX_MARKUP_TAGS:,} HTML tags; at most that many "
+                                       "are imported at once", "export the questions category by category")
+    return None
+
+
 def import_gift(text: str, *, locale: str, default_category: str,
                 key_prefix: str) -> tuple[list[ImportedQuestion], list[ImportProblem]]:
     """The questions of a GIFT text, each in our format, and every problem found (never only the first)."""
@@ -55,6 +73,9 @@ def import_gift(text: str, *, locale: str, default_category: str,
         return [], [ImportProblem(f"line {line}", "the text holds characters that are not valid Unicode",
                                   "save the file as UTF-8 and import it again")]
     text = clean_input(text.removeprefix("\ufeff"))
+    problem = _too_much_markup([text])
+    if problem:
+        return [], [problem]
     blocks, count = [], 0
     for block in gift.blocks(text):
         blocks.append(block)
@@ -85,6 +106,9 @@ def import_moodle_xml(data: bytes, *, locale: str, default_category: str,
         return [], [problem]
     if not questions:
         return [], [ImportProblem(FILE, "the file holds no <question> elements", "export some questions from Moodle")]
+    problem = _too_much_markup(element.text for element in root.iter() if element.text)
+    if problem:
+        return [], [problem]
     return collect(moodle_xml.read(questions), locale=locale, default_category=default_category,
                    key_prefix=key_prefix)
 

@@ -15,6 +15,9 @@ MAX_TEXT = 20_000
 # A source text (HTML with its markup) longer than this cannot shrink below MAX_TEXT: it is refused
 # before it is converted, so a hostile file cannot make the importer parse megabytes of markup.
 MAX_SOURCE_TEXT = 10 * MAX_TEXT
+# Converting markup costs tens of microseconds a tag: a file holding more tags than this (a few times what a full
+# bank of MAX_QUESTIONS rich questions has) is refused before any is converted, so no import keeps a worker for long.
+MAX_MARKUP_TAGS = 300_000
 # More answers than this in one question is not a question a trainee can answer.
 MAX_ANSWERS = 100
 # Moodle knows nothing of our outcomes, yet an item needs one: imported questions carry this

@@ -49,7 +49,8 @@ def read_utf8(path: Path, *, max_bytes: int | None = None) -> str:
     except OSError as error:
         raise UnreadableText(f"cannot be read: {error.strerror or error}") from error
     try:
-        return data.decode("utf-8")
+        # "utf-8-sig": a byte-order mark, as Windows editors write, is no character of the text.
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise UnreadableText("not UTF-8 text", line=data[:error.start].count(b"\n") + 1) from error
 

@@ -27,7 +27,12 @@ LESSON_WORDS = (800, 1500)  # the guideline for an English lesson
 LESSON_COUNT = (5, 8)
 _SVG = "{http://www.w3.org/2000/svg}"
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
-_EXTERNAL_IN_STYLE = re.compile(r"url\(\s*['\"]?(?!#)|@import", re.IGNORECASE)
+# url(…) naming anything but a fragment of the drawing itself (quoted or not), or an @import.
+_EXTERNAL_IN_STYLE = re.compile(r"url\((?!\s*['\"]?\s*#)|@import", re.IGNORECASE)
+# Comments hide nothing from the checks, and must not be where a problem's line is found.
+_XML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+# The start of an attribute (of any namespace prefix) inside a tag: its name, then "=", closes the group.
+_IN_A_TAG = r"<[^<>]*?\s(?P<at>(\w+:)?"
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}\Z")
 
 
@@ -138,9 +143,9 @@ def _unsafe_svg(svg: str) -> tuple[str, int | None] | None:
         for attribute, value in element.attrib.items():
             local = attribute.rsplit("}", 1)[-1]
             if local.lower().startswith("on"):
-                return f"holds an event attribute ({local})", _svg_line(svg, rf"\b(\w+:)?{re.escape(local)}\s*=")
+                return f"holds an event attribute ({local})", _svg_line(svg, _IN_A_TAG + rf"{re.escape(local)}\s*=)")
             if attribute in ("href", _XLINK_HREF) and not value.startswith("#"):
-                return f"links outside the drawing ({value[:60]})", _svg_line(svg, r"\bhref\s*=\s*['\"](?!#)")
+                return f"links outside the drawing ({value[:60]})", _svg_line(svg, _IN_A_TAG + r"href\s*=\s*['\"](?!#))")
             if local == "style" and _EXTERNAL_IN_STYLE.search(value):
                 return "its style loads something from outside the drawing", _svg_line(svg, _EXTERNAL_IN_STYLE.pattern)
         if name == "style" and element.text and _EXTERNAL_IN_STYLE.search(element.text):
@@ -149,9 +154,13 @@ def _unsafe_svg(svg: str) -> tuple[str, int | None] | None:
 
 
 def _svg_line(svg: str, pattern: str) -> int | None:
-    """The line of the first match in the drawing's text (the parsed tree keeps no lines)."""
-    found = re.search(pattern, svg, re.IGNORECASE)
-    return svg.count("\n", 0, found.start()) + 1 if found else None
+    """The line of the first match (of its group `at`, if it has one) in the drawing's markup outside comments
+    (the parsed tree keeps no lines)."""
+    markup = _XML_COMMENT.sub(lambda comment: re.sub(r"[^\n]", " ", comment.group(0)), svg)
+    found = re.search(pattern, markup, re.IGNORECASE)
+    if found is None:
+        return None
+    return markup.count("\n", 0, found.start("at") if "at" in found.re.groupindex else found.start()) + 1
 
 
 def read_course(folder: Path) -> tuple[CourseDefinition | None, list[ContentProblem]]:
@@ -217,7 +226,7 @@ def _check_files_alone(folder: Path, out: _Collector) -> None:
 
 
 def _lesson_line(text: str, lesson_key: str) -> int | None:
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if re.match(r"^\s*id\s*=\s*\"" + re.escape(lesson_key) + "\"", line):
             return number
     return None

@@ -53,7 +53,8 @@ def parse_toml(text: str) -> dict:
 
 def line_of(text: str, path: tuple) -> int | None:
     """The 1-based line where the value at `path` is written, as near as the file's layout shows it."""
-    lines = text.splitlines()
+    # Lines as TOML counts them: "\n" ends one (splitlines would also split at \u2028, \x0c and others).
+    lines = text.split("\n")
     low, high, prefix = 0, len(lines), []
     for position, part in enumerate(path):
         if isinstance(part, int):

@@ -112,11 +112,28 @@ def test_a_malformed_course_file_and_every_other_problem_in_one_run(cli, folder)
      '<use href="#a"/>\n<use x:href="https://example.org/a.svg#b"/>\n</svg>', 3, "links outside the drawing"),
     ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1">\n<rect>\n</svg>', 3, "is not well-formed XML"),
     ('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg">\n<rect/></svg>', 2, "has no viewBox"),
+    # A comment or a text that looks like the problem is not where it is.
+    ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1">\n<!-- a <script> here? -->\n<text>onclick="x"</text>\n'
+     '<rect onclick="x"/><script>1</script>\n</svg>', 4, "holds an event attribute (onclick)"),
+    ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1">\n<rect data-href="x"/>\n<!-- <a href="http://e"/> -->\n'
+     '<a href="http://evil.example/"/>\n</svg>', 4, "links outside the drawing"),
 ])
 def test_a_figure_that_may_not_be_shown_is_reported_at_its_line(cli, folder, drawing, line, says):
     figure = folder / SLUG / "figures" / "unsafe.svg"
     figure.write_text(drawing)
     assert f"{figure}:{line}: {says}" in check(cli, folder)
+
+
+def test_a_figure_styled_with_its_own_gradient_is_accepted(cli, folder):
+    figure = folder / SLUG / "figures" / "gradient.svg"
+    figure.write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><defs><linearGradient id="g"/>'
+                      "</defs><style>.a { fill: url( '#g') }</style><rect class=\"a\" style=\"fill:url('#g')\"/>"
+                      '<rect style="fill:url(&quot;#g&quot;)"/></svg>')
+    result = cli.invoke(args=["content", "check", "--dir", str(folder)])
+    assert "gradient.svg" not in result.output, result.output
+    figure.write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect style="fill:url(\'https://e/x#g\')"/>'
+                      "</svg>")
+    assert f"{figure}:1: its style loads something from outside the drawing" in check(cli, folder)
 
 
 def test_a_translation_embedding_other_exercises_is_reported_at_the_first_that_differs(cli, folder):
@@ -203,3 +220,17 @@ def test_a_value_of_the_wrong_type_says_where_the_example_is(cli, folder):
     output = check(cli, folder)
     assert (f"{course}:{line_of(course, 'order = ')}: order: Not a valid integer. — write it as "
             "docs/course-format.md shows for this key") in output
+
+
+def test_a_byte_order_mark_is_no_problem_and_lines_are_counted_as_toml_counts_them(cli, folder):
+    course = folder / SLUG / "course.toml"
+    lesson = folder / SLUG / "lessons" / "en" / "check-digits.md"
+    for path in (course, lesson):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    result = cli.invoke(args=["content", "check", "--dir", str(folder)])
+    assert result.exit_code == 0, result.output
+    # A comment holding a Unicode line separator is still one line to TOML.
+    edit(course, "horizontal = false", "# before\u2028after\nhorizontal = \"no\"")
+    text = course.read_text(encoding="utf-8-sig")
+    expected = text[:text.index('horizontal = "no"')].count("\n") + 1
+    assert f"{course}:{expected}: horizontal" in check(cli, folder)

@@ -105,6 +105,11 @@ def _figures(folder: Path, out: _Collector) -> tuple[dict[str, str], dict[str, s
         if path.suffix != ".svg":
             out.add(path, None, "figures are SVG drawings", "save it as .svg, or remove it")
             continue
+        if path.is_symlink() or not path.is_file():
+            # A link may point anywhere on the server: a course folder's figures are its own files.
+            out.add(path, None, "is a link or a folder, not a drawing", "copy the drawing itself into figures/")
+            names[path.name] = ""
+            continue
         try:
             svg = read_text(path, MAX_FIGURE_BYTES)
         except FileProblem as problem:

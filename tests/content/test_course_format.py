@@ -234,3 +234,13 @@ def test_a_byte_order_mark_is_no_problem_and_lines_are_counted_as_toml_counts_th
     text = course.read_text(encoding="utf-8-sig")
     expected = text[:text.index('horizontal = "no"')].count("\n") + 1
     assert f"{course}:{expected}: horizontal" in check(cli, folder)
+
+
+def test_a_figure_that_is_a_link_or_a_folder_is_not_read(cli, folder):
+    figures = folder / SLUG / "figures"
+    (figures / "passwd.svg").symlink_to("/etc/passwd")
+    (figures / "sub.svg").mkdir()
+    output = check(cli, folder)
+    assert f"{figures / 'passwd.svg'}: is a link or a folder, not a drawing" in output
+    assert f"{figures / 'sub.svg'}: is a link or a folder, not a drawing" in output
+    assert "root:" not in output and "well-formed" not in output

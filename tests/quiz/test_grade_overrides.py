@@ -3,6 +3,8 @@ all follow, and every refusal says why without losing what was typed."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from markupsafe import escape
 from sqlalchemy import select
@@ -165,6 +167,9 @@ def test_the_grade_pages_speak_the_instructors_language(app, launcher, trainee, 
     assert launcher.launch(locale=locale, target=f"{TOOL_BASE_URL}{QUIZZES}/twice").status_code == 303
     listing = other.get(GRADES).get_data(as_text=True)
     assert f'<html lang="{locale}">' in listing and str(escape(translated(locale, "Grade from the attempts"))) in listing
+    # The quiz's title is in the quiz's languages (English and Russian): elsewhere it is marked as the one shown.
+    heading = re.search(r"<h1>(.*?)</h1>", listing).group(1)
+    assert (' lang="' in heading) is (locale not in ("en", "ru")), heading
     page = other.get(f"{GRADES}/{trainee_id()}")
     refused = other.post(f"{GRADES}/{trainee_id()}", data={"csrf_token": csrf_of(page.get_data(as_text=True)),
                                                            "grade": "101", "reason": REASON})

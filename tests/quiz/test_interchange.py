@@ -618,7 +618,7 @@ def _xml_question(kind: str, inner: str, name: str = "Q") -> str:
     (_xml_question("numerical", '<answer fraction="100"><text>1' + "0" * 400 + '</text></answer>'),
      "answer: must be a finite number"),
     (_xml_question("numerical", '<answer fraction="100"><text>5</text><tolerance>inf</tolerance></answer>'),
-     "tolerance: must be zero or a positive finite number"),
+     "tolerance: must be zero or a positive number of at most 1e+15"),
     (_xml_question("shortanswer", '<answer fraction="100"><text>colo*r</text></answer>'),
      "no answer is accepted as fully right"),
     (_xml_question("cloze", ""), "the Cloze question has no gaps"),

@@ -142,8 +142,8 @@ class Numeric(ItemType):
             problems.append(Problem.of(("answer",), N_("must be a finite number of at most %(limit)s in size"),
                                        "answer = 6", limit=f"{MAX_NUMBER:.0e}"))
         if not is_usable_number(tolerance) or tolerance < 0:
-            problems.append(Problem.of(("tolerance",), N_("must be zero or a positive finite number"),
-                                       "tolerance = 0.5"))
+            problems.append(Problem.of(("tolerance",), N_("must be zero or a positive number of at most %(limit)s"),
+                                       "tolerance = 0.5", limit=f"{MAX_NUMBER:.0e}"))
             tolerance = 0
         units = raw.get("units", [])
         if not isinstance(units, list) or not all(

@@ -408,6 +408,9 @@ def test_an_unknown_locale_is_the_callers_mistake():
     ("Match {=a -> x\n=b ->}", "line 2", "pair 2 has no answer after '->'"),
     ("Say {\n=ok\n=\n}", "line 3", "answer 2 is empty"),
     ("Pi? {#\n=3.14:0.01\n=%50%three\n}", "line 3", "'three' in the numeric answer 'three' is not a number"),
+    ("Pick {\n=a\n~b\n~\n}", "line 4", "answer 3 is empty"),
+    ("Pick {\n~a\n=b\n=c\n}", "line 4", "2 answers are marked fully right in a single-answer question"),
+    ("Say {\n=ok\n=" + "y" * 300 + "\n}", "line 3", "is 300 characters long; at most 200 are allowed"),
 ])
 def test_each_malformed_gift_question_gets_its_line_message_and_fix(source, where, says):
     text = "::First:: A good one {T}\n\n// a comment\n" + source + "\n\n::Last:: Another good one {F}"

@@ -292,7 +292,7 @@ def _multichoice(answer: str, reading: _Reading) -> MultiChoice:
         else:
             fraction, piece = _weight(piece[1:].lstrip() if piece.startswith("~") else piece, number, 0.0, line)
         text, feedback = _split_feedback(piece, reading)
-        choices.append(Choice(reading.text(text), fraction, feedback))
+        choices.append(Choice(reading.text(text), fraction, feedback, line))
     if len(choices) < 2:
         raise Refused(f"a multiple-choice question needs at least 2 answers; this one has {len(choices)}",
                       "add answers, each starting with = (right) or ~ (wrong)")
@@ -336,7 +336,7 @@ def _short_answer(answer: str, reading: _Reading) -> ShortAnswer:
         text = " ".join(strip_markup(_restore(text)).split())
         if not text:
             raise Refused(f"answer {number} is empty", "write the accepted answer after '='", line)
-        answers.append(Choice(text, fraction))
+        answers.append(Choice(text, fraction, line=line))
     if not answers:
         raise Refused("the answer block lists no answer", "write the accepted answers, each after '='")
     return ShortAnswer(tuple(answers))

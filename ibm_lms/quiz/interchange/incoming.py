@@ -117,7 +117,7 @@ def _options(choices: tuple[Choice, ...], texts: Texts) -> list[dict]:
     options = []
     for number, (option_id, choice) in enumerate(zip(option_ids(len(choices)), choices, strict=True), start=1):
         if not choice.text.strip():
-            raise Refused(f"answer {number} is empty", "write the answer's text, or remove it")
+            raise Refused(f"answer {number} is empty", "write the answer's text, or remove it", choice.line)
         option = {"id": option_id, "text": texts(choice.text)}
         if choice.feedback.strip():
             option["feedback"] = texts(choice.feedback)
@@ -128,13 +128,16 @@ def _options(choices: tuple[Choice, ...], texts: Texts) -> list[dict]:
 def _choice(body: MultiChoice, texts: Texts, notes: list[Note]) -> dict:
     options = _options(body.choices, texts)
     if body.single:
-        right = [o["id"] for o, c in zip(options, body.choices, strict=True) if c.fraction >= 1 - _EPSILON]
+        fully_right = [(o["id"], c) for o, c in zip(options, body.choices, strict=True) if c.fraction >= 1 - _EPSILON]
+        right = [option_id for option_id, _ in fully_right]
         if not right:
             raise Refused("no answer is marked fully right (= or 100 %)", "mark the right answer with =")
         if len(right) > 1:
+            # Named at the second: the first is the one an author most likely meant.
             raise Refused(f"{len(right)} answers are marked fully right in a single-answer question; ours has "
                           "one right answer", "keep one answer with =; or give no answer = and the right ones "
-                                              "positive weights (%50%) to make it a multiple-answer question")
+                                              "positive weights (%50%) to make it a multiple-answer question",
+                          fully_right[1][1].line)
         partial = [f"{_short(c.text)} ({_percent(c.fraction)})" for c in body.choices
                    if _EPSILON < c.fraction < 1 - _EPSILON]
         if partial and all(c.feedback.strip() for c in body.choices):
@@ -179,7 +182,7 @@ def _short_answer(body: ShortAnswer, texts: Texts, notes: list[Note]) -> dict:
             continue
         if len(text) > MAX_ANSWER:
             raise Refused(f"the answer {_short(text)!r} is {len(text):,} characters long; at most {MAX_ANSWER} "
-                          "are allowed", "shorten the answer")
+                          "are allowed", "shorten the answer", answer.line)
         if _WILDCARD.search(text):
             wildcards.append(text)
             continue

@@ -24,6 +24,9 @@ class Choice:
     text: str
     fraction: float
     feedback: str = ""
+    # The line of the file the answer starts on, where the reader knows it (GIFT): a problem found in the
+    # answer later names it. Not part of what the answer is.
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ibm_lms.markers import N_, Phrase
+
 # Localised text: one string per locale, English always present.
 Localised = dict[str, str]
 
@@ -78,6 +80,15 @@ class Problem:
     def describe(self, translate: Translate = in_english) -> str:
         fix = self.fix_text(translate)
         return self.located(translate) + (f" — {fix}" if fix else "")
+
+    def said(self) -> Phrase:
+        """describe() as a Phrase: English as a str, in a reader's language where a page reads it."""
+        values = dict(self.values)
+        problem = Phrase(self.message, **values)
+        if not self.fix:
+            return Phrase(N_("%(where)s: %(problem)s"), where=self.where, problem=problem)
+        fix = Phrase(self.fix, **{name: value for name, value in values.items() if f"%({name})" in self.fix})
+        return Phrase(N_("%(where)s: %(problem)s — %(fix)s"), where=self.where, problem=problem, fix=fix)
 
 
 class InvalidResponse(ValueError):

@@ -16,7 +16,7 @@ from ibm_lms.clock import utcnow
 from ibm_lms.content import service as content
 from ibm_lms.extensions import db
 from ibm_lms.items.service import Item, Problem, parse_item
-from ibm_lms.markers import N_
+from ibm_lms.markers import N_, Phrase
 from ibm_lms.tenancy.data import Identity
 
 from . import images
@@ -146,7 +146,7 @@ def import_questions(identity: Identity, slug: str, drafts: list[QuestionDraft])
     checked = []
     for draft in drafts:
         question, found = check(slug, identity.tenant_id, draft)
-        problems += [f"{draft.key}: {p.describe()}" for p in found]
+        problems += [Phrase(N_("%(key)s: %(problem)s"), key=draft.key, problem=p.said()) for p in found]
         checked.append(question)
     if problems:
         raise ImportRefused(problems=tuple(problems))

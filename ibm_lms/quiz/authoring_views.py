@@ -14,6 +14,7 @@ from flask_babel import get_locale, gettext
 from ibm_lms.content import service as content
 from ibm_lms.errors import N_, Reason, wants_json
 from ibm_lms.locales import LOCALES
+from ibm_lms.markers import read
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
 from ibm_lms.text import whole_number_or_none
@@ -365,13 +366,14 @@ def import_questions(slug: str):
                                         category=request.form.get("category", "").strip() or "imported",
                                         outcome=request.form.get("outcome") or None)
         except ImportRefused as refused:
-            problems = [{"line": None, "message": problem, "fix": ""} for problem in refused.problems]
+            problems = [{"line": None, "message": read(problem, _translated), "fix": ""} for problem in refused.problems]
         else:
             if not report.notes:
                 return redirect(url_for("authoring.bank", slug=slug, imported=report.imported,
                                         replaced=len(report.replaced) or None), code=303)
             return render_template("authoring/import.html", identity=identity, slug=slug, problems=[],
-                                   report=report, formats=service.IMPORT_FORMATS, locales=LOCALES, form={},
+                                   report=report, notes=[read(note, _translated) for note in report.notes],
+                                   formats=service.IMPORT_FORMATS, locales=LOCALES, form={},
                                    outcomes=sorted(content.course_outcome_codes(slug, identity.tenant_id)))
     return render_template("authoring/import.html", identity=identity, slug=slug, problems=problems, report=None,
                            formats=service.IMPORT_FORMATS, locales=LOCALES, form=request.form,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ibm_lms.content import service as content
+from ibm_lms.markers import N_, Phrase
 from ibm_lms.tenancy.data import Identity
 
 from . import authoring, interchange
@@ -47,13 +48,15 @@ def read(data: bytes, fmt: str, *, locale: str, category: str) -> tuple[list, li
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:
             line = data[:error.start].count(b"\n") + 1
-            return [], [f"line {line}: the file is not UTF-8 text — save it as UTF-8 and import it again"], []
+            return [], [Phrase(N_("line %(number)d: the file is not UTF-8 text — save it as UTF-8 and import it "
+                                  "again"), number=line)], []
         questions, problems = interchange.import_gift(text, locale=locale, default_category=category,
                                                       key_prefix=KEY_PREFIX)
     else:
         questions, problems = interchange.import_moodle_xml(data, locale=locale, default_category=category,
                                                             key_prefix=KEY_PREFIX)
-    described = [(p.blocking, f"{p.where}: {p.message} — {p.fix}") for p in problems]
+    described = [(p.blocking, Phrase(N_("%(where)s: %(problem)s — %(fix)s"), where=p.where, problem=p.message,
+                                     fix=p.fix)) for p in problems]
     return questions, [text for blocking, text in described if blocking], [text for blocking, text in described
                                                                               if not blocking]
 
@@ -65,8 +68,9 @@ def with_outcomes(questions: list, codes: set[str], outcome: str | None) -> tupl
         tagged = [tag.upper() for tag in question.tags if tag.upper() in codes]
         chosen = tagged or ([outcome] if outcome else [])
         if not chosen:
-            problems.append(f"{question.source}: the question is linked to no outcome of the course — tag it with "
-                            f"an outcome code in Moodle, or name one for the whole file ({', '.join(sorted(codes))})")
+            problems.append(Phrase(N_("%(where)s: the question is linked to no outcome of the course — tag it with an "
+                                      "outcome code in Moodle, or name one for the whole file (%(codes)s)"),
+                                   where=question.source, codes=", ".join(sorted(codes))))
             continue
         raw = {**question.raw, "outcomes": chosen}
         linked.append(replace(question, raw=raw, tags=tuple(t for t in question.tags if t.upper() not in codes)))
@@ -78,13 +82,13 @@ def import_file(identity: Identity, slug: str, data: bytes, fmt: str, *, locale:
     """Saves every question of the file into the academy's bank, or nothing (ImportRefused lists why)."""
     codes = content.course_outcome_codes(slug, identity.tenant_id)
     if outcome is not None and outcome not in codes:
-        raise ImportRefused(problems=(f"the outcome {outcome!r} is not one of the course's: "
-                                      + ", ".join(sorted(codes)),))
+        raise ImportRefused(problems=(Phrase(N_("the outcome %(code)s is not one of the course's: %(codes)s"),
+                                             code=repr(outcome), codes=", ".join(sorted(codes))),))
     questions, problems, notes = read(data, fmt, locale=locale, category=category)
     linked, unlinked = with_outcomes(questions, codes, outcome)
     problems += unlinked
     if not problems and not linked:
-        problems.append("file: the file holds no question — export some questions from Moodle")
+        problems.append(Phrase(N_("file: the file holds no question — export some questions from Moodle")))
     if problems:
         raise ImportRefused(problems=tuple(problems))
     drafts = [QuestionDraft(q.key, q.category, q.tags, q.difficulty,
@@ -101,8 +105,10 @@ def import_file(identity: Identity, slug: str, data: bytes, fmt: str, *, locale:
 
 
 def _located(problem: str, by_key: dict[str, str]) -> str:
-    key, _, rest = problem.partition(": ")
-    return f"{by_key[key]} ({key}): {rest}" if key in by_key else problem
+    key = problem.values.get("key") if isinstance(problem, Phrase) else None
+    if key not in by_key:
+        return problem
+    return Phrase(N_("%(where)s (%(key)s): %(problem)s"), where=by_key[key], key=key, problem=problem.values["problem"])
 
 
 def export_file(slug: str, tenant_id: int | None, fmt: str, locale: str) -> ExportFile:

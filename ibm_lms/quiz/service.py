@@ -13,6 +13,7 @@ from ibm_lms.errors import N_, Reason
 from ibm_lms.extensions import db
 from ibm_lms.i18n.data import pick_text
 from ibm_lms.items.service import correct_response, score
+from ibm_lms.markers import Phrase
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Identity, Role
 from ibm_lms.text import SLUG
@@ -394,7 +395,8 @@ def import_file(identity: Identity, slug: str, data: bytes, fmt: str, *, locale:
     """Imports a GIFT or Moodle XML file into the academy's bank: every question, or none (ImportRefused)."""
     _author(identity, slug)
     if fmt not in exchange.IMPORT_FORMATS:
-        raise ImportRefused(problems=(f"the format {fmt!r} is not one of: " + ", ".join(exchange.IMPORT_FORMATS),))
+        raise ImportRefused(problems=(Phrase(N_("the format %(format)s is not one of: %(formats)s"), format=repr(fmt),
+                                             formats=", ".join(exchange.IMPORT_FORMATS)),))
     with unit_of_work():
         return exchange.import_file(identity, slug, data, fmt, locale=locale, category=category or "imported",
                                     outcome=outcome or None)

@@ -139,3 +139,34 @@ def test_the_import_page_takes_a_moodle_export(launcher, client, courses):
     assert again.status_code == 303 and "replaced=2" in again.headers["Location"] and len(own_questions()) == 2
     assert "Already in the bank under the same id, now with a new version: 2." in client.get(
         again.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("locale", ["uk", "hy"])
+def test_an_imports_problems_and_notes_read_in_the_authors_language(launcher, client, courses, locale):
+    from html import unescape
+
+    from tests.conftest import translated
+
+    launcher.platform.user = DEMO_USERS["instructor"]
+    assert launcher.launch(locale=locale).status_code == 303
+    page = client.get(f"/authoring/courses/{COURSE}/import").get_data(as_text=True)
+    form = {"csrf_token": csrf_of(page), "format": "gift", "locale": "en", "outcome": "AC-3"}
+    broken = "::A:: Pick {\n~%fifty%a\n~b\n}\n\n::B:: Say {}\n"
+    response = client.post(f"/authoring/courses/{COURSE}/import", content_type="multipart/form-data",
+                           data={**form, "file": (io.BytesIO(broken.encode()), "broken.txt")})
+    shown = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422 and own_questions() == []
+    weight = translated(locale, "the weight %(weight)s of answer %(number)d is not a percentage") % {
+        "weight": "'%fifty%'", "number": 1}
+    assert f"{translated(locale, 'line %(number)d') % {'number': 2}}: {weight}" in shown, shown[-3000:]
+    assert translated(locale, "write weights as %50% or %-33.33333%, right after = or ~") in shown
+    assert translated(locale, "an essay question ({} with no answers) is not supported: it needs manual grading") in shown
+    assert "is not a percentage" not in shown and "essay question" not in shown
+    # A note on a question that is imported all the same (the file's weights are not kept as they are).
+    weighted = "::W:: Pick all {\n~%60%a\n~%40%b\n~%-100%c\n}\n"
+    response = client.post(f"/authoring/courses/{COURSE}/import", content_type="multipart/form-data",
+                           data={**form, "file": (io.BytesIO(weighted.encode()), "weighted.txt")})
+    shown = unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and len(own_questions()) == 1
+    assert translated(locale, "nothing to do, unless the difference in weight matters") in shown
+    assert "each right answer now counts the same" not in shown

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ibm_lms.markers import N_, Phrase
+
 from . import gift, gift_writer, moodle_xml, moodle_xml_writer, outgoing, qti3
 from .data import (
     MAX_INPUT_BYTES,
@@ -23,26 +25,30 @@ from .data import (
     ImportProblem,
 )
 from .html_text import clean_input
-from .importing import collect
+from .importing import at_line, collect
 from .incoming import Texts
-from .model import Refused
+from .model import Refused, note
 
-FILE = "file"
+FILE = Phrase(N_("file"))
 
 
 def _too_large(size: int) -> ImportProblem | None:
     if size <= MAX_INPUT_BYTES:
         return None
-    return ImportProblem(FILE, f"the file has {size / 1024 / 1024:.1f} MB; at most {MAX_INPUT_BYTES // 1024 // 1024} "
-                               "MB are imported at once", "export the questions category by category")
+    return ImportProblem(FILE, *note(N_("the file has %(size)s MB; at most %(limit)d MB are imported at once"),
+                                     N_("export the questions category by category"), size=f"{size / 1024 / 1024:.1f}",
+                                     limit=MAX_INPUT_BYTES // 1024 // 1024))
 
 
 def _too_many(count: int, *, at_least: bool = False) -> ImportProblem | None:
     if count <= MAX_QUESTIONS:
         return None
-    counted = f"more than {MAX_QUESTIONS:,}" if at_least else f"{count:,}"
-    return ImportProblem(FILE, f"the file holds {counted} questions; at most {MAX_QUESTIONS:,} are imported at once",
-                         "export the questions category by category")
+    said = (note(N_("the file holds more than %(count)s questions; at most %(limit)s are imported at once"),
+                 N_("export the questions category by category"), count=f"{MAX_QUESTIONS:,}", limit=f"{MAX_QUESTIONS:,}")
+            if at_least else
+            note(N_("the file holds %(count)s questions; at most %(limit)s are imported at once"),
+                 N_("export the questions category by category"), count=f"{count:,}", limit=f"{MAX_QUESTIONS:,}"))
+    return ImportProblem(FILE, *said)
 
 
 # An opening or closing HTML tag; an MRZ's "<" fillers ("P<UTOERIKSSON<<ANNA") are none.
@@ -54,8 +60,9 @@ def _too_much_markup(texts: Iterable[str]) -> ImportProblem | None:
     for text in texts:
         counted += sum(1 for _ in _TAG.finditer(text))
         if counted > MAX_MARKUP_TAGS:
-            return ImportProblem(FILE, f"the file holds more than {MAX_MARKUP_TAGS:,} HTML tags; at most that many "
-                                       "are imported at once", "export the questions category by category")
+            return ImportProblem(FILE, *note(N_("the file holds more than %(limit)s HTML tags; at most that many are "
+                                                "imported at once"), N_("export the questions category by category"),
+                                             limit=f"{MAX_MARKUP_TAGS:,}"))
     return None
 
 
@@ -70,8 +77,8 @@ def import_gift(text: str, *, locale: str, default_category: str,
         text.encode("utf-8")
     except UnicodeEncodeError as error:
         line = text.count("\n", 0, error.start) + 1
-        return [], [ImportProblem(f"line {line}", "the text holds characters that are not valid Unicode",
-                                  "save the file as UTF-8 and import it again")]
+        return [], [ImportProblem(at_line(line), *note(N_("the text holds characters that are not valid Unicode"),
+                                                       N_("save the file as UTF-8 and import it again")))]
     text = clean_input(text.removeprefix("\ufeff"))
     problem = _too_much_markup([text])
     if problem:
@@ -99,13 +106,14 @@ def import_moodle_xml(data: bytes, *, locale: str, default_category: str,
     try:
         root = moodle_xml.parse(data)
     except Refused as refused:
-        return [], [ImportProblem(f"line {refused.line}" if refused.line else FILE, refused.message, refused.fix)]
+        return [], [ImportProblem(at_line(refused.line) if refused.line else FILE, refused.message, refused.fix)]
     questions = root.findall("question")
     problem = _too_many(sum(1 for q in questions if q.get("type") != "category"))
     if problem:
         return [], [problem]
     if not questions:
-        return [], [ImportProblem(FILE, "the file holds no <question> elements", "export some questions from Moodle")]
+        return [], [ImportProblem(FILE, *note(N_("the file holds no <question> elements"),
+                                              N_("export some questions from Moodle")))]
     problem = _too_much_markup(element.text for element in root.iter() if element.text)
     if problem:
         return [], [problem]

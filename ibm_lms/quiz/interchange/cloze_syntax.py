@@ -13,6 +13,8 @@ import html
 import math
 import re
 
+from ibm_lms.markers import N_
+
 from .data import MAX_ANSWERS
 from .html_text import HTML, Findings, strip_markup, strip_tags, to_markdown
 from .model import Choice, Gap, MultiChoice, Numerical, NumericAnswer, Refused, ShortAnswer, gap_marker
@@ -36,11 +38,11 @@ def split_gaps(text: str) -> tuple[str, list[Gap], list[float]]:
         if start.start() < position:
             continue
         if len(gaps) == MAX_ANSWERS:
-            raise Refused(f"the text holds more than {MAX_ANSWERS} gaps", "split the question")
+            raise Refused(N_("the text holds more than %(limit)d gaps"), N_("split the question"), limit=MAX_ANSWERS)
         end = _closing(text, start.end())
         if end < 0:
-            raise Refused(f"the gap {start.group(0)}… is not closed with '}}'",
-                          "close the gap; write a '}' inside an answer as \\}")
+            raise Refused(N_("the gap %(gap)s… is not closed with '}'"),
+                          N_("close the gap; write a '}' inside an answer as \\}"), gap=start.group(0))
         kind = start.group(2).upper()
         gaps.append(_gap(kind, text[start.end():end], start.group(0)))
         weights.append(float(start.group(1) or 1))
@@ -107,7 +109,8 @@ def _fraction(mark: str) -> float:
 def _gap(kind: str, body: str, opening: str) -> Gap:
     alternatives = _alternatives(body)
     if not alternatives:
-        raise Refused(f"the gap {opening}… has no answers", "write the answers after the type, =right~wrong")
+        raise Refused(N_("the gap %(gap)s… has no answers"), N_("write the answers after the type, =right~wrong"),
+                      gap=opening)
     if kind in _SINGLE or kind in _MULTIPLE:
         findings = Findings()
         choices = tuple(Choice(to_markdown(answer, HTML, findings), _fraction(mark), strip_tags(feedback))
@@ -119,8 +122,8 @@ def _gap(kind: str, body: str, opening: str) -> Gap:
                            case_sensitive=kind in _SHORT_CASE)
     if kind in _NUMERICAL:
         return Numerical(tuple(_numeric(answer, mark, opening) for mark, answer, _ in alternatives))
-    raise Refused(f"the gap {opening}… has the type {kind}, which Moodle's Cloze does not have",
-                  "use MULTICHOICE, SHORTANSWER, SHORTANSWER_C or NUMERICAL")
+    raise Refused(N_("the gap %(gap)s… has the type %(kind)s, which Moodle's Cloze does not have"),
+                  N_("use MULTICHOICE, SHORTANSWER, SHORTANSWER_C or NUMERICAL"), gap=opening, kind=kind)
 
 
 def _numeric(answer: str, mark: str, opening: str) -> NumericAnswer:
@@ -129,8 +132,8 @@ def _numeric(answer: str, mark: str, opening: str) -> NumericAnswer:
         return NumericAnswer(None, 0.0, _fraction(mark))
     value, _, tolerance = answer.partition(":")
     if not _NUMBER.match(value) or (tolerance and not _NUMBER.match(tolerance)):
-        raise Refused(f"the gap {opening}… has {answer!r}, which is not a number (or number:tolerance)",
-                      "write numbers as 15 or 15:0.5")
+        raise Refused(N_("the gap %(gap)s… has %(answer)s, which is not a number (or number:tolerance)"),
+                      N_("write numbers as 15 or 15:0.5"), gap=opening, answer=repr(answer))
     return NumericAnswer(float(value.replace(",", ".")), abs(float(tolerance.replace(",", ".") or 0)),
                          _fraction(mark))
 

@@ -16,11 +16,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from ibm_lms.markers import N_, Phrase
 from ibm_lms.text import whole_number_or_none
 
 from .data import MAX_ANSWERS
 from .html_text import FORMAT_NAMES, MOODLE, PLAIN, Findings, strip_markup, to_markdown
-from .importing import Entry, findings_notes
+from .importing import Entry, at_line, findings_notes
 from .incoming import ordering_notes
 from .model import (
     Body,
@@ -93,7 +94,7 @@ def read_block(block: Block) -> Iterator[Entry]:
     """The category switch or question of a block, or why the question could not be read."""
     body = _ESCAPE_SEQUENCE.sub(lambda found: _ESCAPES[found.group(1)], block.body)
     offset = len(body) - len(body.lstrip())
-    where = f"line {_line(block, body, offset)}"
+    where = at_line(_line(block, body, offset))
     text = body.strip()
     if text.startswith("$CATEGORY:"):
         first, _, rest = text.partition("\n")
@@ -101,7 +102,7 @@ def read_block(block: Block) -> Iterator[Entry]:
         if not rest.strip():
             return
         offset = body.index(rest) + len(rest) - len(rest.lstrip())
-        where, text = f"line {_line(block, body, offset)}", rest.strip()
+        where, text = at_line(_line(block, body, offset)), rest.strip()
     try:
         question, notes = _question(text, block, body, offset)
     except Refused as refused:
@@ -168,7 +169,7 @@ def _question(text: str, block: Block, body: str, start: int) -> tuple[MoodleQue
     question = MoodleQuestion(name=" ".join(strip_markup(_restore(name)).split()), text=question_text, body=content,
                               general_feedback=reading.text(general) if general.strip() else "", tags=tags,
                               idnumber=idnumber)
-    return question, reading.notes + findings_notes(reading.findings, "the question")
+    return question, reading.notes + findings_notes(reading.findings)
 
 
 def _name(text: str, reading: _Reading) -> tuple[str, str, int]:
@@ -176,8 +177,9 @@ def _name(text: str, reading: _Reading) -> tuple[str, str, int]:
         return "", text, 0
     end = text.find("::", 2)
     if end < 0:
-        raise Refused(f"the name opened with '::' on line {reading.line(0)} is not closed",
-                      "close it with '::'; a colon inside a text is written \\:", reading.line(0))
+        raise Refused(N_("the name opened with '::' on line %(line_number)d is not closed"),
+                      N_("close it with '::'; a colon inside a text is written \\:"), reading.line(0),
+                      line_number=reading.line(0))
     rest = text[end + 2:]
     consumed = end + 2 + len(rest) - len(rest.lstrip())
     return text[2:end], rest.lstrip(), consumed
@@ -186,25 +188,27 @@ def _name(text: str, reading: _Reading) -> tuple[str, str, int]:
 def _answer_block(text: str, reading: _Reading) -> tuple[int, int]:
     opening, closing = text.find("{"), text.find("}")
     if opening < 0 and closing < 0:
-        raise Refused("this is a description (text without an answer block {…}): descriptions are not questions "
-                      "and are not imported", "add the answers in braces, or leave the text out")
+        raise Refused(N_("this is a description (text without an answer block {…}): descriptions are not questions "
+                         "and are not imported"), N_("add the answers in braces, or leave the text out"))
     if opening < 0 or (0 <= closing < opening):
-        raise Refused(f"the '}}' on line {reading.line(closing)} closes no answer block",
-                      "write a '}' that belongs to the text as \\}", reading.line(closing))
+        raise Refused(N_("the '}' on line %(line_number)d closes no answer block"),
+                      N_("write a '}' that belongs to the text as \\}"), reading.line(closing),
+                      line_number=reading.line(closing))
     if closing < 0:
-        raise Refused(f"the answer block opened with '{{' on line {reading.line(opening)} is not closed before "
-                      "the blank line that ends the question", "close it with '}' (a blank line ends a question; "
-                      "write a line break inside a question as \\n)", reading.line(opening))
+        raise Refused(N_("the answer block opened with '{' on line %(line_number)d is not closed before the blank line "
+                         "that ends the question"),
+                      N_("close it with '}' (a blank line ends a question; write a line break inside a question as "
+                         "\\n)"), reading.line(opening), line_number=reading.line(opening))
     nested = text.find("{", opening + 1, closing)
     if nested >= 0:
-        raise Refused(f"a second '{{' on line {reading.line(nested)} opens inside the answer block",
-                      "close the first block with '}', or write a '{' that belongs to the text as \\{",
-                      reading.line(nested))
+        raise Refused(N_("a second '{' on line %(line_number)d opens inside the answer block"),
+                      N_("close the first block with '}', or write a '{' that belongs to the text as \\{"),
+                      reading.line(nested), line_number=reading.line(nested))
     extra = min((p for p in (text.find("{", closing + 1), text.find("}", closing + 1)) if p >= 0), default=-1)
     if extra >= 0:
-        raise Refused(f"a second answer block on line {reading.line(extra)}: a GIFT question has one",
-                      "split the question in two, or write braces that belong to the text as \\{ \\}",
-                      reading.line(extra))
+        raise Refused(N_("a second answer block on line %(line_number)d: a GIFT question has one"),
+                      N_("split the question in two, or write braces that belong to the text as \\{ \\}"),
+                      reading.line(extra), line_number=reading.line(extra))
     return opening, closing
 
 
@@ -223,30 +227,30 @@ def _general_feedback(answer: str) -> tuple[str, str]:
 def _answers(answer: str, reading: _Reading) -> Body:
     """The body an answer block stands for, by Moodle's own order of tests."""
     if not answer:
-        raise Refused("an essay question ({} with no answers) is not supported: it needs manual grading",
-                      "leave it out, or turn it into a question with answers")
+        raise Refused(N_("an essay question ({} with no answers) is not supported: it needs manual grading"),
+                      N_("leave it out, or turn it into a question with answers"))
     ordering = _ORDERING.match(answer)
     if ordering:
         return _ordering(ordering, reading)
     if answer.startswith("#"):
         return _numerical(answer, reading)
     if "~" in answer:
-        _no_arrow(answer, "a multiple-choice answer list (it has '~')")
+        _no_arrow(answer, Phrase(N_("a multiple-choice answer list (it has '~')")))
         return _multichoice(answer, reading)
     if "=" in answer and "->" in answer:
         return _matching(answer, reading)
     head = answer.split("#", 1)[0].strip() if answer.find("#") > 0 else answer
     if head in _TRUE_FALSE:
         return _true_false(answer, head, reading)
-    _no_arrow(answer, "a short answer (no pair starts with '=')")
+    _no_arrow(answer, Phrase(N_("a short answer (no pair starts with '=')")))
     return _short_answer(answer, reading)
 
 
 def _no_arrow(answer: str, kind: str) -> None:
     if "->" in answer:
-        raise Refused(f"'->' is only used in matching questions, but this is {kind}",
-                      "write every pair of a matching question as =prompt -> answer, with no '~'; "
-                      "or take '->' out of the answers")
+        raise Refused(Phrase(N_("'->' is only used in matching questions, but this is %(kind)s"), kind=kind),
+                      N_("write every pair of a matching question as =prompt -> answer, with no '~'; or take '->' "
+                         "out of the answers"))
 
 
 def _pieces(answer: str, separators: str, reading: _Reading, *, skip: int = 0) -> list[tuple[int, str]]:
@@ -254,8 +258,9 @@ def _pieces(answer: str, separators: str, reading: _Reading, *, skip: int = 0) -
     them (the first may be empty), each with the line it starts on."""
     count = sum(answer.count(separator, skip) for separator in separators)
     if count > MAX_ANSWERS:
-        raise Refused(f"the answer block holds {count:,} answers; at most {MAX_ANSWERS} are imported",
-                      "split the question, or check for a missing blank line between questions")
+        raise Refused(N_("the answer block holds %(count)s answers; at most %(limit)d are imported"),
+                      N_("split the question, or check for a missing blank line between questions"),
+                      count=f"{count:,}", limit=MAX_ANSWERS)
     found, at = [], skip
     for piece in re.split(f"(?=[{re.escape(separators)}])", answer[skip:]):
         if piece.strip():
@@ -270,12 +275,13 @@ def _weight(piece: str, number: int, default: float, line: int) -> tuple[float, 
         return default, piece
     value = found.group(1).replace(",", ".")
     if not _NUMBER.match(value):
-        raise Refused(f"the weight {found.group(0)!r} of answer {number} is not a percentage",
-                      "write weights as %50% or %-33.33333%, right after = or ~", line)
+        raise Refused(N_("the weight %(weight)s of answer %(number)d is not a percentage"),
+                      N_("write weights as %50% or %-33.33333%, right after = or ~"), line,
+                      weight=repr(found.group(0)), number=number)
     fraction = float(value) / 100
     if not -1 <= fraction <= 1:
-        raise Refused(f"the weight {found.group(0)!r} of answer {number} is outside -100 % … 100 %",
-                      "use a weight from %-100% to %100%", line)
+        raise Refused(N_("the weight %(weight)s of answer %(number)d is outside -100 %% … 100 %%"),
+                      N_("use a weight from %-100% to %100%"), line, weight=repr(found.group(0)), number=number)
     return fraction, piece[found.end():]
 
 
@@ -294,8 +300,8 @@ def _multichoice(answer: str, reading: _Reading) -> MultiChoice:
         text, feedback = _split_feedback(piece, reading)
         choices.append(Choice(reading.text(text), fraction, feedback, line))
     if len(choices) < 2:
-        raise Refused(f"a multiple-choice question needs at least 2 answers; this one has {len(choices)}",
-                      "add answers, each starting with = (right) or ~ (wrong)")
+        raise Refused(N_("a multiple-choice question needs at least 2 answers; this one has %(count)d"),
+                      N_("add answers, each starting with = (right) or ~ (wrong)"), count=len(choices))
     return MultiChoice(tuple(choices), single="=" in answer)
 
 
@@ -304,11 +310,12 @@ def _matching(answer: str, reading: _Reading) -> Matching:
     for number, (line, piece) in enumerate(_pieces(answer, "=", reading), start=1):
         prompt, arrow, match = piece.removeprefix("=").partition("->")
         if not arrow:
-            raise Refused(f"pair {number} ({_restore(prompt).strip()[:40]!r}) has no '->'",
-                          "write every pair as =prompt -> answer", line)
+            raise Refused(N_("pair %(number)d (%(prompt)s) has no '->'"), N_("write every pair as =prompt -> answer"),
+                          line, number=number, prompt=repr(_restore(prompt).strip()[:40]))
         match = " ".join(strip_markup(_restore(match)).split())
         if not match:
-            raise Refused(f"pair {number} has no answer after '->'", "write the answer after '->'", line)
+            raise Refused(N_("pair %(number)d has no answer after '->'"), N_("write the answer after '->'"), line,
+                          number=number)
         if prompt.strip():
             pairs.append((reading.text(prompt), to_markdown(match, PLAIN, reading.findings)))
         else:
@@ -335,10 +342,11 @@ def _short_answer(answer: str, reading: _Reading) -> ShortAnswer:
         text, _, _ = piece.partition("#")
         text = " ".join(strip_markup(_restore(text)).split())
         if not text:
-            raise Refused(f"answer {number} is empty", "write the accepted answer after '='", line)
+            raise Refused(N_("answer %(number)d is empty"), N_("write the accepted answer after '='"), line,
+                          number=number)
         answers.append(Choice(text, fraction, line=line))
     if not answers:
-        raise Refused("the answer block lists no answer", "write the accepted answers, each after '='")
+        raise Refused(N_("the answer block lists no answer"), N_("write the accepted answers, each after '='"))
     return ShortAnswer(tuple(answers))
 
 
@@ -347,7 +355,8 @@ def _numerical(answer: str, reading: _Reading) -> Numerical:
     answer, _, _ = answer.partition("~")  # "~#feedback" is Moodle's feedback for any other number
     pieces = _pieces(answer, "=", reading, skip=1)
     if not pieces:
-        raise Refused("the numeric answer block lists no number", "write the number after '#', e.g. {#3.14:0.01}")
+        raise Refused(N_("the numeric answer block lists no number"),
+                      N_("write the number after '#', e.g. {#3.14:0.01}"))
     answers = []
     for number, (line, piece) in enumerate(pieces, start=1):
         fraction, piece = _weight(piece.removeprefix("=").lstrip(), number, 1.0, line)
@@ -372,17 +381,20 @@ def _numeric_answer(value: str, fraction: float, feedback: str, line: int) -> Nu
 def _check_numbers(value: str, line: int, *numbers: str) -> None:
     for number in numbers:
         if not _NUMBER.match(number):
-            hint = " (write decimals with a point)" if re.fullmatch(r"[+-]?\d+,\d+", number) else ""
-            raise Refused(f"{number!r} in the numeric answer {value!r} is not a number{hint}",
-                          "write a number, a number:tolerance (3.14:0.01) or a range (1..5)", line)
+            decimal_comma = re.fullmatch(r"[+-]?\d+,\d+", number)
+            raise Refused(N_("%(number)s in the numeric answer %(value)s is not a number (write decimals with a point)")
+                          if decimal_comma else N_("%(number)s in the numeric answer %(value)s is not a number"),
+                          N_("write a number, a number:tolerance (3.14:0.01) or a range (1..5)"), line,
+                          number=repr(number), value=repr(value))
 
 
 def _ordering(found: re.Match, reading: _Reading) -> Ordering:
     count, select, _, grading = found.group(1), found.group(2) or "", found.group(3), found.group(4) or ""
     items = tuple(_restore(line).strip() for line in found.group(7).split("\n") if line.strip())
     if len(items) > MAX_ANSWERS:
-        raise Refused(f"the ordering question lists {len(items):,} items; at most {MAX_ANSWERS} are imported",
-                      "split the question, or check for a missing '}' or blank line")
+        raise Refused(N_("the ordering question lists %(count)s items; at most %(limit)d are imported"),
+                      N_("split the question, or check for a missing '}' or blank line"), count=f"{len(items):,}",
+                      limit=MAX_ANSWERS)
     # A count no whole number reads (digits of other scripts, thousands of them) only means "show them all".
     shown = whole_number_or_none(count)
     reading.notes += ordering_notes(len(items), len(items) if shown is None else shown, select, grading)

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from ibm_lms.markers import N_
+
 from .data import MAX_SOURCE_TEXT, MAX_TEXT
 from .model import Refused
 
@@ -68,8 +70,8 @@ def clean_input(text: str) -> str:
 def to_markdown(text: str, text_format: str, findings: Findings) -> str:
     """A Moodle text in the given format as safe Markdown; raises Refused for a text far too long to keep."""
     if len(text) > MAX_SOURCE_TEXT:
-        raise Refused(f"a text is {len(text):,} characters long; at most {MAX_TEXT:,} are kept",
-                      "shorten it, or split the question")
+        raise Refused(N_("a text is %(length)s characters long; at most %(limit)s are kept"),
+                      N_("shorten it, or split the question"), length=f"{len(text):,}", limit=f"{MAX_TEXT:,}")
     text = clean_input(text)
     if text_format == MARKDOWN:
         return _clean_markdown(text, findings)

@@ -7,13 +7,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ibm_lms.items.service import parse_item
+from ibm_lms.markers import N_, Phrase
 from ibm_lms.text import is_bounded_text
 
 from .data import MAX_TEXT, ImportedQuestion, ImportProblem
 from .html_text import Findings
 from .incoming import Note, Texts, to_raw
 from .keys import KeyMaker, category_id, default_category_id
-from .model import MoodleQuestion, Refused
+from .model import MoodleQuestion, Refused, note
 
 MAX_TAGS = 20
 MAX_TAG = 64
@@ -32,16 +33,18 @@ class Entry:
     refused: Refused | None = None
 
 
-def findings_notes(findings: Findings, part: str) -> list[Note]:
+def findings_notes(findings: Findings) -> list[Note]:
     """What a text conversion left out, said the way an author can act on."""
     notes: list[Note] = []
     if findings.media:
         names = ", ".join(dict.fromkeys(name.removeprefix("@@PLUGINFILE@@/") for name in findings.media))
-        notes.append((f"{part} shows images or media ({names}) that are not imported: the question comes in "
-                      "without them", "add the figure to the course and refer to it, or describe it in the text"))
+        notes.append(note(N_("the question shows images or media (%(names)s) that are not imported: the question "
+                             "comes in without them"),
+                          N_("add the figure to the course and refer to it, or describe it in the text"), names=names))
     if findings.removed:
-        notes.append((f"{part} held active content that was removed: " + ", ".join(sorted(findings.removed)),
-                      "nothing to do: scripts and event handlers never run in the tool"))
+        notes.append(note(N_("the question held active content that was removed: %(kinds)s"),
+                          N_("nothing to do: scripts and event handlers never run in the tool"),
+                          kinds=", ".join(sorted(findings.removed))))
     return notes
 
 
@@ -67,7 +70,12 @@ def collect(entries: Iterable[Entry], *, locale: str, default_category: str,
 
 
 def _problem(where: str, refused: Refused) -> ImportProblem:
-    return ImportProblem(f"line {refused.line}" if refused.line else where, refused.message, refused.fix)
+    return ImportProblem(at_line(refused.line) if refused.line else where, refused.message, refused.fix)
+
+
+def at_line(number: int) -> Phrase:
+    """Where a problem is: a line of the file."""
+    return Phrase(N_("line %(number)d"), number=number)
 
 
 def _import_one(entry: Entry, texts: Texts, keys: KeyMaker, category: str,
@@ -86,7 +94,9 @@ def _import_one(entry: Entry, texts: Texts, keys: KeyMaker, category: str,
     key = keys.make(raw["title"][texts.locale])
     item, found = parse_item(key, raw)
     if item is None:
-        problems += [ImportProblem(entry.where, p.located(), p.fix_text()) for p in found]
+        problems += [ImportProblem(entry.where, Phrase(N_("%(where)s: %(problem)s"), where=p.where,
+                                                       problem=Phrase(p.message, **dict(p.values))),
+                                   Phrase(p.fix, **dict(p.values))) for p in found]
         return None
     return ImportedQuestion(key=key, raw=raw, category=category, tags=tags, difficulty=difficulty, source=entry.where)
 
@@ -94,11 +104,12 @@ def _import_one(entry: Entry, texts: Texts, keys: KeyMaker, category: str,
 def _check_bounds(raw: dict) -> None:
     for path, text in _strings(raw, ()):
         if len(text) > MAX_TEXT:
-            raise Refused(f"a text ({'.'.join(map(str, path))}) is {len(text):,} characters long; at most "
-                          f"{MAX_TEXT:,} are allowed", "shorten it, or split the question")
+            raise Refused(N_("a text (%(path)s) is %(length)s characters long; at most %(limit)s are allowed"),
+                          N_("shorten it, or split the question"), path=".".join(map(str, path)),
+                          length=f"{len(text):,}", limit=f"{MAX_TEXT:,}")
         if not is_bounded_text(text, MAX_TEXT, multiline=True, empty=True):
-            raise Refused(f"a text ({'.'.join(map(str, path))}) holds characters that cannot be stored",
-                          "retype it without control characters")
+            raise Refused(N_("a text (%(path)s) holds characters that cannot be stored"),
+                          N_("retype it without control characters"), path=".".join(map(str, path)))
 
 
 def _strings(value, path: tuple) -> Iterator[tuple[tuple, str]]:
@@ -120,12 +131,14 @@ def _tags(found: tuple[str, ...], where: str, problems: list[ImportProblem]) -> 
         if level:
             difficulty = level.group(1).lower()
         elif not is_bounded_text(tag, MAX_TAG):
-            problems.append(ImportProblem(where, f"the tag {tag[:40]!r}… is longer than {MAX_TAG} characters and "
-                                          "was left out", "shorten the tag", blocking=False))
+            problems.append(ImportProblem(where, *note(N_("the tag %(tag)s… is longer than %(limit)d characters and "
+                                                          "was left out"), N_("shorten the tag"), tag=repr(tag[:40]),
+                                                       limit=MAX_TAG), blocking=False))
         else:
             tags.append(tag)
     if len(tags) > MAX_TAGS:
-        problems.append(ImportProblem(where, f"{len(tags)} tags: only the first {MAX_TAGS} are kept",
-                                      "keep the tags quizzes draw by", blocking=False))
+        problems.append(ImportProblem(where, *note(N_("%(count)d tags: only the first %(limit)d are kept"),
+                                                   N_("keep the tags quizzes draw by"), count=len(tags), limit=MAX_TAGS),
+                                      blocking=False))
         tags = tags[:MAX_TAGS]
     return tuple(tags), difficulty

@@ -12,6 +12,7 @@ import math
 import re
 
 from ibm_lms.locales import LOCALES
+from ibm_lms.markers import N_, Phrase
 
 from .data import UNASSIGNED_OUTCOME
 from .html_text import plain_of_markdown
@@ -30,9 +31,10 @@ from .model import (
     Refused,
     ShortAnswer,
     TrueFalse,
+    note,
 )
 
-Note = tuple[str, str]  # (what was left out, how to get it back)
+Note = tuple[str, str]  # (what was left out, how to get it back): Phrases, made by model.note
 
 # Fractions in files are rounded (33.33333 %): this much off still counts as equal.
 _EPSILON = 0.0005
@@ -63,7 +65,7 @@ class Texts:
 def to_raw(question: MoodleQuestion, texts: Texts, notes: list[Note]) -> dict:
     """The question as the table of a question file; raises Refused when our types cannot hold it."""
     if not question.text.strip():
-        raise Refused("the question text is empty", "write the question in the question text")
+        raise Refused(N_("the question text is empty"), N_("write the question in the question text"))
     prompt = question.text
     if isinstance(question.body, Cloze):
         prompt = GAP_MARKER.sub(lambda found: "{{gap-" + found.group(1) + "}}", prompt)
@@ -112,12 +114,13 @@ def option_ids(count: int) -> list[str]:
 
 def _options(choices: tuple[Choice, ...], texts: Texts) -> list[dict]:
     if len(choices) < 2:
-        raise Refused(f"it has {len(choices)} answer(s); a choice question needs at least 2",
-                      "add the missing answers")
+        raise Refused(N_("it has %(count)d answer(s); a choice question needs at least 2"),
+                      N_("add the missing answers"), count=len(choices))
     options = []
     for number, (option_id, choice) in enumerate(zip(option_ids(len(choices)), choices, strict=True), start=1):
         if not choice.text.strip():
-            raise Refused(f"answer {number} is empty", "write the answer's text, or remove it", choice.line)
+            raise Refused(N_("answer %(number)d is empty"), N_("write the answer's text, or remove it"), choice.line,
+                          number=number)
         option = {"id": option_id, "text": texts(choice.text)}
         if choice.feedback.strip():
             option["feedback"] = texts(choice.feedback)
@@ -131,40 +134,43 @@ def _choice(body: MultiChoice, texts: Texts, notes: list[Note]) -> dict:
         fully_right = [(o["id"], c) for o, c in zip(options, body.choices, strict=True) if c.fraction >= 1 - _EPSILON]
         right = [option_id for option_id, _ in fully_right]
         if not right:
-            raise Refused("no answer is marked fully right (= or 100 %)", "mark the right answer with =")
+            raise Refused(N_("no answer is marked fully right (= or 100 %)"), N_("mark the right answer with ="))
         if len(right) > 1:
             # Named at the second: the first is the one an author most likely meant.
-            raise Refused(f"{len(right)} answers are marked fully right in a single-answer question; ours has "
-                          "one right answer", "keep one answer with =; or give no answer = and the right ones "
-                                              "positive weights (%50%) to make it a multiple-answer question",
-                          fully_right[1][1].line)
+            raise Refused(N_("%(count)d answers are marked fully right in a single-answer question; ours has one "
+                             "right answer"), N_("keep one answer with =; or give no answer = and the right ones "
+                                                 "positive weights (%50%) to make it a multiple-answer question"),
+                          fully_right[1][1].line, count=len(right))
         partial = [f"{_short(c.text)} ({_percent(c.fraction)})" for c in body.choices
                    if _EPSILON < c.fraction < 1 - _EPSILON]
         if partial and all(c.feedback.strip() for c in body.choices):
             return _dilemma(body, options, notes)
         if partial:
-            notes.append(("partial credit is not kept: " + "; ".join(partial) + " now score 0",
-                          "if an answer deserves credit, turn the question into a multiple-answer one"))
+            notes.append(note(N_("partial credit is not kept: %(answers)s now score 0"),
+                              N_("if an answer deserves credit, turn the question into a multiple-answer one"),
+                              answers="; ".join(partial)))
         return {"type": "single_choice", "options": options, "answer": right[0]}
     positive = [(o["id"], c.fraction) for o, c in zip(options, body.choices, strict=True) if c.fraction > _EPSILON]
     if not positive:
-        raise Refused("no answer carries a positive weight", "give the right answers weights that add up to 100 %")
+        raise Refused(N_("no answer carries a positive weight"),
+                      N_("give the right answers weights that add up to 100 %"))
     total = sum(fraction for _, fraction in positive)
     if abs(total - 1) > 0.001 * len(positive):
-        raise Refused(f"the weights of the right answers add up to {_percent(total)}; they must add up to 100 %",
-                      "correct the weights (for two right answers, ~%50% each)")
+        raise Refused(N_("the weights of the right answers add up to %(total)s; they must add up to 100 %%"),
+                      N_("correct the weights (for two right answers, ~%50% each)"), total=_percent(total))
     if max(f for _, f in positive) - min(f for _, f in positive) > _EPSILON:
-        notes.append(("each right answer now counts the same (1/" + str(len(positive)) + "), as our multiple "
-                      "response scores it; the file weights them " + ", ".join(_percent(f) for _, f in positive),
-                      "nothing to do, unless the difference in weight matters"))
+        notes.append(note(N_("each right answer now counts the same (1/%(count)d), as our multiple response scores "
+                             "it; the file weights them %(weights)s"),
+                          N_("nothing to do, unless the difference in weight matters"), count=len(positive),
+                          weights=", ".join(_percent(f) for _, f in positive)))
     return {"type": "multiple_response", "options": options, "answer": [option_id for option_id, _ in positive]}
 
 
 def _dilemma(body: MultiChoice, options: list[dict], notes: list[Note]) -> dict:
     """A single answer with partial credit and feedback on every answer is what our dilemma is: options
     scored from 0 to 1, each with the consequence of choosing it."""
-    notes.append(("imported as a dilemma (options scored 0 to 1, each with its feedback as the consequence), "
-                  "which keeps the partial credit", "nothing to do"))
+    notes.append(note(N_("imported as a dilemma (options scored 0 to 1, each with its feedback as the consequence), "
+                         "which keeps the partial credit"), N_("nothing to do")))
     for option, choice in zip(options, body.choices, strict=True):
         option["consequence"] = option.pop("feedback")
         option["score"] = round(min(1.0, max(0.0, choice.fraction)), 5)
@@ -177,21 +183,24 @@ def _short_answer(body: ShortAnswer, texts: Texts, notes: list[Note]) -> dict:
         text = answer.text.strip()
         if answer.fraction < 1 - _EPSILON or not text:
             if answer.fraction > _EPSILON and text != "*":
-                notes.append((f"the answer {_short(text)!r} worth {_percent(answer.fraction)} is left out: "
-                              "our short answers are right or wrong", "add it as accepted if it is right"))
+                notes.append(note(N_("the answer %(answer)s worth %(weight)s is left out: our short answers are "
+                                     "right or wrong"), N_("add it as accepted if it is right"),
+                                  answer=repr(_short(text)), weight=_percent(answer.fraction)))
             continue
         if len(text) > MAX_ANSWER:
-            raise Refused(f"the answer {_short(text)!r} is {len(text):,} characters long; at most {MAX_ANSWER} "
-                          "are allowed", "shorten the answer", answer.line)
+            raise Refused(N_("the answer %(answer)s is %(length)s characters long; at most %(limit)d are allowed"),
+                          N_("shorten the answer"), answer.line, answer=repr(_short(text)), length=f"{len(text):,}",
+                          limit=MAX_ANSWER)
         if _WILDCARD.search(text):
             wildcards.append(text)
             continue
         right.append(text.replace("\\*", "*"))
     if wildcards:
-        notes.append(("left out answers with Moodle's * wildcard, which our short answers do not have: "
-                      + ", ".join(repr(_short(w)) for w in wildcards), "list the accepted spellings one by one"))
+        notes.append(note(N_("left out answers with Moodle's * wildcard, which our short answers do not have: "
+                             "%(answers)s"), N_("list the accepted spellings one by one"),
+                          answers=", ".join(repr(_short(w)) for w in wildcards)))
     if not right:
-        raise Refused("no answer is accepted as fully right", "give at least one answer with = (100 %)")
+        raise Refused(N_("no answer is accepted as fully right"), N_("give at least one answer with = (100 %)"))
     locale = texts.locale
     answers = {locale: right} if locale == "en" else {locale: right, "en": right}
     return {"type": "short_answer", "answers": answers, "case_sensitive": body.case_sensitive}
@@ -205,14 +214,15 @@ def _number(value: float) -> int | float:
 def _numeric(body: Numerical, notes: list[Note]) -> dict:
     right = [a for a in body.answers if a.value is not None and a.fraction >= 1 - _EPSILON]
     if not right:
-        raise Refused("no number is accepted as fully right", "give the right number with = (100 %)")
+        raise Refused(N_("no number is accepted as fully right"), N_("give the right number with = (100 %)"))
     chosen = right[0]
     dropped = [a for a in right[1:] if not _within(a, chosen)]
     dropped += [a for a in body.answers if a.value is not None and _EPSILON < a.fraction < 1 - _EPSILON]
     if dropped:
-        notes.append(("our numeric questions accept one number with a tolerance; left out "
-                      + ", ".join(f"{_show(a)} ({_percent(a.fraction)})" for a in dropped),
-                      f"widen the tolerance of {_show(chosen)} if those answers are right"))
+        notes.append(note(N_("our numeric questions accept one number with a tolerance; left out %(answers)s"),
+                          N_("widen the tolerance of %(number)s if those answers are right"),
+                          answers=", ".join(f"{_show(a)} ({_percent(a.fraction)})" for a in dropped),
+                          number=_show(chosen)))
     raw: dict = {"type": "numeric", "answer": _number(chosen.value), "tolerance": _number(abs(chosen.tolerance))}
     if body.units:
         raw["units"] = [{"unit": u.name, "multiplier": _number(u.multiplier)} for u in body.units]
@@ -230,16 +240,19 @@ def _show(answer: NumericAnswer) -> str:
 
 def _matching(body: Matching, texts: Texts) -> dict:
     if len(body.pairs) < 2:
-        raise Refused(f"it has {len(body.pairs)} pair(s) of a prompt and its answer; matching needs at least 2",
-                      "add pairs written =prompt -> answer")
+        raise Refused(N_("it has %(count)d pair(s) of a prompt and its answer; matching needs at least 2"),
+                      N_("add pairs written =prompt -> answer"), count=len(body.pairs))
     seen: dict[str, str] = {}
     for prompt, answer in body.pairs:
         if not prompt.strip() or not answer.strip():
-            raise Refused(f"the pair {_short(prompt)!r} -> {_short(answer)!r} lacks a side", "write both sides")
+            raise Refused(N_("the pair %(prompt)s -> %(answer)s lacks a side"), N_("write both sides"),
+                          prompt=repr(_short(prompt)), answer=repr(_short(answer)))
         if answer.casefold() in seen:
-            raise Refused(f"the answer {_short(answer)!r} matches two prompts ({_short(seen[answer.casefold()])!r} "
-                          f"and {_short(prompt)!r}); in ours each prompt has an answer of its own",
-                          "give each prompt a distinct answer, or split the question in two")
+            raise Refused(N_("the answer %(answer)s matches two prompts (%(first)s and %(second)s); in ours each "
+                             "prompt has an answer of its own"),
+                          N_("give each prompt a distinct answer, or split the question in two"),
+                          answer=repr(_short(answer)), first=repr(_short(seen[answer.casefold()])),
+                          second=repr(_short(prompt)))
         seen[answer.casefold()] = prompt
     raw: dict = {"type": "matching", "pairs": [{"id": f"p{n}", "prompt": texts(prompt), "match": texts(answer)}
                                                for n, (prompt, answer) in enumerate(body.pairs, start=1)]}
@@ -251,7 +264,8 @@ def _matching(body: Matching, texts: Texts) -> dict:
 
 def _ordering(body: Ordering, texts: Texts) -> dict:
     if len(body.items) < 3:
-        raise Refused(f"it has {len(body.items)} item(s) to order; ours needs at least 3", "add items")
+        raise Refused(N_("it has %(count)d item(s) to order; ours needs at least 3"), N_("add items"),
+                      count=len(body.items))
     ids = [f"s{n}" for n in range(1, len(body.items) + 1)]
     return {"type": "ordering", "items": [{"id": i, "text": texts(t)} for i, t in zip(ids, body.items, strict=True)],
             "answer": ids}
@@ -260,26 +274,29 @@ def _ordering(body: Ordering, texts: Texts) -> dict:
 def _cloze(text: str, body: Cloze, texts: Texts, notes: list[Note]) -> dict:
     numbers = [int(n) for n in GAP_MARKER.findall(text)]
     if sorted(numbers) != list(range(1, len(body.gaps) + 1)):
-        raise Refused("the gaps of the text do not match its answers", "write each gap once in the text")
+        raise Refused(N_("the gaps of the text do not match its answers"), N_("write each gap once in the text"))
     if len(set(body.weights)) > 1:
-        notes.append(("the gaps' marks (" + ", ".join(f"{w:g}" for w in body.weights) + ") are not kept: each gap "
-                      "counts the same in ours", "nothing to do, unless the weights matter"))
+        notes.append(note(N_("the gaps' marks (%(marks)s) are not kept: each gap counts the same in ours"),
+                          N_("nothing to do, unless the weights matter"),
+                          marks=", ".join(f"{w:g}" for w in body.weights)))
     gaps = []
     for number, gap in enumerate(body.gaps, start=1):
         gap_notes: list[Note] = []
         try:
             gaps.append({"id": f"gap-{number}", **_gap(gap, texts, gap_notes)})
         except Refused as refused:
-            raise Refused(f"gap {number}: {refused.message}", refused.fix) from None
-        notes += [(f"gap {number}: {message}", fix) for message, fix in gap_notes]
+            raise Refused(Phrase(N_("gap %(number)d: %(problem)s"), number=number, problem=refused.message),
+                          refused.fix) from None
+        notes += [(Phrase(N_("gap %(number)d: %(problem)s"), number=number, problem=message), fix)
+                  for message, fix in gap_notes]
     return {"type": "cloze", "gaps": gaps}
 
 
 def _gap(gap: Gap, texts: Texts, notes: list[Note]) -> dict:
     if isinstance(gap, MultiChoice):
         if not gap.single:
-            raise Refused("a multiple-response gap (MULTIRESPONSE) takes several answers; our gaps take one",
-                          "make it a single-answer gap (MULTICHOICE), or a question of its own")
+            raise Refused(N_("a multiple-response gap (MULTIRESPONSE) takes several answers; our gaps take one"),
+                          N_("make it a single-answer gap (MULTICHOICE), or a question of its own"))
         return _choice(gap, texts, notes)
     if isinstance(gap, ShortAnswer):
         return _short_answer(gap, texts, notes)
@@ -324,9 +341,9 @@ def ordering_notes(items: int, shown: int, select: str, grading: str) -> list[No
     longest run of items in their right relative order (Moodle's LONGEST_ORDERED_SUBSET)."""
     notes = []
     if select.upper() not in ("", "ALL", "EXACT") and shown < items:
-        notes.append((f"Moodle showed {shown} of the {items} items; ours shows them all",
-                      "nothing to do, unless the subset mattered"))
+        notes.append(note(N_("Moodle showed %(shown)d of the %(items)d items; ours shows them all"),
+                          N_("nothing to do, unless the subset mattered"), shown=shown, items=items))
     if grading and grading.upper() != "LONGEST_ORDERED_SUBSET":
-        notes.append((f"graded by the longest run of items in order, not by {grading}",
-                      "nothing to do: partial credit works the same way for most answers"))
+        notes.append(note(N_("graded by the longest run of items in order, not by %(grading)s"),
+                          N_("nothing to do: partial credit works the same way for most answers"), grading=grading))
     return notes

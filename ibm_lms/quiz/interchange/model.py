@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ibm_lms.markers import Phrase
+
 # A cloze text marks its gaps {{1}}, {{2}} … in the order of Cloze.gaps.
 GAP_MARKER = re.compile(r"\{\{(\d{1,3})\}\}")
 
@@ -122,10 +124,23 @@ class Skipped:
 
 
 class Refused(Exception):
-    """A question that cannot be imported (or a syntax the reader cannot take): what, and how to fix it."""
+    """A question that cannot be imported (or a syntax the reader cannot take): what, and how to fix it.
 
-    def __init__(self, message: str, fix: str, line: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.fix = fix
+    `message` and `fix` are msgids whose %(name)s placeholders take `values`; they become Phrases, English
+    wherever a str goes and in the reader's language on a page."""
+
+    def __init__(self, message: str, fix: str, line: int | None = None, **values):
+        self.message = message if isinstance(message, Phrase) else Phrase(message, **values)
+        super().__init__(self.message)
+        self.fix = fix if isinstance(fix, Phrase) else Phrase(fix, **_used_by(fix, values))
         self.line = line
+
+
+def _used_by(msgid: str, values: dict) -> dict:
+    # A fix shares its message's values but may use none of them (and then may hold a plain "%": "%50%").
+    return {name: value for name, value in values.items() if f"%({name})" in msgid}
+
+
+def note(message: str, fix: str, **values) -> tuple[Phrase, Phrase]:
+    """What an import left out of a question (message) and how to get it back (fix), as Phrases."""
+    return Phrase(message, **values), Phrase(fix, **_used_by(fix, values))

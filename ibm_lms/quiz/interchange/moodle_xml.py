@@ -17,6 +17,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 
+from ibm_lms.markers import N_, Phrase
 from ibm_lms.text import whole_number_or_none
 
 from .cloze_syntax import split_gaps
@@ -43,21 +44,21 @@ from .model import (
 
 # Question types Moodle exports that have no counterpart here, and why, in words an author can act on.
 _NOT_SUPPORTED = {
-    "essay": "essay questions are not supported: they need manual grading",
-    "description": "a description is text shown between questions, not a question: it is not imported",
-    "random": "a random question is drawn from a category when the quiz starts; it has no content of its own",
-    "randomsamatch": "a random short-answer matching question is assembled when the quiz starts from other "
-                     "questions; it has no content of its own",
-    "calculated": "calculated questions compute their answers from wildcards ({x}) and data sets; our numeric "
-                  "questions have one fixed answer",
-    "calculatedsimple": "simple calculated questions compute their answers from wildcards ({x}); our numeric "
-                        "questions have one fixed answer",
-    "calculatedmulti": "calculated multichoice questions compute their choices from wildcards ({x}); our choices "
-                       "are fixed texts",
-    "ddimageortext": "drag-and-drop onto an image needs the image and drop zones, which we do not have",
-    "ddmarker": "drag-and-drop markers need an image and drop zones, which we do not have",
+    "essay": N_("essay questions are not supported: they need manual grading"),
+    "description": N_("a description is text shown between questions, not a question: it is not imported"),
+    "random": N_("a random question is drawn from a category when the quiz starts; it has no content of its own"),
+    "randomsamatch": N_("a random short-answer matching question is assembled when the quiz starts from other "
+                        "questions; it has no content of its own"),
+    "calculated": N_("calculated questions compute their answers from wildcards ({x}) and data sets; our numeric "
+                     "questions have one fixed answer"),
+    "calculatedsimple": N_("simple calculated questions compute their answers from wildcards ({x}); our numeric "
+                           "questions have one fixed answer"),
+    "calculatedmulti": N_("calculated multichoice questions compute their choices from wildcards ({x}); our choices "
+                          "are fixed texts"),
+    "ddimageortext": N_("drag-and-drop onto an image needs the image and drop zones, which we do not have"),
+    "ddmarker": N_("drag-and-drop markers need an image and drop zones, which we do not have"),
 }
-_NOT_SUPPORTED_FIX = "leave it out, or rewrite it as a question type we have (choice, numeric, short answer, …)"
+_NOT_SUPPORTED_FIX = N_("leave it out, or rewrite it as a question type we have (choice, numeric, short answer, …)")
 _PLACE = re.compile(r"\[\[(\d+)\]\]")
 
 
@@ -66,18 +67,21 @@ def parse(data: bytes) -> Element:
     try:
         root = SafeElementTree.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as error:
-        raise Refused(f"the file declares a DTD or entities ({type(error).__name__}), which Moodle XML never "
-                      "has and which can hide entity bombs or read other files: it is refused unread",
-                      "export the questions from Moodle again, or remove the <!DOCTYPE …> declaration") from None
+        raise Refused(N_("the file declares a DTD or entities (%(kind)s), which Moodle XML never has and which can "
+                         "hide entity bombs or read other files: it is refused unread"),
+                      N_("export the questions from Moodle again, or remove the <!DOCTYPE …> declaration"),
+                      kind=type(error).__name__) from None
     except ElementTree.ParseError as error:
         line, column = getattr(error, "position", (None, None))
-        raise Refused(f"the file is not well-formed XML: {_parser_message(error)} (line {line}, column {column})",
-                      "export the questions from Moodle again, or correct the XML at that place", line) from None
+        raise Refused(N_("the file is not well-formed XML: %(reason)s (line %(line_number)s, column %(column)s)"),
+                      N_("export the questions from Moodle again, or correct the XML at that place"), line,
+                      reason=_parser_message(error), line_number=line, column=column) from None
     except (ValueError, LookupError) as error:
-        raise Refused(f"the file cannot be read as XML: {error}", "save it as UTF-8 XML") from None
+        raise Refused(N_("the file cannot be read as XML: %(reason)s"), N_("save it as UTF-8 XML"),
+                      reason=str(error)) from None
     if root.tag != "quiz":
-        raise Refused(f"the root element is <{root.tag[:40]}>, not Moodle XML's <quiz>",
-                      "choose a file exported from Moodle in the Moodle XML format")
+        raise Refused(N_("the root element is <%(tag)s>, not Moodle XML's <quiz>"),
+                      N_("choose a file exported from Moodle in the Moodle XML format"), tag=root.tag[:40])
     return root
 
 
@@ -97,7 +101,8 @@ def read(questions: list[Element]) -> Iterator[Entry]:
 def _entry(number: int, element: Element) -> Entry:
     kind = element.get("type", "")
     name = " ".join(_plain(element.find("name")).split())
-    where = f"question {number}" + (f" ({name[:60]})" if name else "")
+    where = (Phrase(N_("question %(number)d (%(name)s)"), number=number, name=name[:60]) if name
+             else Phrase(N_("question %(number)d"), number=number))
     if kind == "category":
         return Entry(where, category=_plain(element.find("category")))
     try:
@@ -109,19 +114,19 @@ def _entry(number: int, element: Element) -> Entry:
 def _question(element: Element, kind: str, name: str, where: str) -> Entry:
     reader = _READERS.get(kind)
     if reader is None:
-        raise Refused(_NOT_SUPPORTED.get(kind) or f"the question type {kind[:40]!r} is not one this import knows",
-                      _NOT_SUPPORTED_FIX)
+        raise Refused(_NOT_SUPPORTED.get(kind) or N_("the question type %(kind)s is not one this import knows"),
+                      _NOT_SUPPORTED_FIX, **({} if kind in _NOT_SUPPORTED else {"kind": repr(kind[:40])}))
     parts = max(len(element.findall(tag)) for tag in ("answer", "subquestion", "dragbox", "selectoption"))
     if parts > MAX_ANSWERS:
-        raise Refused(f"the question has {parts:,} answers; at most {MAX_ANSWERS} are imported", "split the question")
+        raise Refused(N_("the question has %(count)s answers; at most %(limit)d are imported"),
+                      N_("split the question"), count=f"{parts:,}", limit=MAX_ANSWERS)
     reading = _Reading(_format(element.find("questiontext"), HTML))
     text, body = reader(element, reading)
     question = MoodleQuestion(name=name, text=text, body=body,
                               general_feedback=reading.rich(element.find("generalfeedback")),
                               tags=tuple(_plain(tag) for tag in element.findall("tags/tag")),
                               idnumber=(element.findtext("idnumber") or "").strip())
-    return Entry(where, question=question, notes=tuple(reading.notes + findings_notes(reading.findings,
-                                                                                        "the question")))
+    return Entry(where, question=question, notes=tuple(reading.notes + findings_notes(reading.findings)))
 
 
 @dataclass
@@ -155,10 +160,11 @@ def _fraction(answer: Element) -> float:
     try:
         value = float(raw) / 100
     except ValueError:
-        raise Refused(f"an answer has the fraction {raw[:20]!r}, which is not a number",
-                      "write fractions as percentages: 100, 50, -33.33333") from None
+        raise Refused(N_("an answer has the fraction %(fraction)s, which is not a number"),
+                      N_("write fractions as percentages: 100, 50, -33.33333"), fraction=repr(raw[:20])) from None
     if not -1.0000001 <= value <= 1.0000001:
-        raise Refused(f"an answer has the fraction {raw[:20]}, outside -100 … 100", "use a percentage")
+        raise Refused(N_("an answer has the fraction %(fraction)s, outside -100 … 100"), N_("use a percentage"),
+                      fraction=raw[:20])
     return value
 
 
@@ -177,7 +183,7 @@ def _multichoice(element: Element, reading: _Reading) -> tuple[str, Body]:
 def _truefalse(element: Element, reading: _Reading) -> tuple[str, Body]:
     answers = element.findall("answer")
     if not answers:
-        raise Refused("a true/false question without its answers", "export the question from Moodle again")
+        raise Refused(N_("a true/false question without its answers"), N_("export the question from Moodle again"))
     correct, feedback = True, {True: "", False: ""}
     for position, answer in enumerate(answers):
         label = (answer.findtext("text") or "").strip().lower()
@@ -207,8 +213,9 @@ def _numerical(element: Element, reading: _Reading) -> tuple[str, Body]:
             value = None if raw == "*" else float(raw.replace(",", "."))
             answers.append(NumericAnswer(value, abs(float(tolerance)), _fraction(answer)))
         except ValueError:
-            raise Refused(f"the numeric answer {raw[:30]!r} (tolerance {tolerance[:20]!r}) is not a number",
-                          "write the answer and its tolerance as numbers") from None
+            raise Refused(N_("the numeric answer %(answer)s (tolerance %(tolerance)s) is not a number"),
+                          N_("write the answer and its tolerance as numbers"), answer=repr(raw[:30]),
+                          tolerance=repr(tolerance[:20])) from None
     units, required = _units(element)
     return reading.rich(element.find("questiontext")), Numerical(tuple(answers), units, required)
 
@@ -224,7 +231,8 @@ def _units(element: Element) -> tuple[tuple[Unit, ...], bool]:
         try:
             multiplier = float((unit.findtext("multiplier") or "1").strip())
         except ValueError:
-            raise Refused(f"the unit {name!r} has a multiplier that is not a number", "correct it") from None
+            raise Refused(N_("the unit %(unit)s has a multiplier that is not a number"), N_("correct it"),
+                          unit=repr(name)) from None
         if name and multiplier > 0:
             units.append(Unit(name, multiplier))
     return tuple(units), graded and bool(units)
@@ -250,7 +258,7 @@ def _cloze(element: Element, reading: _Reading) -> tuple[str, Body]:
         reading.findings.media.append(attached.get("name") or "a file")
     text = to_markdown(marked, _format(source, HTML), reading.findings)
     if not gaps:
-        raise Refused("the Cloze question has no gaps ({1:MULTICHOICE:…} and the like)", "write its gaps")
+        raise Refused(N_("the Cloze question has no gaps ({1:MULTICHOICE:…} and the like)"), N_("write its gaps"))
     return text, Cloze(tuple(gaps), tuple(weights))
 
 
@@ -266,13 +274,13 @@ def _drag_or_select(element: Element, reading: _Reading) -> tuple[str, Body]:
     def place(found: re.Match) -> str:
         number = int(found.group(1))
         if not 1 <= number <= len(choices):
-            raise Refused(f"the place [[{number}]] names a choice the question does not have",
-                          f"use [[1]] … [[{len(choices)}]]")
+            raise Refused(N_("the place [[%(number)d]] names a choice the question does not have"),
+                          N_("use [[1]] … [[%(count)d]]"), number=number, count=len(choices))
         group = choices[number - 1][1]
         options = [text for text, g in choices if g == group]
         if len(options) < 2:
-            raise Refused(f"the place [[{number}]] has one choice in its group; a gap needs two or more",
-                          "add choices to the group")
+            raise Refused(N_("the place [[%(number)d]] has one choice in its group; a gap needs two or more"),
+                          N_("add choices to the group"), number=number)
         right = options.index(choices[number - 1][0])
         gaps.append(MultiChoice(tuple(Choice(to_markdown(text, PLAIN, reading.findings), 1.0 if i == right else 0.0)
                                       for i, text in enumerate(options)), single=True))
@@ -280,7 +288,7 @@ def _drag_or_select(element: Element, reading: _Reading) -> tuple[str, Body]:
 
     marked = _PLACE.sub(place, source.findtext("text") or "" if source is not None else "")
     if not gaps:
-        raise Refused("the question has no places ([[1]] …) in its text", "mark the places with [[n]]")
+        raise Refused(N_("the question has no places ([[1]] …) in its text"), N_("mark the places with [[n]]"))
     return to_markdown(marked, _format(source, HTML), reading.findings), Cloze(tuple(gaps))
 
 

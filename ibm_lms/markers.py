@@ -29,6 +29,12 @@ class Phrase(str):
         return translate(self.msgid, {name: read(value, translate) for name, value in self.values.items()})
 
 
+def used_by(msgid: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values a msgid's placeholders name: a fix shares its message's values but may use none of them (and
+    then may hold a plain "%", as in "%50%", which formatting would misread)."""
+    return {name: value for name, value in values.items() if f"%({name})" in msgid}
+
+
 def read(text: Any, translate: Callable[[str, Mapping[str, Any]], str]) -> Any:
     """A Phrase said through `translate`; any other value as it is."""
     return text.read(translate) if isinstance(text, Phrase) else text

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ibm_lms.markers import N_, Phrase
+from ibm_lms.markers import N_, Phrase, used_by
 
 # Localised text: one string per locale, English always present.
 Localised = dict[str, str]
@@ -71,7 +71,7 @@ class Problem:
         return translate(self.message, dict(self.values))
 
     def fix_text(self, translate: Translate = in_english) -> str:
-        return translate(self.fix, dict(self.values)) if self.fix else ""
+        return translate(self.fix, used_by(self.fix, dict(self.values))) if self.fix else ""
 
     def located(self, translate: Translate = in_english) -> str:
         """'path: what is wrong'."""
@@ -87,7 +87,7 @@ class Problem:
         problem = Phrase(self.message, **values)
         if not self.fix:
             return Phrase(N_("%(where)s: %(problem)s"), where=self.where, problem=problem)
-        fix = Phrase(self.fix, **{name: value for name, value in values.items() if f"%({name})" in self.fix})
+        fix = Phrase(self.fix, **used_by(self.fix, values))
         return Phrase(N_("%(where)s: %(problem)s — %(fix)s"), where=self.where, problem=problem, fix=fix)
 
 

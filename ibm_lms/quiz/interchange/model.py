@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ibm_lms.markers import Phrase
+from ibm_lms.markers import Phrase, used_by
 
 # A cloze text marks its gaps {{1}}, {{2}} … in the order of Cloze.gaps.
 GAP_MARKER = re.compile(r"\{\{(\d{1,3})\}\}")
@@ -132,15 +132,10 @@ class Refused(Exception):
     def __init__(self, message: str, fix: str, line: int | None = None, **values):
         self.message = message if isinstance(message, Phrase) else Phrase(message, **values)
         super().__init__(self.message)
-        self.fix = fix if isinstance(fix, Phrase) else Phrase(fix, **_used_by(fix, values))
+        self.fix = fix if isinstance(fix, Phrase) else Phrase(fix, **used_by(fix, values))
         self.line = line
-
-
-def _used_by(msgid: str, values: dict) -> dict:
-    # A fix shares its message's values but may use none of them (and then may hold a plain "%": "%50%").
-    return {name: value for name, value in values.items() if f"%({name})" in msgid}
 
 
 def note(message: str, fix: str, **values) -> tuple[Phrase, Phrase]:
     """What an import left out of a question (message) and how to get it back (fix), as Phrases."""
-    return Phrase(message, **values), Phrase(fix, **_used_by(fix, values))
+    return Phrase(message, **values), Phrase(fix, **used_by(fix, values))

@@ -215,3 +215,6 @@ def test_the_picker_speaks_the_instructors_language(launcher, client, courses, l
     assert f'<html lang="{locale}">' in page
     assert translated(locale, "Search courses and lessons") in page
     assert translated(locale, "The whole course") in page
+    # Quiz titles are written in English and Russian: elsewhere the one shown is marked with its language.
+    quiz_labels = re.findall(r'<label for="quiz-[^"]+"([^>]*)>', page)
+    assert quiz_labels and set(quiz_labels) == ({""} if locale in ("en", "ru") else {' lang="ru"'}), quiz_labels

@@ -1003,3 +1003,11 @@ def test_mrz_fillers_are_not_counted_as_markup():
 
     assert _too_much_markup(["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<" * 20_000]) is None
     assert _too_much_markup(["<b>x</b> " * 200_000]) is not None
+
+
+def test_an_imported_value_the_item_checker_refuses_is_fixed_in_moodle_not_in_our_toml():
+    data = ("<quiz>" + _xml_question("numerical", '<answer fraction="100"><text>5</text><tolerance>inf</tolerance>'
+                                     "</answer>") + "</quiz>").encode()
+    questions, problems = xml_import(data)
+    assert questions == [] and problems[0].message.startswith("tolerance: must be zero or a positive number")
+    assert problems[0].fix == "correct the value in Moodle or in the file, and import it again"

@@ -1011,3 +1011,14 @@ def test_an_imported_value_the_item_checker_refuses_is_fixed_in_moodle_not_in_ou
     questions, problems = xml_import(data)
     assert questions == [] and problems[0].message.startswith("tolerance: must be zero or a positive number")
     assert problems[0].fix == "correct the value in Moodle or in the file, and import it again"
+
+
+def test_a_markdown_link_keeps_balanced_parentheses_in_its_address():
+    from ibm_lms.quiz.interchange.html_text import MARKDOWN, Findings, to_markdown
+
+    found = Findings()
+    text = to_markdown("[click](javascript:alert(1)) and [law](https://e.org/a_(b)) ![map](map_(1).png) end",
+                       MARKDOWN, found)
+    # The script link goes whole (its text stays), the safe one keeps its address, the image is reported.
+    assert text == "click and [law](https://e.org/a_%28b%29)  end"
+    assert found.removed == {"script links (javascript:, data:)"} and found.media == ["map_(1).png"]

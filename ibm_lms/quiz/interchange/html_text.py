@@ -358,8 +358,10 @@ _ACTIVE_ELEMENT = re.compile(
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]{0,40})\b[^<>]{0,2000}>")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-_IMAGE = re.compile(r"!\[([^\]\n]{0,500})\]\(([^)\n]{0,1000})\)")
-_LINK = re.compile(r"(?<!\\)\[([^\]\n]{0,500})\]\(([^)\n]{0,1000})\)")
+# A link's destination may hold balanced parentheses, as CommonMark reads it: (javascript:alert(1)), (…/a_(b)).
+_DESTINATION = r"\(((?:[^()\n]|\([^()\n]{0,1000}\)){0,1000})\)"
+_IMAGE = re.compile(r"!\[([^\]\n]{0,500})\]" + _DESTINATION)
+_LINK = re.compile(r"(?<!\\)\[([^\]\n]{0,500})\]" + _DESTINATION)
 _REFERENCE = re.compile(r"(?m)^ {0,3}\[[^\]\n]{1,500}\]:[ \t]*(\S+).*$")
 
 

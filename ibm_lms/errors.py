@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, has_request_context, jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
-from ibm_lms.markers import N_
+from ibm_lms.markers import N_, read
 
 log = logging.getLogger(__name__)
 
-__all__ = ["N_", "DomainError", "Reason", "register_error_handlers", "wants_json"]
+__all__ = ["N_", "DomainError", "Reason", "in_reader_language", "register_error_handlers", "wants_json"]
+
+
+def in_reader_language(msgid: str, values: Mapping[str, Any]) -> str:
+    """A msgid said with its values in the request's language; values that are Phrases are said in it too."""
+    return gettext(msgid, **{name: read(value, in_reader_language) for name, value in values.items()})
 
 
 class Reason:
@@ -33,8 +40,9 @@ class Reason:
     def __str__(self) -> str:
         if not has_request_context():
             return self.english()
-        # Nested reasons are translated here; numbers stay numbers, for the msgid's %d.
-        return gettext(self.msgid, **{k: str(v) if isinstance(v, Reason) else v for k, v in self.params.items()})
+        # Nested reasons and phrases are translated here; numbers stay numbers, for the msgid's %d.
+        return in_reader_language(self.msgid, {k: str(v) if isinstance(v, Reason) else v
+                                               for k, v in self.params.items()})
 
     def __repr__(self) -> str:
         return f"Reason({self.english()!r})"

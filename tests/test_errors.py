@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import force_locale
 
 from ibm_lms.errors import N_, DomainError, Reason
+from ibm_lms.markers import Phrase
 from tests.conftest import translated
 
 
@@ -30,3 +31,12 @@ def test_a_reason_outside_the_app_reads_in_english():
         "the host moodle.example is not allowed to register"
     )
 
+
+
+def test_phrases_inside_a_reason_are_said_in_the_readers_language(app):
+    reason = Reason(N_("%(part)s: too long"), part=Phrase(N_("Check digit: %(field)s"), field=Phrase(N_("Surname"))))
+    assert str(reason) == "Check digit: Surname: too long"
+    with app.test_request_context(), force_locale("ka"):
+        shown = str(reason)
+    label = translated("ka", "Check digit: %(field)s") % {"field": translated("ka", "Surname")}
+    assert shown == translated("ka", "%(part)s: too long") % {"part": label} and "Surname" not in shown

@@ -10,6 +10,7 @@ from flask_babel import get_locale, gettext, ngettext
 from markupsafe import Markup
 
 from ibm_lms.extensions import app_state
+from ibm_lms.items.service import MRZ_FIELD_LABELS
 from ibm_lms.memo import Memo
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
@@ -35,6 +36,7 @@ def init_templates(app) -> None:
     app.jinja_env.globals["course_html"] = course_html
     app.jinja_env.globals["exercise_markdown"] = markdown
     app.jinja_env.globals["answer_token"] = lambda: secrets.token_urlsafe(18)
+    app.jinja_env.globals["mrz_field_labels"] = MRZ_FIELD_LABELS
 
 
 def duration_text(minutes: int) -> str:

@@ -94,12 +94,14 @@ class Problem:
 class InvalidResponse(ValueError):
     """An answer the item cannot take (an option it does not have, a rating out of range, a missing part).
 
-    `msgid` (marked with N_) and its `values` let the page that refuses the answer say why in the trainee's
-    language; str() is the English text, for logs."""
+    `msgid` (marked with N_) and its `values` (Phrases among them are said in the same language) let the page that
+    refuses the answer say why in the trainee's language, in words about the answer, not the form. `field` names
+    the form field at fault, for logs and tests: str() is the English text after it."""
 
-    def __init__(self, msgid: str, **values: Any):
-        super().__init__(in_english(msgid, values))
-        self.msgid, self.values = msgid, values
+    def __init__(self, msgid: str, *, field: str | None = None, **values: Any):
+        said = in_english(msgid, values)
+        super().__init__(f"{field}: {said}" if field else said)
+        self.msgid, self.values, self.field = msgid, values, field
 
 
 class MissingValue(InvalidResponse):

@@ -64,9 +64,9 @@ def register(item_type: type[ItemType]) -> type[ItemType]:
 def single(form: Mapping[str, list[str]], name: str) -> str:
     values = form.get(name) or []
     if not values or values == [""]:
-        raise MissingValue(N_("%(field)s: exactly one value is needed"), field=name)
+        raise MissingValue(N_("nothing is chosen or written for one of its parts"), field=name)
     if len(values) != 1 or not values[0]:
-        raise InvalidResponse(N_("%(field)s: exactly one value is needed"), field=name)
+        raise InvalidResponse(N_("one of its parts holds more than one value"), field=name)
     return values[0]
 
 
@@ -78,7 +78,7 @@ def given(form: Mapping[str, list[str]], name: str) -> bool:
 def several(form: Mapping[str, list[str]], name: str) -> list[str]:
     values = form.get(name) or []
     if len(values) > MAX_FORM_VALUES:
-        raise InvalidResponse(N_("%(field)s: too many values"), field=name)
+        raise InvalidResponse(N_("it holds too many values"), field=name)
     return list(values)
 
 

@@ -14,6 +14,7 @@ from .localised import localised
 from .reading import plain, tracked, unread_keys
 from .registry import ITEM_ID, TYPES
 from .types.answers import in_answer_unit
+from .types.mrz import FIELD_LABELS as MRZ_FIELD_LABELS
 
 _LOG = logging.getLogger(__name__)
 COMMON_KEYS = {"type", "outcomes", "title", "prompt", "feedback"}
@@ -89,6 +90,6 @@ def localised_texts(item: Item) -> list[dict[str, str]]:
     return [item.title, item.prompt, item.feedback, *TYPES[item.type].locale_texts(item.spec)]
 
 
-__all__ = ["ITEM_ID", "InvalidResponse", "Item", "MissingValue", "Problem", "Score", "correct_response", "item_types",
-           "localised", "localised_texts", "numeric_value", "parse_item", "plain", "read_partial", "read_response",
-           "score", "tracked", "unread_keys"]
+__all__ = ["ITEM_ID", "MRZ_FIELD_LABELS", "InvalidResponse", "Item", "MissingValue", "Problem", "Score",
+           "correct_response", "item_types", "localised", "localised_texts", "numeric_value", "parse_item", "plain",
+           "read_partial", "read_response", "score", "tracked", "unread_keys"]

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 from flask_babel import get_locale, gettext
 
 from ibm_lms.content import service as content
-from ibm_lms.errors import N_, Reason, wants_json
+from ibm_lms.errors import N_, Reason, in_reader_language, wants_json
 from ibm_lms.locales import LOCALES
 from ibm_lms.markers import read
 from ibm_lms.tenancy import service as tenancy
@@ -68,13 +68,9 @@ def _draft_from(text: str, key: str) -> tuple[QuestionDraft | None, list[dict]]:
                          raw.get("difficulty"), raw), []
 
 
-def _translated(msgid: str, values: dict) -> str:
-    return gettext(msgid, **values)
-
-
 def _shown(problem, line: int | None = None) -> dict:
     """A definition's problem as the page lists it, in the reader's language."""
-    return {"line": line, "message": problem.located(_translated), "fix": problem.fix_text(_translated)}
+    return {"line": line, "message": problem.located(in_reader_language), "fix": problem.fix_text(in_reader_language)}
 
 
 def _problems(problems, text: str) -> list[dict]:
@@ -366,13 +362,14 @@ def import_questions(slug: str):
                                         category=request.form.get("category", "").strip() or "imported",
                                         outcome=request.form.get("outcome") or None)
         except ImportRefused as refused:
-            problems = [{"line": None, "message": read(problem, _translated), "fix": ""} for problem in refused.problems]
+            problems = [{"line": None, "message": read(problem, in_reader_language), "fix": ""}
+                        for problem in refused.problems]
         else:
             if not report.notes:
                 return redirect(url_for("authoring.bank", slug=slug, imported=report.imported,
                                         replaced=len(report.replaced) or None), code=303)
             return render_template("authoring/import.html", identity=identity, slug=slug, problems=[],
-                                   report=report, notes=[read(note, _translated) for note in report.notes],
+                                   report=report, notes=[read(note, in_reader_language) for note in report.notes],
                                    formats=service.IMPORT_FORMATS, locales=LOCALES, form={},
                                    outcomes=sorted(content.course_outcome_codes(slug, identity.tenant_id)))
     return render_template("authoring/import.html", identity=identity, slug=slug, problems=problems, report=None,

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ibm_lms.items.service import InvalidResponse, correct_response, item_types, parse_item, read_response, score
+from ibm_lms.markers import Phrase
 
 ROOT = Path(__file__).resolve().parents[2]
 TD3 = ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10"]
@@ -109,8 +110,12 @@ def test_mrz_check_scores_fields_digits_and_verdict_from_the_checker():
     assert result.success and result.scaled == 1.0
     form["verdict"] = ["valid"]
     assert score(mrz, read_response(mrz, form)).scaled == pytest.approx(7 / 8)
-    with pytest.raises(InvalidResponse):
+    with pytest.raises(InvalidResponse) as refused:
         read_response(mrz, {**form, "digit-composite": ["x"]})
+    # The trainee reads which part is wrong by its label; the form field's name is for the logs.
+    assert refused.value.field == "digit-composite"
+    assert str(refused.value) == "digit-composite: Check digit: Composite: one digit from 0 to 9 is needed"
+    assert "digit-" not in Phrase(refused.value.msgid, **refused.value.values)
 
 
 @pytest.mark.parametrize("form", [{"choice": ["z"]}, {"choice": []}, {"choice": ["a", "b"]}])

@@ -34,7 +34,7 @@ class TrueFalse(ItemType):
     def read_response(self, item, form):
         value = single(form, "choice")
         if value not in ("true", "false"):
-            raise InvalidResponse(N_("%(field)s: choose True or False"), field="choice")
+            raise InvalidResponse(N_("choose True or False"), field="choice")
         return {"choice": value == "true"}
 
     def score(self, item, response):
@@ -83,7 +83,7 @@ class ShortAnswer(ItemType):
     def read_response(self, item, form):
         value = single(form, "answer")
         if len(value) > MAX_ANSWER:
-            raise InvalidResponse(N_("%(field)s: too long"), field="answer")
+            raise InvalidResponse(N_("the answer is too long"), field="answer")
         return {"answer": value}
 
     def score(self, item, response):
@@ -161,7 +161,7 @@ class Numeric(ItemType):
     def read_response(self, item, form):
         value = single(form, "answer")
         if len(value) > MAX_ANSWER:
-            raise InvalidResponse(N_("%(field)s: too long"), field="answer")
+            raise InvalidResponse(N_("the answer is too long"), field="answer")
         return {"answer": value}
 
     def score(self, item, response):

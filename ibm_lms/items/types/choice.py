@@ -42,7 +42,7 @@ class SingleChoice(ItemType):
     def read_response(self, item, form):
         choice = single(form, "choice")
         if choice not in _known(item):
-            raise InvalidResponse(N_("%(field)s: not an option of this exercise"), field="choice")
+            raise InvalidResponse(N_("not an option of this exercise"), field="choice")
         return {"choice": choice}
 
     def score(self, item, response):
@@ -79,7 +79,7 @@ class MultipleResponse(ItemType):
     def read_response(self, item, form):
         choices = several(form, "choices")
         if len(set(choices)) != len(choices) or not set(choices) <= _known(item):
-            raise InvalidResponse(N_("%(field)s: not options of this exercise, or one chosen twice"), field="choices")
+            raise InvalidResponse(N_("not options of this exercise, or one chosen twice"), field="choices")
         # Nothing chosen is an answer too (every option judged wrong), and scores 0 or more.
         return {"choices": sorted(choices)}
 
@@ -126,7 +126,7 @@ class Dilemma(ItemType):
     def read_response(self, item, form):
         choice = single(form, "choice")
         if choice not in _known(item):
-            raise InvalidResponse(N_("%(field)s: not an option of this exercise"), field="choice")
+            raise InvalidResponse(N_("not an option of this exercise"), field="choice")
         return {"choice": choice}
 
     def score(self, item, response):

@@ -51,7 +51,7 @@ class Matching(ItemType):
                 continue
             chosen = single(form, name)
             if chosen not in answers:
-                raise InvalidResponse(N_("%(field)s: not an answer of this question"), field=name)
+                raise InvalidResponse(N_("not an answer of this question"), field=name)
             matches[pair["id"]] = chosen
         return matches
 

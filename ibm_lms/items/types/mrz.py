@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from ibm_lms.markers import N_
+from ibm_lms.markers import N_, Phrase
 from ibm_lms.mrz.service import NotAnMrz, check_mrz
 
 from ..data import InvalidResponse, Problem, Score
@@ -18,11 +18,29 @@ from ..registry import ItemType, given, ids_of, register, single
 
 FIELDS = ("document_code", "issuing_state", "surname", "given_names", "document_number", "nationality",
           "birth_date", "sex", "expiry_date", "optional_data")
+# What the trainee reads for each field (and the composite check digit), on the page and in a refused answer.
+FIELD_LABELS = {
+    "document_code": N_("Document code"),
+    "issuing_state": N_("Issuing state"),
+    "surname": N_("Surname"),
+    "given_names": N_("Given names"),
+    "document_number": N_("Document number"),
+    "nationality": N_("Nationality"),
+    "birth_date": N_("Date of birth"),
+    "sex": N_("Sex"),
+    "expiry_date": N_("Date of expiry"),
+    "optional_data": N_("Optional data"),
+    "composite": N_("Composite"),
+}
 VERDICTS = ("valid", "invalid")
 MAX_ANSWER = 64
 _DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\Z")
 # Dates are decoded as on the day the item was loaded: a model answer must not change with the clock.
 _DATES_AS_OF = date(2026, 1, 1)
+
+
+def _label(name: str) -> Phrase | str:
+    return Phrase(FIELD_LABELS[name]) if name in FIELD_LABELS else name
 
 
 def _report(lines, path: tuple, problems: list[Problem]):
@@ -103,7 +121,7 @@ class MrzCheck(ItemType):
         for name in spec["fields"]:
             value = single(form, f"field-{name}") if form.get(f"field-{name}") not in (None, [""]) else ""
             if len(value) > MAX_ANSWER:
-                raise InvalidResponse(N_("%(field)s: too long"), field=f"field-{name}")
+                raise InvalidResponse(N_("%(part)s: too long"), field=f"field-{name}", part=_label(name))
             response["fields"][name] = value
         if spec["check_digits"]:
             for name in spec["model"]["digits"]:
@@ -111,12 +129,13 @@ class MrzCheck(ItemType):
                     continue
                 value = single(form, f"digit-{name}")
                 if len(value) != 1 or not value.isdigit():
-                    raise InvalidResponse(N_("%(field)s: one digit from 0 to 9 is needed"), field=f"digit-{name}")
+                    raise InvalidResponse(N_("%(part)s: one digit from 0 to 9 is needed"), field=f"digit-{name}",
+                                          part=Phrase(N_("Check digit: %(field)s"), field=_label(name)))
                 response["digits"][name] = value
         if spec["verdict"] and not (partial and not given(form, "verdict")):
             verdict = single(form, "verdict")
             if verdict not in VERDICTS:
-                raise InvalidResponse(N_("%(field)s: say whether all check digits verify"), field="verdict")
+                raise InvalidResponse(N_("say whether all check digits verify"), field="verdict")
             response["verdict"] = verdict
         return response
 
@@ -173,7 +192,7 @@ class MrzSpot(ItemType):
     def read_response(self, item, form):
         choice = single(form, "choice")
         if choice not in {s["id"] for s in item.spec["specimens"]}:
-            raise InvalidResponse(N_("%(field)s: not a specimen of this exercise"), field="choice")
+            raise InvalidResponse(N_("not a specimen of this exercise"), field="choice")
         return {"choice": choice}
 
     def score(self, item, response):

@@ -67,7 +67,7 @@ class Ordering(ItemType):
                 continue
             value = single(form, name)
             if not value.isdigit() or not 1 <= int(value) <= len(steps):
-                raise InvalidResponse(N_("%(field)s: a position from 1 to %(high)d is needed"), field=name, high=len(steps))
+                raise InvalidResponse(N_("a position from 1 to %(high)d is needed"), field=name, high=len(steps))
             positions[step] = int(value)
         return positions
 

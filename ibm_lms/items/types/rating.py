@@ -47,7 +47,7 @@ class RiskRating(ItemType):
                 continue
             value = single(form, name)
             if not value.isdigit() or not 1 <= int(value) <= SCALE:
-                raise InvalidResponse(N_("%(field)s: a rating from 1 to %(high)d is needed"), field=name, high=SCALE)
+                raise InvalidResponse(N_("a rating from 1 to %(high)d is needed"), field=name, high=SCALE)
             ratings[dimension["id"]] = int(value)
         return ratings
 

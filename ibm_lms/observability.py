@@ -1,10 +1,10 @@
-"""What an IT department watches: one JSON log line per request, Prometheus metrics, and a readiness check.
+"""What an IT department watches: one JSON log line per request, Prometheus metrics, liveness and readiness checks.
 
 A request's log line names its request id (taken from a well-formed `X-Request-ID`, else new, and sent back),
 the academy of the signed-in user, the route's pattern (never the path or query, which may carry a launch token),
-the status and the duration; nothing personal. `/metrics` is for the monitoring host only: loopback, or the
-bearer token in IBM_LMS_METRICS_TOKEN. Under gunicorn, set PROMETHEUS_MULTIPROC_DIR to an empty folder so that
-every worker's counts add up in one scrape.
+the status and the duration; nothing personal. `/metrics`, and the queue counts in `/healthz`, are for the
+monitoring host only: loopback, or the bearer token in IBM_LMS_METRICS_TOKEN. Under gunicorn, set
+PROMETHEUS_MULTIPROC_DIR to an empty folder so that every worker's counts add up in one scrape.
 """
 
 from __future__ import annotations
@@ -144,7 +144,13 @@ def _finish(response: Response) -> Response:
     return response
 
 
-def _may_scrape() -> bool:
+def add_health_section(app: Flask, name: str, produce: Callable[[], object]) -> None:
+    """A part of /healthz another module reports (e.g. the outboxes' queues): shown to the monitoring host only,
+    and it must name no academy."""
+    app_state("observability.health", dict, app=app)[name] = produce
+
+
+def _from_monitoring_host() -> bool:
     token = current_app.config.get("METRICS_TOKEN")
     offered = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
@@ -157,7 +163,7 @@ def _may_scrape() -> bool:
 
 @blueprint.get("/metrics")
 def metrics():
-    if not _may_scrape():
+    if not _from_monitoring_host():
         return Response("metrics are read from the monitoring host (loopback) or with its token\n", status=403,
                         mimetype="text/plain")
     registry = _metrics().registry
@@ -169,6 +175,19 @@ def metrics():
         registry.register(_Gauges(_metrics()))
     # content_type, not mimetype: the type already names its charset, which mimetype would add again.
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+@blueprint.get("/healthz")
+def healthz():
+    """Alive and the database answers: for any prober. How much work is waiting is the monitoring host's to read."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as error:
+        return jsonify({"status": "unhealthy", "database": type(error).__name__}), 503
+    health = {"status": "ok", "database": "ok"}
+    if _from_monitoring_host():
+        health.update({name: produce() for name, produce in app_state("observability.health", dict).items()})
+    return jsonify(health)
 
 
 @blueprint.get("/readyz")

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask import Flask
 from sqlalchemy import Index, select, text, update
 
-from . import observability, web
+from . import observability
 from .clock import utcnow
 from .extensions import app_state, db
 from .unit_of_work import unit_of_work
@@ -39,7 +39,7 @@ def register(app: Flask, outbox: Outbox) -> None:
     first = not known
     known[outbox.name] = outbox
     if first:
-        web.add_health_section(app, "outboxes", lambda: queue_totals(app))
+        observability.add_health_section(app, "outboxes", lambda: queue_totals(app))
         observability.add_gauges(app, "ibm_lms_outbox_items", "Rows in each outbox by state",
                                  ["outbox", "state"], lambda: _gauge_values(app))
 

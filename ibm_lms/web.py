@@ -1,4 +1,4 @@
-"""App-wide HTTP concerns: security headers, the tool's public URLs, the health check and the home redirect."""
+"""App-wide HTTP concerns: security headers, request limits, the tool's public URLs and its static files' URLs."""
 
 from __future__ import annotations
 
@@ -7,14 +7,11 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, has_request_context, jsonify, request, url_for
-from sqlalchemy import text
+from flask import Flask, current_app, has_request_context, request, url_for
 from werkzeug.routing import IntegerConverter
 
-from .extensions import app_state, db
+from .extensions import app_state
 from .text import MAX_ROW_ID
-
-blueprint = Blueprint("web", __name__)
 
 # Pages load nothing from elsewhere; only the registered platforms (and the tool itself) may frame them.
 CONTENT_SECURITY_POLICY = (
@@ -83,21 +80,6 @@ def tool_url(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"] + builder.build(endpoint, values)
 
 
-@blueprint.get("/healthz")
-def healthz():
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception as error:
-        return jsonify({"status": "unhealthy", "database": type(error).__name__}), 503
-    sections = {name: produce() for name, produce in app_state("web.health", dict).items()}
-    return jsonify({"status": "ok", "database": "ok", **sections})
-
-
-def add_health_section(app: Flask, name: str, produce: Callable[[], object]) -> None:
-    """A part of /healthz another module reports (e.g. the outboxes' queues); it must name no academy."""
-    app_state("web.health", dict, app=app)[name] = produce
-
-
 # A static file's URL names its content's hash, so browsers keep it a year and a new release is a new URL.
 STATIC_FOR_A_YEAR = "public, max-age=31536000, immutable"
 STATIC_UNVERSIONED = "public, max-age=300"
@@ -127,7 +109,6 @@ def static_url(filename: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.register_blueprint(blueprint)
     app.jinja_env.globals["static_url"] = static_url
 
     @app.url_defaults

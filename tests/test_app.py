@@ -119,6 +119,14 @@ def test_healthz(client):
     assert health["outboxes"]["xapi events"] == {"pending": 0, "failing": 0}
 
 
+def test_healthz_shows_queue_counts_to_the_monitoring_host_only(app, client):
+    outside = {"REMOTE_ADDR": "203.0.113.9"}
+    assert client.get("/healthz", environ_base=outside).get_json() == {"status": "ok", "database": "ok"}
+    app.config["METRICS_TOKEN"] = "scrape-token-123"
+    with_token = client.get("/healthz", environ_base=outside, headers={"Authorization": "Bearer scrape-token-123"})
+    assert with_token.get_json()["outboxes"]["grades"] == client.get("/healthz").get_json()["outboxes"]["grades"]
+
+
 def test_outbox_counts_serve_probes_for_a_while_then_are_read_again(app, client, monkeypatch):
     """A count reads every row an outbox keeps: probes and scrapes within OUTBOX_COUNT_SECONDS share one."""
     from sqlalchemy import event

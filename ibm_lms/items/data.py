@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,21 +33,13 @@ class Item:
                    prompt=data["prompt"], feedback=data["feedback"], spec=data["spec"])
 
 
-# How a page has a problem's msgid and values read in its language: gettext(msgid, **values).
-Translate = Callable[[str, Mapping[str, Any]], str]
-
-
-def in_english(msgid: str, values: Mapping[str, Any]) -> str:
-    return msgid % values if values else msgid
-
-
 @dataclass(frozen=True)
 class Problem:
     """What is wrong in an item's file: where (a key path), what, and how to fix it.
 
     `message` and `fix` are msgids (marked with N_ where they are prose; a fix that is only a TOML example stays
-    as it is) whose %(name)s placeholders take `values`: they read in English on the command line and in logs,
-    and in the reader's language on a page that passes its `Translate`."""
+    as it is) whose %(name)s placeholders take `values`: said as Phrases, they read in English on the command line
+    and in logs, and in the reader's language on a page."""
 
     path: tuple[str | int, ...]
     message: str
@@ -67,28 +58,23 @@ class Problem:
     def where(self) -> str:
         return ".".join(str(part) for part in self.path) or "(file)"
 
-    def text(self, translate: Translate = in_english) -> str:
-        return translate(self.message, dict(self.values))
+    def text(self) -> Phrase:
+        """What is wrong: English as a str, in a reader's language where a page reads it (markers.read)."""
+        return Phrase(self.message, **dict(self.values))
 
-    def fix_text(self, translate: Translate = in_english) -> str:
-        return translate(self.fix, used_by(self.fix, dict(self.values))) if self.fix else ""
+    def fix_text(self) -> Phrase | str:
+        return Phrase(self.fix, **used_by(self.fix, dict(self.values))) if self.fix else ""
 
-    def located(self, translate: Translate = in_english) -> str:
+    def located(self) -> Phrase:
         """'path: what is wrong'."""
-        return f"{self.where}: {self.text(translate)}"
-
-    def describe(self, translate: Translate = in_english) -> str:
-        fix = self.fix_text(translate)
-        return self.located(translate) + (f" — {fix}" if fix else "")
+        return Phrase(N_("%(where)s: %(problem)s"), where=self.where, problem=self.text())
 
     def said(self) -> Phrase:
-        """describe() as a Phrase: English as a str, in a reader's language where a page reads it."""
-        values = dict(self.values)
-        problem = Phrase(self.message, **values)
+        """'path: what is wrong — how to fix it'."""
         if not self.fix:
-            return Phrase(N_("%(where)s: %(problem)s"), where=self.where, problem=problem)
-        fix = Phrase(self.fix, **used_by(self.fix, values))
-        return Phrase(N_("%(where)s: %(problem)s — %(fix)s"), where=self.where, problem=problem, fix=fix)
+            return self.located()
+        return Phrase(N_("%(where)s: %(problem)s — %(fix)s"), where=self.where, problem=self.text(),
+                      fix=self.fix_text())
 
 
 class InvalidResponse(ValueError):
@@ -99,7 +85,7 @@ class InvalidResponse(ValueError):
     the form field at fault, for logs and tests: str() is the English text after it."""
 
     def __init__(self, msgid: str, *, field: str | None = None, **values: Any):
-        said = in_english(msgid, values)
+        said = Phrase(msgid, **values)
         super().__init__(f"{field}: {said}" if field else said)
         self.msgid, self.values, self.field = msgid, values, field
 

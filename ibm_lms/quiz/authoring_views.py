@@ -70,7 +70,8 @@ def _draft_from(text: str, key: str) -> tuple[QuestionDraft | None, list[dict]]:
 
 def _shown(problem, line: int | None = None) -> dict:
     """A definition's problem as the page lists it, in the reader's language."""
-    return {"line": line, "message": problem.located(in_reader_language), "fix": problem.fix_text(in_reader_language)}
+    return {"line": line, "message": read(problem.located(), in_reader_language),
+            "fix": read(problem.fix_text(), in_reader_language)}
 
 
 def _problems(problems, text: str) -> list[dict]:

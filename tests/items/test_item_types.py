@@ -20,14 +20,14 @@ def item(kind: str, **parts):
     raw = {"type": kind, "outcomes": ["X-1"], "title": {"en": "T"}, "prompt": {"en": "P"}, "feedback": {"en": "F"},
            **parts}
     found, problems = parse_item("x-item", raw)
-    assert problems == [], [p.describe() for p in problems]
+    assert problems == [], [p.said() for p in problems]
     return found
 
 
 def problems_of(kind: str, **parts) -> list[str]:
     raw = {"type": kind, "outcomes": ["X-1"], "title": {"en": "T"}, "prompt": {"en": "P"}, "feedback": {"en": "F"},
            **parts}
-    return [p.describe() for p in parse_item("x-item", raw)[1]]
+    return [p.said() for p in parse_item("x-item", raw)[1]]
 
 
 def options(*ids):
@@ -258,7 +258,7 @@ def test_any_value_of_a_shipped_definition_replaced_by_a_wrong_kind_is_caught_by
             for name in path[:-1]:
                 holder = holder[name]
             holder[path[-1]] = wrong
-            found = [p.describe() for p in parse_item("x-item", broken)[1]]
+            found = [p.said() for p in parse_item("x-item", broken)[1]]
             assert not any("holds a value of a kind" in p for p in found), (path, wrong, found)
 
 

@@ -14,7 +14,7 @@ from ibm_lms.audit import service as audit
 from ibm_lms.errors import DomainError
 from ibm_lms.tenancy import service as tenancy
 
-from . import credentials, service
+from . import credentials, issuing, service
 
 cert_group = AppGroup("cert", help="Trainer certification: programmes, candidates, credentials.")
 
@@ -224,7 +224,8 @@ def _read_json_or_fetch(source: str | None, fallback_url: str | None, what: str)
 @cert_group.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--jwks", "jwks_source", default=None,
-              help="The issuer's published keys: a file (offline) or a URL (default: fetched from the issuer).")
+              help="The issuer's published keys: a file (offline) or a URL (default: fetched from the issuer, "
+                   "which must then be an academy of this service).")
 @click.option("--status-list", "status_source", default=None,
               help="The issuer's revocation list: a file or URL (default: fetched; 'none' skips the check).")
 def verify_command(file: Path, jwks_source: str | None, status_source: str | None) -> None:
@@ -240,6 +241,11 @@ def verify_command(file: Path, jwks_source: str | None, status_source: str | Non
         issuer = claimed.get("iss")
     except Exception:
         claimed, issuer = {}, None
+    if jwks_source is None and isinstance(issuer, str) and not issuer.startswith(_our_issuers()):
+        # Keys fetched from the address the unverified credential names would let anyone vouch for themselves.
+        raise click.ClickException(
+            f"the credential names the issuer {issuer}, which is not an academy of this service "
+            f"({_our_issuers()}…): pass --jwks with the key set of an issuer you trust (a file, or its URL)")
     try:
         keyset = json.loads(_read_json_or_fetch(jwks_source, f"{issuer}/jwks.json" if issuer else None, "key set"))
     except json.JSONDecodeError as error:
@@ -256,15 +262,29 @@ def verify_command(file: Path, jwks_source: str | None, status_source: str | Non
             return None
 
     verdict = credentials.verify(token, keyset, now=datetime.now(UTC), revoked=revoked)
-    subject = (verdict.credential or {}).get("credentialSubject", {})
+    # A signed credential may still hold anything where a field is expected: read each part only if it has its shape.
+    credential = _mapping(verdict.credential)
+    subject = _mapping(credential.get("credentialSubject"))
+    identifiers = subject.get("identifier") if isinstance(subject.get("identifier"), list) else []
     click.echo(json.dumps({"status": verdict.status, "valid": verdict.valid, "problems": verdict.problems,
-                           "issuer": (verdict.credential or {}).get("issuer", {}).get("name"),
-                           "holder": next((i.get("identityHash") for i in subject.get("identifier", [])), None),
-                           "achievement": subject.get("achievement", {}).get("name"),
-                           "valid_from": (verdict.credential or {}).get("validFrom"),
-                           "valid_until": (verdict.credential or {}).get("validUntil"),
+                           "issuer": _mapping(credential.get("issuer")).get("name"),
+                           "issuer_url": issuer if isinstance(issuer, str) else None,
+                           "key_set": jwks_source or (f"{issuer}/jwks.json" if isinstance(issuer, str) else None),
+                           "holder": next((i.get("identityHash") for i in identifiers if isinstance(i, dict)), None),
+                           "achievement": _mapping(subject.get("achievement")).get("name"),
+                           "valid_from": credential.get("validFrom"),
+                           "valid_until": credential.get("validUntil"),
                            "key": verdict.kid}, ensure_ascii=False, indent=2))
     sys.exit(0 if verdict.valid else 1)
+
+
+def _our_issuers() -> str:
+    """The address every academy of this service issues under (issuing.issuer_id of any academy starts with it)."""
+    return issuing.issuer_id("")
+
+
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 @cert_group.command("candidates")

@@ -14,6 +14,7 @@ import base64
 import gzip
 import hashlib
 import json
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -29,6 +30,7 @@ OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 ALGORITHMS = ("EdDSA", "ES256")
 SIGNING_ALGORITHM = "EdDSA"
 STATUS_LIST_BITS = 131_072  # the Bitstring Status List minimum: 16 KiB, so an index says little about a holder
+MAX_STATUS_LIST_BYTES = 16 * 1024 * 1024  # a thousand times the minimum list: more credentials than any academy issues
 SQF_FRAMEWORK = "Sectoral Qualifications Framework for Border Guarding (SQF)"
 
 
@@ -177,7 +179,11 @@ def status_bit(encoded: str, index: int) -> bool:
     if not encoded.startswith("u"):
         raise ValueError("the encoded list is not multibase base64url")
     data = encoded[1:]
-    bits = gzip.decompress(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
+    # A list is read only as far as the largest one an issuer could need: a small gzip may unpack to gigabytes.
+    unpacking = zlib.decompressobj(wbits=31)
+    bits = unpacking.decompress(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)), MAX_STATUS_LIST_BYTES + 1)
+    if len(bits) > MAX_STATUS_LIST_BYTES or unpacking.unconsumed_tail:
+        raise ValueError("the status list is larger than any issuer's")
     if not 0 <= index < len(bits) * 8:
         raise ValueError("the index is outside the list")
     return bool(bits[index // 8] & (0x80 >> (index % 8)))

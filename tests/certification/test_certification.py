@@ -224,6 +224,43 @@ def test_a_credential_verifies_offline_from_the_published_keys_alone(issued, cli
     assert again.exit_code != 0 and "only an issued credential" in again.output
 
 
+def test_a_self_signed_credential_naming_a_foreign_issuer_is_not_verified_with_its_own_keys(cli, tmp_path):
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from jwt.algorithms import OKPAlgorithm
+
+    key = Ed25519PrivateKey.generate()
+    claims = {"iss": "http://forger.invalid/issuers/ge-academy", "jti": "urn:uuid:1", "nbf": 1,
+              "issuer": "Georgian Border Academy", "credentialSubject": [1]}
+    (tmp_path / "forged.jwt").write_text(jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "k"}))
+    result = cli.invoke(args=["cert", "verify", str(tmp_path / "forged.jwt")])
+    # Refused before anything is fetched: the forger's address would vouch for the forger's keys.
+    assert result.exit_code == 1 and "not an academy of this service" in result.output
+    assert "http://forger.invalid/issuers/ge-academy" in result.output and "could not be fetched" not in result.output
+
+    # Checked against a key set the verifier chose, a credential of the wrong shape is invalid, and said to be.
+    public = json.loads(OKPAlgorithm.to_jwk(key.public_key()))
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [{**public, "kid": "k", "alg": "EdDSA"}]}))
+    result = cli.invoke(args=["cert", "verify", str(tmp_path / "forged.jwt"), "--jwks", str(tmp_path / "jwks.json"),
+                              "--status-list", "none"])
+    verdict = json.loads(result.output)
+    assert result.exit_code == 1 and verdict["status"] == "invalid" and verdict["issuer"] is None
+    assert verdict["issuer_url"] == "http://forger.invalid/issuers/ge-academy"
+
+
+def test_a_status_list_that_unpacks_beyond_any_issuers_is_refused():
+    import base64
+    import gzip
+
+    from ibm_lms.certification import credentials
+
+    bomb = gzip.compress(bytes(credentials.MAX_STATUS_LIST_BYTES + 1))
+    encoded = "u" + base64.urlsafe_b64encode(bomb).decode().rstrip("=")
+    with pytest.raises(ValueError, match="larger than any issuer"):
+        credentials.status_bit(encoded, 0)
+    assert credentials.status_bit(credentials.encode_status_list([7]), 7) is True
+
+
 def test_a_rotated_key_keeps_earlier_credentials_valid(issued, client, cli):
     before = client.get("/issuers/ge-academy/jwks.json").get_json()["keys"]
     assert cli.invoke(args=["cert", "rotate-key", "--tenant", "ge-academy"]).exit_code == 0

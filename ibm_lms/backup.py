@@ -28,10 +28,15 @@ def _sqlite_path() -> Path:
     return Path(url.removeprefix("sqlite:///"))
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    # A file URI, so that '#', '?' or '%' in a folder's or file's name stay part of the name; mode=ro never creates it.
+    return sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+
+
 def _schema_of(path: Path) -> str:
     """The schema revision a database file holds; ClickException when it is not one of ours."""
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+        with closing(_read_only(path)) as connection:
             (check,) = connection.execute("PRAGMA quick_check").fetchone()
             if check != "ok":
                 raise click.ClickException(f"{path}: the database file is damaged ({check})")
@@ -103,7 +108,7 @@ def restore_command(backup: Path, replace: bool) -> None:
         raise click.ClickException(f"{target} exists: stop the server and worker, then add --replace")
 
     def fill(temporary: Path) -> None:
-        with closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as source, \
+        with closing(_read_only(backup)) as source, \
                 closing(sqlite3.connect(temporary)) as copy:
             source.backup(copy)
             _single_file(copy)

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, url_for
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from .extensions import app_state
@@ -108,8 +109,16 @@ def static_url(filename: str) -> str:
     return found
 
 
+def refuse_nul_in_address() -> None:
+    """No page takes a NUL character in its path or query (PostgreSQL cannot even compare a text holding one):
+    such a request is refused as a whole, before any view reads it."""
+    if "\x00" in request.path or b"%00" in request.query_string or b"\x00" in request.query_string:
+        raise BadRequest("the address holds a NUL character")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["static_url"] = static_url
+    app.before_request(refuse_nul_in_address)
 
     @app.url_defaults
     def fingerprint_static(endpoint, values):

@@ -52,6 +52,28 @@ def test_a_restore_never_overwrites_by_surprise_nor_takes_a_stranger_file(app, c
     assert "not a database of this tool" in cli.invoke(args=["backup", "restore", str(garbage)]).output
 
 
+@pytest.mark.parametrize("name", ["nightly#2.sqlite3", "b?x.sqlite3", "100%25.sqlite3"])
+def test_a_backup_named_with_uri_characters_is_the_file_restored(app, cli, tmp_path, name):
+    # SQLite reads 'file:' names as URIs: '#', '?' and '%' must stay part of the file's name.
+    decoy = tmp_path / name.split("#")[0].split("?")[0]
+    if decoy.name != name:
+        with sqlite3.connect(decoy) as connection:
+            connection.execute("CREATE TABLE notes (text TEXT)")
+    backup = tmp_path / name
+    made = cli.invoke(args=["backup", "create", "--out", str(backup)])
+    assert made.exit_code == 0 and backup.is_file(), made.output
+    from ibm_lms.tenancy import service as tenancy
+
+    tenancy.ensure_tenant("made-after-the-backup")
+    db.session.commit()
+    db.session.remove()
+    db.engine.dispose()  # the server stopped, as a restore asks
+    restored = cli.invoke(args=["backup", "restore", str(backup), "--replace"])
+    assert restored.exit_code == 0, restored.output
+    assert "made-after-the-backup" not in [t.slug for t in tenancy.list_tenants()]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
 def test_a_backup_that_cannot_be_written_leaves_nothing_behind(app, cli, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")

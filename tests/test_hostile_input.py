@@ -23,8 +23,9 @@ def _routes(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        path = rule.rule.replace("<slug>", "a%00b")
-        for method in sorted(rule.methods & {"GET", "POST"}):
+        # Every part of the path a rule reads (slugs, keys, credential ids), not only slugs.
+        path = re.sub(r"<(?:\w+:)?\w+>", "a%00b", rule.rule)
+        for method in sorted(rule.methods & {"GET", "POST", "PUT", "DELETE"}):
             yield method, path
 
 
@@ -50,7 +51,10 @@ def test_no_route_fails_on_hostile_text(app, client, launcher, courses, value, s
         fields = {name: value for name in FIELDS}
         if token:
             fields["csrf_token"] = token
-        response = client.get(path, query_string=fields) if method == "GET" else client.post(path, data=fields)
+        if method == "GET":
+            response = client.get(path, query_string=fields)
+        else:
+            response = client.open(path, method=method, data=fields)
         if response.status_code >= 500:
             failures.append((method, path, response.status_code))
     assert failures == []
@@ -68,6 +72,14 @@ def _as_administrator(launcher, client) -> str:
     launcher.platform.user = DEMO_USERS["administrator"]
     assert launcher.launch(locale="en").status_code == 303
     return csrf_token(client.get("/lti/platforms").get_data(as_text=True))
+
+
+def test_a_nul_anywhere_in_the_address_is_refused_before_any_view(client):
+    for address in ("/verify/" + "0" * 35 + "%00", "/issuers/a%00b/jwks.json", "/courses/?q=a%00b",
+                    "/certification/candidates?area=%00"):
+        refused = client.get(address, headers={"Accept": "application/json"})
+        assert refused.status_code == 400 and refused.get_json()["error"] == "bad_request", address
+    assert client.get("/verify/" + "0" * 36, headers={"Accept": "application/json"}).status_code == 404
 
 
 def test_an_id_in_a_path_past_any_row_is_not_found(app, client, launcher, courses):

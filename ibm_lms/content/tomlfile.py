@@ -36,6 +36,9 @@ def load_toml(path: Path) -> tuple[dict, str]:
     return parse_toml(text), text
 
 
+_HUGE_NUMBER = re.compile(r"[0-9_]{4300,}")
+
+
 def parse_toml(text: str) -> dict:
     try:
         table = tomllib.loads(text)
@@ -45,6 +48,11 @@ def parse_toml(text: str) -> dict:
                           "correct the TOML syntax on that line") from error
     except RecursionError:  # arrays or inline tables nested hundreds deep: the reader runs out of stack
         table = None
+    except ValueError as error:  # Python refuses integers of more than 4,300 digits (int_max_str_digits)
+        found = _HUGE_NUMBER.search(text)
+        raise FileProblem("a number has thousands of digits, more than can be read",
+                          text.count("\n", 0, found.start()) + 1 if found else None,
+                          "write numbers with at most a few digits") from error
     if table is None or not is_shallow(table):
         raise FileProblem(f"lists and tables are nested more than {MAX_NESTING} levels deep", None,
                           "flatten the nesting: a course file needs a few levels at most")

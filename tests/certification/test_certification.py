@@ -407,6 +407,9 @@ def test_administrators_change_the_programmes_on_their_page(academy, launcher):
     for nested in ("a = " + "[" * 10_000 + "]" * 10_000, "a = " + "[" * 40 + "]" * 40):
         deep = head.post("/certification/programmes/edit", data={"csrf_token": csrf_token(page), "definition": nested})
         assert deep.status_code == 422 and "nested more than 32 levels deep" in deep.get_data(as_text=True)
+    huge = head.post("/certification/programmes/edit", data={"csrf_token": csrf_token(page),
+                                                             "definition": "a = 1\nb = " + "9" * 5000})
+    assert huge.status_code == 422 and "thousands of digits" in unescape(huge.get_data(as_text=True))
     saved = head.post("/certification/programmes/edit", data={
         "csrf_token": csrf_token(page), "definition": _edit(text, "anti-corruption-trainer", "hours = 16",
                                                             "hours = 20")})

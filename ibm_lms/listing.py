@@ -11,6 +11,10 @@ from datetime import datetime
 import click
 
 from .clock import iso_utc
+from .text import MAX_ROW_ID
+
+# A row's number as commands take it: a number no row can have is refused by click, not by the database driver.
+ROW_ID = click.IntRange(1, MAX_ROW_ID)
 
 
 def echo_rows(rows: Sequence[dict], *, as_json: bool, empty: str) -> None:

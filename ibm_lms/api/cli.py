@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from ibm_lms.audit import service as audit
-from ibm_lms.listing import echo_rows
+from ibm_lms.listing import ROW_ID, echo_rows
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
 from ibm_lms.unit_of_work import unit_of_work
@@ -47,7 +47,7 @@ def list_command(tenant: str, as_json: bool) -> None:
 
 @token_group.command("revoke")
 @click.option("--tenant", required=True)
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=ROW_ID)
 def revoke_command(tenant: str, token_id: int) -> None:
     with unit_of_work():
         tenant_id = _tenant_id(tenant)

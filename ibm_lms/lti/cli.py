@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from ibm_lms.audit import service as audit
 from ibm_lms.errors import DomainError
-from ibm_lms.listing import echo_rows
+from ibm_lms.listing import ROW_ID, echo_rows
 from ibm_lms.tenancy import service as tenancy
 
 from . import keys, platforms, registration
@@ -119,7 +119,7 @@ def invitation_list_command(tenant, as_json):
 
 
 @invitation_group.command("revoke")
-@click.argument("invitation_id", type=int)
+@click.argument("invitation_id", type=ROW_ID)
 @click.option("--tenant", required=True)
 def invitation_revoke_command(invitation_id, tenant):
     """Close an open invitation, so its URL registers nothing (audited)."""
@@ -225,7 +225,7 @@ def grades_status_command(as_json):
 
 @grades_group.command("retry")
 @click.option("--tenant", default=None, help="Only this tenant's parked scores.")
-@click.option("--id", "row_id", type=int, default=None, help="Only this score.")
+@click.option("--id", "row_id", type=ROW_ID, default=None, help="Only this score.")
 def grades_retry_command(tenant, row_id):
     """Put parked scores back in line once their cause is fixed (the worker sends them)."""
     from .ags import delivery

@@ -59,7 +59,9 @@ def check(slug: str, tenant_id: int, draft: QuestionDraft) -> tuple[BankQuestion
     item, found = parse_item(draft.key, definition, also=METADATA_KEYS)
     problems += found
     category, tags, difficulty = question_metadata(
-        {"category": draft.category, "tags": list(draft.tags), "difficulty": draft.difficulty}, problems)
+        # Tags that are not a list (a number, a word) are a problem question_metadata names, not letters to split.
+        {"category": draft.category, "tags": list(draft.tags) if isinstance(draft.tags, (list, tuple)) else draft.tags,
+         "difficulty": draft.difficulty}, problems)
     codes = content.course_outcome_codes(slug, tenant_id)
     written = definition.get("outcomes") if isinstance(definition.get("outcomes"), list) else []
     for code in (c for c in written if isinstance(c, str)):

@@ -136,7 +136,11 @@ def _draws(entries, bank: Mapping[str, Any], problems: list[Problem]) -> tuple[D
         path = ("draw", index)
         fixed = entry.get("questions", [])
         if fixed:
-            missing = [k for k in fixed if k not in bank] if isinstance(fixed, list) else ["?"]
+            if not isinstance(fixed, list) or not all(isinstance(k, str) for k in fixed):
+                problems.append(Problem.of((*path, "questions"), N_("must be a list of question ids"),
+                                           'questions = ["ds-q-check-digit-count"]'))
+                continue
+            missing = [k for k in fixed if k not in bank]
             if missing:
                 problems.append(Problem.of((*path, "questions"), N_("names questions the bank does not have: %(ids)s"),
                                            N_("use ids of questions/<id>.toml"), ids=", ".join(map(str, missing))))
@@ -144,9 +148,17 @@ def _draws(entries, bank: Mapping[str, Any], problems: list[Problem]) -> tuple[D
             draws.append(Draw(questions=tuple(fixed)))
             used += len(fixed)
             continue
-        draw = Draw(count=entry.get("count", 0) if isinstance(entry.get("count"), int) else 0,
-                    category=entry.get("category"), tags=tuple(entry.get("tags", ())),
-                    outcomes=tuple(entry.get("outcomes", ())), difficulty=entry.get("difficulty"))
+        labels = {name: entry.get(name, []) for name in ("tags", "outcomes")}
+        wrong = [name for name, value in labels.items()
+                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value)]
+        for name in wrong:
+            problems.append(Problem.of((*path, name), N_("must be a list of labels"), f'{name} = ["…"]'))
+        if wrong:
+            continue
+        count = entry.get("count", 0)
+        draw = Draw(count=count if isinstance(count, int) and not isinstance(count, bool) else 0,
+                    category=entry.get("category"), tags=tuple(labels["tags"]),
+                    outcomes=tuple(labels["outcomes"]), difficulty=entry.get("difficulty"))
         if draw.count < 1:
             problems.append(Problem.of((*path, "count"), N_("a random draw needs count = 1 or more"), "count = 10"))
             continue

@@ -9,6 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from ibm_lms.clock import iso_utc
+from ibm_lms.listing import ROW_ID
 from ibm_lms.tenancy import service as tenancy
 
 from . import service
@@ -66,7 +67,7 @@ def export_command(tenant: str, out, status: str | None) -> None:
 
 @xapi_group.command("retry")
 @click.option("--tenant", required=True)
-@click.option("--id", "row_ids", type=int, multiple=True, help="Only these parked rows (repeat).")
+@click.option("--id", "row_ids", type=ROW_ID, multiple=True, help="Only these parked rows (repeat).")
 def retry_command(tenant: str, row_ids: tuple[int, ...]) -> None:
     """Sends parked statements again (after the LRS or the statement was fixed)."""
     click.echo(f"{service.retry(tenancy.get_tenant(tenant).id, list(row_ids) or None)} statements queued again")

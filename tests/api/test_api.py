@@ -93,6 +93,22 @@ def test_quizzes_round_trip_through_get_and_put(client, bearer):
     assert refused.status_code == 422 and refused.get_json()["problems"][0]["path"] == "draw.0.count"
 
 
+@pytest.mark.parametrize("draw, path", [({"questions": [["a"]]}, "draw.0.questions"), ({"count": 1, "tags": 5}, "draw.0.tags"),
+                                        ({"count": 1, "outcomes": 1.5}, "draw.0.outcomes")])
+def test_a_draw_of_the_wrong_shape_is_a_problem_not_an_error(client, bearer, draw, path):
+    settings = client.get(f"{API}/quizzes/final-exam", headers=bearer).get_json()["settings"]
+    refused = client.put(f"{API}/quizzes/final-exam", headers=bearer, json={"settings": {**settings, "draw": [draw]}})
+    assert refused.status_code == 422 and [p["path"] for p in refused.get_json()["problems"]] == [path]
+
+
+@pytest.mark.parametrize("tags", [5, "abc", {"a": 1}, None])
+def test_tags_that_are_not_a_list_are_a_problem_not_an_error(client, bearer, tags):
+    definition = client.get(f"{API}/questions/ac-q-banknote-hand-back", headers=bearer).get_json()["definition"]
+    refused = client.put(f"{API}/questions/ac-q-banknote-hand-back", headers=bearer,
+                         json={"definition": {**definition, "tags": tags}})
+    assert refused.status_code == 422 and "tags" in {p["path"] for p in refused.get_json()["problems"]}
+
+
 def test_statistics_and_images_answer_in_their_schema(client, bearer):
     from PIL import Image
 
@@ -119,6 +135,10 @@ def test_a_revoked_token_stops_working(client, bearer, cli):
     assert listed[0] == "id\tname\trole\tcreated_at\tlast_used_at\trevoked" and len(listed) == 2
     token = json.loads(cli.invoke(args=["api", "token", "list", "--tenant", "ge-academy", "--json"]).output)
     assert token["revoked"] is False and token["last_used_at"].endswith("Z")
+    for impossible in ("99999999999999999999999", "0"):
+        refused = cli.invoke(args=["api", "token", "revoke", "--tenant", "ge-academy", impossible])
+        assert refused.exit_code == 2 and "is not in the range" in refused.output and refused.exception is not None
+        assert not isinstance(refused.exception, OverflowError)
     assert cli.invoke(args=["api", "token", "revoke", "--tenant", "ge-academy", str(token["id"])]).exit_code == 0
     assert client.get(f"{API}/questions", headers=bearer).status_code == 401
     assert json.loads(cli.invoke(args=["api", "token", "list", "--tenant", "ge-academy", "--json"]).output)["revoked"]

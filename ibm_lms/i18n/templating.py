@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask_babel import get_locale, get_translations
+from flask_babel import format_decimal, format_percent, get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
@@ -82,3 +82,13 @@ def _new_style_ngettext(lookup: Callable[[str, str, int], str]):
         return found % variables
 
     return ngettext
+
+
+def decimal(value: float, digits: int = 2) -> str:
+    """A number with `digits` decimals, written as the page's locale writes it."""
+    return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
+
+
+def percent(share: float, digits: int = 1) -> str:
+    """A share from 0 to 1 as a percentage, written as the page's locale writes it."""
+    return format_percent(share, format="#,##0." + "0" * digits + "%" if digits else "#,##0%")

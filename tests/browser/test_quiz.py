@@ -115,3 +115,43 @@ def test_a_quiz_authored_taken_offline_resumed_and_graded(page, browser, cross_s
     posted = held[DEMO_USERS["trainee"].subject]
     assert (posted["scoreGiven"], posted["scoreMaximum"]) == (score, 100.0)
     assert posted["activityProgress"] == "Completed" and posted["gradingProgress"] == "FullyGraded"
+
+
+def test_an_answer_the_server_refuses_is_said_and_the_other_questions_keep_saving(page, cross_site):
+    platform, _ = cross_site
+    platform.user = DEMO_USERS["trainee"]
+    frame = _open(page, platform, "en", f"/courses/{COURSE}/quizzes/practice")
+    frame.locator("#start-attempt").click()
+    questions = frame.locator("fieldset.question:has(input[type=radio]:not([disabled]))")
+    questions.first.wait_for(timeout=10000)
+    assert questions.count() >= 2
+    saved_text = frame.locator("#attempt-form").get_attribute("data-saved")
+    # A value no option has (as a stale or tampered page would send) is refused by the server, which says why.
+    questions.nth(0).locator("input[type=radio]").first.evaluate(
+        "input => { input.value = 'no-such-option'; input.checked = true;"
+        " input.dispatchEvent(new Event('change', {bubbles: true})); }")
+    status = frame.locator("#save-status")
+    expect(status).to_contain_text("not an option", timeout=10000)
+    # Another question answered meanwhile is saved all the same, and the refusal stays in view.
+    second = questions.nth(1)
+    second.locator("input[type=radio]").first.check()
+    slot = int(second.get_attribute("data-slot"))
+    tool = platform.tool_app
+
+    def saved_slots() -> set[int]:
+        with tool.app_context():
+            from ibm_lms.quiz.models import AttemptAnswer
+
+            found = {answer.slot for answer in db.session.execute(select(AttemptAnswer)).scalars()}
+            db.session.remove()
+            return found
+
+    for _ in range(50):
+        if slot in saved_slots():
+            break
+        page.wait_for_timeout(200)
+    assert slot in saved_slots()
+    expect(status).to_contain_text("not an option")
+    # The trainee answers the first question properly: nothing is left unsaved.
+    questions.nth(0).locator("input[type=radio]").nth(1).check()
+    expect(status).to_have_text(saved_text, timeout=10000)

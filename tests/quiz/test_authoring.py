@@ -296,6 +296,14 @@ def test_item_types_and_quiz_settings_are_named_in_the_authors_language(launcher
     assert translated("uk", labels.DIFFICULTIES[level]) in preview and f"· {level} ·" not in preview
 
 
+def test_feedback_shown_in_a_fallback_language_is_marked_with_it(launcher, client, courses):
+    launcher.platform.user = DEMO_USERS["instructor"]
+    assert launcher.launch(locale="ka").status_code == 303
+    preview = client.get(f"{BANK}/questions/{SHARED_KEY}/preview").get_data(as_text=True)
+    # The bank has no Georgian: its Russian feedback is read as Russian, not as Georgian.
+    assert '<div class="reasoning" lang="ru">' in preview
+
+
 def test_the_translation_page_offers_the_authors_own_language_first(launcher, client, courses):
     launcher.platform.user = DEMO_USERS["instructor"]
     for locale, offered in (("ka", "ka"), ("en", "ru")):

@@ -17,7 +17,15 @@
   var sequence = kept.sequence || 0;
   pending = kept.pending || {};
   function keep() { try { localStorage.setItem(store, JSON.stringify({ sequence: sequence, pending: pending })); } catch (e) { /* private mode */ } }
+  // Questions whose last answer the server refused (a letter in a check digit, say), with its reason: they wait
+  // for the trainee to change them, and the other questions keep saving meanwhile.
+  var refused = {};
   function say(name) { if (status) { status.textContent = form.getAttribute("data-" + name); } }
+  function report() {
+    var reasons = Object.keys(refused).map(function (slot) { return refused[slot]; });
+    if (reasons.length && status) { status.textContent = reasons.join(" "); return; }
+    say(Object.keys(pending).length ? "saving" : "saved");
+  }
   function fields(slot) {
     var found = [];
     var prefix = "q" + slot + "-";
@@ -41,6 +49,10 @@
   function send() {
     var slots = Object.keys(pending);
     if (sending || !slots.length) { return; }
+    // The server refuses a save as a whole: after a refusal, questions go one at a time to find the one at fault.
+    var alone = slots.filter(function (slot) { return pending[slot].alone; });
+    if (alone.length) { slots = alone.slice(0, 1); }
+    var again = 5000;
     sending = true;
     say("saving");
     var body = new FormData();
@@ -55,19 +67,33 @@
                          headers: { "Accept": "application/json", "X-CSRFToken": form.elements.csrf_token.value } })
       .then(function (response) {
         if (response.status === 409) { window.location.reload(); return; }
+        if (response.status === 400) {
+          return response.json().catch(function () { return {}; }).then(function (answer) {
+            again = 0;
+            if (slots.length > 1) { slots.forEach(function (slot) { pending[slot].alone = true; }); return; }
+            var slot = slots[0];
+            if (pending[slot] && pending[slot].sequence <= top) {
+              refused[slot] = answer.message || form.getAttribute("data-offline");
+              delete pending[slot];
+              keep();
+            }
+            report();
+          });
+        }
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         slots.forEach(function (slot) { if (pending[slot] && pending[slot].sequence <= top) { delete pending[slot]; } });
         keep();
-        say(Object.keys(pending).length ? "saving" : "saved");
+        report();
       })
       .catch(function () { say("offline"); })
-      .then(function () { sending = false; if (Object.keys(pending).length) { setTimeout(send, 5000); } });
+      .then(function () { sending = false; if (Object.keys(pending).length) { setTimeout(send, again); } });
   }
   function changed(event) {
     var question = event.target.closest("fieldset.question");
     if (!question) { return; }
     var slot = question.getAttribute("data-slot");
     sequence += 1;
+    delete refused[slot];
     pending[slot] = { sequence: sequence, fields: fields(slot) };
     keep();
     clearTimeout(timer);

@@ -74,7 +74,16 @@ def wants_json() -> bool:
 def _render(status: int, code: str, message: str):
     if wants_json() or request.path.startswith("/api/"):
         return jsonify({"error": code, "message": message}), status
-    return render_template("layout/error.html", status=status, code=code, message=message), status
+    return render_template("layout/error.html", status=status, code=code, message=message, back=_way_back(),
+                           opening=request.method in ("GET", "HEAD")), status
+
+
+def _way_back() -> str | None:
+    """The page the reader came from, when it is one of this tool's (a lesson whose answer was refused, say)."""
+    came_from = request.referrer
+    if came_from and came_from.startswith(request.host_url) and came_from != request.url:
+        return came_from
+    return None
 
 
 # Werkzeug's own HTTP errors, with messages routed through the catalogs.

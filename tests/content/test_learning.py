@@ -294,3 +294,10 @@ def test_a_refused_answer_says_why_in_the_trainees_language(launcher, client, co
         assert reason != msgid % values if values else reason != msgid
         # Said about the answer, not about the form: the field's name is the page's business.
         assert "choice:" not in shown
+    # The refusal leads back to the lesson it came from, and never to another site.
+    lesson_url = f"http://localhost/courses/{SLUG}/lessons/{first}"
+    refused = client.post(form["action"], data=base, headers={"Referer": lesson_url}).get_data(as_text=True)
+    assert f'id="error-back" href="{lesson_url}"' in refused
+    assert translated(locale, "We could not do what you asked") in unescape(refused)
+    elsewhere = client.post(form["action"], data=base, headers={"Referer": "https://evil.example/x"})
+    assert 'id="error-back"' not in elsewhere.get_data(as_text=True)

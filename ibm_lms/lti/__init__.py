@@ -5,7 +5,7 @@ def init_app(app) -> None:
     from ibm_lms import outboxes, sealed
     from ibm_lms.events import CourseCompleted, LessonCompleted, QuizAttemptSubmitted, QuizGradeOverridden
     from ibm_lms.unit_of_work import event_bus
-    from ibm_lms.web import add_frame_ancestor_source
+    from ibm_lms.web import add_frame_ancestor_source, checks_its_own_query
 
     from . import keys, models, platforms  # noqa: F401
     from .ags import delivery, outbox
@@ -30,6 +30,8 @@ def init_app(app) -> None:
 
     for endpoint in ("lti.oidc_login", "lti.launch"):
         ratelimits.limit(app, endpoint, "launch")
+        # A platform's malformed login is answered as a refused login (login.py checks every parameter).
+        checks_its_own_query(app, endpoint)
     ratelimits.limit(app, "lti.dynamic_registration", "public")
     app.cli.add_command(platform_group)
     app.cli.add_command(keys_group)

@@ -93,7 +93,8 @@ def test_quizzes_round_trip_through_get_and_put(client, bearer):
     assert refused.status_code == 422 and refused.get_json()["problems"][0]["path"] == "draw.0.count"
 
 
-@pytest.mark.parametrize("draw, path", [({"questions": [["a"]]}, "draw.0.questions"), ({"count": 1, "tags": 5}, "draw.0.tags"),
+@pytest.mark.parametrize("draw, path", [({"questions": [["a"]]}, "draw.0.questions"),
+                                        ({"count": 1, "tags": 5}, "draw.0.tags"),
                                         ({"count": 1, "outcomes": 1.5}, "draw.0.outcomes")])
 def test_a_draw_of_the_wrong_shape_is_a_problem_not_an_error(client, bearer, draw, path):
     settings = client.get(f"{API}/quizzes/final-exam", headers=bearer).get_json()["settings"]

@@ -155,11 +155,11 @@ def test_unknown_course_is_a_404(launcher, client, courses):
     assert "no-such-course" in response.get_data(as_text=True)
 
 
-def test_a_nul_in_a_course_address_is_a_404(launcher, client):
-    # PostgreSQL refuses NUL in text outright; such input must not reach a query.
+def test_a_nul_in_a_course_address_is_refused(launcher, client):
+    # PostgreSQL refuses NUL in text outright; such input must not reach a query (web.refuse_nul_in_address).
     launcher.launch()
     response = client.get("/courses/a%00b")
-    assert response.status_code == 404 and error_code(response) == "course_not_found"
+    assert response.status_code == 400 and error_code(response) == "bad_request"
 
 
 

@@ -105,6 +105,29 @@ def test_an_answer_is_scored_kept_and_published_with_everything(trainee, events)
     assert count_rows(ExerciseAnswer) == len(answered)
 
 
+def test_the_last_answer_fills_the_form_again(trainee):
+    from html import unescape
+
+    from ibm_lms.content import catalogue
+
+    url = "/courses/document-security/lessons/check-digits"
+    form = forms_of(trainee.get(url).get_data(as_text=True))["ds-mrz-check-td3"]
+    answer = right_answer(catalogue.exercise_version(int(form["version"]))[0])
+    first_field = next(name for name in answer if name.startswith("field-"))
+    answer[first_field] = ["<b>not it</b>"]
+    sent = trainee.post(form["action"], data={**answer, "csrf_token": form["csrf_token"], "version": form["version"],
+                                              "token": form["token"]})
+    assert sent.status_code == 303
+    page = trainee.get(url).get_data(as_text=True)
+    section = page[page.index('id="exercise-ds-mrz-check-td3"'):]
+    section = section[:section.index("</section>")]
+    assert f'name="{first_field}" value="&lt;b&gt;not it&lt;/b&gt;"' in section
+    for name, (value,) in answer.items():
+        if name.startswith("digit-"):
+            assert f'name="{name}" value="{value}"' in section
+    assert unescape(section).count(" checked") == (1 if "verdict" in answer else 0)
+
+
 def test_a_replayed_answer_is_refused_and_changes_nothing(trainee, events):
     first = lesson_keys()[0]
     page = trainee.get(f"/courses/{SLUG}/lessons/{first}").get_data(as_text=True)

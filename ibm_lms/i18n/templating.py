@@ -9,6 +9,7 @@ chosen during the request (a launch, the language menu) is already in force when
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -56,9 +57,22 @@ def _language_options(locale: str, available: tuple[str, ...]) -> Markup:
 
 def _text(shown: Shown, locale: str) -> Markup:
     """A text chosen by fallback carries its language, so that a screen reader reads it in that language."""
+    written = _with_code(shown.text)
     if shown.locale != locale:
-        return Markup('<span lang="{}">{}</span>').format(shown.locale, shown.text)
-    return escape(shown.text)
+        return Markup('<span lang="{}">{}</span>').format(shown.locale, written)
+    return written
+
+
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def _with_code(text: str) -> Markup:
+    """A plain text (an option, a step, a title) escaped, its `code` spans shown as code: an MRZ filler `<` or a
+    field's characters read apart from the sentence around them."""
+    escaped = escape(text)
+    if "`" not in text:
+        return escaped
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", str(escaped)))  # noqa: S704 - escaped above
 
 
 def _new_style_gettext(lookup: Callable[[str], str]):

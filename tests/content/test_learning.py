@@ -128,6 +128,13 @@ def test_the_last_answer_fills_the_form_again(trainee):
     assert unescape(section).count(" checked") == (1 if "verdict" in answer else 0)
 
 
+def test_code_in_an_option_or_step_shows_as_code_not_as_backticks(trainee):
+    page = trainee.get("/courses/document-security/lessons/check-digits").get_data(as_text=True)
+    labels = re.findall(r"<label [^>]*>(.*?)</label>", page, re.S)
+    assert labels and not [label for label in labels if "`" in label]
+    assert any("<code>&lt;</code>" in label for label in labels)
+
+
 def test_a_replayed_answer_is_refused_and_changes_nothing(trainee, events):
     first = lesson_keys()[0]
     page = trainee.get(f"/courses/{SLUG}/lessons/{first}").get_data(as_text=True)

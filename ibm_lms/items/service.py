@@ -33,8 +33,12 @@ def parse_item(key: str, raw: Mapping[str, Any], *, also: Iterable[str] = ()) ->
     type_name = raw.get("type")
     item_type = TYPES.get(type_name) if isinstance(type_name, str) else None
     if item_type is None:
-        problems.append(Problem.of(("type",), N_("%(type)s is not an item type"), N_("use one of: %(types)s"),
-                                   type=repr(type_name), types=", ".join(item_types())))
+        if type_name is None:
+            problems.append(Problem.of(("type",), N_("is missing: every item names its type"),
+                                       N_("use one of: %(types)s"), types=", ".join(item_types())))
+        else:
+            problems.append(Problem.of(("type",), N_("%(type)s is not an item type"), N_("use one of: %(types)s"),
+                                       type=repr(type_name), types=", ".join(item_types())))
         return None, problems
     outcomes = raw.get("outcomes")
     if not isinstance(outcomes, list) or not outcomes or not all(isinstance(o, str) and o for o in outcomes):

@@ -58,6 +58,7 @@ def test_every_shipped_exercise_is_valid_and_its_model_answer_scores_full_marks(
                                 {"id": "b", "label": {"en": "B"}, "lines": ALTERED}], "answer": "a"},
      "the checker finds failing check digits in 'b'"),
     ("no_such_type", {}, "is not an item type"),
+    (None, {}, "type: is missing: every item names its type"),
     ("single_choice", {"options": [{"id": "A b", "text": {"en": "x"}}, {"id": "b", "text": {"xx": "x"}}],
                        "answer": "b"}, "lower-case letters"),
 ])

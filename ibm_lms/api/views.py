@@ -69,6 +69,8 @@ def _body(schema) -> dict:
     except RecursionError:  # arrays or objects nested thousands deep: the reader runs out of stack
         data = None
     else:
+        if data is None:  # not JSON at all: not UTF-8, a syntax error, a number of thousands of digits
+            raise InvalidBody(reason=Reason(N_("the body is not valid JSON")))
         if not isinstance(data, dict):
             raise InvalidBody(reason=Reason(N_("a JSON object is expected")))
     if data is None or not is_shallow(data):

@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from ibm_lms.audit import service as audit
 from ibm_lms.errors import DomainError
 from ibm_lms.tenancy import service as tenancy
+from ibm_lms.text import UnreadableText, read_utf8
 
 from . import credentials, issuing, service
 
@@ -42,9 +43,10 @@ def programmes_command(tenant: str, as_json: bool, export_to, import_from: Path 
     tenant_id = _tenant_id(tenant)
     if import_from is not None:
         try:
-            text = import_from.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError) as error:
-            raise click.ClickException(f"{import_from}: cannot read it as UTF-8 text ({error})") from error
+            text = read_utf8(import_from)
+        except UnreadableText as error:
+            where = f"{import_from}:{error.line}" if error.line else str(import_from)
+            raise click.ClickException(f"{where}: {error.reason} — save the file as UTF-8 text") from error
         try:
             changes = service.import_programmes(tenant_id, text, actor=audit.command_line_actor())
         except DomainError as error:
@@ -231,9 +233,10 @@ def _read_json_or_fetch(source: str | None, fallback_url: str | None, what: str)
 def verify_command(file: Path, jwks_source: str | None, status_source: str | None) -> None:
     """Checks a credential (a compact VC-JWT in FILE) with nothing but the issuer's public keys; exit 0 if valid."""
     try:
-        token = file.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as error:
-        raise click.ClickException(f"{file}: cannot read it as text ({error})") from error
+        token = read_utf8(file).strip()
+    except UnreadableText as error:
+        where = f"{file}:{error.line}" if error.line else str(file)
+        raise click.ClickException(f"{where}: {error.reason} — a credential is the text of a signed JWT") from error
     try:
         import jwt
 

@@ -31,9 +31,15 @@ def localised(raw: Any, path: tuple, problems: list[Problem], *, required: bool 
         if locale not in LOCALES:
             problems.append(Problem.of((*path, locale), N_("%(locale)s is not an interface locale"),
                                        N_("use one of %(locales)s"), locale=repr(locale), locales=", ".join(LOCALES)))
-        elif not isinstance(text, str) or not is_bounded_text(text.strip(), MAX_TEXT, multiline=True):
+        elif not isinstance(text, str) or not text.strip():
             problems.append(Problem.of((*path, locale), N_("must be a non-empty text"),
                                        N_("write the %(locale)s text, or remove the line"), locale=locale))
+        elif len(text.strip()) > MAX_TEXT:
+            problems.append(Problem.of((*path, locale), N_("is longer than %(limit)s characters"),
+                                       N_("shorten it, or split the question"), limit=f"{MAX_TEXT:,}"))
+        elif not is_bounded_text(text.strip(), MAX_TEXT, multiline=True):
+            problems.append(Problem.of((*path, locale), N_("holds control characters"),
+                                       N_("retype it without control characters")))
         else:
             texts[locale] = text.strip()
     if required and SOURCE_LOCALE not in texts and not any(p.path[: len(path)] == path for p in problems):

@@ -53,8 +53,10 @@ def cleaned(data: bytes) -> tuple[bytes, str, int, int]:
                 return out.getvalue(), media_type, image.width, image.height
     except ImageRefused:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        # Pillow stops at open() for images far past its own limit, before our count of pixels.
+        raise ImageRefused(reason=Reason(N_("it has more than 4096 × 4096 pixels"))) from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise ImageRefused(reason=Reason(N_("the file is not an image that can be read"))) from error
 
 

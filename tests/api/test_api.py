@@ -71,6 +71,13 @@ def test_a_body_that_is_not_the_schema_is_a_clear_422(client, bearer, body):
     assert response.status_code == 422 and response.get_json()["error"] == "invalid_body"
 
 
+@pytest.mark.parametrize("body", [b"not json", b'{"definition": ' + b"9" * 5000 + b"}", b'{"a": "\xff"}'])
+def test_a_body_that_is_not_json_is_said_to_be_so(client, bearer, body):
+    response = client.put(f"{API}/questions/ac-q-api", headers={**bearer, "Content-Type": "application/json"},
+                          data=body)
+    assert response.status_code == 422 and "not valid JSON" in response.get_json()["message"]
+
+
 @pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000,
                                   b'{"definition": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5001,
                                   b'{"definition": ' + b'{"a": ' * 40 + b"1" + b"}" * 41])

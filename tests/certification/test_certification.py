@@ -346,6 +346,10 @@ def test_programmes_are_the_regional_default_until_an_academy_imports_its_own(ac
     found = re.search(r"broken.toml: .*line (\d+): programme risk-analysis-trainer: requirements\[2\]: min_score",
                       result.output)
     assert found and 'key = "risk-analysis-trainer"' in broken.splitlines()[int(found.group(1)) - 1]
+    (tmp_path / "latin1.toml").write_bytes(exported.encode() + b"\n# Ni\xf1o\n")
+    result = cli.invoke(args=["cert", "programmes", "--tenant", "ge-academy", "--import", str(tmp_path / "latin1.toml")])
+    line = exported.encode().count(b"\n") + 2
+    assert result.exit_code == 1 and f"latin1.toml:{line}: not UTF-8 text — save the file as UTF-8" in result.output
     (tmp_path / "ours.toml").write_text(_edit(exported, "risk-analysis-trainer", "hours = 16", "hours = 24"))
     result = cli.invoke(args=["cert", "programmes", "--tenant", "ge-academy", "--import", str(tmp_path / "ours.toml")])
     assert result.exit_code == 0 and "changed: risk-analysis-trainer;" in result.output

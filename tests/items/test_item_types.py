@@ -68,6 +68,14 @@ def test_a_broken_definition_names_the_key_and_the_fix(kind, parts, says):
     assert all(" — " in p for p in found), found  # every problem says how to fix it
 
 
+@pytest.mark.parametrize("prompt, says", [({"en": "  "}, "must be a non-empty text"),
+                                          ({"en": "x" * 20_001}, "is longer than 20,000 characters"),
+                                          ({"en": "a\x07b"}, "holds control characters")])
+def test_each_way_a_text_is_wrong_has_its_own_words(prompt, says):
+    assert any(f"prompt.en: {says}" in p for p in problems_of("single_choice", prompt=prompt, options=options("a", "b"),
+                                                               answer="a"))
+
+
 def test_a_text_without_english_is_refused():
     assert any("has no English text" in p for p in problems_of(
         "single_choice", title={"ru": "Т"}, options=options("a", "b"), answer="a"))

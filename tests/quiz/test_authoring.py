@@ -362,3 +362,20 @@ def test_the_same_problems_read_in_english_on_the_command_line(cli, tmp_path):
     question.write_text(question.read_text().replace("difficulty = ", 'difficulty = "extreme"\n# ', 1))
     result = cli.invoke(args=["content", "check", "--dir", str(tmp_path / "courses")])
     assert result.exit_code != 0 and "difficulty: must be easy, medium or hard" in result.output
+
+
+def test_an_image_far_past_the_pixel_limit_is_refused_for_its_size():
+    import struct
+    import zlib
+
+    from ibm_lms.quiz import images
+    from ibm_lms.quiz.errors import ImageRefused
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    # A header that claims 30,000 × 30,000 pixels: Pillow itself stops at opening it.
+    header = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 30_000, 30_000, 8, 2, 0, 0, 0))
+    with pytest.raises(ImageRefused) as refused:
+        images.cleaned(header + chunk(b"IEND", b""))
+    assert refused.value.params["reason"].msgid == "it has more than 4096 × 4096 pixels"

@@ -13,6 +13,10 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,63}\Z")
 
 
+# Characters that reorder the text around them (bidirectional embeddings, overrides and isolates): a name shown
+# on a certificate or a listing holding one can read as another ("\u202eevil" shows as "live").
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
 # Text that may span lines (titles, descriptions) keeps tabs and line breaks, nothing else of these.
 _CONTROL_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

@@ -28,7 +28,7 @@ class TenantExists(DomainError):
 
 class InvalidTenantName(DomainError):
     code = "invalid_tenant_name"
-    message = N_("A tenant's name is one line of at most 255 characters.")
+    message = N_("A tenant's name is one line of at most 255 characters, with no characters that reverse the text.")
 
 
 class UnknownPerson(DomainError):

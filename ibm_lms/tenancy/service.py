@@ -14,7 +14,7 @@ from ibm_lms.audit import service as audit
 from ibm_lms.clock import utcnow
 from ibm_lms.database import recent_writes, upsert
 from ibm_lms.extensions import db
-from ibm_lms.text import SLUG, is_bounded_text
+from ibm_lms.text import BIDI_CONTROLS, SLUG, is_bounded_text
 from ibm_lms.unit_of_work import unit_of_work
 
 from .data import (
@@ -86,7 +86,7 @@ def rename_tenant(slug: str, name: str, *, actor: str) -> TenantRecord:
 
 def _tenant_name(name: str) -> str:
     cleaned = " ".join(name.split()) if isinstance(name, str) else ""
-    if not is_bounded_text(cleaned, 255):
+    if not is_bounded_text(cleaned, 255) or BIDI_CONTROLS.search(cleaned):
         raise InvalidTenantName()
     return cleaned
 

@@ -87,6 +87,9 @@ def test_tenants_are_added_listed_renamed_and_audited(cli):
     assert cli.invoke(args=["tenant", "add", "kz", "--name", "x" * 300]).exit_code == 1
     assert cli.invoke(args=["tenant", "rename", "az-academy", "--name", "State Border Service Academy"]).exit_code == 0
     assert cli.invoke(args=["tenant", "rename", "nope", "--name", "N"]).exit_code == 1
+    # A name that would read backwards on a certificate ("\u202eevil" shows as "live") is refused.
+    spoofed = cli.invoke(args=["tenant", "rename", "az-academy", "--name", "\u202eymedacA"])
+    assert spoofed.exit_code == 1 and "one line of at most 255 characters" in spoofed.output
     listing = cli.invoke(args=["tenant", "list"]).output
     assert listing.startswith("slug\tname\tusers") and "az-academy\tState Border Service Academy\t0\t" in listing
     rows = [json.loads(line) for line in cli.invoke(args=["tenant", "list", "--json"]).output.splitlines()]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ibm_lms.text import MAX_ROW_ID
+
 ID = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$", error="lower-case letters, digits and hyphens, at most 64")
 
 
@@ -38,7 +40,8 @@ class QuestionSchema(QuestionSummarySchema):
 class QuestionWriteSchema(Schema):
     definition = fields.Dict(required=True, metadata={
         "description": "The question in the course format, with category, tags and difficulty inside it"})
-    base_version = fields.Integer(load_default=None, metadata={
+    # strict: 1.5 or "2" names no version (marshmallow would read 1.5 as 1).
+    base_version = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=MAX_ROW_ID), metadata={
         "description": "The version the change starts from; a save over a newer one is refused (409)"})
 
 
@@ -51,7 +54,7 @@ class QuizSchema(Schema):
 
 class QuizWriteSchema(Schema):
     settings = fields.Dict(required=True)
-    base_version = fields.Integer(load_default=None)
+    base_version = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=MAX_ROW_ID))
 
 
 class QuestionStatsSchema(Schema):

@@ -112,7 +112,11 @@ def check_settings(raw: Mapping[str, Any], bank: Mapping[str, Any]) -> tuple[Qui
         flags[name] = raw.get(name, True)
         if not isinstance(flags[name], bool):
             problems.append(Problem.of((name,), N_("must be true or false"), f"{name} = true"))
-    review = raw.get("review", {}) if isinstance(raw.get("review", {}), Mapping) else {}
+    review = raw.get("review", {})
+    if not isinstance(review, Mapping):
+        problems.append(Problem.of(("review",), N_("must be a table of when trainees see what"),
+                                   'review = { after_submit = "feedback", after_close = "answers" }'))
+        review = {}
     after_submit = _choice(review, "after_submit", "feedback", REVIEW_LEVELS, problems)
     after_close = _choice(review, "after_close", "answers", REVIEW_LEVELS, problems)
     draws = _draws(raw.get("draw"), bank, problems)

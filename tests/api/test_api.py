@@ -100,6 +100,12 @@ def test_quizzes_round_trip_through_get_and_put(client, bearer):
     assert refused.status_code == 422 and refused.get_json()["problems"][0]["path"] == "draw.0.count"
 
 
+def test_review_settings_that_are_not_a_table_are_a_problem(client, bearer):
+    settings = client.get(f"{API}/quizzes/final-exam", headers=bearer).get_json()["settings"]
+    refused = client.put(f"{API}/quizzes/final-exam", headers=bearer, json={"settings": {**settings, "review": "x"}})
+    assert refused.status_code == 422 and [p["path"] for p in refused.get_json()["problems"]] == ["review"]
+
+
 @pytest.mark.parametrize("draw, path", [({"questions": [["a"]]}, "draw.0.questions"),
                                         ({"count": 1, "tags": 5}, "draw.0.tags"),
                                         ({"count": 1, "outcomes": 1.5}, "draw.0.outcomes")])
@@ -107,6 +113,15 @@ def test_a_draw_of_the_wrong_shape_is_a_problem_not_an_error(client, bearer, dra
     settings = client.get(f"{API}/quizzes/final-exam", headers=bearer).get_json()["settings"]
     refused = client.put(f"{API}/quizzes/final-exam", headers=bearer, json={"settings": {**settings, "draw": [draw]}})
     assert refused.status_code == 422 and [p["path"] for p in refused.get_json()["problems"]] == [path]
+
+
+@pytest.mark.parametrize("base_version", [1.5, "2", 0, 2**70])
+def test_a_base_version_that_names_no_version_is_refused(client, bearer, base_version):
+    settings = client.get(f"{API}/quizzes/final-exam", headers=bearer).get_json()["settings"]
+    refused = client.put(f"{API}/quizzes/final-exam", headers=bearer,
+                         json={"settings": settings, "base_version": base_version})
+    assert refused.status_code == 422 and refused.get_json()["error"] == "invalid_body"
+    assert "base_version" in refused.get_json()["message"]
 
 
 @pytest.mark.parametrize("tags", [5, "abc", {"a": 1}, None])

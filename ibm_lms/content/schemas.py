@@ -149,6 +149,10 @@ class ReferenceSchema(Schema):
 
     id = fields.String(required=True, validate=ID_RULE)
     text = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    # The language the work is cited in (a BCP 47 tag); English when not given. Not one of the interface's
+    # locales necessarily: a Georgian law is cited in Georgian on every page.
+    lang = fields.String(validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+                                                  error="must be a language tag such as en, ka or pt-BR"))
     url = fields.Url(schemes={"https"}, require_tld=True,
                      error_messages={"invalid": "must be an https:// address — for example https://eur-lex.europa.eu/…"})
 

@@ -135,6 +135,18 @@ def test_code_in_an_option_or_step_shows_as_code_not_as_backticks(trainee):
     assert any("<code>&lt;</code>" in label for label in labels)
 
 
+def test_sources_and_labels_are_marked_with_the_language_they_are_in(launcher, client, courses):
+    assert launcher.launch(locale="ka").status_code == 303
+    page = client.get("/courses/document-security/lessons/check-digits").get_data(as_text=True)
+    # The works are cited in English on every page; the heading is in the reader's language.
+    sources = page[page.index('<section class="references"'):]
+    assert '<h2 id="sources-title" lang="ka">' in sources and '<li id="ref-icao-9303-p3" lang="en">' in sources
+    # A block's label is read in the reader's language even inside a lesson shown in another.
+    for found in re.finditer(r'<aside [^>]*aria-labelledby="([^"]+)"', page):
+        assert f'id="{found.group(1)}" lang="ka"' in page
+    assert "<aside" in page and not re.search(r"<aside [^>]*aria-label=", page)
+
+
 def test_a_replayed_answer_is_refused_and_changes_nothing(trainee, events):
     first = lesson_keys()[0]
     page = trainee.get(f"/courses/{SLUG}/lessons/{first}").get_data(as_text=True)

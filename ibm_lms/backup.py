@@ -53,12 +53,17 @@ def _single_file(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA journal_mode=DELETE")
 
 
-def _write_atomically(destination: Path, fill) -> None:
+def _write_atomically(destination: Path, fill, *, replacing_a_database: bool = False) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", dir=destination.parent)
     os.close(handle)
     try:
         fill(Path(temporary))
+        if replacing_a_database:
+            # A write-ahead log left by the database being replaced (a process still open, or one that crashed)
+            # would be replayed into the restored file by the next connection: old rows in the restored data.
+            for side in ("-wal", "-shm", "-journal"):
+                Path(f"{destination}{side}").unlink(missing_ok=True)
         os.replace(temporary, destination)
     except BaseException:
         for leftover in ("", "-journal", "-wal", "-shm"):
@@ -66,12 +71,12 @@ def _write_atomically(destination: Path, fill) -> None:
         raise
 
 
-def _write_or_explain(destination: Path, fill, failure: str) -> None:
+def _write_or_explain(destination: Path, fill, failure: str, *, replacing_a_database: bool = False) -> None:
     if destination.exists() and not destination.is_file():
         # A device or a socket would be replaced by the copy, not written to.
         raise click.ClickException(f"{destination}: not a regular file; name a file to write")
     try:
-        _write_atomically(destination, fill)
+        _write_atomically(destination, fill, replacing_a_database=replacing_a_database)
     except OSError as error:
         raise click.ClickException(f"{destination}: " + failure.format(reason=error.strerror or error)) from error
     except sqlite3.OperationalError as error:  # SQLite's own words for a full disk or a read-only folder
@@ -113,5 +118,6 @@ def restore_command(backup: Path, replace: bool) -> None:
             source.backup(copy)
             _single_file(copy)
 
-    _write_or_explain(target, fill, "the restore could not be written ({reason}); the database was not changed")
+    _write_or_explain(target, fill, "the restore could not be written ({reason}); the database was not changed",
+                      replacing_a_database=True)
     click.echo(f"restored {backup} (schema {schema}) to {target}; run 'ibm-lms db upgrade' before starting")

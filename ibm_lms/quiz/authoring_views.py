@@ -13,6 +13,7 @@ from flask_babel import get_locale, gettext
 
 from ibm_lms.content import service as content
 from ibm_lms.errors import N_, Reason, in_reader_language, wants_json
+from ibm_lms.i18n import service as i18n
 from ibm_lms.locales import LOCALES
 from ibm_lms.markers import read
 from ibm_lms.tenancy import service as tenancy
@@ -220,8 +221,39 @@ def _number_or_as_typed(value: str) -> int | str:
     return value if number is None else number
 
 
-def _settings_from_form(form) -> dict:
-    """A quiz's settings as the quiz file's table, from the builder's fields."""
+# Where a quiz's problem is on the builder: the label its author sees there, not the quiz file's key. A problem
+# anywhere else (a key the form never writes) keeps the file's words.
+_QUIZ_FIELDS = {"title": N_("Title"), "description": N_("Description"), "kind": N_("Kind"),
+                "grading": N_("Grading method"), "time_limit_minutes": N_("Time limit in minutes (0: none)"),
+                "attempts": N_("Attempts allowed (0: unlimited)"), "pass_mark": N_("Pass mark (%%)"),
+                "review": N_("Settings"), "draw": N_("Questions drawn")}
+_DRAW_FIELDS = {"count": N_("Count"), "category": N_("Category"), "outcomes": N_("Outcomes"), "tags": N_("Tags"),
+                "difficulty": N_("Difficulty"), "questions": N_("Or these question ids")}
+
+
+def _on_the_form(problem, draw_rows: list[int]) -> dict:
+    """A quiz's problem as the builder lists it: the field's label, what is wrong, and no quiz-file example."""
+    path = problem.path
+    if path[:1] == ("pass_mark",):
+        # "%%": the label's msgid is shared with the page, whose gettext formats it.
+        return {"line": None, "message": f"{gettext('Pass mark (%%)') % {}}: {gettext('a whole number from 0 to 100')}",
+                "fix": ""}
+    if path[:1] == ("draw",) and len(path) >= 2 and isinstance(path[1], int) and path[1] < len(draw_rows):
+        column = gettext(_DRAW_FIELDS[path[2]]) if len(path) > 2 and path[2] in _DRAW_FIELDS else ""
+        place = gettext("Row %(row)s", row=draw_rows[path[1]] + 1) + (f", {column}" if column else "")
+    elif path[:1] and path[0] in _QUIZ_FIELDS:
+        place = gettext(_QUIZ_FIELDS[path[0]]) % {}
+        if len(path) > 1 and path[0] in ("title", "description") and path[1] in LOCALES:
+            place += f" ({i18n.LANGUAGE_NAMES[path[1]]})"
+    else:
+        return _shown(problem)
+    fix = read(problem.fix_text(), in_reader_language)
+    return {"line": None, "message": f"{place}: {read(problem.text(), in_reader_language)}",
+            "fix": "" if " = " in fix else fix}
+
+
+def _settings_from_form(form) -> tuple[dict, list[int]]:
+    """A quiz's settings as the quiz file's table, from the builder's fields, and the form row of each draw."""
     settings: dict = {"title": {}, "description": {}}
     for locale in LOCALES:
         if form.get(f"title-{locale}", "").strip():
@@ -242,12 +274,13 @@ def _settings_from_form(form) -> dict:
         settings[name] = form.get(name) == "on"
     settings["review"] = {"after_submit": form.get("review_after_submit", ""),
                           "after_close": form.get("review_after_close", "")}
-    draws = []
+    draws, rows = [], []
     for index in range(min(whole_number_or_none(form.get("draws", "0")) or 0, MAX_DRAW_ROWS)):
         fixed = [k.strip() for k in form.get(f"draw-{index}-questions", "").replace(",", " ").split() if k.strip()]
         count = form.get(f"draw-{index}-count", "").strip()
         if not fixed and not count:
             continue  # a row the author left empty
+        rows.append(index)
         if fixed:
             draws.append({"questions": fixed})
             continue
@@ -261,7 +294,7 @@ def _settings_from_form(form) -> dict:
                 draw[name] = values
         draws.append(draw)
     settings["draw"] = draws
-    return settings
+    return settings, rows
 
 
 @blueprint.route("/courses/<slug>/quizzes/new", methods=["GET", "POST"])
@@ -275,12 +308,12 @@ def edit_quiz(slug: str, key: str | None = None):
     if request.method == "POST":
         new_key = key or request.form.get("key", "").strip()
         base = request.form.get("base_version", "")
-        settings = _settings_from_form(request.form)
+        settings, draw_rows = _settings_from_form(request.form)
         saved, found = service.save_quiz(identity, slug, new_key, settings,
                                          base_version=whole_number_or_none(base) if existing else None)
         if saved is not None:
             return redirect(url_for("authoring.bank", slug=slug, saved=new_key) + "#quizzes", code=303)
-        problems = [_shown(p) for p in found]
+        problems = [_on_the_form(p, draw_rows) for p in found]
         values = None
     view = service.bank_view(identity, slug)
     return render_template("authoring/quiz.html", identity=identity, slug=slug, key=key, existing=existing,

@@ -179,7 +179,15 @@ def test_a_quiz_built_on_the_page_is_offered_to_trainees(instructor, launcher, a
             "shuffle_questions": "on", "review_after_submit": "feedback", "review_after_close": "answers",
             "draws": "8", "draw-0-count": "2", "draw-0-outcomes": "AC-1", "draw-1-questions": SHARED_KEY}
     too_many = instructor.post(f"{BANK}/quizzes/new", data={**form, "draw-0-count": "500"})
-    assert too_many.status_code == 422 and "asks for 500 questions" in too_many.get_data(as_text=True)
+    assert too_many.status_code == 422 and "Row 1, Count: asks for 500 questions" in too_many.get_data(as_text=True)
+    # Problems name the builder's fields, not the quiz file's keys, and give no quiz-file example as the fix.
+    wrong = html.unescape(instructor.post(f"{BANK}/quizzes/new", data={
+        **form, "pass_mark": "150", "title-en": "", "draw-0-count": "", "draw-0-outcomes": "", "draw-2-count": "900"}
+    ).get_data(as_text=True))
+    assert "Pass mark (%): a whole number from 0 to 100" in wrong and "Title: has no English text" in wrong
+    assert "Row 3, Count: asks for 900" in wrong
+    assert "pass_mark" not in wrong.split('id="problems"')[1].split("</section>")[0]
+    assert "draw." not in wrong and "= 0.7" not in wrong
     assert db.session.execute(select(Quiz).where(Quiz.bank != 0)).first() is None
     response = instructor.post(f"{BANK}/quizzes/new", data=form)
     assert response.status_code == 303

@@ -76,8 +76,10 @@ def _shown(problem, line: int | None = None) -> dict:
 
 
 def _problems(problems, text: str) -> list[dict]:
-    # The question's key is a field of the form, not a line of the definition.
-    return [_shown(p, None if p.path == ("key",) else content.toml_line(text, p.path)) for p in problems]
+    # The question's key is a field of the form, named by its label, not a line of the definition.
+    return [{"line": None, "message": f"{gettext('Question id')}: {read(p.text(), in_reader_language)}",
+             "fix": read(p.fix_text(), in_reader_language)} if p.path == ("key",)
+            else _shown(p, content.toml_line(text, p.path)) for p in problems]
 
 
 @blueprint.get("/courses/<slug>/")
@@ -354,7 +356,8 @@ def quiz_statistics(slug: str, key: str):
     report = service.quiz_statistics(identity, slug, key, request.args.get("which", "all"))
     if request.args.get("format") == "csv":
         return _csv(statistics.to_csv_rows(report.quiz, report.questions), f"{slug}-{key}-statistics.csv")
-    return render_template("authoring/statistics.html", identity=identity, slug=slug, key=key, report=report,
+    title = service.bank_quiz(identity, slug, key)["settings"].title
+    return render_template("authoring/statistics.html", identity=identity, slug=slug, key=key, report=report, title=title,
                            whiches=analysis.WHICH, flag_labels=FLAG_LABELS, label=gettext)
 
 

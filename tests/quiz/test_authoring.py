@@ -137,7 +137,8 @@ def test_a_new_question_may_not_take_the_id_of_one_the_bank_has(instructor):
             "csrf_token": csrf_of(page), "key": taken, "action": "save",
             "definition": definition_of(page).replace('en = "The question, in Markdown."', 'en = "Overwritten?"')})
         assert again.status_code == 422
-        assert (f"<li>key: {taken!r} is already the id of a question in this course's bank"
+        # The id is a field of the form, named by its label there.
+        assert (f"<li>Question id: {taken!r} is already the id of a question in this course's bank"
                 in html.unescape(again.get_data(as_text=True)))
     assert own("ac-q-authored").current_version_id == kept
     assert db.session.execute(select(Question).where(Question.key == SHARED_KEY, Question.bank != 0)).first() is None

@@ -85,6 +85,7 @@ def test_a_country_with_few_attempts_is_not_shown_beside_the_others(instructor):
 def test_with_no_attempt_the_page_says_so(instructor):
     page = instructor.get(PAGE).get_data(as_text=True)
     assert "No attempt has been submitted yet." in page and '<dd id="stat-attempts">0</dd>' in page
+    assert "<h1>Item statistics: Post-test</h1>" in page  # the quiz's title, not its id
 
 
 def test_a_learner_cannot_read_item_statistics(launcher, client, courses):

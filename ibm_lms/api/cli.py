@@ -9,6 +9,7 @@ from ibm_lms.audit import service as audit
 from ibm_lms.listing import ROW_ID, echo_rows
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Role
+from ibm_lms.text import BIDI_CONTROLS, is_bounded_text
 from ibm_lms.unit_of_work import unit_of_work
 
 from . import tokens
@@ -28,8 +29,11 @@ def _tenant_id(slug: str) -> int:
 @click.option("--role", type=click.Choice(["instructor", "administrator"]), default="instructor", show_default=True)
 def create_command(tenant: str, name: str, role: str) -> None:
     """Issues a token and prints it once: store it where the script reads it."""
+    name = " ".join(name.split())
+    if not is_bounded_text(name, 100) or BIDI_CONTROLS.search(name):
+        raise click.BadParameter("say in one line of at most 100 characters what the token is for", param_hint="--name")
     with unit_of_work():
-        record, token = tokens.issue(_tenant_id(tenant), name.strip()[:100], Role(role))
+        record, token = tokens.issue(_tenant_id(tenant), name, Role(role))
         audit.record(actor=audit.command_line_actor(), action="api_token.issued", subject=f"api token {record.id}",
                      details={"name": record.name, "role": role}, tenant_id=record.tenant_id)
     click.echo(f"token {record.id} for {tenant} ({role}): {token}")

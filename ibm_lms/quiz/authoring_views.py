@@ -10,6 +10,7 @@ from importlib import resources
 import tomli_w
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
+from markupsafe import Markup
 
 from ibm_lms.content import service as content
 from ibm_lms.errors import N_, Reason, in_reader_language, wants_json
@@ -61,8 +62,11 @@ def _draft_from(text: str, key: str) -> tuple[QuestionDraft | None, list[dict]]:
                        "fix": gettext("split the case into several questions")}]
     raw, problem = content.read_toml_text(text)
     if problem is not None:
-        # The reader's own words for what it found stay as it gives them (in English).
-        return None, [{"line": problem.line, "message": gettext("not valid TOML: %(reason)s", reason=problem.message),
+        # The reader's own words for what it found stay as it gives them (in English), marked so inside a sentence
+        # in the page's language.
+        reason = Markup('<span lang="en">{}</span>').format(problem.message)
+        sentence = Markup(gettext("not valid TOML: %(reason)s"))  # noqa: S704 - our own catalog's message
+        return None, [{"line": problem.line, "message": sentence % {"reason": reason},
                        "fix": gettext("correct the TOML syntax on that line")}]
     tags = raw.get("tags", [])
     return QuestionDraft(key, raw.get("category"), tuple(tags) if isinstance(tags, list) else tags,

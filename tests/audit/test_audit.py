@@ -98,6 +98,9 @@ def test_administrative_changes_are_audited_without_their_secrets(app, cli):
     with unit_of_work():
         tenant_id = tenancy.ensure_tenant("ge-academy").id
     xapi.configure(tenant_id, endpoint="https://lrs.example/xAPI/", username="tool", password="s3cret-pass")
+    for unnamed in ("", "  ", "\u202ereports"):
+        refused = cli.invoke(args=["api", "token", "create", "--tenant", "ge-academy", "--name", unnamed])
+        assert refused.exit_code == 2 and "what the token is for" in refused.output
     created = cli.invoke(args=["api", "token", "create", "--tenant", "ge-academy", "--name", "reports"])
     assert created.exit_code == 0, created.output
     token_id = created.output.split()[1]

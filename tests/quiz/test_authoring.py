@@ -347,6 +347,9 @@ def test_a_definitions_problems_and_fixes_read_in_the_authors_language(launcher,
     shown = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 422
     assert translated(locale, "not valid TOML: %(reason)s").split("%(reason)s")[0] in shown
+    # The TOML reader's own words are English, and marked so inside the translated sentence.
+    problems = response.get_data(as_text=True).split('id="problems"')[1].split("</section>")[0]
+    assert re.search(r'<span lang="en">Invalid [^<]+</span>', problems), problems
     assert translated(locale, "correct the TOML syntax on that line") in shown
     wrong = re.sub(r"^answer = (true|false)$", 'answer = "no"', text, count=1, flags=re.M)
     wrong = wrong.replace('difficulty = "easy"', 'difficulty = "extreme"')

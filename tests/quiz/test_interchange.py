@@ -1022,3 +1022,17 @@ def test_a_markdown_link_keeps_balanced_parentheses_in_its_address():
     # The script link goes whole (its text stays), the safe one keeps its address, the image is reported.
     assert text == "click and [law](https://e.org/a_%28b%29)  end"
     assert found.removed == {"script links (javascript:, data:)"} and found.media == ["map_(1).png"]
+
+
+def test_a_gapped_text_holding_a_gap_marker_of_its_own_is_refused_in_words_that_say_so():
+    gift = "::Code::The code \\{\\{2\\}\\} stands for {=two} here.\n\n::Plain::Is \\{\\{2\\}\\} a code? {TRUE}\n"
+    questions, problems = gift_import(gift)
+    [refused] = problems_at(problems, "line 1")
+    assert refused == "the text holds {{2}}, which this tool reads as a gap"
+    # Outside a gapped question the same text is only text.
+    assert [q.raw["title"]["en"] for q in questions] == ["Plain"]
+    assert "{{2}}" in questions[0].raw["prompt"]["en"]
+    cloze = b"""<?xml version="1.0"?><quiz><question type="cloze"><name><text>C</text></name>
+      <questiontext format="html"><text>Marker {{1}} and {1:SHORTANSWER:=two}</text></questiontext></question></quiz>"""
+    questions, problems = xml_import(cloze)
+    assert questions == [] and any("reads as a gap" in p.message for p in problems)

@@ -17,7 +17,17 @@ from ibm_lms.markers import N_
 
 from .data import MAX_ANSWERS
 from .html_text import HTML, Findings, strip_markup, strip_tags, to_markdown
-from .model import Choice, Gap, MultiChoice, Numerical, NumericAnswer, Refused, ShortAnswer, gap_marker
+from .model import (
+    Choice,
+    Gap,
+    MultiChoice,
+    Numerical,
+    NumericAnswer,
+    Refused,
+    ShortAnswer,
+    gap_marker,
+    refuse_marker_lookalike,
+)
 
 _START = re.compile(r"\{(\d*):([A-Za-z_]+):")
 _SINGLE = {"MULTICHOICE", "MC", "MULTICHOICE_V", "MCV", "MULTICHOICE_H", "MCH", "MULTICHOICE_S", "MCS",
@@ -32,6 +42,7 @@ _NUMBER = re.compile(r"-?(?:\d+[.,]?\d*|[.,]\d+)(?:[eE][-+]?\d+)?\Z")
 
 def split_gaps(text: str) -> tuple[str, list[Gap], list[float]]:
     """The text with a {{n}} marker where each gap was, the gaps, and their marks."""
+    refuse_marker_lookalike(text)
     out, gaps, weights = [], [], []
     position = 0
     for start in _START.finditer(text):

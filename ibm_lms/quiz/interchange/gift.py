@@ -37,6 +37,7 @@ from .model import (
     ShortAnswer,
     TrueFalse,
     gap_marker,
+    refuse_marker_lookalike,
 )
 
 # Escaped characters stand in as private-use characters while the structure is read, as Moodle's
@@ -160,6 +161,8 @@ def _question(text: str, block: Block, body: str, start: int) -> tuple[MoodleQue
         # A missing-word question: the answers stand where the blank is. A one-answer type becomes a
         # cloze gap; any other keeps Moodle's blank line in the text.
         gap = isinstance(content, (ShortAnswer, Numerical)) or (isinstance(content, MultiChoice) and content.single)
+        if gap:
+            refuse_marker_lookalike(_restore(before + after))
         content = Cloze((content,)) if gap else content
         source = before + gap_marker(1 if gap else 0) + after
     question_text = to_markdown(_restore(source).strip(), reading.text_format, reading.findings)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ibm_lms.markers import Phrase, used_by
+from ibm_lms.markers import N_, Phrase, used_by
 
 # A cloze text marks its gaps {{1}}, {{2}} … in the order of Cloze.gaps.
 GAP_MARKER = re.compile(r"\{\{(\d{1,3})\}\}")
@@ -19,6 +19,16 @@ GAP_MARKER = re.compile(r"\{\{(\d{1,3})\}\}")
 
 def gap_marker(number: int) -> str:
     return "{{" + str(number) + "}}"
+
+
+def refuse_marker_lookalike(text: str) -> None:
+    """A gapped question's text that already holds '{{2}}' would read as a gap of its own: refused, in words that
+    say so, rather than as gaps that do not match. (Neither the interchange nor a course's cloze format has a way to
+    keep such text literally.)"""
+    found = GAP_MARKER.search(text)
+    if found:
+        raise Refused(N_("the text holds %(marker)s, which this tool reads as a gap"),
+                      N_("write it another way, for example with a space between the braces"), marker=found.group(0))
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from .model import (
     TrueFalse,
     Unit,
     gap_marker,
+    refuse_marker_lookalike,
 )
 
 # Question types Moodle exports that have no counterpart here, and why, in words an author can act on.
@@ -286,7 +287,9 @@ def _drag_or_select(element: Element, reading: _Reading) -> tuple[str, Body]:
                                       for i, text in enumerate(options)), single=True))
         return gap_marker(len(gaps))
 
-    marked = _PLACE.sub(place, source.findtext("text") or "" if source is not None else "")
+    written = source.findtext("text") or "" if source is not None else ""
+    refuse_marker_lookalike(written)
+    marked = _PLACE.sub(place, written)
     if not gaps:
         raise Refused(N_("the question has no places ([[1]] …) in its text"), N_("mark the places with [[n]]"))
     return to_markdown(marked, _format(source, HTML), reading.findings), Cloze(tuple(gaps))

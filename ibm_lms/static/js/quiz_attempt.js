@@ -69,6 +69,8 @@
         if (response.status === 409) { window.location.reload(); return; }
         if (response.status === 400) {
           return response.json().catch(function () { return {}; }).then(function (answer) {
+            // Only a refused answer is set aside; any other refusal (an expired form) keeps every answer waiting.
+            if (answer.error !== "answer_refused") { throw new Error("HTTP 400 " + (answer.error || "")); }
             again = 0;
             if (slots.length > 1) { slots.forEach(function (slot) { pending[slot].alone = true; }); return; }
             var slot = slots[0];

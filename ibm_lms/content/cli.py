@@ -72,10 +72,14 @@ def coverage_command(directory, as_json):
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
-        width = max([len(r["slug"]) for r in rows] + [6])
+        width = max([len(r["slug"]) for r in rows] + [len(f"  + {name}") for r in rows for name in r["parts"]] + [6])
         click.echo("course".ljust(width) + "".join(f"  {locale:>14}" for locale in LOCALES))
         for row in rows:
             cells = "".join(f"  {row['share'][locale] * 100:5.1f}% {row['status'][locale]:>7}" for locale in LOCALES)
             click.echo(row["slug"].ljust(width) + cells)
+            # What other rooms keep in the folder (the quiz bank) is translated on its own: a line of its own.
+            for name, share in row["parts"].items():
+                click.echo((f"  + {name}".ljust(width) + "".join(f"  {share[locale] * 100:5.1f}%        "
+                                                                for locale in LOCALES)).rstrip())
     if errors:
         raise click.ClickException(f"{len(errors)} problems in the course files")

@@ -98,6 +98,8 @@ class CoursePart:
     # Where a trainee finds this part from the course page: an endpoint taking `slug`, and its label's msgid.
     endpoint: str | None = None
     label: str | None = None
+    # (what was read) -> its localised texts ({locale: text}, English always there), for `content coverage`.
+    texts: Callable[[Any], list[dict[str, str]]] | None = None
 
 
 @dataclass(frozen=True)

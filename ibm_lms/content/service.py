@@ -120,8 +120,10 @@ def load(courses_dir: Path, *, tenant_slug: str | None = None, withdraw_missing:
 
 
 def coverage(courses_dir: Path) -> tuple[list[dict], list[ContentProblem]]:
-    courses, problems = read_all(courses_dir)
-    return [coverage_of(course) for course in courses], problems
+    read, problems = _read_with_parts(courses_dir)
+    texts = {part.name: part.texts for part in parts() if part.texts}
+    return [coverage_of(course, {name: texts[name](data) for name, data in found.items() if name in texts and data})
+            for course, found in read], problems
 
 
 def _visible(slug: str, tenant_id: int | None) -> stored.CourseRecord:

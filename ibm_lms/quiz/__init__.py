@@ -26,7 +26,7 @@ def init_app(app) -> None:
                            ("authoring.import_questions", service.MAX_IMPORT_BYTES + 64 * 1024)):
         web.allow_larger_body(app, endpoint, size)
     content.register_part(app, CoursePart(name="quiz", read=banks.read, store=banks.store, endpoint="quiz.quizzes",
-                                          label=lazy_gettext("Quizzes")))
+                                          label=lazy_gettext("Quizzes"), texts=banks.texts_of))
     app.jinja_env.filters["option_of"] = option_of
     app.jinja_env.filters["matching_answers"] = matching_answers
     app.jinja_env.globals["cloze_html"] = cloze_html

@@ -19,7 +19,7 @@ from ibm_lms.clock import utcnow
 from ibm_lms.content.data import ContentProblem, CourseDefinition
 from ibm_lms.content.service import read_toml, toml_line
 from ibm_lms.extensions import db
-from ibm_lms.items.service import Item, Problem, parse_item
+from ibm_lms.items.service import Item, Problem, localised_texts, parse_item
 from ibm_lms.markers import N_
 from ibm_lms.text import is_bounded_text
 
@@ -110,6 +110,14 @@ def read(course: CourseDefinition, folder: Path) -> tuple[FolderBank, list[Conte
         problems.append(ContentProblem(str(folder / "questions"), None, f"the bank has {len(questions)} questions",
                                        "a course's bank has at least 40", warning=True))
     return FolderBank(questions, quizzes), problems
+
+
+def texts_of(bank: FolderBank) -> list[dict[str, str]]:
+    """Every localised text of the bank's questions and quizzes, for the course's translation coverage."""
+    found = [texts for question in bank.questions.values() for texts in localised_texts(question.item)]
+    for settings in bank.quizzes.values():
+        found += [settings.title, settings.description]
+    return found
 
 
 def version_of(model, owner_column: str, owner_id: int, values: dict, version_print: str, now) -> int:

@@ -198,6 +198,15 @@ def test_coverage_prints_each_locale_share(cli):
     assert all(row["share"]["en"] == 1.0 and row["share"]["ru"] == 1.0 for row in rows.values())
     assert rows["trafficking-human-beings"]["status"]["ru"] == "draft"
     assert 0 < rows["trainer-methodology"]["share"]["ka"] < 0.2
+    # The question bank and quizzes are counted on their own: translated into Ukrainian for three courses only.
+    banks = {slug: row["parts"]["quiz"] for slug, row in rows.items()}
+    assert all(bank["en"] == 1.0 and bank["ru"] == 1.0 for bank in banks.values())
+    assert {slug for slug, bank in banks.items() if bank["uk"] == 1.0} == {
+        "document-security", "trafficking-human-beings", "anti-corruption"}
+    assert banks["risk-analysis"]["uk"] == 0.0 and banks["document-security"]["ka"] == 0.0
+    table = cli.invoke(args=["content", "coverage"]).output.splitlines()
+    assert table[table.index(next(line for line in table if line.startswith("anti-corruption"))) + 1].startswith(
+        "  + quiz")
 
 
 def test_one_bad_source_or_drawing_is_one_problem_not_one_per_lesson_that_cites_it(cli, folder):

@@ -9,6 +9,11 @@ from ibm_lms.text import MAX_ROW_ID
 ID = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$", error="lower-case letters, digits and hyphens, at most 64")
 
 
+def _base_version(**extra) -> fields.Integer:
+    # strict: 1.5 or "2" names no version (marshmallow would read 1.5 as 1).
+    return fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=MAX_ROW_ID), **extra)
+
+
 class ProblemSchema(Schema):
     path = fields.String(metadata={"description": "Where in the definition, e.g. options.1.text"})
     message = fields.String()
@@ -40,8 +45,7 @@ class QuestionSchema(QuestionSummarySchema):
 class QuestionWriteSchema(Schema):
     definition = fields.Dict(required=True, metadata={
         "description": "The question in the course format, with category, tags and difficulty inside it"})
-    # strict: 1.5 or "2" names no version (marshmallow would read 1.5 as 1).
-    base_version = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=MAX_ROW_ID), metadata={
+    base_version = _base_version(metadata={
         "description": "The version the change starts from; a save over a newer one is refused (409)"})
 
 
@@ -54,7 +58,7 @@ class QuizSchema(Schema):
 
 class QuizWriteSchema(Schema):
     settings = fields.Dict(required=True)
-    base_version = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=MAX_ROW_ID))
+    base_version = _base_version()
 
 
 class QuestionStatsSchema(Schema):

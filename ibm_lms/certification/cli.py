@@ -42,11 +42,7 @@ def programmes_command(tenant: str, as_json: bool, export_to, import_from: Path 
     """The academy's certification programmes (the regional default until it adopts its own)."""
     tenant_id = _tenant_id(tenant)
     if import_from is not None:
-        try:
-            text = read_utf8(import_from)
-        except UnreadableText as error:
-            where = f"{import_from}:{error.line}" if error.line else str(import_from)
-            raise click.ClickException(f"{where}: {error.reason} — save the file as UTF-8 text") from error
+        text = _text_of(import_from, "save the file as UTF-8 text")
         try:
             changes = service.import_programmes(tenant_id, text, actor=audit.command_line_actor())
         except DomainError as error:
@@ -232,11 +228,7 @@ def _read_json_or_fetch(source: str | None, fallback_url: str | None, what: str)
               help="The issuer's revocation list: a file or URL (default: fetched; 'none' skips the check).")
 def verify_command(file: Path, jwks_source: str | None, status_source: str | None) -> None:
     """Checks a credential (a compact VC-JWT in FILE) with nothing but the issuer's public keys; exit 0 if valid."""
-    try:
-        token = read_utf8(file).strip()
-    except UnreadableText as error:
-        where = f"{file}:{error.line}" if error.line else str(file)
-        raise click.ClickException(f"{where}: {error.reason} — a credential is the text of a signed JWT") from error
+    token = _text_of(file, "a credential is the text of a signed JWT").strip()
     try:
         import jwt
 
@@ -279,6 +271,15 @@ def verify_command(file: Path, jwks_source: str | None, status_source: str | Non
                            "valid_until": credential.get("validUntil"),
                            "key": verdict.kid}, ensure_ascii=False, indent=2))
     sys.exit(0 if verdict.valid else 1)
+
+
+def _text_of(path: Path, fix: str) -> str:
+    """A file's UTF-8 text; a ClickException naming the file, the line of a bad byte and `fix` otherwise."""
+    try:
+        return read_utf8(path)
+    except UnreadableText as error:
+        where = f"{path}:{error.line}" if error.line else str(path)
+        raise click.ClickException(f"{where}: {error.reason} — {fix}") from error
 
 
 def _our_issuers() -> str:

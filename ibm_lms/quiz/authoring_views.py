@@ -79,10 +79,15 @@ def _shown(problem, line: int | None = None) -> dict:
             "fix": read(problem.fix_text(), in_reader_language)}
 
 
+def _at_field(label: str, problem, *, fix: bool = True) -> dict:
+    """A problem with a field of a form, named by the label its author sees there."""
+    return {"line": None, "message": f"{label}: {read(problem.text(), in_reader_language)}",
+            "fix": read(problem.fix_text(), in_reader_language) if fix else ""}
+
+
 def _problems(problems, text: str) -> list[dict]:
-    # The question's key is a field of the form, named by its label, not a line of the definition.
-    return [{"line": None, "message": f"{gettext('Question id')}: {read(p.text(), in_reader_language)}",
-             "fix": read(p.fix_text(), in_reader_language)} if p.path == ("key",)
+    # The question's key is a field of the form, not a line of the definition.
+    return [_at_field(gettext("Question id"), p) if p.path == ("key",)
             else _shown(p, content.toml_line(text, p.path)) for p in problems]
 
 
@@ -253,9 +258,8 @@ def _on_the_form(problem, draw_rows: list[int]) -> dict:
             place += f" ({i18n.LANGUAGE_NAMES[path[1]]})"
     else:
         return _shown(problem)
-    fix = read(problem.fix_text(), in_reader_language)
-    return {"line": None, "message": f"{place}: {read(problem.text(), in_reader_language)}",
-            "fix": "" if " = " in fix else fix}
+    # A fix that is a quiz-file example (pass_mark = 0.7) means nothing on the form.
+    return _at_field(place, problem, fix=" = " not in problem.fix)
 
 
 def _settings_from_form(form) -> tuple[dict, list[int]]:

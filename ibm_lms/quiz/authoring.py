@@ -23,7 +23,7 @@ from . import images
 from .banks import ID, METADATA_KEYS, BankQuestion, fingerprint, question_metadata, version_of
 from .data import QuestionDraft
 from .errors import EditConflict, QuestionNotFound, QuizNotFound
-from .models import SHARED_BANK, Question, QuestionVersion, Quiz, QuizVersion
+from .models import SHARED_BANK, Question, QuestionCategory, QuestionVersion, Quiz, QuizVersion
 from .settings import QuizSettings, check_settings
 from .texts import clean_texts, localised_texts
 
@@ -202,6 +202,15 @@ def bank_view(slug: str, tenant_id: int) -> dict[str, BankQuestion]:
     return {question.key: BankQuestion(Item.from_json(item), question.category, tuple(question.tags),
                                        question.difficulty, definition)
             for question, item, definition in rows}
+
+
+def category_names(slug: str, tenant_id: int) -> dict[str, dict[str, str]]:
+    """The course's categories' names by locale: the shared bank's, a tenant's own course folder's in their place."""
+    rows = db.session.execute(
+        select(QuestionCategory.category, QuestionCategory.names)
+        .where(QuestionCategory.course_slug == slug, QuestionCategory.bank.in_((SHARED_BANK, tenant_id)))
+        .order_by(QuestionCategory.bank)).all()
+    return {category: names for category, names in rows}
 
 
 def questions(slug: str, tenant_id: int, *, include_archived: bool = False) -> list[QuestionRecord]:

@@ -91,6 +91,11 @@ def _problems(problems, text: str) -> list[dict]:
             else _shown(p, content.toml_line(text, p.path)) for p in problems]
 
 
+def _by_name(categories: set[str], names: dict) -> list[str]:
+    """Categories in the order of the names the page shows."""
+    return sorted(categories, key=lambda c: (names[c].text if c in names else c).casefold())
+
+
 @blueprint.get("/courses/<slug>/")
 @author_required
 def bank(slug: str):
@@ -100,8 +105,10 @@ def bank(slug: str):
     item_type = request.args.get("type", "")
     shown = [q for q in questions if (not category or q.category == category)
              and (not item_type or q.item.type == item_type)]
+    names = service.category_names(identity, slug, _locale())
     return render_template("authoring/bank.html", identity=identity, slug=slug, questions=shown,
-                           total=len(questions), categories=sorted({q.category for q in questions}),
+                           total=len(questions), categories=_by_name({q.category for q in questions}, names),
+                           category_names=names,
                            category=category, item_type=item_type, item_types=ITEM_TYPES, labels=labels,
                            quizzes=service.bank_quizzes(identity, slug),
                            course_title=content.course_title(slug, identity.tenant_id, _locale()),
@@ -161,7 +168,8 @@ def _save(slug: str, key: str, record, *, base_version: int | None = None, new: 
 def preview_question(slug: str, key: str):
     identity = _identity()
     record = service.bank_question(identity, slug, key)
-    return render_template("authoring/preview.html", identity=identity, slug=slug, record=record, labels=labels)
+    return render_template("authoring/preview.html", identity=identity, slug=slug, record=record, labels=labels,
+                           category_names=service.category_names(identity, slug, _locale()))
 
 
 @blueprint.post("/courses/<slug>/questions/<key>/copy")
@@ -326,10 +334,12 @@ def edit_quiz(slug: str, key: str | None = None):
         problems = [_on_the_form(p, draw_rows) for p in found]
         values = None
     view = service.bank_view(identity, slug)
+    names = service.category_names(identity, slug, _locale())
     return render_template("authoring/quiz.html", identity=identity, slug=slug, key=key, existing=existing,
                            settings=values, form=request.form if request.method == "POST" else None,
                            problems=problems, kinds=KINDS, gradings=GRADING, review_levels=REVIEW_LEVELS, labels=labels,
-                           locales=LOCALES, categories=sorted({q.category for q in view.values()}),
+                           locales=LOCALES, categories=_by_name({q.category for q in view.values()}, names),
+                           category_names=names,
                            outcomes=sorted(content.course_outcome_codes(slug, identity.tenant_id)),
                            bank_size=len(view)), 422 if problems else 200
 

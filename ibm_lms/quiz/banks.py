@@ -19,16 +19,19 @@ from ibm_lms.clock import utcnow
 from ibm_lms.content.data import ContentProblem, CourseDefinition
 from ibm_lms.content.service import read_toml, toml_line
 from ibm_lms.extensions import db
-from ibm_lms.items.service import Item, Problem, localised_texts, parse_item
+from ibm_lms.items.service import Item, Problem, localised, localised_texts, parse_item
 from ibm_lms.markers import N_
 from ibm_lms.text import is_bounded_text
 
-from .models import SHARED_BANK, Question, QuestionVersion, Quiz, QuizVersion
+from .models import SHARED_BANK, Question, QuestionCategory, QuestionVersion, Quiz, QuizVersion
 from .settings import QuizSettings, check_settings
 
 ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}\Z")
 DIFFICULTIES = ("easy", "medium", "hard")
 MAX_TAGS = 20
+# The course folder's file naming the bank's categories in each locale.
+CATEGORY_NAMES_FILE = "question-categories.toml"
+MAX_CATEGORY_NAME = 120
 # A bank question's own keys besides its item's, read by question_metadata.
 METADATA_KEYS = ("category", "tags", "difficulty")
 
@@ -47,6 +50,8 @@ class BankQuestion:
 class FolderBank:
     questions: dict[str, BankQuestion]
     quizzes: dict[str, QuizSettings]
+    # Each category's name by locale (question-categories.toml).
+    category_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def fingerprint(value) -> str:
@@ -109,7 +114,47 @@ def read(course: CourseDefinition, folder: Path) -> tuple[FolderBank, list[Conte
     if (folder / "questions").is_dir() and len(questions) < 40:
         problems.append(ContentProblem(str(folder / "questions"), None, f"the bank has {len(questions)} questions",
                                        "a course's bank has at least 40", warning=True))
-    return FolderBank(questions, quizzes), problems
+    names = _category_names(folder / CATEGORY_NAMES_FILE, {q.category for q in questions.values()}, problems)
+    return FolderBank(questions, quizzes, names), problems
+
+
+def _category_names(path: Path, used: set[str], problems: list[ContentProblem]) -> dict[str, dict[str, str]]:
+    """Each category's names by locale. A category the questions use without a name is a warning (the bank
+    shows its id), and so is a name no question's category uses (a misspelt id)."""
+    if not path.is_file():
+        if used:
+            problems.append(ContentProblem(str(path), None, "the question categories have no names",
+                                           f'add {CATEGORY_NAMES_FILE} with a table per category, such as '
+                                           f'[{min(used)}] en = "…"', warning=True))
+        return {}
+    raw, text, problem = read_toml(path)
+    if problem is not None:
+        problems.append(problem)
+        return {}
+    names: dict[str, dict[str, str]] = {}
+    for category, value in raw.items():
+        found: list[Problem] = []
+        if not ID.fullmatch(category):
+            found.append(Problem.of((category,), N_("must be lower-case letters, digits and hyphens"),
+                                    N_("use the category as the questions write it")))
+        texts = localised(value, (category,), found)
+        for locale, name in texts.items():
+            if len(name) > MAX_CATEGORY_NAME or "\n" in name:
+                found.append(Problem.of((category, locale), N_("must be one line of at most %(limit)s characters"),
+                                        N_("shorten the name"), limit=MAX_CATEGORY_NAME))
+        for p in found:
+            problems.append(ContentProblem(str(path), toml_line(text, p.path), p.located(), p.fix_text()))
+        if not found:
+            names[category] = texts
+        if category not in used:
+            problems.append(ContentProblem(str(path), toml_line(text, (category,)),
+                                           f"no question is in the category {category!r}",
+                                           "write the category as the questions do, or remove its names",
+                                           warning=True))
+    for category in sorted(used - set(raw)):
+        problems.append(ContentProblem(str(path), None, f"the category {category!r} has no name",
+                                       f'add [{category}] with en = "…"', warning=True))
+    return names
 
 
 def texts_of(bank: FolderBank) -> list[dict[str, str]]:
@@ -117,7 +162,7 @@ def texts_of(bank: FolderBank) -> list[dict[str, str]]:
     found = [texts for question in bank.questions.values() for texts in localised_texts(question.item)]
     for settings in bank.quizzes.values():
         found += [settings.title, settings.description]
-    return found
+    return found + list(bank.category_names.values())
 
 
 def version_of(model, owner_column: str, owner_id: int, values: dict, version_print: str, now) -> int:
@@ -186,4 +231,21 @@ def store(course: CourseDefinition, bank: FolderBank, tenant_id: int | None) -> 
     for key, row in quizzes.items():
         if key not in bank.quizzes and row.archived_at is None and row.origin == "course":
             row.archived_at, changed = now, True
+    return _store_category_names(course.slug, bank.category_names, bank_id) or changed
+
+
+def _store_category_names(slug: str, names: dict[str, dict[str, str]], bank_id: int) -> bool:
+    rows = {row.category: row for row in db.session.execute(select(QuestionCategory).where(
+        QuestionCategory.bank == bank_id, QuestionCategory.course_slug == slug)).scalars()}
+    changed = False
+    for category, texts in names.items():
+        row = rows.pop(category, None)
+        if row is None:
+            db.session.add(QuestionCategory(bank=bank_id, course_slug=slug, category=category, names=texts))
+            changed = True
+        elif row.names != texts:
+            row.names, changed = texts, True
+    for row in rows.values():
+        db.session.delete(row)
+        changed = True
     return changed

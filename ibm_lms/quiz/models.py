@@ -38,6 +38,20 @@ class Question(db.Model):
     archived_at: Mapped[datetime | None]
 
 
+class QuestionCategory(db.Model):
+    """A category's name in each locale, as a course folder's categories.toml gives it: instructors filter the
+    bank and build quizzes by category, and read its name, not its id. A category without a row shows its id."""
+
+    __tablename__ = "quiz_categories"
+    __table_args__ = (UniqueConstraint("bank", "course_slug", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank: Mapped[int] = mapped_column(Integer)
+    course_slug: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64))
+    names: Mapped[dict] = mapped_column(JSON)
+
+
 class QuestionVersion(db.Model):
     """A question as attempts saw it: editing makes a new version, and past attempts keep theirs."""
 

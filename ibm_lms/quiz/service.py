@@ -277,6 +277,14 @@ def archive_quiz(identity: Identity, slug: str, key: str) -> None:
         authoring.archive_quiz(identity, slug, key)
 
 
+def category_names(identity: Identity, slug: str, locale: str) -> dict:
+    """Each category of the course's bank with its name in `locale` (a Shown; another locale's when this one has
+    none); a category without names is named by its id."""
+    _author(identity, slug)
+    return {category: pick_text(names, locale) for category, names in authoring.category_names(
+        slug, identity.tenant_id).items()}
+
+
 def bank_view(identity: Identity, slug: str) -> dict:
     _author(identity, slug)
     return authoring.bank_view(slug, identity.tenant_id)

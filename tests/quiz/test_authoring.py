@@ -305,6 +305,41 @@ def test_item_types_and_quiz_settings_are_named_in_the_authors_language(launcher
     assert translated("uk", labels.DIFFICULTIES[level]) in preview and f"· {level} ·" not in preview
 
 
+def test_categories_are_named_in_the_authors_language_and_still_filter_and_draw_by_id(launcher, client, courses):
+    launcher.platform.user = DEMO_USERS["instructor"]
+    assert launcher.launch(locale="uk").status_code == 303
+    bank = html.unescape(client.get(f"{BANK}/").get_data(as_text=True))
+    assert '<option value="gifts-and-bribes">Подарунки та хабарі</option>' in bank
+    assert "<td>Подарунки та хабарі</td>" in bank and "<td>gifts-and-bribes</td>" not in bank
+    only = html.unescape(client.get(f"{BANK}/?category=gifts-and-bribes").get_data(as_text=True))
+    assert '<option value="gifts-and-bribes" selected>Подарунки та хабарі</option>' in only
+    in_category = db.session.execute(select(Question).where(
+        Question.course_slug == COURSE, Question.category == "gifts-and-bribes")).scalars().all()
+    assert only.count("<td>Подарунки та хабарі</td>") == len(in_category) and "<td>Конфлікт інтересів</td>" not in only
+    preview = html.unescape(client.get(f"{BANK}/questions/{in_category[0].key}/preview").get_data(as_text=True))
+    assert "· Подарунки та хабарі ·" in preview
+    builder = html.unescape(client.get(f"{BANK}/quizzes/new").get_data(as_text=True))
+    assert '<option value="reporting">Повідомлення про порушення</option>' in builder
+    form = {"csrf_token": csrf_of(builder), "key": "by-category", "title-en": "Gifts", "kind": "practice",
+            "attempts": "0", "pass_mark": "60", "grading": "highest", "review_after_submit": "feedback",
+            "review_after_close": "answers", "draws": "8", "draw-0-count": "2", "draw-0-category": "gifts-and-bribes"}
+    assert client.post(f"{BANK}/quizzes/new", data=form).status_code == 303
+    editor = html.unescape(client.get(f"{BANK}/quizzes/by-category/edit").get_data(as_text=True))
+    assert '<option value="gifts-and-bribes" selected>Подарунки та хабарі</option>' in editor
+
+
+def test_a_category_without_a_name_is_shown_by_its_id(launcher, client, courses, app):
+    from ibm_lms.quiz.models import QuestionCategory
+
+    db.session.execute(QuestionCategory.__table__.delete().where(QuestionCategory.category == "reporting"))
+    db.session.commit()
+    launcher.platform.user = DEMO_USERS["instructor"]
+    assert launcher.launch(locale="ka").status_code == 303
+    bank = html.unescape(client.get(f"{BANK}/").get_data(as_text=True))
+    assert "<td><code>reporting</code></td>" in bank and '<option value="reporting">reporting</option>' in bank
+    assert "<td>საჩუქრები და ქრთამი</td>" in bank
+
+
 def test_feedback_shown_in_a_fallback_language_is_marked_with_it(launcher, client, courses):
     launcher.platform.user = DEMO_USERS["instructor"]
     assert launcher.launch(locale="ka").status_code == 303

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ibm_lms.content import service
 from ibm_lms.extensions import db
-from ibm_lms.quiz.models import Question, QuestionVersion, Quiz
+from ibm_lms.quiz.models import Question, QuestionCategory, QuestionVersion, Quiz
 from tests.conftest import ROOT, count_rows
 from tests.content.test_course_format import check, edit, line_of
 
@@ -108,3 +108,39 @@ def test_misnamed_and_unreadable_bank_files_are_each_reported_and_the_rest_still
     assert f"{quizzes / 'notes.txt'}: a quiz file is named <quiz-id>.toml" in output
     assert f"{quizzes / 'broken.toml'}:2: " in output
     assert f"{quiz}:{line_of(quiz, 'count = 400')}: draw.0.count: asks for 400 questions" in output
+
+
+def test_category_names_are_checked_with_file_line_and_fix(cli, folder):
+    names = folder / SLUG / "question-categories.toml"
+    edit(names, "[reporting]\nen = ", "[reporting]\nxx = \"?\"\nen = ")
+    names.write_text(names.read_text() + '\n[Gifts]\nen = "Gifts"\n\n[no-such-category]\nen = "Nothing"\n')
+    output = check(cli, folder)
+    assert f"{names}:{line_of(names, 'xx = ')}: reporting.xx: 'xx' is not an interface locale" in output
+    assert f"{names}:{line_of(names, '[Gifts]')}: Gifts: must be lower-case letters, digits and hyphens" in output
+    assert (f"{names}:{line_of(names, '[no-such-category]')}: warning: no question is in the category "
+            "'no-such-category'") in output
+
+
+def test_a_category_the_questions_use_without_a_name_is_a_warning_and_the_load_goes_on(cli, folder, app):
+    names = folder / SLUG / "question-categories.toml"
+    text = names.read_text()
+    start = text.index("[reporting]")
+    names.write_text(text[:start] + text[text.index("\n\n", start) + 2:] if "\n\n" in text[start:] else text[:start])
+    result = cli.invoke(args=["content", "load", "--dir", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert f"{names}: warning: the category 'reporting' has no name" in result.output
+    stored = {row.category for row in db.session.execute(select(QuestionCategory)).scalars()}
+    assert "reporting" not in stored and "gifts-and-bribes" in stored
+
+
+def test_category_names_are_stored_once_and_follow_the_file(folder, app):
+    service.load(folder)
+    rows = {row.category: row.names for row in db.session.execute(select(QuestionCategory)).scalars()}
+    assert rows["gifts-and-bribes"]["uk"] == "Подарунки та хабарі" and len(rows) == 6
+    assert service.load(folder).unchanged == 1
+    names = folder / SLUG / "question-categories.toml"
+    edit(names, 'en = "Gifts and bribes"', 'en = "Gifts, hospitality and bribes"')
+    assert service.load(folder).updated == 1
+    db.session.expire_all()
+    stored = db.session.execute(select(QuestionCategory).where(QuestionCategory.category == "gifts-and-bribes")).scalar_one()
+    assert stored.names["en"] == "Gifts, hospitality and bribes" and stored.names["uk"] == "Подарунки та хабарі"

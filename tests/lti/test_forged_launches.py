@@ -203,6 +203,28 @@ def test_state_cookie_missing_offers_a_new_window(launcher, client):
     assert _stored_nothing()
 
 
+def test_a_state_cookie_of_this_name_holding_another_state_is_refused(launcher, client):
+    auth, _ = launcher.login()
+    other, _ = launcher.login()
+    token = launcher.sim.sign(launcher.claims(auth))
+    client.set_cookie(f"lti1p3-{auth['state']}", other["state"])
+    _refused(launcher.post(token, auth["state"]), "state does not match")
+    assert _stored_nothing()
+
+
+def test_another_logins_state_cookie_without_this_ones_is_a_mismatch_not_a_blocked_cookie(launcher, client):
+    # The browser keeps our cookies (it holds another login's), so the missing one was never set here: no
+    # new-window offer, no detour through the platform's storage.
+    first, _ = launcher.login()
+    auth, _ = launcher.login()
+    token = launcher.sim.sign(launcher.claims(auth))
+    client.delete_cookie(f"lti1p3-{auth['state']}")
+    assert client.get_cookie(f"lti1p3-{first['state']}") is not None
+    response = launcher.post(token, auth["state"])
+    _refused(response, "state does not match")
+    assert error_code(response) == "launch_rejected" and _stored_nothing()
+
+
 def test_expired_login_state_is_refused(launcher, app):
     auth, _ = launcher.login()
     from datetime import datetime
@@ -255,6 +277,12 @@ def test_garbage_tokens_are_refused(launcher, token):
     response = launcher.post(token, auth["state"])
     assert response.status_code == 400
     assert error_code(response) == "launch_rejected"
+    assert _stored_nothing()
+
+
+def test_a_token_past_its_size_limit_but_within_the_form_limit_is_refused_unread(launcher):
+    auth, _ = launcher.login()
+    _refused(launcher.post("x" * 40_000, auth["state"]), "too large")
     assert _stored_nothing()
 
 
@@ -343,3 +371,18 @@ def test_control_characters_in_a_launch_state_are_refused(launcher, state):
 def test_a_malformed_launch_state_is_refused_before_any_lookup(client, platform, state):
     response = client.post("/lti/launch", data={"id_token": "x", "state": state})
     assert response.status_code == 400 and error_code(response) == "launch_rejected"
+    assert "The launch state does not match." in response.get_data(as_text=True)
+
+
+def test_a_launch_without_state_or_token_says_which_is_missing(launcher):
+    auth, _ = launcher.login()
+    token = launcher.sim.sign(launcher.claims(auth))
+    _refused(launcher.post(token, ""), "The launch has no state.")
+    _refused(launcher.post("", auth["state"]), "The launch has no id token.")
+    assert launcher.post(token, auth["state"]).status_code == 303
+
+
+@pytest.mark.parametrize("header, body", [({"alg": "RS256", "typ": "JWT"}, [1, 2]), ([1], {"iss": "x"})])
+def test_a_token_whose_header_or_body_is_not_an_object_is_malformed(launcher, header, body):
+    auth, _ = launcher.login()
+    _refused(launcher.post(f"{_b64(header)}.{_b64(body)}.c2ln", auth["state"]), "not a well-formed JWT")

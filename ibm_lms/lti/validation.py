@@ -52,7 +52,7 @@ _CONSUME_STATE = (
     delete(LoginState)
     .where(*_FOR_THIS_STATE, LoginState.expires_at > bindparam("now"), LoginState.nonce == bindparam("nonce"),
            LoginState.params["target_link_uri"].as_string() == bindparam("target_link_uri"))
-    .returning(LoginState.params)
+    .returning(LoginState.state)
 )
 # A launch that read its state back from the platform's storage: its login must have asked for that.
 _CONSUME_STATE_KEPT_BY_PLATFORM = _CONSUME_STATE.where(
@@ -71,7 +71,6 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         super().__init__(request, tool_conf, cookie_service=cookies, requests_session=_service_session())
         self.tool_conf = tool_conf
         self.claims: LaunchClaims | None = None
-        self.login_params: dict = {}
         self.cookie_names: tuple[str, ...] = ()
         # Set by the view for a same-origin request from our page that read the state back from the platform.
         self.storage_verified = False
@@ -199,10 +198,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             "target_link_uri": self.claims.target_link_uri,
         }
         statement = _CONSUME_STATE_KEPT_BY_PLATFORM if self.via_platform_storage else _CONSUME_STATE
-        consumed = execute_alone(statement, values).first()
-        if consumed is None:
+        if execute_alone(statement, values).first() is None:
             raise self._why_not_consumed(values)
-        self.login_params = consumed.params or {}
 
     def _why_not_consumed(self, values: dict) -> LaunchRejected:
         pending = execute(_PENDING_STATE, {"state": values["state"], "platform_id": values["platform_id"]}).first()

@@ -153,3 +153,90 @@ def test_custom_parameters_must_be_a_flat_map_of_names(custom):
 ])
 def test_a_region_is_one_short_line_of_text(sent, kept):
     assert region_of(sent) == kept
+
+
+DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+AGS_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+
+
+def _deep_linking(**settings):
+    return {LTI + "message_type": "LtiDeepLinkingRequest", LTI + "resource_link": None,
+            DL_SETTINGS: {"deep_link_return_url": "https://moodle.example/mod/lti/contentitem_return.php",
+                          "accept_types": ["ltiResourceLink"], **settings}}
+
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    # Absent and wrong are told apart: a platform's administrator fixes each differently.
+    ({LTI + "roles": None}, "missing the required claim " + LTI + "roles"),
+    ({"exp": None}, "missing the required claim exp"),
+    (_deep_linking(deep_link_return_url=""), "missing the required claim " + DL_SETTINGS + ".deep_link_return_url"),
+    (_deep_linking(accept_types=["file", "html"]), "does not accept links to activities"),
+    (_deep_linking(accept_types="ltiResourceLink"), "does not accept links to activities"),
+    ({AGS: {"scope": [AGS_SCOPE], "lineitems": "/mod/lti/services.php/2/lineitems"}}, AGS + ".lineitems"),
+    ({AGS: {"scope": [AGS_SCOPE], "lineitem": "javascript:alert(1)"}}, AGS + ".lineitem"),
+    ({NRPS: {"context_memberships_url": "ftp://moodle.example/members", "service_versions": ["2.0"]}},
+     NRPS + ".context_memberships_url"),
+    ({LTI + "roles": "Learner"}, "claim " + LTI + "roles has an invalid value"),
+    ({LTI + "roles": [5]}, "claim " + LTI + "roles has an invalid value"),
+    ({LTI + "context": "IBM-101"}, "claim " + LTI + "context has an invalid value"),
+    ({"nonce": 5}, "nonce"),
+])
+def test_each_refusal_names_the_claim_and_whether_it_is_absent_or_wrong(changes, reason):
+    with pytest.raises(ClaimError) as refused:
+        check(**changes)
+    assert reason in str(refused.value)
+
+
+def test_deep_linking_flags_and_services_come_out_typed():
+    claims = check(**_deep_linking(accept_multiple="false", auto_create=True, accept_lineitem="true"),
+                   **{AGS: {"scope": [AGS_SCOPE], "lineitems": "https://moodle.example/li"},
+                      NRPS: {"context_memberships_url": "https://moodle.example/m", "service_versions": ["2.0"]}})
+    settings = claims.deep_linking
+    assert (settings.accept_multiple, settings.auto_create, settings.accept_lineitem) == (False, True, True)
+    assert settings.accept_presentation_document_targets == ()
+    assert claims.ags.scopes == (AGS_SCOPE,) and claims.ags.lineitems == "https://moodle.example/li"
+    assert claims.ags.lineitem is None
+    assert (claims.nrps.memberships_url, claims.nrps.versions) == ("https://moodle.example/m", ("2.0",))
+    unrestricted = check(**_deep_linking()).deep_linking
+    assert (unrestricted.accept_multiple, unrestricted.auto_create, unrestricted.accept_lineitem) == (True, False, None)
+
+
+@pytest.mark.parametrize("body", [
+    {LTI + "context": {"id": "c-1", "type": [5]}},
+    {DL_SETTINGS: {"accept_types": ["ltiResourceLink"] * 33}},
+    {DL_SETTINGS: {"accept_presentation_document_targets": [5]}},
+    {AGS: {"scope": [AGS_SCOPE] * 33}},
+    {AGS: {"scope": AGS_SCOPE}},
+    {NRPS: {"service_versions": [2.0]}},
+    {LTI + "custom": {f"p{n}": "x" for n in range(101)}},
+    {LTI + "custom": {"note": "x" * 4097}},
+])
+def test_claims_of_the_wrong_shape_are_refused_before_any_lookup(body):
+    from ibm_lms.lti.claims import check_shapes
+
+    with pytest.raises(ClaimError):
+        check_shapes({**BASE, **body})
+
+
+def test_an_empty_optional_text_is_no_text():
+    link = check(**{LTI + "resource_link": {"id": "rl-1", "title": "", "description": ""}}).resource_link
+    assert (link.title, link.description) == (None, None)
+
+
+def test_titles_may_span_lines_and_identifiers_may_not():
+    from ibm_lms.lti.claims import check_shapes
+
+    check_shapes({**BASE, LTI + "context": {"id": "c-1", "title": "Border checks\nspring"}})
+    with pytest.raises(ClaimError):
+        check_shapes({**BASE, LTI + "context": {"id": "c-1\nc-2"}})
+
+
+def test_claims_of_the_right_shape_pass_the_shape_check():
+    from ibm_lms.lti.claims import check_shapes
+
+    check_shapes({**BASE, LTI + "context": {"id": "c-1", "type": ["CourseOffering"]},
+                  DL_SETTINGS: {"accept_types": ["ltiResourceLink"]}, AGS: {"lineitems": "https://moodle.example/li"},
+                  NRPS: {"context_memberships_url": "https://moodle.example/m"},
+                  LTI + "custom": {f"p{n}": n for n in range(98)} | {"flag": True, "note": "x" * 4096}})

@@ -81,7 +81,11 @@ def test_a_login_that_never_asked_for_storage_cannot_finish_through_it(launcher,
     assert error_code(first) == "state_cookie_missing"  # no storage page offered
     response = client.post("/lti/launch", data=fields, headers=VERIFIED)
     assert response.status_code == 400
+    assert "The launch state does not match." in response.get_data(as_text=True)
     assert count_rows(User) == 0
+    # Refused without burning the state: the login's genuine launch (its cookie back) still completes.
+    client.set_cookie(f"lti1p3-{fields['state']}", fields["state"])
+    assert client.post("/lti/launch", data=fields).status_code == 303
 
 
 def test_a_storage_launch_cannot_be_replayed(launcher, client):

@@ -221,3 +221,24 @@ def test_the_used_state_cookie_is_deleted_by_the_launch(launcher, client):
     deleted = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(name + "=")]
     assert deleted and "Expires=Thu, 01 Jan 1970" in deleted[0]
     assert client.get_cookie(name) is None
+
+
+def test_expired_login_states_are_cleared_every_hundred_logins_and_live_ones_kept(launcher, app):
+    from datetime import datetime
+
+    from sqlalchemy import update
+
+    from ibm_lms.lti.login import PURGE_EVERY
+
+    abandoned, _ = launcher.login()
+    db.session.execute(update(LoginState).where(LoginState.state == abandoned["state"])
+                       .values(expires_at=datetime(2000, 1, 1)))
+    db.session.commit()
+    for _ in range(PURGE_EVERY - 2):
+        launcher.login()
+    assert db.session.get(LoginState, abandoned["state"]) is not None, "purged before its turn"
+    launcher.login()
+    launcher.login()
+    db.session.expire_all()
+    assert db.session.get(LoginState, abandoned["state"]) is None
+    assert count_rows(LoginState) >= PURGE_EVERY - 1

@@ -59,6 +59,13 @@ def test_a_browser_that_cannot_carry_a_session_in_urls_is_offered_a_new_window(l
     assert error_code(response) == "state_cookie_missing" and "storage_check.js" not in page
     assert "lti1p3_new_window=1" in unescape(page)
     assert count_rows(LoginState) == 1  # the login is still there for the new window
+    # The new window logs in again with the platform's parameters, and as a top-level page it asks for no storage.
+    from urllib.parse import parse_qs, urlsplit
+
+    link = next(url for url in re.findall(r'(?:href|action)="([^"]+)"', unescape(page)) if "lti1p3_new_window=1" in url)
+    query = parse_qs(urlsplit(link).query)
+    assert query["iss"] == [launcher.platform.base_url] and query["login_hint"] == [launcher.platform.user.subject]
+    assert "target_link_uri" in query and "lti_storage_target" not in query
 
 
 @pytest.mark.parametrize(

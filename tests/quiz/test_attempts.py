@@ -143,10 +143,10 @@ def test_an_attempt_shows_every_drawn_question_with_the_fields_its_reader_expect
 
 def test_questions_shown_in_a_fallback_language_say_so_once_and_are_marked_as_that_language(launcher, client,
                                                                                            course_folder):
-    assert launcher.launch(locale="ka").status_code == 303
+    assert launcher.launch(locale="hy").status_code == 303
     quiz_page = client.get(f"{QUIZZES}/practice").get_data(as_text=True)
-    note = translated("ka", "Not yet translated into %(language)s: shown in %(shown)s.") % {
-        "language": "ქართული", "shown": "Русский"}
+    note = translated("hy", "Not yet translated into %(language)s: shown in %(shown)s.") % {
+        "language": "Հայերեն", "shown": "Русский"}
     attempt, page = started(client, "practice")
     assert page.count('class="fallback-note"') == 1 and note in html.unescape(page)
     prompts = re.findall(r'<div class="prompt[^"]*"([^>]*)>', page)  # a scenario's parts have prompts of their own

@@ -342,9 +342,9 @@ def test_a_category_without_a_name_is_shown_by_its_id(launcher, client, courses,
 
 def test_feedback_shown_in_a_fallback_language_is_marked_with_it(launcher, client, courses):
     launcher.platform.user = DEMO_USERS["instructor"]
-    assert launcher.launch(locale="ka").status_code == 303
+    assert launcher.launch(locale="hy").status_code == 303
     preview = client.get(f"{BANK}/questions/{SHARED_KEY}/preview").get_data(as_text=True)
-    # The bank has no Georgian: its Russian feedback is read as Russian, not as Georgian.
+    # The bank has no Armenian: its Russian feedback is read as Russian, not as Armenian.
     assert '<div class="reasoning" lang="ru">' in preview
 
 

@@ -252,14 +252,14 @@ def test_a_low_exercise_score_holds_the_course_back(trainee, events):
 
 
 def test_an_untranslated_lesson_falls_back_with_a_marker(launcher, client, courses):
-    launcher.launch(locale="ka")
+    launcher.launch(locale="hy")
     keys = lesson_keys()
     page = client.get("/courses/trainer-methodology/lessons/how-adults-learn").get_data(as_text=True)
     assert '<article class="lesson" lang="ru">' in page and 'class="fallback-note"' in page
     assert 'class="prompt" lang="ru"' in page  # the exercises fall back too, each marked
     course = client.get("/courses/trainer-methodology").get_data(as_text=True)
     assert 'class="fallback-note"' in course
-    # A course translated into Georgian shows no such note.
+    # A course translated into Armenian shows no such note.
     assert 'class="fallback-note"' not in client.get(f"/courses/{SLUG}/lessons/{keys[0]}").get_data(as_text=True)
 
 

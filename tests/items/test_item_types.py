@@ -165,6 +165,24 @@ def test_a_scenario_scores_the_mean_of_its_parts():
     assert any("2 to 12" in p for p in problems_of("scenario", case={"en": "x"}, parts=[]))
 
 
+@pytest.mark.parametrize(("given", "right"), [
+    ("să nu faci rău", True), ("urmărire \u015fi localizare", True), ("URMĂRIRE \u015ei LOCALIZARE", True),
+    ("SĂ NU FACI RĂU", True),
+    ("„să nu faci rău”", True), ("«самовідвід»", True), ('"recusal"', True),
+    ("пов'язана особа", True), ("повʼязана особа", True), ("пов’язана особа", True),
+    ("sa nu faci rau", False), ("повязана особа", False), ("să nu faci", False),
+])
+def test_a_typed_answer_matches_whatever_the_keyboard_made_of_its_letters_and_quotes(given, right):
+    short = item("short_answer", answers={"en": ["recusal"], "ro": ["să nu faci rău", "urmărire și localizare"],
+                                          "uk": ["самовідвід", "пов’язана особа"]})
+    assert score(short, read_response(short, {"answer": [given]})).success is right
+
+
+def test_a_unit_typed_with_the_older_romanian_letters_is_the_unit():
+    numeric = item("numeric", answer=12, tolerance=0, units=[{"unit": "bucăți", "multiplier": 1}])
+    assert score(numeric, read_response(numeric, {"answer": ["12 buc\u0103\u0163i"]})).success
+
+
 @pytest.mark.parametrize(("given", "right"), [("0.5 kg", True), ("500 g", True), ("0,5", True), ("5", False),
                                              ("half", False), ("0.5 lb", False)])
 def test_numeric_answers_with_units_and_a_decimal_comma(given, right):

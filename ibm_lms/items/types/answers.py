@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 
 from ibm_lms.locales import LOCALES
 from ibm_lms.markers import N_
@@ -16,6 +17,11 @@ MAX_ANSWER = 200
 # 2**53 is where doubles stop holding every integer; 1e15 stays clear of it and of any quantity a border post counts.
 MAX_NUMBER = 1e15
 _SPACES = re.compile(r"\s+")
+# What keyboards type differently for the same letter: Romanian s and t with a cedilla (older layouts) for
+# the comma-below letters, and the several apostrophes of Ukrainian ("пов'язаний", "повʼязаний").
+_SAME_LETTER = str.maketrans({"ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț", "'": "’", "ʼ": "’", "`": "’"})
+# Quotation marks around a whole answer are not part of it („არ ავნო“, «самоотвод», "recusal").
+_QUOTES = "\"«»„“”‚‘"
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?)\s*(\S.*)?$")
 
 
@@ -49,7 +55,8 @@ class TrueFalse(ItemType):
 
 
 def normalise_text(value: str, case_sensitive: bool) -> str:
-    text = _SPACES.sub(" ", value).strip()
+    text = unicodedata.normalize("NFC", value).translate(_SAME_LETTER)
+    text = _SPACES.sub(" ", text).strip().strip(_QUOTES).strip()
     return text if case_sensitive else text.casefold()
 
 
@@ -117,7 +124,7 @@ def in_answer_unit(spec: dict, text: str) -> float | None:
     value, unit = parsed
     if not unit:
         return None if spec["unit_required"] else value
-    match = next((u for u in spec["units"] if u["unit"].casefold() == unit.casefold()), None)
+    match = next((u for u in spec["units"] if normalise_text(u["unit"], False) == normalise_text(unit, False)), None)
     return value / match["multiplier"] if match else None
 
 

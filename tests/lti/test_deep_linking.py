@@ -215,8 +215,9 @@ def test_the_picker_speaks_the_instructors_language(launcher, client, courses, l
     assert f'<html lang="{locale}">' in page
     assert translated(locale, "Search courses and lessons") in page
     assert translated(locale, "The whole course") in page
-    # Quiz titles are written in English, Russian and Ukrainian, some courses' also in Georgian: elsewhere the one
-    # shown is marked with its language.
+    # Quiz titles are written in English, Russian and Ukrainian, some courses' also in Georgian and Romanian:
+    # elsewhere the one shown is marked with its language.
     quiz_labels = re.findall(r'<label for="quiz-[^"]+"([^>]*)>', page)
-    expected = {""} if locale in ("en", "ru", "uk") else {"", ' lang="ru"'} if locale == "ka" else {' lang="ru"'}
+    expected = ({""} if locale in ("en", "ru", "uk") else {"", ' lang="ru"'} if locale in ("ka", "ro")
+                else {' lang="ru"'})
     assert quiz_labels and set(quiz_labels) == expected, quiz_labels

@@ -62,6 +62,14 @@ def test_publishing_outside_a_unit_of_work_is_refused(app):
     assert count_rows(Tenant) == 0
 
 
+def test_publishing_outside_a_unit_of_work_is_refused_before_any_subscriber_runs(app):
+    heard = []
+    event_bus(app).subscribe(DomainEvent, heard.append)
+    with app.test_request_context(), pytest.raises(RuntimeError, match="published outside a unit of work"):
+        publish(EVENT)
+    assert heard == []
+
+
 def test_units_nest_and_only_the_outermost_commits(app):
     with pytest.raises(LookupError), unit_of_work():
         with unit_of_work():

@@ -242,3 +242,12 @@ def test_expired_login_states_are_cleared_every_hundred_logins_and_live_ones_kep
     db.session.expire_all()
     assert db.session.get(LoginState, abandoned["state"]) is None
     assert count_rows(LoginState) >= PURGE_EVERY - 1
+
+
+def test_a_launch_from_a_link_without_grade_or_roster_services_records_none(launcher):
+    # A platform, or a Moodle tool configuration, that offers neither service sends neither claim.
+    response = launcher.launch(remove=("https://purl.imsglobal.org/spec/lti-ags/claim/endpoint",
+                                       "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"))
+    assert response.status_code == 303
+    link = db.session.execute(select(ResourceLink)).scalar_one()
+    assert (link.ags_scopes, link.ags_lineitems, link.ags_lineitem, link.nrps_memberships) == (None, None, None, None)

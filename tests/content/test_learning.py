@@ -343,3 +343,19 @@ def test_a_refused_answer_says_why_in_the_trainees_language(launcher, client, co
     assert translated(locale, "We could not do what you asked") in unescape(refused)
     elsewhere = client.post(form["action"], data=base, headers={"Referer": "https://evil.example/x"})
     assert 'id="error-back"' not in elsewhere.get_data(as_text=True)
+
+
+def test_choices_carry_the_letters_their_feedback_names_them_by(trainee):
+    # tm-sqf-level's feedback reads "Option c … Options a, b and d": the page letters the options in their order.
+    lesson = "/courses/trainer-methodology/lessons/writing-learning-outcomes"
+    page = trainee.get(lesson).get_data(as_text=True)
+    form = forms_of(page)["tm-sqf-level"]
+    choices = re.findall(r'<input type="radio" id="tm-sqf-level-([a-z])"[^>]*><label[^>]*>'
+                         r'<span class="option-letter">([a-z])\.</span>', page)
+    assert choices == [("a", "a"), ("b", "b"), ("c", "c"), ("d", "d")]
+    response = trainee.post(form["action"], data={"choice": ["a"], "csrf_token": form["csrf_token"],
+                                                  "version": form["version"], "token": form["token"]})
+    assert response.status_code == 303
+    shown = trainee.get(response.headers["Location"]).get_data(as_text=True)
+    assert re.search(r'You chose: <span class="option-letter">a\.</span>', shown)
+    assert re.search(r'The best answer: <span class="option-letter">c\.</span>', shown)

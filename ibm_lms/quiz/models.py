@@ -39,7 +39,7 @@ class Question(db.Model):
 
 
 class QuestionCategory(db.Model):
-    """A category's name in each locale, as a course folder's categories.toml gives it: instructors filter the
+    """A category's name in each locale, as a course folder's question-categories.toml gives it: instructors filter the
     bank and build quizzes by category, and read its name, not its id. A category without a row shows its id."""
 
     __tablename__ = "quiz_categories"

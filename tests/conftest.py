@@ -282,6 +282,43 @@ def course_count() -> int:
     return sum(1 for entry in (ROOT / "courses").iterdir() if entry.is_dir() and not entry.name.startswith("."))
 
 
+def course_without_locale(source_slug: str, locale: str, into: Path, *, slug: str, order: int) -> Path:
+    """A copy of a shipped course, under another slug, with every text in `locale` taken out (lessons,
+    exercises, glossary, bank, status), the course's own titles aside: a course not yet translated into that
+    language, whatever the shipped courses are translated into by now. Returns the folder holding the copy."""
+    import shutil
+
+    target = into / slug
+    shutil.copytree(ROOT / "courses" / source_slug, target)
+    shutil.rmtree(target / "lessons" / locale, ignore_errors=True)
+    course = target / "course.toml"
+    course.write_text(re.sub(r"(?m)^order = \d+$", f"order = {order}",
+                             course.read_text().replace(f'slug = "{source_slug}"', f'slug = "{slug}"')))
+    status = target / "translations.toml"
+    status.write_text(re.sub(rf"(?m)^\[{locale}\]\n(?:(?!\[).*\n?)*", "", status.read_text()))
+    for path in target.rglob("*.toml"):
+        if path not in (course, status):
+            path.write_text(_without_entries_in(path.read_text(), locale))
+    return into
+
+
+def _without_entries_in(toml_text: str, locale: str) -> str:
+    """The TOML text without its `<locale> = …` entries, multi-line strings included."""
+    kept, closing = [], None
+    for line in toml_text.splitlines(keepends=True):
+        if closing:
+            closing = None if closing in line else closing
+            continue
+        if line.startswith(f"{locale} = "):
+            value = line[len(locale) + 3:]
+            for delimiter in ("'''", '"""'):
+                if value.startswith(delimiter) and delimiter not in value[3:]:
+                    closing = delimiter
+            continue
+        kept.append(line)
+    return "".join(kept)
+
+
 def count_rows(model) -> int:
     return db.session.execute(select(func.count()).select_from(model)).scalar_one()
 

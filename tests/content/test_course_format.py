@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 from ibm_lms.content import service
 from ibm_lms.content.models import Course, CourseVersion, ExerciseVersion, LessonVersion
 from ibm_lms.extensions import db
-from tests.conftest import count_rows
+from tests.conftest import count_rows, course_without_locale
 
 COURSES = Path(__file__).resolve().parents[2] / "courses"
 SLUG = "document-security"
@@ -190,19 +190,23 @@ def test_a_changed_lesson_is_a_new_version_and_the_others_keep_theirs(folder, ap
     assert db.session.get(CourseVersion, course.current_version_id).number == 2
 
 
-def test_coverage_prints_each_locale_share(cli):
+def test_coverage_prints_each_locale_share(cli, tmp_path):
     result = cli.invoke(args=["content", "coverage", "--json"])
     assert result.exit_code == 0, result.output
     rows = {row["slug"]: row for row in json.loads(result.output)}
     assert set(rows) >= {"document-security", "trainer-methodology"}
     assert all(row["share"]["en"] == 1.0 and row["share"]["ru"] == 1.0 for row in rows.values())
     assert rows["trafficking-human-beings"]["status"]["ru"] == "draft"
-    assert 0 < rows["trainer-methodology"]["share"]["hy"] < 0.2
     # The question bank and quizzes are counted on their own: in Ukrainian for every course.
     banks = {slug: row["parts"]["quiz"] for slug, row in rows.items()}
     assert all(bank["en"] == 1.0 and bank["ru"] == 1.0 and bank["uk"] == 1.0 for bank in banks.values())
-    # In Armenian only the categories' names: a sliver of the bank's text.
-    assert 0 < banks["risk-analysis"]["hy"] < 0.01
+    # The categories' names are part of the bank: named in every language, every bank has some of each.
+    assert all(share > 0 for bank in banks.values() for share in bank.values())
+    # A course not translated into Armenian: only its titles and outcomes are, a small share of its text.
+    untranslated = course_without_locale("trainer-methodology", "hy", tmp_path, slug="tm-untranslated", order=90)
+    copy = json.loads(cli.invoke(args=["content", "coverage", "--json", "--dir", str(untranslated)]).output)[0]
+    assert 0 < copy["share"]["hy"] < 0.2 and copy["status"]["hy"] == "none"
+    assert copy["parts"]["quiz"]["hy"] == 0 < copy["parts"]["quiz"]["ka"]
     table = cli.invoke(args=["content", "coverage"]).output.splitlines()
     assert table[table.index(next(line for line in table if line.startswith("anti-corruption"))) + 1].startswith(
         "  + quiz")

@@ -1,4 +1,4 @@
-"""Question categories' names by locale, from each course folder's categories.toml
+"""Question categories' names by locale, from each course folder's question-categories.toml
 
 Revision ID: 0023_quiz_categories
 Revises: 0022_xapi_event_queue

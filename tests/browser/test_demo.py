@@ -63,6 +63,19 @@ def test_the_academy_administrator_reaches_the_certification_dashboard(page, dem
     assert frame.locator("html").get_attribute("lang") == "ka"
     # Fourteen programmes (two levels in seven areas) in the regional default.
     assert frame.locator("#pipeline tbody tr").count() == 14
+    # Its stage headings do not fit side by side in the frame: one card per programme, nothing scrolls sideways,
+    # and every count says its stage as the column heading does.
+    pipeline = frame.locator("#pipeline")
+    assert "stacked" in pipeline.get_attribute("class")
+    assert pipeline.evaluate("t => t.parentElement.scrollWidth <= t.parentElement.clientWidth + 1")
+    headings = frame.locator("#pipeline thead th").all_inner_texts()[1:]
+    first_row = frame.locator("#pipeline tbody tr").first
+    shown = first_row.locator("td").evaluate_all("cells => cells.map(c => getComputedStyle(c, '::before').content)")
+    assert shown == [f'"{heading}"' for heading in headings]
+    # Where the columns fit, the table stays a table.
+    pipeline.evaluate("t => { t.parentElement.style.width = '4000px'; t.parentElement.style.maxWidth = 'none'; }")
+    frame.locator("html").evaluate("h => h.ownerDocument.defaultView.dispatchEvent(new Event('resize'))")
+    frame.locator("#pipeline:not(.stacked)").wait_for(timeout=5000)
 
 
 def test_the_login_says_it_is_connecting_only_while_its_script_runs(page, demo_url):

@@ -430,7 +430,7 @@ def test_certified_trainers_are_counted_by_the_region_moodle_sends(issued, acade
     page = head.get("/certification/").get_data(as_text=True)
     table = page.split('id="by-region"')[1].split("</table>")[0]
     assert "Adjara Regional Directorate" in table and "Document Security" in table
-    assert re.search(r"Adjara Regional Directorate</th><td>1</td>", table), table
+    assert re.search(r"Adjara Regional Directorate</th><td[^>]*>1</td>", table), table
     rows = list(csv.reader(io.StringIO(head.get("/certification/candidates/export.csv").get_data(as_text=True))))
     assert rows[0][:3] == ["name", "platform_id", "region"]
     assert [row[2] for row in rows[1:] if row[0] == "Giorgi Kapanadze"] == ["Adjara Regional Directorate"]

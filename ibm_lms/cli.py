@@ -193,10 +193,11 @@ def demo_command(host, port, no_serve):
     click.echo(f"\n  Open {app.config['BASE_URL']}/demo/ and press \"Launch as trainee\".\n")
     # Threads: the tool fetches the demo platform's keys from this same server. One worker: SQLite.
     def load_demo():
-        from . import observability
+        from . import observability, worker
 
         demo = create_app(overrides)
         observability.configure_logging(demo.config["LOG_FORMAT"])
+        worker.deliver_in_background(demo)  # scores reach the demo's gradebook without a worker process
         return demo
 
     _run_gunicorn(load_demo, host=host, port=port, workers=1, threads=4)

@@ -1,109 +1,27 @@
-"""Moodle's LTI Advantage services as the test platform serves them: tokens, line items, scores, results, members.
+"""The test platform's services: Moodle's (ibm_lms.demo.moodle_services), with faults a test can switch on.
 
-Faithful where a tool could go wrong: the client assertion is verified with the tool's published
-keys, scopes are checked against the platform's mode (Moodle's "grade sync only" or "grade sync
-and column management"), media types are enforced, URLs carry Moodle's ?type_id=, a score older
-than the one held is ignored (AGS 2.0, 3.4.5), memberships are paged with Link headers. Faults
-can be switched on: down, slow, 401, 429, 500, malformed JSON.
+Faults, each consumed by one service request in order: "ok" for none, "down", "slow", "400", "401", "429",
+"500", "malformed"; `down` makes every service request fail until switched off, `slow_seconds` delays each.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import secrets
-import threading
 import time
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlencode
 
-import jwt
 from werkzeug.wrappers import Request, Response
 
-AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
-LINEITEM, LINEITEM_READONLY, SCORE, RESULT = (AGS + "lineitem", AGS + "lineitem.readonly", AGS + "score",
-                                              AGS + "result.readonly")
-MEMBERSHIPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
-MODES = {
-    # Moodle: "Use this service for grade sync and column management".
-    "column_management": (LINEITEM, LINEITEM_READONLY, SCORE, RESULT, MEMBERSHIPS),
-    # Moodle: "Use this service for grade sync only": scores to the link's own column, no new columns.
-    "sync_only": (LINEITEM_READONLY, SCORE, RESULT, MEMBERSHIPS),
-}
-COURSE = "2"
-TYPE_ID = "type_id=1"
+from ibm_lms.demo.moodle_services import MoodleServices
 
 
 @dataclass
-class Services:
-    """State of the platform's services; `reset()` returns it to a fresh platform's."""
-
-    base_url: str = ""
-    mode: str | None = "column_management"
-    # The tool's published key set, as the platform would fetch it (the tests hand it over).
-    tool_jwks: object = None
-    client_id: str = ""
-    token_url: str = ""
-    tokens: dict = field(default_factory=dict)
-    token_requests: int = 0
-    line_items: dict = field(default_factory=dict)
-    # Line item id per LTI resource link id: the column Moodle made for a graded activity.
-    link_items: dict = field(default_factory=dict)
-    scores: dict = field(default_factory=dict)  # line item id -> {userId: score}
-    score_posts: list = field(default_factory=list)  # every score accepted, in order
-    members: list = field(default_factory=list)
-    page_size: int = 2
-    offer_differences: bool = True
-    # Faults, each consumed by one service request in order ("ok" for none, "down", "slow", "400", "401",
-    # "429", "500", "malformed"); `down` makes every service request fail until switched off.
+class Services(MoodleServices):
     faults: list = field(default_factory=list)
     down: bool = False
     slow_seconds: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def claims(self, resource_link_id: str) -> dict:
-        """The AGS and NRPS claims of a launch from this link, as Moodle sends them in the current mode."""
-        if self.mode is None:
-            return {}
-        scopes = [s for s in MODES[self.mode] if s != MEMBERSHIPS]
-        endpoint = {"scope": scopes}
-        if self.mode == "column_management":
-            endpoint["lineitems"] = f"{self.base_url}/mod/lti/services.php/{COURSE}/lineitems?{TYPE_ID}"
-        item = self.link_items.get(resource_link_id)
-        if item is not None:
-            endpoint["lineitem"] = self.line_items[item]["id"]
-        return {
-            "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": endpoint,
-            "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
-                "context_memberships_url": f"{self.base_url}/mod/lti/services.php/CourseSection/{COURSE}/bindings/1/"
-                                           "memberships",
-                "service_versions": ["1.0", "2.0"]},
-        }
-
-    def graded_link(self, resource_link_id: str, label: str = "Graded activity", maximum: float = 100) -> dict:
-        """A link whose activity has a grade: Moodle makes its column when the activity is made."""
-        item = self._new_item({"label": label, "scoreMaximum": maximum, "resourceLinkId": resource_link_id})
-        self.link_items[resource_link_id] = item["_key"]
-        return item
-
-    def _new_item(self, body: dict) -> dict:
-        key = str(len(self.line_items) + 1)
-        item = {**body, "_key": key,
-                "id": f"{self.base_url}/mod/lti/services.php/{COURSE}/lineitems/{key}/lineitem?{TYPE_ID}"}
-        self.line_items[key] = item
-        return item
-
-    # -- the HTTP side ----------------------------------------------------------------------------------
-
-    def handle(self, request: Request) -> Response | None:
-        path = request.path
-        if path == "/mod/lti/token.php":
-            return self._guarded(request, self._token)
-        if path.startswith("/mod/lti/services.php/"):
-            return self._guarded(request, self._service)
-        return None
-
-    def _guarded(self, request: Request, handler) -> Response:
+    def serve(self, request: Request, handler) -> Response:
         fault = self.faults.pop(0) if self.faults else None
         if self.down or fault == "down":
             return Response("<html><body>Service Unavailable</body></html>", status=503, mimetype="text/html")
@@ -115,128 +33,4 @@ class Services:
                             mimetype="application/json")
         if fault == "malformed":
             return Response("{not json", status=200, mimetype="application/json")
-        with self.lock:
-            return handler(request)
-
-    def _token(self, request: Request) -> Response:
-        self.token_requests += 1
-        form = request.form
-        if form.get("grant_type") != "client_credentials" or form.get("client_assertion_type") != \
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
-            return _json({"error": "unsupported_grant_type"}, 400)
-        try:
-            header = jwt.get_unverified_header(form.get("client_assertion", ""))
-            keys = {k["kid"]: k for k in self.tool_jwks()["keys"]}
-            key = jwt.PyJWK(keys[header["kid"]]).key
-            claims = jwt.decode(form["client_assertion"], key, algorithms=["RS256"], audience=self.token_url,
-                                issuer=self.client_id)
-        except (jwt.PyJWTError, KeyError, TypeError) as error:
-            return _json({"error": "invalid_client", "error_description": str(error)}, 401)
-        if claims.get("sub") != self.client_id or not claims.get("jti"):
-            return _json({"error": "invalid_client"}, 401)
-        asked = form.get("scope", "").split()
-        allowed = MODES.get(self.mode or "", ())
-        if not asked or any(scope not in allowed for scope in asked):
-            return _json({"error": "invalid_scope"}, 400)
-        token = secrets.token_urlsafe(24)
-        self.tokens[token] = set(asked)
-        return _json({"access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": " ".join(asked)})
-
-    def _scopes(self, request: Request) -> set[str] | None:
-        found = re.fullmatch(r"Bearer (\S+)", request.headers.get("Authorization", ""))
-        return self.tokens.get(found.group(1)) if found else None
-
-    def _service(self, request: Request) -> Response:
-        scopes = self._scopes(request)
-        if scopes is None:
-            return _json({"error": "invalid_token"}, 401)
-        if request.args.get("type_id") != "1" and "/memberships" not in request.path:
-            return _json({"error": "type_id missing"}, 400)
-        path = request.path[len("/mod/lti/services.php/"):]
-        if path == f"{COURSE}/lineitems":
-            return self._line_items(request, scopes)
-        found = re.fullmatch(rf"{COURSE}/lineitems/(\d+)/lineitem(/scores|/results)?", path)
-        if found:
-            return self._line_item(request, scopes, found.group(1), found.group(2))
-        if path == f"CourseSection/{COURSE}/bindings/1/memberships":
-            return self._memberships(request, scopes)
-        return _json({"error": "not found"}, 404)
-
-    def _line_items(self, request: Request, scopes: set[str]) -> Response:
-        if request.method == "GET":
-            if not scopes & {LINEITEM, LINEITEM_READONLY}:
-                return _json({"error": "scope"}, 403)
-            if "application/vnd.ims.lis.v2.lineitemcontainer+json" not in request.headers.get("Accept", ""):
-                return _json({"error": "media type"}, 406)
-            items = [_public(i) for i in self.line_items.values()
-                     if all(i.get(k) == request.args[a] for a, k in (("resource_id", "resourceId"),
-                                                                     ("resource_link_id", "resourceLinkId"))
-                            if a in request.args)]
-            return Response(json.dumps(items), mimetype="application/vnd.ims.lis.v2.lineitemcontainer+json")
-        if LINEITEM not in scopes or self.mode != "column_management":
-            return _json({"error": "scope"}, 403)
-        if request.mimetype != "application/vnd.ims.lis.v2.lineitem+json":
-            return _json({"error": "media type"}, 415)
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict) or not isinstance(body.get("scoreMaximum"), int | float) or not body.get("label"):
-            return _json({"error": "invalid line item"}, 400)
-        item = self._new_item({k: body[k] for k in ("label", "scoreMaximum", "resourceId", "resourceLinkId", "tag")
-                               if k in body})
-        return Response(json.dumps(_public(item)), status=201, mimetype="application/vnd.ims.lis.v2.lineitem+json")
-
-    def _line_item(self, request: Request, scopes: set[str], key: str, part: str | None) -> Response:
-        item = self.line_items.get(key)
-        if item is None:
-            return _json({"error": "no such line item"}, 404)
-        if part == "/scores":
-            if request.method != "POST" or SCORE not in scopes:
-                return _json({"error": "scope"}, 403)
-            if request.mimetype != "application/vnd.ims.lis.v1.score+json":
-                return _json({"error": "media type"}, 415)
-            score = request.get_json(silent=True)
-            needed = ("userId", "activityProgress", "gradingProgress", "timestamp")
-            if not isinstance(score, dict) or any(k not in score for k in needed):
-                return _json({"error": "invalid score"}, 400)
-            if "scoreGiven" in score and not 0 <= score["scoreGiven"] <= score.get("scoreMaximum", -1):
-                return _json({"error": "scoreGiven out of range"}, 400)
-            held = self.scores.setdefault(key, {}).get(score["userId"])
-            self.score_posts.append({"line_item": key, **score})
-            # An older score than the one held is ignored (AGS 2.0: timestamps order the scores).
-            if held is None or held["timestamp"] <= score["timestamp"]:
-                self.scores[key][score["userId"]] = score
-            return Response(status=204)
-        if part == "/results":
-            if RESULT not in scopes:
-                return _json({"error": "scope"}, 403)
-            results = [{"userId": u, "resultScore": s.get("scoreGiven"), "resultMaximum": s.get("scoreMaximum"),
-                        "scoreOf": item["id"]} for u, s in self.scores.get(key, {}).items()]
-            return Response(json.dumps(results), mimetype="application/vnd.ims.lis.v2.resultcontainer+json")
-        return Response(json.dumps(_public(item)), mimetype="application/vnd.ims.lis.v2.lineitem+json")
-
-    def _memberships(self, request: Request, scopes: set[str]) -> Response:
-        if MEMBERSHIPS not in scopes:
-            return _json({"error": "scope"}, 403)
-        if "application/vnd.ims.lti-nrps.v2.membershipcontainer+json" not in request.headers.get("Accept", ""):
-            return _json({"error": "media type"}, 406)
-        members = [m for m in self.members if "rlid" not in request.args or request.args["rlid"] in m.get("links", ())]
-        start = int(request.args.get("page", "0"))
-        page = members[start * self.page_size:(start + 1) * self.page_size]
-        base = f"{self.base_url}{request.path}"
-        query = {k: v[0] for k, v in parse_qs(request.query_string.decode()).items() if k != "page"}
-        links = []
-        if (start + 1) * self.page_size < len(members):
-            links.append(f'<{base}?{urlencode({**query, "page": start + 1})}>; rel="next"')
-        if self.offer_differences:
-            links.append(f'<{base}?{urlencode({**query, "since": "1"})}>; rel="differences"')
-        body = {"id": base, "context": {"id": "demo-course-1", "label": "IBM-101", "title": "IBM Training"},
-                "members": [{k: v for k, v in m.items() if k != "links"} for m in page]}
-        return Response(json.dumps(body), headers={"Link": ", ".join(links)},
-                        mimetype="application/vnd.ims.lti-nrps.v2.membershipcontainer+json")
-
-
-def _public(item: dict) -> dict:
-    return {k: v for k, v in item.items() if not k.startswith("_")}
-
-
-def _json(body: dict, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
+        return super().serve(request, handler)

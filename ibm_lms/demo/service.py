@@ -7,7 +7,7 @@ from flask import current_app
 from ibm_lms.lti import service as lti
 from ibm_lms.web import tool_url
 
-from .views import CLIENT_ID, DEPLOYMENT_ID, issuer
+from .views import CLIENT_ID, DEPLOYMENT_ID, issuer, token_url
 
 DEMO_TENANT = "demo"
 
@@ -20,7 +20,7 @@ def register_demo_platform():
         issuer=issuer(base),
         client_id=CLIENT_ID,
         auth_login_url=tool_url("demo.authorize"),
-        auth_token_url=base + "/demo/platform/token",
+        auth_token_url=token_url(base),
         keyset_url=tool_url("demo.jwks"),
         deployment_ids=[DEPLOYMENT_ID],
         actor="demo set-up",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 
 from ibm_lms.extensions import db
+from ibm_lms.worker import deliver_in_background
 from tests.conftest import ROOT, make_app
 
 
@@ -26,13 +28,19 @@ def demo_url(app, database_url, tmp_path):
         db.session.remove()
     server = make_server("127.0.0.1", port, demo, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    # As `ibm-lms demo` does: the outboxes are delivered from a thread of the server's process.
+    stop = threading.Event()
+    delivery = deliver_in_background(demo, stop=stop, idle_seconds=0.2)
     yield base
+    stop.set()
+    delivery.join(timeout=10)
     server.shutdown()
 
 
-def _launch_from_demo(page, demo_url: str, locale: str, button_value: str):
-    """Picks a language and a launch button on the demo page; returns the frame the tool opens in."""
+def _launch_from_demo(page, demo_url: str, locale: str, button_value: str, activity: str = "catalogue"):
+    """Picks an activity, a language and a launch button on the demo page; returns the frame the tool opens in."""
     page.goto(demo_url + "/demo/")
+    page.select_option("#demo-activity", activity)
     page.select_option("#demo-locale", locale)
     page.click(f"button[value='{button_value}']")
     return page.frame_locator("#tool-frame")
@@ -43,6 +51,35 @@ def test_trainee_launch_from_the_demo_page(page, demo_url):
     frame.locator(".course-card").first.wait_for(timeout=15000)
     assert frame.locator("html").get_attribute("lang") == "be"
     assert "Nino Beridze" in frame.locator(".identity").inner_text()
+
+
+def test_a_trainees_quiz_score_reaches_the_demo_gradebook(page, demo_url):
+    frame = _launch_from_demo(page, demo_url, "uk", "trainee", activity="anti-corruption-post-test")
+    frame.locator("#start-attempt").click(timeout=15000)
+    questions = frame.locator("fieldset.question")
+    questions.first.wait_for(timeout=10000)
+    for index in range(questions.count()):
+        choice = questions.nth(index).locator("input[type=radio]:not([disabled]), input[type=checkbox]:not([disabled])")
+        if choice.count():
+            choice.first.check()
+    page.once("dialog", lambda dialog: dialog.accept())
+    frame.locator("#submit-attempt").click()
+    shown = frame.locator("#attempt-score").inner_text(timeout=10000)
+    percent = re.search(r"(\d+(?:[.,]\d+)?)\s*%", shown).group(1).replace(",", ".")
+    # Nothing else to start: the score is delivered to the platform, whose gradebook shows it in its column.
+    gradebook = page.context.new_page()
+    for _ in range(50):
+        gradebook.goto(demo_url + "/demo/gradebook")
+        row = gradebook.locator("#demo-gradebook tbody tr", has_text="Nino Beridze")
+        if "/ 100" in row.inner_text():
+            break
+        gradebook.wait_for_timeout(200)
+    headings = gradebook.locator("#demo-gradebook thead th").all_inner_texts()
+    cells = row.locator("td").all_inner_texts()
+    given, maximum = cells[headings.index("Anti-corruption: post-test") - 1].split(" / ")
+    # The page rounds to whole percent; the gradebook holds the score to two decimals.
+    assert maximum == "100" and abs(float(given) - float(percent)) <= 0.5
+    assert gradebook.locator("#no-grades").count() == 0
 
 
 def test_instructor_selects_content_and_the_demo_platform_receives_it(page, demo_url):

@@ -57,7 +57,9 @@ class TrueFalse(ItemType):
 def normalise_text(value: str, case_sensitive: bool) -> str:
     text = unicodedata.normalize("NFC", value).translate(_SAME_LETTER)
     text = _SPACES.sub(" ", text).strip().strip(_QUOTES).strip()
-    return text if case_sensitive else text.casefold()
+    # Azerbaijani capitals do not lower as Unicode lowers them: İ becomes i with a combining dot above, and I, which
+    # stands for ı, becomes i. Dotted and dotless i count as one letter, as an answer typed in capitals needs.
+    return text if case_sensitive else text.casefold().replace("i\u0307", "i").replace("ı", "i")
 
 
 @register

@@ -303,7 +303,11 @@ def course_without_locale(source_slug: str, locale: str, into: Path, *, slug: st
 
 
 def _without_entries_in(toml_text: str, locale: str) -> str:
-    """The TOML text without its `<locale> = …` entries, multi-line strings included."""
+    """The TOML text without its `<locale> = …` entries: lines of their own (multi-line strings included) and
+    entries inside one-line inline tables (`{ en = "…", <locale> = "…" }`, lists of answers too)."""
+    string = r'"(?:[^"\\]|\\.)*"' + "|" + r"'[^']*'"
+    answers = r"\[(?:" + string + r"|[^\]" + "\"'" + r"])*\]"
+    inline = re.compile(r",\s*" + locale + r"\s*=\s*(?:" + string + "|" + answers + ")")
     kept, closing = [], None
     for line in toml_text.splitlines(keepends=True):
         if closing:
@@ -315,7 +319,7 @@ def _without_entries_in(toml_text: str, locale: str) -> str:
                 if value.startswith(delimiter) and delimiter not in value[3:]:
                     closing = delimiter
             continue
-        kept.append(line)
+        kept.append(inline.sub("", line))
     return "".join(kept)
 
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urljoin
 
 import requests
 from babel.support import Translations
@@ -32,9 +33,10 @@ def launch_as_trainee(base: str, locale: str, verify: str | bool = True) -> requ
     # Per request: a session's own `verify` loses to REQUESTS_CA_BUNDLE from the environment.
     options = {"timeout": 10, "verify": verify}
     demo = browser.get(base + "/demo/", **options).text
-    login_url = html.unescape(re.search(r'<form class="demo-launch" method="get" action="([^"]+)"', demo).group(1))
-    login = browser.get(login_url, params={**fields(demo), "lti_message_hint": locale, "login_hint": "trainee"},
-                        **options)
+    launch_url = html.unescape(re.search(r'<form class="demo-launch" method="get" action="([^"]+)"', demo).group(1))
+    # The demo platform starts the tool's login for the activity, as Moodle does (a redirect the browser follows).
+    login = browser.get(urljoin(base + "/demo/", launch_url),
+                        params={"activity": "catalogue", "locale": locale, "login_hint": "trainee"}, **options)
     # The login page checks the browser keeps cookies, then goes on to the platform (what its script does).
     auth_url = html.unescape(re.search(r'data-auth-url="([^"]+)"', login.text).group(1))
     platform = browser.get(auth_url, **options)

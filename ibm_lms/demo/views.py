@@ -77,9 +77,10 @@ def launch():
     """What Moodle does when a person opens an activity: starts the tool's login with the activity's target, the
     person as login hint and, in the message hint, what the platform needs back to make the launch."""
     user_key, _, purpose = request.args.get("login_hint", "").partition(":")
-    activity = ACTIVITIES.get(request.args.get("activity", ""), DEFAULT)
+    activity = ACTIVITIES.get(request.args.get("activity", DEFAULT.key))
     locale = request.args.get("locale", "")
-    if user_key not in DEMO_USERS or purpose not in ("", "select") or locale not in current_app.config["LOCALES"]:
+    if (activity is None or user_key not in DEMO_USERS or purpose not in ("", "select")
+            or locale not in current_app.config["LOCALES"]):
         abort(400)
     target = tool_url(activity.endpoint, **activity.values) if not purpose else tool_url("content.catalogue")
     params = platform().login_parameters(target_link_uri=target, login_hint=request.args["login_hint"],

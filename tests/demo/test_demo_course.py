@@ -44,7 +44,7 @@ def test_an_activity_starts_the_tools_login_with_its_target_person_and_language(
 
 
 @pytest.mark.parametrize("changes", [{"locale": "xx"}, {"login_hint": "nobody"}, {"login_hint": "trainee:grade"},
-                                     {"locale": None}])
+                                     {"locale": None}, {"activity": "no-such-activity"}, {"login_hint": None}])
 def test_a_launch_the_demo_cannot_make_is_refused(demo, changes):
     query = {"activity": "catalogue", "locale": "en", "login_hint": "trainee", **changes}
     answer = demo.test_client().get("/demo/launch", query_string={k: v for k, v in query.items() if v is not None})

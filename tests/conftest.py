@@ -14,7 +14,8 @@ import pytest
 from babel.support import Translations
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.engine import Engine
 
 from ibm_lms import create_app
 from ibm_lms.extensions import db
@@ -102,20 +103,22 @@ def another_worker(migrated_database):
 @pytest.fixture(autouse=True)
 def clean_database(request):
     """Every test that uses the app starts with empty tables and leaves none behind, even when it fails; a test of
-    pure code (no `app` among its fixtures) makes no app at all."""
+    pure code (no `app` among its fixtures) makes no app at all. The shipped courses' rows are the one exception:
+    they stay for the next test that asks for `courses`, unless something wrote to their tables (see
+    `_ShippedCourses`)."""
     if "app" not in request.fixturenames:
         yield
         return
     app = request.getfixturevalue("app")
     context = app.app_context()
     context.push()
+    if "courses" not in request.fixturenames:
+        _shipped.remove()
     try:
         yield
     finally:
         db.session.rollback()
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
+        _shipped.clear_around()
         db.session.remove()
         context.pop()
 
@@ -142,8 +145,84 @@ def cli(app):
     return app.test_cli_runner()
 
 
-# The rows a load of the shipped courses writes, by table, taken at the session's first load.
-_loaded_rows: dict[str, list[dict]] = {}
+class _ShippedCourses:
+    """The shipped courses' rows, kept in the database from one test to the next.
+
+    A load takes seconds (most of it reading TOML), so only the session's first one runs: it records the rows it
+    added. Putting those rows back for every test still cost seconds once the courses held eight languages, so
+    they stay in place between tests that ask for `courses`, and only the other tables are emptied. Any INSERT,
+    UPDATE or DELETE on a course table from this process (an app, a worker thread, a CLI runner) marks them
+    changed, and a change in a table's row count catches one from elsewhere; either way the next test gets the
+    recorded rows afresh. tests/content/test_catalogue.py checks that a load after such a copy finds nothing to
+    change."""
+
+    def __init__(self):
+        self.rows: dict[str, list[dict]] = {}
+        self.in_database = False
+        self.changed = False
+        self._writes = None
+
+    def provide(self, app) -> None:
+        from ibm_lms.content import service
+
+        if self.in_database and not self.changed:
+            return
+        if self.rows:
+            if self.in_database:
+                for table in reversed(self._course_tables()):
+                    db.session.execute(table.delete())
+            for table in db.metadata.sorted_tables:
+                if self.rows.get(table.name):
+                    db.session.execute(table.insert(), self.rows[table.name])
+            db.session.commit()
+        else:
+            before = _rows_by_table()
+            service.load(Path(app.config["COURSES_DIR"]))
+            after = _rows_by_table()
+            for name, rows in after.items():
+                self.rows[name] = [row for key, row in rows.items() if key not in before[name]]
+            self._writes = re.compile(r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+\"?(?:"
+                                      + "|".join(re.escape(name) for name in self.rows if self.rows[name])
+                                      + r")\b", re.IGNORECASE)
+        self.in_database, self.changed = True, False
+
+    def notice(self, statement: str) -> None:
+        if self._writes is not None and self._writes.match(statement):
+            self.changed = True
+
+    def remove(self) -> None:
+        """Before a test that does not ask for the courses: it starts with every table empty."""
+        if self.in_database:
+            self._clear(everything=True)
+
+    def clear_around(self) -> None:
+        """After a test: every table emptied, the courses' tables kept when they hold just the recorded rows."""
+        keep = self.in_database and not self.changed and all(
+            db.session.execute(select(func.count()).select_from(table)).scalar_one()
+            == len(self.rows.get(table.name) or ())
+            for table in self._course_tables())
+        self._clear(everything=not keep)
+
+    def _course_tables(self):
+        return [table for table in db.metadata.sorted_tables if self.rows.get(table.name)]
+
+    def _clear(self, *, everything: bool) -> None:
+        kept = () if everything else set(self._course_tables())
+        for table in reversed(db.metadata.sorted_tables):
+            if table not in kept:
+                db.session.execute(table.delete())
+        db.session.commit()
+        if everything:
+            self.in_database = False
+        self.changed = False
+
+
+_shipped = _ShippedCourses()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _notice_course_writes(connection, cursor, statement, parameters, context, executemany):
+    _shipped.notice(statement)
 
 
 def _rows_by_table() -> dict[str, dict[tuple, dict]]:
@@ -157,24 +236,8 @@ def _rows_by_table() -> dict[str, dict[tuple, dict]]:
 
 @pytest.fixture
 def courses(app):
-    """The shipped courses, as `ibm-lms content load` stores them.
-
-    A load takes seconds (most of it reading TOML), so only the session's first one runs: it records the rows it
-    added, and later tests get the same rows back with one insert per table. tests/content/test_catalogue.py checks
-    that a load after such a copy finds nothing to change."""
-    from ibm_lms.content import service
-
-    if _loaded_rows:
-        for table in db.metadata.sorted_tables:
-            if _loaded_rows.get(table.name):
-                db.session.execute(table.insert(), _loaded_rows[table.name])
-        db.session.commit()
-        return
-    before = _rows_by_table()
-    service.load(Path(app.config["COURSES_DIR"]))
-    after = _rows_by_table()
-    for name, rows in after.items():
-        _loaded_rows[name] = [row for key, row in rows.items() if key not in before[name]]
+    """The shipped courses, as `ibm-lms content load` stores them (kept between tests, see `_ShippedCourses`)."""
+    _shipped.provide(app)
 
 
 @pytest.fixture(scope="session")

@@ -346,23 +346,32 @@ def course_count() -> int:
 
 
 def course_without_locale(source_slug: str, locale: str, into: Path, *, slug: str, order: int) -> Path:
-    """A copy of a shipped course, under another slug, with every text in `locale` taken out (lessons,
-    exercises, glossary, bank, status), the course's own titles aside: a course not yet translated into that
-    language, whatever the shipped courses are translated into by now. Returns the folder holding the copy."""
+    """A copy of a shipped course, under another slug, with every text in `locale` taken out (see
+    `take_out_locale`): a course not yet translated into that language, whatever the shipped courses are translated
+    into by now. Returns the folder holding the copy."""
     import shutil
 
     target = into / slug
     shutil.copytree(ROOT / "courses" / source_slug, target)
-    shutil.rmtree(target / "lessons" / locale, ignore_errors=True)
     course = target / "course.toml"
     course.write_text(re.sub(r"(?m)^order = \d+$", f"order = {order}",
                              course.read_text().replace(f'slug = "{source_slug}"', f'slug = "{slug}"')))
-    status = target / "translations.toml"
+    take_out_locale(target, locale)
+    return into
+
+
+def take_out_locale(course_folder: Path, locale: str) -> None:
+    """Takes every text in `locale` out of a course folder (lessons, exercises, glossary, bank, quizzes, status), the
+    course's own titles aside."""
+    import shutil
+
+    shutil.rmtree(course_folder / "lessons" / locale, ignore_errors=True)
+    course = course_folder / "course.toml"
+    status = course_folder / "translations.toml"
     status.write_text(re.sub(rf"(?m)^\[{locale}\]\n(?:(?!\[).*\n?)*", "", status.read_text()))
-    for path in target.rglob("*.toml"):
+    for path in course_folder.rglob("*.toml"):
         if path not in (course, status):
             path.write_text(_without_entries_in(path.read_text(), locale))
-    return into
 
 
 def _without_entries_in(toml_text: str, locale: str) -> str:

@@ -19,7 +19,7 @@ from ibm_lms.extensions import db
 from ibm_lms.quiz.models import Attempt, AttemptAnswer
 from ibm_lms.quiz.versions import item_of
 from ibm_lms.unit_of_work import event_bus
-from tests.conftest import ROOT, TOOL_BASE_URL, error_code, translated
+from tests.conftest import ROOT, TOOL_BASE_URL, error_code, take_out_locale, translated
 
 from .helpers import attempt_id_of, csrf_of, right_fields
 
@@ -143,6 +143,10 @@ def test_an_attempt_shows_every_drawn_question_with_the_fields_its_reader_expect
 
 def test_questions_shown_in_a_fallback_language_say_so_once_and_are_marked_as_that_language(launcher, client,
                                                                                            course_folder):
+    from ibm_lms.content import service
+
+    take_out_locale(course_folder / COURSE, "hy")  # the bank as it is before its Armenian translation
+    service.load(course_folder)
     assert launcher.launch(locale="hy").status_code == 303
     quiz_page = client.get(f"{QUIZZES}/practice").get_data(as_text=True)
     note = translated("hy", "Not yet translated into %(language)s: shown in %(shown)s.") % {

@@ -346,9 +346,9 @@ def course_count() -> int:
 
 
 def course_without_locale(source_slug: str, locale: str, into: Path, *, slug: str, order: int) -> Path:
-    """A copy of a shipped course, under another slug, with every text in `locale` taken out (see
-    `take_out_locale`): a course not yet translated into that language, whatever the shipped courses are translated
-    into by now. Returns the folder holding the copy."""
+    """A copy of a shipped course, under another slug (or its own, to replace it), with every text in `locale` taken
+    out (see `take_out_locale`): a course not yet translated into that language, whatever the shipped courses are
+    translated into by now. Returns the folder holding the copy."""
     import shutil
 
     target = into / slug
@@ -358,6 +358,13 @@ def course_without_locale(source_slug: str, locale: str, into: Path, *, slug: st
                              course.read_text().replace(f'slug = "{source_slug}"', f'slug = "{slug}"')))
     take_out_locale(target, locale)
     return into
+
+
+def course_order(slug: str) -> int:
+    """Where a shipped course stands in the catalogue (its course.toml's `order`)."""
+    import tomllib
+
+    return tomllib.loads((ROOT / "courses" / slug / "course.toml").read_text())["order"]
 
 
 def take_out_locale(course_folder: Path, locale: str) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ibm_lms.demo.platform import DEMO_USERS
 from ibm_lms.extensions import db
 from ibm_lms.quiz.models import Question, QuestionVersion, Quiz
-from tests.conftest import error_code
+from tests.conftest import course_order, course_without_locale, error_code
 
 from .helpers import csrf_of
 
@@ -340,7 +340,10 @@ def test_a_category_without_a_name_is_shown_by_its_id(launcher, client, courses,
     assert "<td>საჩუქრები და ქრთამი</td>" in bank
 
 
-def test_feedback_shown_in_a_fallback_language_is_marked_with_it(launcher, client, courses):
+def test_feedback_shown_in_a_fallback_language_is_marked_with_it(launcher, client, courses, tmp_path):
+    from ibm_lms.content import service
+
+    service.load(course_without_locale(COURSE, "hy", tmp_path, slug=COURSE, order=course_order(COURSE)))
     launcher.platform.user = DEMO_USERS["instructor"]
     assert launcher.launch(locale="hy").status_code == 303
     preview = client.get(f"{BANK}/questions/{SHARED_KEY}/preview").get_data(as_text=True)

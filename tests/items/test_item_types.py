@@ -172,7 +172,8 @@ def test_a_scenario_scores_the_mean_of_its_parts():
     ("пов'язана особа", True), ("повʼязана особа", True), ("пов’язана особа", True),
     ("İkinci xətt yoxlaması", True), ("İKİNCİ XƏTT YOXLAMASI", True), ("ikinci xətt yoxlaması", True),
     ("сумленнасць і ўзнагарода", True), ("сумленнасць і узнагарода", True), ("СУМЛЕННАСЦЬ І ЎЗНАГАРОДА", True),
-    ("sa nu faci rau", False), ("сумленнасць", False), ("повязана особа", False), ("să nu faci", False), ("İkinci xətt", False),
+    ("sa nu faci rau", False), ("сумленнасць", False), ("повязана особа", False), ("să nu faci", False),
+    ("İkinci xətt", False),
 ])
 def test_a_typed_answer_matches_whatever_the_keyboard_made_of_its_letters_and_quotes(given, right):
     short = item("short_answer", answers={"en": ["recusal"], "ro": ["să nu faci rău", "urmărire și localizare"],

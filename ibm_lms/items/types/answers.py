@@ -59,10 +59,11 @@ def normalise_text(value: str, case_sensitive: bool) -> str:
     text = _SPACES.sub(" ", text).strip().strip(_QUOTES).strip()
     # Azerbaijani capitals do not lower as Unicode lowers them: İ becomes i with a combining dot above, and I, which
     # stands for ı, becomes i. Dotted and dotless i count as one letter, as an answer typed in capitals needs.
-    # Belarusian ў is у on a Russian layout, which many Belarusian officers type on: the two count as one letter.
+    # Belarusian and Ukrainian і and ў are not on a Russian layout, which many officers type on: і is then the Latin i
+    # it looks like and ў is у, and each pair counts as one letter.
     if case_sensitive:
         return text
-    return text.casefold().replace("i\u0307", "i").replace("ı", "i").replace("ў", "у")
+    return text.casefold().replace("i\u0307", "i").replace("ı", "i").replace("і", "i").replace("ў", "у")
 
 
 @register

@@ -20,6 +20,11 @@ _SPACES = re.compile(r"\s+")
 # What keyboards type differently for the same letter: Romanian s and t with a cedilla (older layouts) for
 # the comma-below letters, and the several apostrophes of Ukrainian ("пов'язаний", "повʼязаний").
 _SAME_LETTER = str.maketrans({"ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț", "'": "’", "ʼ": "’", "`": "’"})
+# Letters that count as one where case does not count, after casefolding: Azerbaijani capitals do not lower as
+# Unicode lowers them (İ becomes i with a combining dot above, and I, which stands for ı, becomes i), so dotted and
+# dotless i are one letter; Belarusian and Ukrainian і and ў are not on a Russian layout, which many officers type
+# on, so і is the Latin i it looks like and ў is у.
+_ONE_LETTER_FOLDED = str.maketrans({"ı": "i", "і": "i", "ў": "у"})
 # Quotation marks around a whole answer are not part of it („არ ავნო“, «самоотвод», "recusal").
 _QUOTES = "\"«»„“”‚‘"
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?)\s*(\S.*)?$")
@@ -57,13 +62,7 @@ class TrueFalse(ItemType):
 def normalise_text(value: str, case_sensitive: bool) -> str:
     text = unicodedata.normalize("NFC", value).translate(_SAME_LETTER)
     text = _SPACES.sub(" ", text).strip().strip(_QUOTES).strip()
-    # Azerbaijani capitals do not lower as Unicode lowers them: İ becomes i with a combining dot above, and I, which
-    # stands for ı, becomes i. Dotted and dotless i count as one letter, as an answer typed in capitals needs.
-    # Belarusian and Ukrainian і and ў are not on a Russian layout, which many officers type on: і is then the Latin i
-    # it looks like and ў is у, and each pair counts as one letter.
-    if case_sensitive:
-        return text
-    return text.casefold().replace("i\u0307", "i").replace("ı", "i").replace("і", "i").replace("ў", "у")
+    return text if case_sensitive else text.casefold().replace("i\u0307", "i").translate(_ONE_LETTER_FOLDED)
 
 
 @register

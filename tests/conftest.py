@@ -169,8 +169,7 @@ class _ShippedCourses:
             return
         if self.rows:
             if self.in_database:
-                for table in reversed(self._course_tables()):
-                    db.session.execute(table.delete())
+                _delete_rows_of(self._course_tables())
             for table in db.metadata.sorted_tables:
                 if self.rows.get(table.name):
                     db.session.execute(table.insert(), self.rows[table.name])
@@ -208,13 +207,17 @@ class _ShippedCourses:
 
     def _clear(self, *, everything: bool) -> None:
         kept = () if everything else set(self._course_tables())
-        for table in reversed(db.metadata.sorted_tables):
-            if table not in kept:
-                db.session.execute(table.delete())
+        _delete_rows_of([table for table in db.metadata.sorted_tables if table not in kept])
         db.session.commit()
         if everything:
             self.in_database = False
         self.changed = False
+
+
+def _delete_rows_of(tables) -> None:
+    """Empties the tables (given in dependency order), children before the tables they refer to."""
+    for table in reversed(tables):
+        db.session.execute(table.delete())
 
 
 _shipped = _ShippedCourses()

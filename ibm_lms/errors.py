@@ -1,4 +1,5 @@
-"""Domain errors carry a status and a translatable reason; one handler renders them as HTML or JSON."""
+"""Domain errors carry a status and a translatable message whose values may be Phrases (a reason, a field's name),
+said in the reader's language when shown and in English in logs; one handler renders them as HTML or JSON."""
 
 from __future__ import annotations
 
@@ -6,46 +7,20 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, has_request_context, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
-from ibm_lms.markers import N_, read
+from ibm_lms.markers import N_, Phrase, read
 
 log = logging.getLogger(__name__)
 
-__all__ = ["N_", "DomainError", "Reason", "in_reader_language", "register_error_handlers", "wants_json"]
+__all__ = ["N_", "DomainError", "Phrase", "in_reader_language", "register_error_handlers", "wants_json"]
 
 
 def in_reader_language(msgid: str, values: Mapping[str, Any]) -> str:
     """A msgid said with its values in the request's language; values that are Phrases are said in it too."""
     return gettext(msgid, **{name: read(value, in_reader_language) for name, value in values.items()})
-
-
-class Reason:
-    """A translatable part of an error's message: its own msgid and parameters, translated when shown.
-
-    Errors such as "The platform's public keys could not be fetched: %(reason)s" name why in a
-    parameter; a Reason lets that part speak the reader's language too (nested reasons work).
-    """
-
-    def __init__(self, msgid: str, **params):
-        self.msgid = msgid
-        self.params = params
-
-    def english(self) -> str:
-        values = {k: v.english() if isinstance(v, Reason) else v for k, v in self.params.items()}
-        return self.msgid % values if values else self.msgid
-
-    def __str__(self) -> str:
-        if not has_request_context():
-            return self.english()
-        # Nested reasons and phrases are translated here; numbers stay numbers, for the msgid's %d.
-        return in_reader_language(self.msgid, {k: str(v) if isinstance(v, Reason) else v
-                                               for k, v in self.params.items()})
-
-    def __repr__(self) -> str:
-        return f"Reason({self.english()!r})"
 
 
 class DomainError(Exception):
@@ -60,10 +35,10 @@ class DomainError(Exception):
         self.code = code or self.code
         self.params = params
         # Logs read in English whatever the reader's language.
-        super().__init__(Reason(self.message, **params).english())
+        super().__init__(str(Phrase(self.message, **params)))
 
     def translated(self) -> str:
-        return gettext(self.message, **self.params)
+        return in_reader_language(self.message, self.params)
 
 
 def wants_json() -> bool:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask_babel import force_locale
 
-from ibm_lms.errors import N_, DomainError, Reason
-from ibm_lms.markers import Phrase
+from ibm_lms.errors import N_, DomainError, Phrase
 from tests.conftest import translated
 
 
@@ -14,8 +13,8 @@ class _Refused(DomainError):
 
 
 def test_nested_reasons_are_translated_when_shown_and_english_in_logs(app):
-    error = _Refused(reason=Reason(N_("%(step)s: %(problem)s"), step=Reason(N_("registration")),
-                                   problem=Reason(N_("the platform answered too slowly"))))
+    error = _Refused(reason=Phrase(N_("%(step)s: %(problem)s"), step=Phrase(N_("registration")),
+                                   problem=Phrase(N_("the platform answered too slowly"))))
     assert str(error) == "The registration with the platform failed: registration: the platform answered too slowly"
     with app.test_request_context(), force_locale("uk"):
         shown = error.translated()
@@ -26,17 +25,20 @@ def test_nested_reasons_are_translated_when_shown_and_english_in_logs(app):
     assert shown == expected
 
 
-def test_a_reason_outside_the_app_reads_in_english():
-    assert str(Reason(N_("the host %(host)s is not allowed to register"), host="moodle.example")) == (
+def test_a_reason_reads_in_english_where_a_str_is_expected():
+    assert str(Phrase(N_("the host %(host)s is not allowed to register"), host="moodle.example")) == (
         "the host moodle.example is not allowed to register"
     )
 
 
 
 def test_phrases_inside_a_reason_are_said_in_the_readers_language(app):
-    reason = Reason(N_("%(part)s: too long"), part=Phrase(N_("Check digit: %(field)s"), field=Phrase(N_("Surname"))))
-    assert str(reason) == "Check digit: Surname: too long"
+    error = _Refused(reason=Phrase(N_("%(part)s: too long"),
+                                   part=Phrase(N_("Check digit: %(field)s"), field=Phrase(N_("Surname")))))
+    assert str(error.params["reason"]) == "Check digit: Surname: too long"
     with app.test_request_context(), force_locale("ka"):
-        shown = str(reason)
+        shown = error.translated()
     label = translated("ka", "Check digit: %(field)s") % {"field": translated("ka", "Surname")}
-    assert shown == translated("ka", "%(part)s: too long") % {"part": label} and "Surname" not in shown
+    reason = translated("ka", "%(part)s: too long") % {"part": label}
+    assert shown == translated("ka", "The registration with the platform failed: %(reason)s") % {"reason": reason}
+    assert "Surname" not in shown

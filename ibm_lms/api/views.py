@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 
 from ibm_lms.certification import service as certification
-from ibm_lms.errors import N_, DomainError, Reason
+from ibm_lms.errors import N_, DomainError, Phrase
 from ibm_lms.extensions import csrf
 from ibm_lms.locales import LOCALES
 from ibm_lms.quiz import service as quiz
@@ -63,18 +63,18 @@ def _identity() -> Identity:
 
 def _body(schema) -> dict:
     if (request.content_length or 0) > MAX_JSON_BYTES:
-        raise InvalidBody(reason=Reason(N_("larger than %(size)s KB"), size=MAX_JSON_BYTES // 1024))
+        raise InvalidBody(reason=Phrase(N_("larger than %(size)s KB"), size=MAX_JSON_BYTES // 1024))
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # arrays or objects nested thousands deep: the reader runs out of stack
         data = None
     else:
         if data is None:  # not JSON at all: not UTF-8, a syntax error, a number of thousands of digits
-            raise InvalidBody(reason=Reason(N_("the body is not valid JSON")))
+            raise InvalidBody(reason=Phrase(N_("the body is not valid JSON")))
         if not isinstance(data, dict):
-            raise InvalidBody(reason=Reason(N_("a JSON object is expected")))
+            raise InvalidBody(reason=Phrase(N_("a JSON object is expected")))
     if data is None or not is_shallow(data):
-        raise InvalidBody(reason=Reason(N_("arrays and objects are nested more than %(levels)s levels deep"),
+        raise InvalidBody(reason=Phrase(N_("arrays and objects are nested more than %(levels)s levels deep"),
                                         levels=MAX_NESTING))
     try:
         return schema.load(data)
@@ -189,7 +189,7 @@ def upload_image(slug: str):
     identity = _identity()
     upload = request.files.get("image")
     if upload is None:
-        raise InvalidBody(reason=Reason(N_("a multipart field 'image' is expected")))
+        raise InvalidBody(reason=Phrase(N_("a multipart field 'image' is expected")))
     digest = quiz.upload_image(identity, slug, upload.read(quiz.MAX_IMAGE_BYTES + 1))
     return jsonify(schemas.ImageSchema().dump({"digest": digest, "markdown": f"![](image:{digest})",
                                                "url": url_for("quiz.image", digest=digest)})), 201
@@ -235,7 +235,7 @@ def export_questions(slug: str):
 def _locale_arg() -> str:
     locale = request.args.get("locale", "ru")
     if locale not in LOCALES:
-        raise InvalidBody(reason=Reason(N_("locale must be one of: %(locales)s"), locales=", ".join(LOCALES)))
+        raise InvalidBody(reason=Phrase(N_("locale must be one of: %(locales)s"), locales=", ".join(LOCALES)))
     return locale
 
 

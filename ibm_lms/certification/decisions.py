@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 
 from ibm_lms.audit import service as audit
 from ibm_lms.clock import utcnow
-from ibm_lms.errors import N_, Reason
+from ibm_lms.errors import N_, Phrase
 from ibm_lms.extensions import db
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.text import is_bounded_text
@@ -23,12 +23,12 @@ from .rules import DECISION_STAGES, Stage, add_months, next_validity
 
 
 def _refuse(msgid: str, **params) -> DecisionRefused:
-    return DecisionRefused(reason=Reason(msgid, **params))
+    return DecisionRefused(reason=Phrase(msgid, **params))
 
 
 def require_approver(tenant_id: int, user_id: int) -> None:
     if not facts.is_approver(tenant_id, user_id):
-        raise NotAuthorised(reason=Reason(N_("certification decisions are taken by the academy's approvers")))
+        raise NotAuthorised(reason=Phrase(N_("certification decisions are taken by the academy's approvers")))
 
 
 def name_approver(tenant_id: int, user_id: int, actor: str) -> bool:
@@ -69,7 +69,7 @@ def propose(tenant_id: int, programme_key: str, holder_id: int, *, by: int, hold
     """The first of two approvals: the candidate must be ready now. The caller commits."""
     require_approver(tenant_id, by)
     if by == holder_id:
-        raise SeparationOfDuties(reason=Reason(N_("nobody certifies themselves")))
+        raise SeparationOfDuties(reason=Phrase(N_("nobody certifies themselves")))
     record = programmes.get(tenant_id, programme_key)
     engine.ensure_candidate(tenant_id, holder_id, record.programme, actor, through="proposal")
     standing = engine.standing_of(tenant_id, holder_id, record.programme)
@@ -106,12 +106,12 @@ def confirm(tenant_id: int, certification_id: str, *, by: int, actor: str) -> Ce
     row = _decision(tenant_id, certification_id, facts.PROPOSED)
     require_approver(tenant_id, by)
     if by == row.proposed_by_id:
-        raise SeparationOfDuties(reason=Reason(N_("the second approval must come from a different person")))
+        raise SeparationOfDuties(reason=Phrase(N_("the second approval must come from a different person")))
     if by == row.holder_id:
-        raise SeparationOfDuties(reason=Reason(N_("nobody certifies themselves")))
+        raise SeparationOfDuties(reason=Phrase(N_("nobody certifies themselves")))
     if not facts.is_approver(tenant_id, row.proposed_by_id):
         # Four eyes means two approvers at the moment of issue, not one approver and a former one.
-        raise NotAuthorised(reason=Reason(N_("the person who proposed this is no longer an approver; withdraw the "
+        raise NotAuthorised(reason=Phrase(N_("the person who proposed this is no longer an approver; withdraw the "
                                              "proposal and propose it again")))
     programme = programmes.version(tenant_id, row.programme_key, row.programme_version)
     standing = engine.standing_of(tenant_id, row.holder_id, programme)
@@ -142,9 +142,9 @@ def grant(tenant_id: int, programme_key: str, holder_id: int, approved_by: tuple
     for approver in approved_by:
         require_approver(tenant_id, approver)
     if first == second:
-        raise SeparationOfDuties(reason=Reason(N_("the second approval must come from a different person")))
+        raise SeparationOfDuties(reason=Phrase(N_("the second approval must come from a different person")))
     if holder_id in approved_by:
-        raise SeparationOfDuties(reason=Reason(N_("nobody certifies themselves")))
+        raise SeparationOfDuties(reason=Phrase(N_("nobody certifies themselves")))
     programmes.adopt(tenant_id, actor)
     record = programmes.get(tenant_id, programme_key)
     start = valid_from or utcnow().date()

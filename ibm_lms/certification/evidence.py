@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ibm_lms.audit import service as audit
 from ibm_lms.clock import utcnow
-from ibm_lms.errors import N_, Reason
+from ibm_lms.errors import N_, Phrase
 from ibm_lms.extensions import db
 from ibm_lms.text import is_bounded_text
 
@@ -47,7 +47,7 @@ class Details:
 
 
 def _refuse(msgid: str, **params) -> EvidenceRefused:
-    return EvidenceRefused(reason=Reason(msgid, **params))
+    return EvidenceRefused(reason=Phrase(msgid, **params))
 
 
 def _check_details(details: Details, areas: set[str]) -> None:
@@ -116,16 +116,16 @@ def record_observation(tenant_id: int, *, observer_id: int, candidate_id: int, k
     if not kind.is_observation:
         raise _refuse(N_("an observation is of a co-delivery or a micro-teaching session"))
     if observer_id == candidate_id:
-        raise SeparationOfDuties(reason=Reason(N_("nobody rates their own delivery")))
+        raise SeparationOfDuties(reason=Phrase(N_("nobody rates their own delivery")))
     _check_details(details, set(area_programmes))
     if not is_master_trainer(tenant_id, observer_id, details.area, area_programmes):
-        raise NotAuthorised(reason=Reason(N_("only a Master Trainer of this area, certified now, records "
+        raise NotAuthorised(reason=Phrase(N_("only a Master Trainer of this area, certified now, records "
                                              "observations")))
     _candidate_in_area(tenant_id, candidate_id, details.area)
     try:
         average = rubric_average(scores)
     except ValueError as error:
-        raise EvidenceRefused(reason=Reason(str(error))) from None
+        raise EvidenceRefused(reason=Phrase(str(error))) from None
     return _add(tenant_id, candidate_id, kind, details, recorded_by=observer_id, state=facts.APPROVED,
                 upload=upload, actor=actor, scores=dict(scores), average=average, reviewed_by=observer_id)
 
@@ -175,10 +175,10 @@ def review(tenant_id: int, evidence_id: int, *, reviewer_id: int, approve: bool,
     if row.state != facts.PENDING:
         raise _refuse(N_("this evidence was already decided"))
     if reviewer_id in (row.candidate_id, row.recorded_by_id):
-        raise SeparationOfDuties(reason=Reason(N_("nobody approves their own evidence")))
+        raise SeparationOfDuties(reason=Phrase(N_("nobody approves their own evidence")))
     if not (facts.is_approver(tenant_id, reviewer_id)
             or is_master_trainer(tenant_id, reviewer_id, row.area, area_programmes)):
-        raise NotAuthorised(reason=Reason(N_("evidence is approved by an approver of the academy or a Master "
+        raise NotAuthorised(reason=Phrase(N_("evidence is approved by an approver of the academy or a Master "
                                              "Trainer of its area")))
     if note is not None and not is_bounded_text(note, 2000, multiline=True, empty=True):
         raise _refuse(N_("a text is too long or holds control characters"))

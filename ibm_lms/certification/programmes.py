@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from ibm_lms.audit import service as audit
 from ibm_lms.content import service as content
-from ibm_lms.errors import N_, Reason
+from ibm_lms.errors import N_, Phrase
 from ibm_lms.extensions import db
 
 from .data import ProgrammeRecord
@@ -99,10 +99,10 @@ def export_text(tenant_id: int) -> str:
 def parse(text: str, known_courses: set[str]) -> list[Programme]:
     """The programmes of a file; ProgrammesRefused names the line and what is wrong."""
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise ProgrammesRefused(reason=Reason(N_("the file is larger than %(size)d KiB"), size=MAX_FILE_BYTES // 1024))
+        raise ProgrammesRefused(reason=Phrase(N_("the file is larger than %(size)d KiB"), size=MAX_FILE_BYTES // 1024))
     raw, problem = content.read_toml_text(text)
     if problem is not None:
-        raise ProgrammesRefused(reason=Reason(N_("line %(line)s: %(problem)s"), line=problem.line or "?",
+        raise ProgrammesRefused(reason=Phrase(N_("line %(line)s: %(problem)s"), line=problem.line or "?",
                                               problem=problem.message))
     try:
         found = programmes_from(raw)
@@ -117,17 +117,17 @@ def parse(text: str, known_courses: set[str]) -> list[Programme]:
     return found
 
 
-def _located(text: str, raw: object, problem: ProgrammeProblem) -> Reason:
+def _located(text: str, raw: object, problem: ProgrammeProblem) -> Phrase:
     line = None
     if problem.key and isinstance(raw, dict) and isinstance(raw.get("programmes"), list):
         index = next((i for i, p in enumerate(raw["programmes"]) if isinstance(p, dict) and p.get("key") == problem.key),
                      None)
         if index is not None:
             line = content.toml_line(text, ("programmes", index, "key"))
-    detail = Reason(problem.message, **problem.params)
+    detail = Phrase(problem.message, **problem.params)
     if problem.key:
-        detail = Reason(N_("programme %(key)s: %(problem)s"), key=problem.key, problem=detail)
-    return Reason(N_("line %(line)s: %(problem)s"), line=line or "?", problem=detail) if line else detail
+        detail = Phrase(N_("programme %(key)s: %(problem)s"), key=problem.key, problem=detail)
+    return Phrase(N_("line %(line)s: %(problem)s"), line=line or "?", problem=detail) if line else detail
 
 
 def replace(tenant_id: int, found: list[Programme], actor: str) -> dict[str, list[str]]:

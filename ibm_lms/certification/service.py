@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ibm_lms.audit import service as audit
 from ibm_lms.clock import utcnow
 from ibm_lms.content import service as content
-from ibm_lms.errors import N_, DomainError, Reason
+from ibm_lms.errors import N_, DomainError, Phrase
 from ibm_lms.extensions import db
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Identity, Role
@@ -62,7 +62,7 @@ def access(identity: Identity) -> Access:
 def require_academy(identity: Identity) -> Access:
     found = access(identity)
     if not found.academy:
-        raise NotAuthorised(reason=Reason(N_("the academy's certification records are for its administrators and "
+        raise NotAuthorised(reason=Phrase(N_("the academy's certification records are for its administrators and "
                                            "approvers")))
     return found
 
@@ -258,7 +258,7 @@ def grant(tenant_slug: str, programme_key: str, holder: str, approved_by: tuple[
     """A certification made on paper, recorded with the two approvers who decided it (command line)."""
     tenant = tenancy.get_tenant(tenant_slug)
     if len(approved_by) != 2:
-        raise decisions.DecisionRefused(reason=Reason(N_("name exactly two approvers")))
+        raise decisions.DecisionRefused(reason=Phrase(N_("name exactly two approvers")))
     holder_id = find_person(tenant.id, holder)
     approvers = (find_person(tenant.id, approved_by[0]), find_person(tenant.id, approved_by[1]))
     with unit_of_work():

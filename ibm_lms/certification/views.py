@@ -8,7 +8,7 @@ from datetime import date
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 
-from ibm_lms.errors import N_, DomainError, Reason
+from ibm_lms.errors import N_, DomainError, Phrase
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.text import page_number, whole_number
 
@@ -48,7 +48,7 @@ def _day(name: str) -> date:
     try:
         return date.fromisoformat(request.form.get(name, ""))
     except ValueError:
-        raise EvidenceRefused(reason=Reason(N_("the date must be a real day, not in the future"))) from None
+        raise EvidenceRefused(reason=Phrase(N_("the date must be a real day, not in the future"))) from None
 
 
 def _upload() -> service.Upload | None:
@@ -107,7 +107,7 @@ def regional():
     identity = _identity()
     access = service.access(identity)
     if not access.regional:
-        raise NotAuthorised(reason=Reason(N_("the regional counts are for the regional coordinators the tool's "
+        raise NotAuthorised(reason=Phrase(N_("the regional counts are for the regional coordinators the tool's "
                                            "operator names")))
     return render_template("certification/regional.html", identity=identity, access=access,
                            rows=service.regional_overview(), title=service.titles(identity.tenant_id, _locale()),

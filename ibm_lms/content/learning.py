@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ibm_lms.clock import utcnow
 from ibm_lms.database import read
-from ibm_lms.errors import N_, Reason
+from ibm_lms.errors import N_, Phrase
 from ibm_lms.events import CourseCompleted, ExerciseAnswered, LessonCompleted, LessonViewed, ModuleCompleted
 from ibm_lms.extensions import db
 from ibm_lms.i18n.data import pick_text
@@ -89,11 +89,11 @@ def answer(where: Where, course: CourseRecord, document: dict, lesson_key: str, 
         raise ExerciseChanged()
     item, number, _ = found
     if not ANSWER_TOKEN.fullmatch(token or ""):
-        raise AnswerRefused(reason=Reason(N_("the form has no valid token; open the lesson again")))
+        raise AnswerRefused(reason=Phrase(N_("the form has no valid token; open the lesson again")))
     try:
         response = read_response(item, form)
     except InvalidResponse as error:
-        raise AnswerRefused(reason=Reason(error.msgid, **error.values)) from error
+        raise AnswerRefused(reason=Phrase(error.msgid, **error.values)) from error
     result = score(item, response)
     now = utcnow()
     identity = where.identity

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ibm_lms.audit import service as audit
-from ibm_lms.errors import N_, Reason
+from ibm_lms.errors import N_, Phrase
 from ibm_lms.extensions import db
 from ibm_lms.unit_of_work import unit_of_work
 
@@ -88,9 +88,9 @@ def checked(edit: RegistrationEdit) -> RegistrationEdit:
         platforms.check_text(platforms.AUDIENCE, audience, platforms.MAX_URL_LENGTH)
     deployments = tuple(sorted({d.strip() for d in edit.deployment_ids if d.strip()}))
     if not deployments:
-        raise InvalidPlatformSettings(reason=Reason(N_("at least one deployment id is needed")))
+        raise InvalidPlatformSettings(reason=Phrase(N_("at least one deployment id is needed")))
     if len(deployments) > MAX_DEPLOYMENTS:
-        raise InvalidPlatformSettings(reason=Reason(N_("at most %(limit)s deployment ids"), limit=MAX_DEPLOYMENTS))
+        raise InvalidPlatformSettings(reason=Phrase(N_("at most %(limit)s deployment ids"), limit=MAX_DEPLOYMENTS))
     for deployment_id in deployments:
         platforms.check_text(platforms.DEPLOYMENT_ID, deployment_id, platforms.MAX_NAME_LENGTH)
     return RegistrationEdit(name=name, auth_login_url=edit.auth_login_url, auth_token_url=edit.auth_token_url,

@@ -23,15 +23,15 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from ibm_lms.errors import N_, Reason
+from ibm_lms.errors import N_, Phrase
 
 
 class OutboundError(Exception):
     """A request to a platform failed; the reason is safe to show (it names no internal detail)."""
 
     def __init__(self, msgid: str):
-        self.reason = Reason(msgid)
-        super().__init__(self.reason.english())
+        self.reason = Phrase(msgid)
+        super().__init__(self.reason)
 
 
 @dataclass(frozen=True)

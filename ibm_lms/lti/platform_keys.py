@@ -30,7 +30,7 @@ from sqlalchemy.exc import OperationalError
 
 from ibm_lms.clock import utcnow
 from ibm_lms.database import upsert
-from ibm_lms.errors import N_, Reason
+from ibm_lms.errors import N_, Phrase
 from ibm_lms.extensions import app_state, db
 from ibm_lms.unit_of_work import in_unit_of_work, unit_of_work
 
@@ -92,7 +92,7 @@ def _fetch(url: str) -> tuple[dict, int]:
         raise PlatformKeysUnavailable(reason=error.reason) from error
     jwks = answer.body
     if answer.status != 200 or not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
-        raise PlatformKeysUnavailable(reason=Reason(N_("the key set has no keys list")))
+        raise PlatformKeysUnavailable(reason=Phrase(N_("the key set has no keys list")))
     ttl = max_age_seconds(answer.headers.get("Cache-Control"), config["LTI_JWKS_DEFAULT_TTL_SECONDS"])
     return jwks, ttl
 
@@ -122,7 +122,7 @@ def _from_database(url: str, known: _CachedSet | None = None) -> _CachedSet | No
 
 
 def _too_slow() -> PlatformKeysUnavailable:
-    return PlatformKeysUnavailable(reason=Reason(N_("the platform answered too slowly")))
+    return PlatformKeysUnavailable(reason=Phrase(N_("the platform answered too slowly")))
 
 
 def fetch_lock_id(url: str) -> int:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from ibm_lms.audit import service as audit
 from ibm_lms.clock import utcnow
-from ibm_lms.errors import N_, Reason
+from ibm_lms.errors import N_, Phrase
 from ibm_lms.extensions import app_state, db
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.text import is_bounded_text
@@ -46,7 +46,7 @@ AUDIENCE, DEPLOYMENT_ID = N_("auth audience"), N_("deployment id")
 def check_text(label: str, value, limit: int, *, error: type[LtiError] = InvalidPlatformSettings) -> str:
     """Registration values are printable text of a bounded length, in any script."""
     if not is_bounded_text(value, limit):
-        raise error(reason=Reason(N_("%(name)s must be 1 to %(limit)s printable characters"), name=Reason(label),
+        raise error(reason=Phrase(N_("%(name)s must be 1 to %(limit)s printable characters"), name=Phrase(label),
                                   limit=limit))
     return value
 
@@ -58,14 +58,14 @@ def check_platform_url(name: str, value, *, error: type[LtiError] = InvalidPlatf
         check_text(name, value, MAX_URL_LENGTH, error=error)
     base_url = current_app.config["BASE_URL"]
     if not is_platform_url(value, base_url):
-        raise error(reason=Reason(N_("%(name)s must be an absolute %(schemes)s URL"),
-                                  name=Reason(name), schemes=" / ".join(platform_schemes(base_url))))
+        raise error(reason=Phrase(N_("%(name)s must be an absolute %(schemes)s URL"),
+                                  name=Phrase(name), schemes=" / ".join(platform_schemes(base_url))))
     return value
 
 
 def another_tenants_issuer() -> InvalidPlatformSettings:
     """The refusal when an issuer is registered, or being registered, for another tenant."""
-    return InvalidPlatformSettings(reason=Reason(N_("this issuer already belongs to another tenant")))
+    return InvalidPlatformSettings(reason=Phrase(N_("this issuer already belongs to another tenant")))
 
 
 _CLAIM_ISSUER = {
@@ -216,13 +216,13 @@ def remove(issuer: str, client_id: str, *, actor: str) -> None:
     with unit_of_work():
         platform = _registration(issuer, client_id)
         if db.session.execute(select(ResourceLink.id).where(ResourceLink.platform_id == platform.id).limit(1)).first():
-            raise PlatformInUse(reason=Reason(N_("activities were launched from it")))
+            raise PlatformInUse(reason=Phrase(N_("activities were launched from it")))
         if db.session.execute(select(GradeOutbox.id).where(GradeOutbox.platform_id == platform.id).limit(1)).first():
-            raise PlatformInUse(reason=Reason(N_("scores were sent to it")))
+            raise PlatformInUse(reason=Phrase(N_("scores were sent to it")))
         others = db.session.execute(select(Platform.id).where(Platform.issuer == issuer, Platform.id != platform.id)
                                     .limit(1)).first()
         if others is None and tenancy.user_id_of_issuer(platform.tenant_id, issuer):
-            raise PlatformInUse(reason=Reason(N_("people arrived through it")))
+            raise PlatformInUse(reason=Phrase(N_("people arrived through it")))
         tenant_id = platform.tenant_id
         db.session.delete(platform)
         db.session.flush()

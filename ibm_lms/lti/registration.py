@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ibm_lms.audit import service as audit
 from ibm_lms.clock import utcnow
-from ibm_lms.errors import N_, Reason
+from ibm_lms.errors import N_, Phrase
 from ibm_lms.extensions import db
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.text import is_bounded_text
@@ -106,7 +106,7 @@ def _checked_url(name: str, value) -> str:
     host = urlsplit(value).hostname or ""
     allowed = current_app.config.get("REGISTRATION_ALLOWED_HOSTS") or ()
     if allowed and host not in allowed:
-        raise RegistrationError(reason=Reason(N_("the host %(host)s is not allowed to register"), host=host))
+        raise RegistrationError(reason=Phrase(N_("the host %(host)s is not allowed to register"), host=host))
     return value
 
 
@@ -114,7 +114,7 @@ def _text(value, limit: int = platforms.MAX_NAME_LENGTH) -> str | None:
     return value if is_bounded_text(value, limit) else None
 
 
-def _exchange(method: str, url: str, what: Reason, **kwargs) -> dict:
+def _exchange(method: str, url: str, what: Phrase, **kwargs) -> dict:
     # Without a list of the academy's own Moodles, whoever holds an invitation chooses these URLs:
     # only public addresses then, so an invitation cannot be used to reach the tool's own network.
     public_only = not current_app.config.get("REGISTRATION_ALLOWED_HOSTS")
@@ -122,12 +122,12 @@ def _exchange(method: str, url: str, what: Reason, **kwargs) -> dict:
         answer = request_json(method, url, timeout=current_app.config["LTI_JWKS_TIMEOUT_SECONDS"],
                               max_bytes=MAX_RESPONSE_BYTES, public_only=public_only, **kwargs)
     except OutboundError as error:
-        raise RegistrationError(reason=Reason(N_("%(step)s: %(problem)s"), step=what, problem=error.reason)) from error
+        raise RegistrationError(reason=Phrase(N_("%(step)s: %(problem)s"), step=what, problem=error.reason)) from error
     if answer.status >= 400:
-        raise RegistrationError(reason=Reason(N_("%(step)s: the platform refused (HTTP %(status)s)"),
+        raise RegistrationError(reason=Phrase(N_("%(step)s: the platform refused (HTTP %(status)s)"),
                                               step=what, status=answer.status))
     if not isinstance(answer.body, dict):
-        raise RegistrationError(reason=Reason(N_("%(step)s: the answer is not a JSON object"), step=what))
+        raise RegistrationError(reason=Phrase(N_("%(step)s: the answer is not a JSON object"), step=what))
     return answer.body
 
 
@@ -158,16 +158,16 @@ def platform_configuration(document: dict, config_url: str) -> PlatformConfigura
     """The platform's OpenID configuration, checked once: every URL the tool will call, and its issuer's site."""
     issuer = _text(document.get("issuer"))
     if issuer is None:
-        raise RegistrationError(reason=Reason(N_("the platform configuration has no usable issuer")))
+        raise RegistrationError(reason=Phrase(N_("the platform configuration has no usable issuer")))
     endpoints = {name: _checked_url(name, document.get(name)) for name in
                  ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")}
     _checked_url(platforms.ISSUER, issuer)
     # The configuration must come from the issuer's own site (LTI Dynamic Registration 3.5.1).
     if origin_of(config_url) != origin_of(issuer):
-        raise RegistrationError(reason=Reason(N_("the platform configuration does not come from its issuer")))
+        raise RegistrationError(reason=Phrase(N_("the platform configuration does not come from its issuer")))
     # The registration token goes there: to the platform's own site only.
     if origin_of(endpoints["registration_endpoint"]) != origin_of(issuer):
-        raise RegistrationError(reason=Reason(N_("the registration endpoint is not on the platform's own site")))
+        raise RegistrationError(reason=Phrase(N_("the registration endpoint is not on the platform's own site")))
     supported = document.get("scopes_supported")
     platform_info = document.get(PLATFORM_CONFIGURATION)
     return PlatformConfiguration(
@@ -184,18 +184,18 @@ def platform_configuration(document: dict, config_url: str) -> PlatformConfigura
 def register(args) -> RegistrationResult:
     invitation = _pending_invite(args.get("invite", ""))
     config_url = _checked_url("openid_configuration", args.get("openid_configuration"))
-    platform = platform_configuration(_exchange("GET", config_url, Reason(N_("platform configuration"))), config_url)
+    platform = platform_configuration(_exchange("GET", config_url, Phrase(N_("platform configuration"))), config_url)
     tool = tool_configuration()
     scopes = [s for s in tool["scopes"] if not platform.scopes_supported or s in platform.scopes_supported]
     headers = {"Content-Type": "application/json"}
     token = args.get("registration_token")
     if isinstance(token, str) and token:
         headers["Authorization"] = f"Bearer {token}"
-    answer = _exchange("POST", platform.registration_endpoint, Reason(N_("registration")),
+    answer = _exchange("POST", platform.registration_endpoint, Phrase(N_("registration")),
                        json=client_metadata(tool, scopes), headers=headers)
     client_id = _text(answer.get("client_id"))
     if client_id is None:
-        raise RegistrationError(reason=Reason(N_("the registration answer has no client_id")))
+        raise RegistrationError(reason=Phrase(N_("the registration answer has no client_id")))
     tool_answer = answer.get(TOOL_CONFIGURATION)
     deployment_id = _text(tool_answer.get("deployment_id")) if isinstance(tool_answer, dict) else None
     try:

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, func, select
 from ibm_lms.clock import utcnow
 from ibm_lms.content import service as content
 from ibm_lms.database import execute, update_if_newer, upsert_if_newer
-from ibm_lms.errors import N_, Reason
+from ibm_lms.errors import N_, Phrase
 from ibm_lms.events import QuizAttemptStarted, QuizAttemptSubmitted, QuizGradeOverridden
 from ibm_lms.extensions import app_state, db
 from ibm_lms.items.service import InvalidResponse, read_partial, score
@@ -190,13 +190,13 @@ def save(target: SaveTarget, forms: dict[int, dict[str, list[str]]], sequence: i
     read = {}
     for slot, form in forms.items():
         if not 0 <= slot < len(target.version_ids):
-            raise AnswerRefused(reason=Reason(N_("question %(number)s is not part of this attempt"), number=slot + 1))
+            raise AnswerRefused(reason=Phrase(N_("question %(number)s is not part of this attempt"), number=slot + 1))
         given = {name: values for name, values in form.items() if name != "present"}
         try:
             read[slot] = read_partial(versions.item_of(target.version_ids[slot]), given)
         except InvalidResponse as error:
-            raise AnswerRefused(reason=Reason(N_("question %(number)s: %(problem)s"), number=slot + 1,
-                                              problem=Reason(error.msgid, **error.values))) from error
+            raise AnswerRefused(reason=Phrase(N_("question %(number)s: %(problem)s"), number=slot + 1,
+                                              problem=Phrase(error.msgid, **error.values))) from error
     now, saved = utcnow(), []
     takes_answers = {"answers_attempt_id": target.id,
                      "deadline_at_least": now - timedelta(seconds=DEADLINE_GRACE_SECONDS)}

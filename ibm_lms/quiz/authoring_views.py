@@ -13,7 +13,7 @@ from flask_babel import get_locale, gettext
 from markupsafe import Markup
 
 from ibm_lms.content import service as content
-from ibm_lms.errors import N_, Reason, in_reader_language, wants_json
+from ibm_lms.errors import N_, Phrase, in_reader_language, wants_json
 from ibm_lms.i18n import service as i18n
 from ibm_lms.locales import LOCALES
 from ibm_lms.markers import read
@@ -357,7 +357,7 @@ def upload_image(slug: str):
     identity = _identity()
     upload = request.files.get("image")
     if upload is None:
-        raise ImageRefused(reason=Reason(N_("no file was chosen")))
+        raise ImageRefused(reason=Phrase(N_("no file was chosen")))
     digest = service.upload_image(identity, slug, upload.read(images.MAX_UPLOAD_BYTES + 1))
     alt = " ".join(request.form.get("alt", "").split())[:200].replace("]", ")").replace("[", "(")
     line = f"![{alt}](image:{digest})"

@@ -16,7 +16,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
 from ibm_lms.clock import utcnow
-from ibm_lms.errors import N_, Reason
+from ibm_lms.errors import N_, Phrase
 from ibm_lms.extensions import db
 
 from .errors import ImageNotFound, ImageRefused
@@ -33,16 +33,16 @@ REFERENCE = re.compile(r"!\[([^\]\n]{0,300})\]\(image:([0-9a-f]{64})\)")
 def cleaned(data: bytes) -> tuple[bytes, str, int, int]:
     """The image decoded and written anew: (bytes, media type, width, height); ImageRefused otherwise."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ImageRefused(reason=Reason(N_("it is larger than %(size)s MB"), size=MAX_UPLOAD_BYTES // (1024 * 1024)),
+        raise ImageRefused(reason=Phrase(N_("it is larger than %(size)s MB"), size=MAX_UPLOAD_BYTES // (1024 * 1024)),
                            status_code=413)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 if image.format not in FORMATS:
-                    raise ImageRefused(reason=Reason(N_("only PNG, JPEG, WebP and GIF images are accepted")))
+                    raise ImageRefused(reason=Phrase(N_("only PNG, JPEG, WebP and GIF images are accepted")))
                 if image.width * image.height > MAX_PIXELS:
-                    raise ImageRefused(reason=Reason(N_("it has more than 4096 × 4096 pixels")))
+                    raise ImageRefused(reason=Phrase(N_("it has more than 4096 × 4096 pixels")))
                 media_type, write_as = FORMATS[image.format]
                 image.load()
                 frame = image.convert("RGBA" if image.mode in ("P", "LA", "RGBA") or write_as == "PNG" else "RGB")
@@ -55,9 +55,9 @@ def cleaned(data: bytes) -> tuple[bytes, str, int, int]:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         # Pillow stops at open() for images far past its own limit, before our count of pixels.
-        raise ImageRefused(reason=Reason(N_("it has more than 4096 × 4096 pixels"))) from error
+        raise ImageRefused(reason=Phrase(N_("it has more than 4096 × 4096 pixels"))) from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise ImageRefused(reason=Reason(N_("the file is not an image that can be read"))) from error
+        raise ImageRefused(reason=Phrase(N_("the file is not an image that can be read"))) from error
 
 
 def store(tenant_id: int, user_id: int | None, data: bytes) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ibm_lms.errors import N_, Reason
+from ibm_lms.errors import N_, Phrase
 from ibm_lms.extensions import db
 
 from . import grading
@@ -57,18 +57,18 @@ def read_grade(text: str | None) -> float | None:
     try:
         value = float(cleaned)
     except ValueError:
-        raise OverrideRefused(reason=Reason(N_("the grade must be a number from 0 to 100"))) from None
+        raise OverrideRefused(reason=Phrase(N_("the grade must be a number from 0 to 100"))) from None
     if not math.isfinite(value) or not 0 <= value <= 100:
-        raise OverrideRefused(reason=Reason(N_("the grade must be a number from 0 to 100")))
+        raise OverrideRefused(reason=Phrase(N_("the grade must be a number from 0 to 100")))
     return round(value / 100, 4)
 
 
 def read_reason(text: str | None) -> str:
     cleaned = " ".join((text or "").split())
     if not cleaned:
-        raise OverrideRefused(reason=Reason(N_("give the reason, which the trainee's record keeps")))
+        raise OverrideRefused(reason=Phrase(N_("give the reason, which the trainee's record keeps")))
     if len(cleaned) > MAX_REASON:
-        raise OverrideRefused(reason=Reason(N_("the reason is longer than %(limit)d characters"), limit=MAX_REASON))
+        raise OverrideRefused(reason=Phrase(N_("the reason is longer than %(limit)d characters"), limit=MAX_REASON))
     return cleaned
 
 

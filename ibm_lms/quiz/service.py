@@ -9,11 +9,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ibm_lms.audit import service as audit
 from ibm_lms.content import service as content
-from ibm_lms.errors import N_, Reason
+from ibm_lms.errors import N_, Phrase
 from ibm_lms.extensions import db
 from ibm_lms.i18n.data import pick_text
 from ibm_lms.items.service import correct_response, score
-from ibm_lms.markers import Phrase
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Identity, Role
 from ibm_lms.text import SLUG
@@ -378,7 +377,7 @@ def override_grade(identity: Identity, slug: str, key: str, user_id: int, grade_
         if before is None:
             raise NoSubmittedAttempt()
         if grade is None and before.override is None:
-            raise OverrideRefused(reason=Reason(N_("the grade is not overridden, so there is no override to end")))
+            raise OverrideRefused(reason=Phrase(N_("the grade is not overridden, so there is no override to end")))
         now_in_force = flow.override(db.session.get(Quiz, quiz.id), settings, before, grade, reason, identity)
         audit.record(actor=tenancy.audit_name(identity.tenant_id, identity.user_id),
                      action="quiz.grade_overridden" if grade is not None else "quiz.grade_override_ended",

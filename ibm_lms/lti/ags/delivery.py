@@ -118,7 +118,7 @@ def deliver(row_id: int, *, lease: datetime | None = None) -> str:
                            retry_after=refusal.retry_after)
         return _finish(job, PARKED, http_status=refusal.status, answer=f"{refusal.step}: {refusal.answer}")
     except OutboundError as error:
-        return _finish(job, PENDING, answer=error.reason.english())
+        return _finish(job, PENDING, answer=str(error.reason))
     return _finish(job, DELIVERED, http_status=200, lineitem=lineitem if not job.lineitem else None)
 
 

@@ -18,6 +18,8 @@ _VOCABULARIES = (
     "http://purl.imsglobal.org/vocab/lis/v2/membership",
     "http://purl.imsglobal.org/vocab/lis/v2/institution/person",
     "http://purl.imsglobal.org/vocab/lis/v2/system/person",
+    # LTI 1.3's deprecated form of a system or institution role; Moodle's roster names a site administrator so.
+    "http://purl.imsglobal.org/vocab/lis/v2/person#",
 )
 
 
@@ -51,6 +53,7 @@ def role_from_lti(roles: Iterable[str] | None) -> Role:
 _ACADEMY_ROLE_VOCABULARIES = (
     "http://purl.imsglobal.org/vocab/lis/v2/institution/person#",
     "http://purl.imsglobal.org/vocab/lis/v2/system/person#",
+    "http://purl.imsglobal.org/vocab/lis/v2/person#",
 )
 
 

@@ -7,7 +7,7 @@ import pytest
 from ibm_lms.tenancy import service
 from ibm_lms.tenancy.data import LaunchIdentity
 from ibm_lms.tenancy.errors import InvalidTenantSlug
-from ibm_lms.tenancy.roles import Role, role_from_lti
+from ibm_lms.tenancy.roles import Role, is_academy_administrator, role_from_lti
 
 M = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 
@@ -21,6 +21,9 @@ M = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
         (["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator", M + "Learner"],
          Role.ADMINISTRATOR),
         (["TeachingAssistant"], Role.INSTRUCTOR),
+        # Moodle's roster (NRPS) names a site administrator in the deprecated person vocabulary.
+        (["Instructor", "http://purl.imsglobal.org/vocab/lis/v2/person#Administrator"], Role.ADMINISTRATOR),
+        (["http://purl.imsglobal.org/vocab/lis/v2/personal#Administrator"], Role.LEARNER),
         (["https://evil.example/vocab#Administrator"], Role.LEARNER),
         ([None, 5, ""], Role.LEARNER),
         (None, Role.LEARNER),
@@ -28,6 +31,17 @@ M = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 )
 def test_role_from_lti(roles, expected):
     assert role_from_lti(roles) == expected
+
+
+@pytest.mark.parametrize(("roles", "expected"), [
+    (["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"], True),
+    (["http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"], True),
+    (["Instructor", "http://purl.imsglobal.org/vocab/lis/v2/person#Administrator"], True),
+    ([M + "Administrator"], False),
+    (["Administrator"], False),
+])
+def test_an_academy_administrator_administers_the_moodle_itself(roles, expected):
+    assert is_academy_administrator(roles) is expected
 
 
 def test_tenant_slugs_are_validated(app):

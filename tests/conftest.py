@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from ibm_lms import create_app
 from ibm_lms.extensions import db
+from ibm_lms.lti.data import LTI
 from tests.platform import PlatformServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,6 +313,7 @@ class Launcher:
         claims.update(self.platform.services.claims("demo-link-1"))
         for name, value in overrides.items():
             claims[name] = value
+        self.platform.services.enrol(claims.get("sub"), claims.get(LTI + "roles"))
         return claims
 
     def post(self, token: str, state: str):

@@ -158,6 +158,7 @@ class PlatformServer(MoodleEndpoints):
             locale=locale,
         )
         claims.update(self.services.claims("demo-link-1"))
+        self.services.enrol(self.user.subject, self.user.roles)
         fields = {"id_token": self.sim.sign(claims), "state": args["state"]}
         if self.storage_target:
             fields["lti_storage_target"] = self.storage_target

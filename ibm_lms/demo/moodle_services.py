@@ -3,8 +3,10 @@ scores, results, members.
 
 Faithful where a tool could go wrong: the client assertion is verified with the tool's published
 keys, scopes are checked against the platform's mode (Moodle's "grade sync only" or "grade sync
-and column management"), media types are enforced, URLs carry Moodle's ?type_id=, a score older
-than the one held is ignored (AGS 2.0, 3.4.5), memberships are paged with Link headers. The state
+and column management"), media types are enforced, URLs carry Moodle's ?type_id=, a score is
+refused (409) unless its timestamp is a later second than the one held, as Moodle compares them,
+a score for someone the gradebook does not grade (a teacher, an administrator) is refused (400),
+memberships are paged with Link headers. The state
 lives in memory: the demo's gradebook empties when the demo stops, as a test platform's does.
 """
 
@@ -16,6 +18,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import parse_qs, urlencode
 
 import jwt
@@ -56,6 +59,8 @@ class MoodleServices:
     scores: dict = field(default_factory=dict)  # line item id -> {userId: score}
     score_posts: list = field(default_factory=list)  # every score accepted, in order
     members: list = field(default_factory=list)
+    # Who launched without a student's role: Moodle's gradebook grades only its students (its "graded roles").
+    not_graded: set = field(default_factory=set)
     page_size: int = 2
     offer_differences: bool = True
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,6 +83,14 @@ class MoodleServices:
                                            "memberships",
                 "service_versions": ["1.0", "2.0"]},
         }
+
+    def enrol(self, subject: str, roles) -> None:
+        """What a launch tells the gradebook about its user: a Learner is graded, anyone else is not (Moodle
+        sends a site administrator without Learner, and refuses a score for a teacher)."""
+        if any(isinstance(role, str) and role.rsplit("#", 1)[-1] == "Learner" for role in roles or ()):
+            self.not_graded.discard(subject)
+        else:
+            self.not_graded.add(subject)
 
     def graded_link(self, resource_link_id: str, label: str = "Graded activity", maximum: float = 100) -> dict:
         """A link whose activity has a grade: Moodle makes its column when the activity is made."""
@@ -190,16 +203,20 @@ class MoodleServices:
                 return _json({"error": "media type"}, 415)
             score = request.get_json(silent=True)
             needed = ("userId", "activityProgress", "gradingProgress", "timestamp")
-            if not isinstance(score, dict) or any(k not in score for k in needed):
+            if not isinstance(score, dict) or any(k not in score for k in needed) or not _is_time(score["timestamp"]):
                 return _json({"error": "invalid score"}, 400)
             if "scoreGiven" in score and not 0 <= score["scoreGiven"] <= score.get("scoreMaximum", -1):
                 return _json({"error": "scoreGiven out of range"}, 400)
+            if score["userId"] in self.not_graded:
+                return Response("Incorrect score received", status=400)
             held = self.scores.setdefault(key, {}).get(score["userId"])
+            # Moodle keeps the grade's time in whole seconds and refuses a score that is not a later second.
+            if held is not None and _second(held["timestamp"]) >= _second(score["timestamp"]):
+                return Response(f"Refusing score with an earlier timestamp for item {key} and user "
+                                f"{score['userId']}", status=409)
             self.score_posts.append({"line_item": key, **score})
-            # An older score than the one held is ignored (AGS 2.0: timestamps order the scores).
-            if held is None or held["timestamp"] <= score["timestamp"]:
-                self.scores[key][score["userId"]] = score
-            return Response(status=204)
+            self.scores[key][score["userId"]] = score
+            return Response(status=200)
         if part == "/results":
             if RESULT not in scopes:
                 return _json({"error": "scope"}, 403)
@@ -227,6 +244,18 @@ class MoodleServices:
                 "members": [{k: v for k, v in m.items() if k != "links"} for m in page]}
         return Response(json.dumps(body), headers={"Link": ", ".join(links)},
                         mimetype="application/vnd.ims.lti-nrps.v2.membershipcontainer+json")
+
+
+def _is_time(timestamp) -> bool:
+    try:
+        _second(timestamp)
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _second(timestamp: str) -> int:
+    return int(datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp())
 
 
 def _public(item: dict) -> dict:

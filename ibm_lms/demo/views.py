@@ -167,6 +167,7 @@ def authorize():
     )
     if message_type == RESOURCE_LINK_REQUEST:
         claims.update(services().claims(activity.resource_link_id))  # grades and roster, as Moodle offers them
+        services().enrol(user.subject, user.roles)
     else:
         claims[LTI + "target_link_uri"] = tool_url("content.catalogue")
     return render_template("demo/form_post.html", action=args["redirect_uri"],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, and_, func, select, update
 
 from ibm_lms.audit import service as audit
 from ibm_lms.clock import utcnow
@@ -265,6 +265,18 @@ def subject_of(tenant_id: int, user_id: int) -> tuple[str, str]:
     if row is None:
         raise UnknownTenant(slug=str(tenant_id))
     return row.issuer, row.subject
+
+
+def gradebook_subject(tenant_id: int, user_id: int, context_id: int | None) -> str | None:
+    """The sub a platform's gradebook knows a learner by; None for someone it does not grade in the context, an
+    instructor or administrator trying an activity (Moodle grades its students only and refuses other scores)."""
+    row = db.session.execute(
+        select(User.subject, Enrolment.role).outerjoin(Enrolment, and_(
+            Enrolment.user_id == User.id, Enrolment.tenant_id == tenant_id, Enrolment.context_id == context_id))
+        .where(User.id == user_id, User.tenant_id == tenant_id)).first()
+    if row is None:
+        raise UnknownTenant(slug=str(tenant_id))
+    return row.subject if row.role in (None, Role.LEARNER) else None
 
 
 def person_of(tenant_id: int, user_id: int) -> Person:

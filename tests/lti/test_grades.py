@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import select, update
 
 from ibm_lms.clock import utcnow
+from ibm_lms.demo.platform import INSTRUCTOR
 from ibm_lms.events import LessonCompleted
 from ibm_lms.extensions import db
 from ibm_lms.lti.ags import delivery
+from ibm_lms.lti.data import LTI
 from ibm_lms.lti.models import GradeOutbox, ResourceLink
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import LaunchIdentity
@@ -184,6 +186,53 @@ def test_an_older_score_never_overwrites_a_newer_one(graded, cli, platform_serve
     assert statuses == {90.0: "delivered", 40.0: "superseded"}
     [scores] = platform_server.services.scores.values()
     assert scores[platform_server.user.subject]["scoreGiven"] == 90.0
+
+
+def test_a_newer_score_in_the_same_second_is_stamped_a_second_later_and_kept(graded, cli, platform_server):
+    # Moodle keeps a grade's time in whole seconds and refuses (409) a score that is not a later second.
+    at = utcnow().replace(microsecond=100_000)
+    _complete(graded, _user(graded), 0.5, at=at)
+    _worker(cli)
+    _complete(graded, _user(graded), 0.9, at=at + timedelta(milliseconds=600))
+    _worker(cli)
+    first, second = _rows()
+    assert (first.status, second.status) == ("delivered", "delivered")
+    assert second.scored_at == at.replace(tzinfo=None, microsecond=0) + timedelta(seconds=1)
+    [scores] = platform_server.services.scores.values()
+    assert scores[platform_server.user.subject]["scoreGiven"] == 90.0
+
+
+def test_a_score_the_platform_already_holds_is_superseded_not_parked(graded, cli, platform_server, app):
+    # The platform stored the score but its answer came too late; the retry meets Moodle's 409.
+    app.config["LTI_SERVICE_TIMEOUT_SECONDS"] = 0.3
+    platform_server.services.faults = ["ok", "ok", "ok", "late"]  # token, line items, new line item, score
+    _complete(graded, _user(graded), 0.6)
+    _worker(cli)
+    assert _rows()[0].status == "pending" and len(platform_server.services.score_posts) == 1
+    db.session.execute(update(GradeOutbox).values(next_attempt_at=utcnow()))
+    db.session.commit()
+    _worker(cli)
+    [row] = _rows()
+    assert (row.status, row.last_status) == ("superseded", 409)
+    assert "earlier timestamp" in row.last_answer
+    assert "ge-academy\t0\t0\t0\t1" in cli.invoke(args=["grades", "status"]).output
+
+
+def test_an_instructors_attempt_sends_no_score(launcher, courses, cli, platform_server):
+    """Moodle grades its students only and refuses an instructor's score (400): none is queued."""
+    assert launcher.launch(target=TARGET, **{LTI + "roles": [INSTRUCTOR]}).status_code == 303
+    link = _link()
+    _complete(link, _user(link), 0.7)
+    assert _rows() == []
+
+
+def test_the_platform_refuses_a_score_for_someone_it_does_not_grade(graded, cli, platform_server):
+    """The test platform is as strict as Moodle: a score for a teacher it knows is refused."""
+    _complete(graded, _user(graded), 0.7)
+    platform_server.services.enrol(platform_server.user.subject, [INSTRUCTOR])
+    _worker(cli)
+    [row] = _rows()
+    assert (row.status, row.last_status) == ("parked", 400) and "Incorrect score" in row.last_answer
 
 
 def test_grades_status_and_retry_of_parked_scores(graded, cli, platform_server):

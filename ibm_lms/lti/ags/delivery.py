@@ -1,8 +1,8 @@
 """Delivering the grade outbox: claim what is due, find or make the line item, post the score, record why.
 
 5xx answers, timeouts and 429 (after its Retry-After) are retried with exponential backoff and
-jitter; a 401 refreshes the token once; any other 4xx parks the score with the platform's answer
-for an administrator. A newer score for the same user and link supersedes an older one still
+jitter; a 401 refreshes the token once; a 409 to a score (the platform holds one at least as new)
+supersedes it; any other 4xx parks the score with the platform's answer for an administrator. A newer score for the same user and link supersedes an older one still
 waiting, and every score carries its timestamp, which the platform uses to keep the newest.
 Claims are leases: on PostgreSQL several workers share the outbox (FOR UPDATE SKIP LOCKED); a
 worker that dies leaves its rows to be claimed again when the lease ends.
@@ -111,6 +111,10 @@ def deliver(row_id: int, *, lease: datetime | None = None) -> str:
     except NoLineItem as problem:
         return _finish(job, PARKED, answer=str(problem))
     except ServiceRefused as refusal:
+        if refusal.step == "score" and refusal.status == 409:
+            # The platform holds a score at least as new: this one, whose answer was lost to a timeout, or one
+            # given in the platform itself. Nothing is left to deliver and nobody needs to act.
+            return _finish(job, SUPERSEDED, http_status=409, answer=refusal.answer)
         # The platform's side or its load (5xx, 408, 429), or a success whose body is unusable (a proxy's
         # page, a truncated answer): worth another try. Any other refusal needs a person.
         if refusal.status in (408, 429) or refusal.status >= 500 or 200 <= refusal.status < 300:
@@ -157,6 +161,8 @@ def _finish(job: _Job, status: str, *, answer: str | None = None, retry_after: f
                                    .values(ags_lineitem=lineitem))
             return "delivered"
         row.status = status
+        if status == SUPERSEDED:
+            return "superseded"
         if status == PENDING:
             row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts, retry_after))
             return "retried"

@@ -7,10 +7,11 @@ Handlers only add rows; the network is the worker's.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from ibm_lms.clock import utcnow
@@ -69,16 +70,30 @@ def _enqueue(event: LearningEvent, score: float, *, lesson: str | None, label: s
         return
     if graded_target(link) != (event.course_slug, lesson):
         return
-    _, subject = tenancy.subject_of(event.tenant_id, event.user_id)
+    subject = tenancy.gradebook_subject(event.tenant_id, event.user_id, event.context_id)
+    if subject is None:
+        return
     now = utcnow()
     db.session.add(GradeOutbox(
         tenant_id=event.tenant_id, platform_id=link.platform_id, resource_link_id=link.id, user_id=event.user_id,
         subject=subject, event_id=event.event_id, resource_id=resource_id(event.course_slug, lesson),
         label=(link.title or label)[:255], score_given=round(score * SCORE_MAXIMUM, 2), score_maximum=SCORE_MAXIMUM,
         activity_progress=ACTIVITY_COMPLETED, grading_progress=GRADING_FULLY_GRADED,
-        comment=comment, scored_at=event.occurred_at.replace(tzinfo=None), status="pending", attempts=0,
+        comment=comment, scored_at=_scored_at(link.id, event), status="pending", attempts=0,
         next_attempt_at=now, created_at=now,
     ))
+
+
+def _scored_at(link_id: int, event: LearningEvent) -> datetime:
+    """When the score was given, a later second than the person's previous score for the link when both fall in
+    one (an attempt then an override, say): a platform that keeps whole seconds, as Moodle does, refuses a score
+    that is not a later second than the one it holds, and the newer one would be lost."""
+    scored_at = event.occurred_at.replace(tzinfo=None)
+    previous = db.session.execute(select(func.max(GradeOutbox.scored_at)).where(
+        GradeOutbox.resource_link_id == link_id, GradeOutbox.user_id == event.user_id)).scalar_one()
+    if previous is None or scored_at < previous - timedelta(seconds=1):
+        return scored_at  # the first score, or one that really is older: it is superseded, not moved
+    return max(scored_at, previous.replace(microsecond=0) + timedelta(seconds=1))
 
 
 def on_course_completed(event: CourseCompleted) -> None:

@@ -1,7 +1,8 @@
 """The test platform's services: Moodle's (ibm_lms.demo.moodle_services), with faults a test can switch on.
 
 Faults, each consumed by one service request in order: "ok" for none, "down", "slow", "late" (done, but
-answered after 2 s: an answer lost to the tool's timeout), "400", "401", "429", "500", "malformed"; `down` makes every service request fail until switched off, `slow_seconds` delays each.
+answered after 2 s: an answer lost to the tool's timeout), "400", "401", "429", "500", "malformed";
+`down` makes every service request fail until switched off, `slow_seconds` delays each.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 5xx answers, timeouts and 429 (after its Retry-After) are retried with exponential backoff and
 jitter; a 401 refreshes the token once; a 409 to a score (the platform holds one at least as new)
-supersedes it; any other 4xx parks the score with the platform's answer for an administrator. A newer score for the same user and link supersedes an older one still
-waiting, and every score carries its timestamp, which the platform uses to keep the newest.
+supersedes it; any other 4xx parks the score with the platform's answer for an administrator. A
+newer score for the same user and link supersedes an older one still waiting, and every score
+carries its timestamp, which the platform uses to keep the newest.
 Claims are leases: on PostgreSQL several workers share the outbox (FOR UPDATE SKIP LOCKED); a
 worker that dies leaves its rows to be claimed again when the lease ends.
 """

@@ -95,7 +95,7 @@ def _port_is_free(host: str, port: int) -> None:
 
 
 def _run_gunicorn(load_app, *, host: str, port: int, workers: int, threads: int,
-                  tls: tuple[str, str] | None = None) -> None:
+                  tls: tuple[str, str] | None = None, trusted_proxies: tuple[str, ...] = ("127.0.0.1",)) -> None:
     """Serves with gunicorn; each worker builds its own app (no database connection crosses a fork)."""
     from gunicorn.app.base import BaseApplication
 
@@ -104,7 +104,7 @@ def _run_gunicorn(load_app, *, host: str, port: int, workers: int, threads: int,
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("forwarded_allow_ips", os.environ.get("IBM_LMS_FORWARDED_ALLOW_IPS", "127.0.0.1"))
+            self.cfg.set("forwarded_allow_ips", ",".join(trusted_proxies))
             # Nothing here drives gunicorn through its control socket, which would live in $HOME.
             self.cfg.set("control_socket_disable", True)
             # No access log of gunicorn's own: the tool writes one line per request (ibm_lms.observability), by
@@ -159,7 +159,8 @@ def serve_command(host, port, workers, threads, certfile, keyfile):
 
         return app
 
-    _run_gunicorn(load_app, host=host, port=port, workers=workers, threads=threads, tls=tls)
+    _run_gunicorn(load_app, host=host, port=port, workers=workers, threads=threads, tls=tls,
+                  trusted_proxies=checked.config["FORWARDED_ALLOW_IPS"])
 
 
 @click.command("demo")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import math
 import os
 from pathlib import Path
@@ -41,6 +42,7 @@ _ENVIRONMENT_KEYS = {
     "RATE_LIMIT_LAUNCH": "RATE_LIMIT_LAUNCH",
     "RATE_LIMIT_PUBLIC": "RATE_LIMIT_PUBLIC",
     "RATE_LIMIT_STORAGE": "RATE_LIMIT_STORAGE",
+    "FORWARDED_ALLOW_IPS": "FORWARDED_ALLOW_IPS",
 }
 
 _BOOLEAN_KEYS = {"DEMO_MODE", "DEBUG", "TESTING", "OBSERVABILITY", "RATE_LIMITS"}
@@ -90,6 +92,8 @@ def defaults() -> dict:
         "RATE_LIMIT_LAUNCH": "300 per minute",
         "RATE_LIMIT_PUBLIC": "60 per minute",
         "RATE_LIMIT_STORAGE": "memory://",
+        # The reverse proxy whose X-Forwarded-* headers count (gunicorn's forwarded_allow_ips, same syntax).
+        "FORWARDED_ALLOW_IPS": "127.0.0.1",
         "LOCALES": LOCALES,
         "BABEL_DEFAULT_LOCALE": "en",
         # Id tokens and forms above this size are refused with 413 before any parsing.
@@ -171,6 +175,7 @@ def build(overrides: dict | None = None, environ: dict | None = None) -> dict:
     for key in ("RECENT_WRITE_SECONDS", "OUTBOX_COUNT_SECONDS"):
         config[key] = _seconds(key, config[key])
     _check_rate_limits(config)
+    config["FORWARDED_ALLOW_IPS"] = trusted_proxies(config["FORWARDED_ALLOW_IPS"])
     _check_base_url(config["BASE_URL"])
     instance = _usable_folder(Path(config["INSTANCE_PATH"]).resolve())
     config["INSTANCE_PATH"] = str(instance)
@@ -212,6 +217,23 @@ def _seconds(key: str, value) -> float:
     if not math.isfinite(seconds) or seconds < 0:
         raise ConfigurationError(f"IBM_LMS_{key} must be zero or more seconds, got {value!r}.")
     return seconds
+
+
+def trusted_proxies(value) -> tuple[str, ...]:
+    """IBM_LMS_FORWARDED_ALLOW_IPS as a tuple of addresses or networks, or ("*",) for every peer."""
+    if isinstance(value, tuple | list):
+        value = ",".join(value)
+    entries = tuple(entry.strip() for entry in str(value).split(",") if entry.strip())
+    if entries == ("*",):
+        return entries
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigurationError(
+                "IBM_LMS_FORWARDED_ALLOW_IPS must list the proxy's addresses or networks separated by commas "
+                f"(or '*' for any peer), got {entry[:60]!r}.") from None
+    return entries
 
 
 def _check_rate_limits(config: dict) -> None:

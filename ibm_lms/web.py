@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, url_for
 from werkzeug.exceptions import BadRequest
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .extensions import app_state
@@ -122,6 +124,31 @@ def refuse_nul_in_address() -> None:
     if (b"%00" in request.query_string or b"\x00" in request.query_string) and \
             request.endpoint not in app_state("web.own_query_checks", set):
         raise BadRequest("the address holds a NUL character")
+
+
+class TrustedProxyFix:
+    """ProxyFix for requests from a trusted proxy only. Served directly (`serve --certfile`), a client's own
+    X-Forwarded-For would otherwise choose the address that rate limits and the monitoring endpoints trust."""
+
+    def __init__(self, wsgi_app, trusted: Iterable[str]):
+        self._direct = wsgi_app
+        self._proxied = ProxyFix(wsgi_app, x_for=1, x_proto=1, x_host=1)
+        trusted = tuple(trusted)
+        self._everyone = trusted == ("*",)
+        self._networks = () if self._everyone else tuple(ipaddress.ip_network(t, strict=False) for t in trusted)
+
+    def trusts(self, peer: str) -> bool:
+        if self._everyone or not peer:  # no address: a unix socket, which only the host's own proxy reaches
+            return True
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        return any(address in network for network in self._networks)
+
+    def __call__(self, environ, start_response):
+        handler = self._proxied if self.trusts(environ.get("REMOTE_ADDR", "")) else self._direct
+        return handler(environ, start_response)
 
 
 def init_app(app: Flask) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
 from sqlalchemy import text
 
 from ibm_lms.extensions import db
@@ -82,3 +83,38 @@ def test_readiness_knows_the_schema_this_release_expects(client):
     finally:
         db.session.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
         db.session.commit()
+
+
+def test_only_the_trusted_proxy_may_say_who_the_client_is(app, client):
+    """Served directly (`serve --certfile`), a client's own X-Forwarded-For must not open the monitoring
+    endpoints or choose its address for rate limits; from the proxy it names the client."""
+    from ibm_lms.web import TrustedProxyFix
+
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, app.config["FORWARDED_ALLOW_IPS"])
+    spoofed = {"X-Forwarded-For": "127.0.0.1", "X-Forwarded-Proto": "https"}
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"}, headers=spoofed).status_code == 403
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers=spoofed).status_code == 200
+    from_proxy = {"X-Forwarded-For": "203.0.113.9"}
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers=from_proxy).status_code == 403
+
+
+@pytest.mark.parametrize(("setting", "trusted", "peer", "expected"), [
+    ("10.0.0.0/8, 192.0.2.7", None, "10.1.2.3", True),
+    ("10.0.0.0/8, 192.0.2.7", None, "192.0.2.8", False),
+    ("*", ("*",), "198.51.100.1", True),
+    ("127.0.0.1", ("127.0.0.1",), "", True),  # a unix socket: only the host's own proxy reaches it
+])
+def test_trusted_proxies_are_addresses_or_networks(setting, trusted, peer, expected):
+    from ibm_lms.config import trusted_proxies
+    from ibm_lms.web import TrustedProxyFix
+
+    parsed = trusted_proxies(setting)
+    assert trusted is None or parsed == trusted
+    assert TrustedProxyFix(lambda environ, start: [], parsed).trusts(peer) is expected
+
+
+def test_a_trusted_proxy_setting_that_is_not_an_address_is_refused_at_start():
+    from ibm_lms.config import ConfigurationError, trusted_proxies
+
+    with pytest.raises(ConfigurationError, match=r"IBM_LMS_FORWARDED_ALLOW_IPS .* got 'proxy\.example'"):
+        trusted_proxies("127.0.0.1, proxy.example")

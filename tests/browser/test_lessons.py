@@ -94,6 +94,10 @@ def test_a_lesson_fits_a_360_px_phone_and_works_with_the_keyboard(page, cross_si
                      && !e.closest(".table-wrap, .mrz, table"))
         .map(e => e.tagName + "." + e.className).slice(0, 5)""")
     assert wide == []
+    # A table wider than the phone scrolls in its own box, which the keyboard can reach (a tab stop).
+    scrolling = tool.evaluate("""() => [...document.querySelectorAll(".lesson table, .table-wrap")]
+        .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.getAttribute("tabindex"))""")
+    assert scrolling and set(scrolling) == {"0"}
     # Keyboard only: the first choice of the first exercise is reached with Tab and chosen with Space.
     radio = frame.locator("section.exercise input[type=radio]").first
     radio.focus()

@@ -111,3 +111,13 @@ def test_the_gradebook_shows_each_persons_score_per_column(demo):
     row = re.search(r"<tr><th scope=\"row\">Nino Beridze</th>(.*?)</tr>", page, re.S).group(1)
     assert re.findall(r"<td>\s*(.*?)</td>", row, re.S)[0].strip() == "62.5 / 100"
     assert "Oksana Kovalenko" in page and 'id="no-grades"' not in page
+
+
+def test_the_demo_academy_has_a_name_its_certificates_can_show(demo):
+    from ibm_lms.demo.service import DEMO_TENANT, register_demo_platform
+    from ibm_lms.tenancy import service as tenancy
+
+    with demo.app_context():
+        register_demo_platform()
+        register_demo_platform()  # a second set-up finds both as they are
+        assert tenancy.get_tenant(DEMO_TENANT).name == "Demo Border Academy"

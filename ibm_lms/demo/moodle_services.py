@@ -6,7 +6,9 @@ keys, scopes are checked against the platform's mode (Moodle's "grade sync only"
 and column management"), media types are enforced, URLs carry Moodle's ?type_id=, a score is
 refused (409) unless its timestamp is a later second than the one held, as Moodle compares them,
 a score for someone the gradebook does not grade (a teacher, an administrator) is refused (400),
-memberships are paged with Link headers. The state
+the token endpoint answers every refusal with 400 and grants the permitted part of what is asked,
+both modes send the column list's address, members come in one page without a differences link
+(paging and differences, which other platforms use, are switched on by tests). The state
 lives in memory: the demo's gradebook empties when the demo stops, as a test platform's does.
 """
 
@@ -61,8 +63,10 @@ class MoodleServices:
     members: list = field(default_factory=list)
     # Who launched without a student's role: Moodle's gradebook grades only its students (its "graded roles").
     not_graded: set = field(default_factory=set)
-    page_size: int = 2
-    offer_differences: bool = True
+    # Moodle answers with every member in one page and offers no differences link; other platforms page (a test
+    # sets a page size) or offer one (a test switches it on), and the tool follows both.
+    page_size: int | None = None
+    offer_differences: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def claims(self, resource_link_id: str) -> dict:
@@ -70,9 +74,9 @@ class MoodleServices:
         if self.mode is None:
             return {}
         scopes = [s for s in MODES[self.mode] if s != MEMBERSHIPS]
-        endpoint = {"scope": scopes}
-        if self.mode == "column_management":
-            endpoint["lineitems"] = f"{self.base_url}/mod/lti/services.php/{COURSE}/lineitems?{TYPE_ID}"
+        # In both modes Moodle sends the column list's address; only the scopes say whether columns can be made.
+        endpoint = {"scope": scopes,
+                    "lineitems": f"{self.base_url}/mod/lti/services.php/{COURSE}/lineitems?{TYPE_ID}"}
         item = self.link_items.get(resource_link_id)
         if item is not None:
             endpoint["lineitem"] = self.line_items[item]["id"]
@@ -139,16 +143,19 @@ class MoodleServices:
             claims = jwt.decode(form["client_assertion"], key, algorithms=["RS256"], audience=self.token_url,
                                 issuer=self.client_id)
         except (jwt.PyJWTError, KeyError, TypeError) as error:
-            return _json({"error": "invalid_client", "error_description": str(error)}, 401)
+            # Moodle's token.php answers every refusal with 400, invalid_client included.
+            return _json({"error": "invalid_client", "error_description": str(error)}, 400)
         if claims.get("sub") != self.client_id or not claims.get("jti"):
-            return _json({"error": "invalid_client"}, 401)
-        asked = form.get("scope", "").split()
+            return _json({"error": "invalid_client"}, 400)
+        # Moodle grants the scopes asked for that the tool's settings permit, and refuses only when none is.
         allowed = MODES.get(self.mode or "", ())
-        if not asked or any(scope not in allowed for scope in asked):
+        granted = [scope for scope in form.get("scope", "").split() if scope in allowed]
+        if not granted:
             return _json({"error": "invalid_scope"}, 400)
         token = secrets.token_urlsafe(24)
-        self.tokens[token] = set(asked)
-        return _json({"access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": " ".join(asked)})
+        self.tokens[token] = set(granted)
+        return _json({"access_token": token, "token_type": "Bearer", "expires_in": 3600,
+                      "scope": " ".join(granted)})
 
     def _scopes(self, request: Request) -> set[str] | None:
         found = re.fullmatch(r"Bearer (\S+)", request.headers.get("Authorization", ""))
@@ -232,11 +239,12 @@ class MoodleServices:
             return _json({"error": "media type"}, 406)
         members = [m for m in self.members if "rlid" not in request.args or request.args["rlid"] in m.get("links", ())]
         start = int(request.args.get("page", "0"))
-        page = members[start * self.page_size:(start + 1) * self.page_size]
+        size = self.page_size or max(len(members), 1)
+        page = members[start * size:(start + 1) * size]
         base = f"{self.base_url}{self._path(request)}"
         query = {k: v[0] for k, v in parse_qs(request.query_string.decode()).items() if k != "page"}
         links = []
-        if (start + 1) * self.page_size < len(members):
+        if (start + 1) * size < len(members):
             links.append(f'<{base}?{urlencode({**query, "page": start + 1})}>; rel="next"')
         if self.offer_differences:
             links.append(f'<{base}?{urlencode({**query, "since": "1"})}>; rel="differences"')

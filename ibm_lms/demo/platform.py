@@ -105,7 +105,7 @@ class SimulatedPlatform:
             "iss": self.issuer,
             "aud": self.client_id,
             "sub": user.subject,
-            "exp": now + 300,
+            "exp": now + 60,  # as Moodle signs its id tokens (lti_sign_jwt)
             "iat": now,
             "nonce": nonce,
             "given_name": user.given_name,
@@ -121,7 +121,8 @@ class SimulatedPlatform:
                                          "title": "IBM Training (demo course)",
                                          "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"]},
             LTI + "tool_platform": {"guid": "demo-platform", "name": "IBM Training demo platform",
-                                    "product_family_code": "ibm-lms-demo", "version": "1"},
+                                    # Moodle's claim mapping names the family "family_code".
+                                    "family_code": "moodle", "version": "1"},
         }
         if message_type == RESOURCE_LINK_REQUEST:
             claims[LTI + "resource_link"] = resource_link or {"id": "demo-link-1", "title": "IBM Training Suite"}

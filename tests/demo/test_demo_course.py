@@ -89,7 +89,7 @@ def test_the_demo_platforms_services_refuse_what_moodle_refuses(demo):
         "grant_type": "client_credentials", "client_assertion_type":
         "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion": "not-a-jwt",
         "scope": SCORE_SCOPE})
-    assert token.status_code == 401 and token.get_json()["error"] == "invalid_client"
+    assert token.status_code == 400 and token.get_json()["error"] == "invalid_client"  # Moodle's token.php
     unsigned = client.get("/demo/platform/mod/lti/services.php/2/lineitems?type_id=1")
     assert unsigned.status_code == 401 and unsigned.get_json()["error"] == "invalid_token"
     assert client.get("/demo/platform/mod/lti/nothing.php").status_code == 404

@@ -147,8 +147,11 @@ class PlatformServer(MoodleEndpoints):
     def _authorize(self, request: Request) -> Response:
         args = request.args
         problems = self.sim.authentication_request_problems(args, redirect_uri=self.tool_base_url + "/lti/launch")
-        if args.get("login_hint") and args["login_hint"] != self.user.subject:
-            problems.append("login_hint")
+        if problems == [] and args.get("login_hint") and args["login_hint"] != self.user.subject:
+            # As Moodle's auth.php: someone else signed in since the activity was opened; the error goes back
+            # to the tool's redirect URI with the state, in place of an id token.
+            return self._post_back({"error": "access_denied", "error_description": "User login not valid",
+                                    "state": args["state"]}, args["redirect_uri"])
         if problems:
             return Response("invalid authentication request: " + ", ".join(problems), status=400)
         # As Moodle does, the message hint says which activity is being launched: here its locale and target.
@@ -162,11 +165,15 @@ class PlatformServer(MoodleEndpoints):
         fields = {"id_token": self.sim.sign(claims), "state": args["state"]}
         if self.storage_target:
             fields["lti_storage_target"] = self.storage_target
+        return self._post_back(fields, args["redirect_uri"])
+
+    @staticmethod
+    def _post_back(fields: dict, redirect_uri: str) -> Response:
         inputs = "".join(
             f'<input type="hidden" name="{k}" value="{html.escape(v)}">' for k, v in fields.items()
         )
         page = (
-            f'<!doctype html><html><body><form id="f" method="post" action="{html.escape(args["redirect_uri"])}">'
+            f'<!doctype html><html><body><form id="f" method="post" action="{html.escape(redirect_uri)}">'
             f"{inputs}</form><script>document.getElementById('f').submit()</script></body></html>"
         )
         return Response(page, mimetype="text/html")

@@ -25,6 +25,20 @@ class LaunchRejected(LtiError):
     code = "launch_rejected"
 
 
+class PlatformRefusedSignIn(LtiError):
+    """The platform posted an OpenID Connect error back instead of an id token (Moodle's auth.php does so)."""
+
+    code = "platform_refused_sign_in"
+    message = N_("Moodle did not sign you in to the tool (%(error)s). Open the activity again from your Moodle "
+                 "course; if this happens again, tell your Moodle administrator.")
+
+
+class SignedInAsSomeoneElse(PlatformRefusedSignIn):
+    # Moodle answers access_denied when the person signed in to it is no longer the one who opened the activity.
+    message = N_("Moodle did not sign you in to the tool: the person signed in to Moodle has changed since the "
+                 "activity was opened. Sign in to Moodle again and open the activity from your course.")
+
+
 class StateMissing(LtiError):
     """The state cookie did not come back: the browser blocked the tool's cookies."""
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
@@ -17,10 +20,19 @@ from . import launch as launches
 from .ags.errors import ServiceRefused
 from .configuration import tool_configuration
 from .cookies import forget_state_cookie
-from .errors import LaunchRejected, LtiError, RosterNotOffered, RosterUnavailable, StateMissing
+from .errors import (
+    LaunchRejected,
+    LtiError,
+    PlatformRefusedSignIn,
+    RosterNotOffered,
+    RosterUnavailable,
+    SignedInAsSomeoneElse,
+    StateMissing,
+)
 from .outbound import OutboundError
 from .urls import origin_of
 
+log = logging.getLogger(__name__)
 blueprint = Blueprint("lti", __name__)
 PROBE_COOKIE = "ibm_lms_cookies"
 
@@ -77,6 +89,7 @@ def _storage_verified_request() -> bool:
 @blueprint.post("/lti/launch")
 @csrf.exempt
 def launch():
+    _refuse_a_platform_error()
     storage_verified = _storage_verified_request()
     try:
         completed = launches.complete_launch(request.form, request.cookies, storage_verified=storage_verified)
@@ -97,6 +110,23 @@ def launch():
         response = redirect(completed.landing_path, code=303)
     forget_state_cookie(response, request.form["state"])
     return response
+
+
+_OIDC_ERROR = re.compile(r"[a-z_]{1,40}")
+
+
+def _refuse_a_platform_error() -> None:
+    """An authentication error the platform posted back instead of an id token (OpenID Connect Core 3.1.2.6):
+    said as what the trainee can do, not as a malformed launch."""
+    error = request.form.get("error")
+    if error is None or request.form.get("id_token"):
+        return
+    code = error if _OIDC_ERROR.fullmatch(error) else "unknown"
+    log.warning("the platform refused the sign-in: %s (%s)", code,
+                " ".join(request.form.get("error_description", "").split())[:200])
+    if code in ("access_denied", "login_required"):
+        raise SignedInAsSomeoneElse(error=code)
+    raise PlatformRefusedSignIn(error=code)
 
 
 def _cookies_blocked(error: StateMissing):

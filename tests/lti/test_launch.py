@@ -251,3 +251,45 @@ def test_a_launch_from_a_link_without_grade_or_roster_services_records_none(laun
     assert response.status_code == 303
     link = db.session.execute(select(ResourceLink)).scalar_one()
     assert (link.ags_scopes, link.ags_lineitems, link.ags_lineitem, link.nrps_memberships) == (None, None, None, None)
+
+
+def _posted_fields(page: str) -> dict[str, str]:
+    import re
+    from html import unescape
+
+    return {name: unescape(value) for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', page)}
+
+
+def test_an_error_the_platform_posts_back_is_said_as_what_to_do(launcher, client, platform_server):
+    """Moodle's auth.php posts `error` and the state back, with no id token, when the person signed in to it
+    changed since the activity was opened (access_denied)."""
+    import requests
+
+    from ibm_lms.demo.platform import DEMO_USERS
+    from tests.conftest import translated
+
+    auth, _ = launcher.login()
+    platform_server.user = DEMO_USERS["instructor"]  # someone else is signed in to Moodle now
+    answer = requests.get(launcher.platform.auth_login_url, params=auth, timeout=10)
+    fields = _posted_fields(answer.text)
+    assert fields["error"] == "access_denied" and fields["state"] == auth["state"] and "id_token" not in fields
+    refused = client.post("/lti/launch", data=fields, headers={"Accept-Language": "uk"})
+    assert refused.status_code == 400 and error_code(refused) == "platform_refused_sign_in"
+    shown = refused.get_data(as_text=True)
+    assert "the person signed in to Moodle has changed" not in shown
+    from html import unescape
+
+    expected = translated("uk", "Moodle did not sign you in to the tool: the person signed in to Moodle has changed "
+                                "since the activity was opened. Sign in to Moodle again and open the activity from "
+                                "your course.")
+    assert expected and expected in unescape(shown)
+
+
+@pytest.mark.parametrize(("error", "shown"), [("invalid_request", "invalid_request"),
+                                              ("<script>alert(1)</script>", "unknown")])
+def test_any_other_platform_error_is_named_and_only_if_it_looks_like_one(launcher, client, error, shown):
+    auth, _ = launcher.login()
+    refused = client.post("/lti/launch", data={"error": error, "state": auth["state"]})
+    assert refused.status_code == 400 and error_code(refused) == "platform_refused_sign_in"
+    page = refused.get_data(as_text=True)
+    assert f"({shown})" in page and "<script>alert" not in page

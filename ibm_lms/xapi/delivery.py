@@ -4,15 +4,20 @@ A batch is POSTed as one array with `X-Experience-API-Version: 1.0.3`; the LRS a
 ids it stored, or 204 when it held every one already (an identical resend after a worker died:
 delivered). When it refuses the array (400, 422, or 409 because one id is stored with different
 content, which stores none of the batch), each statement is posted alone to find which: the one
-refused is parked with the LRS's answer for an administrator, the others go in. 5xx, timeouts and unreadable answers
-are retried with backoff; 401/403 keep the statements waiting (the credentials need fixing, not
-the statements). Three failures in a row open the academy's circuit breaker: no worker calls that
-LRS until it closes, then one batch probes it.
+refused is parked with the LRS's answer for an administrator, the others go in. An array too large for the LRS
+(413, often a proxy's body limit) is halved until the parts go in; a statement too large alone is parked. 5xx,
+timeouts and unreadable answers are retried with backoff; an array that failed before is then posted statement by
+statement, so that one statement the LRS fails on holds back no other and is parked after POISON_AFTER tries, once
+the LRS has stored others beside it (when every statement fails, that is an outage, and none is parked). 401/403
+keep the statements waiting (the credentials need fixing, not the statements). Three failures in a row open the
+academy's circuit breaker: no worker calls that LRS until it closes, then one batch probes it.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +45,13 @@ MAX_ANSWER_BYTES = 256 * 1024
 BREAKER_AFTER_FAILURES = 3
 BREAKER_FIRST_SECONDS = 30
 BREAKER_MAX_SECONDS = 15 * 60
+# An array that fails with 5xx, a timeout or garbage this many times is posted statement by statement instead.
+ISOLATE_AFTER = 2
+# A statement the LRS fails on alone this many times, while it stores others, is parked with its last answer.
+POISON_AFTER = 5
+TOO_LARGE = 413
+# How long a worker remembers the size of a request an LRS refused as too large (its limit may be raised).
+TOO_LARGE_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,7 @@ class _Batch:
     tenant_id: int
     rows: dict[int, str]  # outbox id -> the statement's JSON as stored
     lrs: settings.Lrs
+    tries: dict[int, int]  # outbox id -> how many times it was sent before
 
 
 def deliver_due(limit: int = 200) -> int:
@@ -201,12 +214,14 @@ class _Pipeline:
         failing = [table.c.tenant_id.not_in(self.failing)] if self.failing else []
         rows, _ = outboxes.claim_rows(StatementOutbox, max(self.limit, CLAIM_AT_LEAST), LEASE_SECONDS,
                                       *self.conditions, *failing,
-                                      columns=(table.c.tenant_id, cast(table.c.statement, Text)))
+                                      columns=(table.c.tenant_id, cast(table.c.statement, Text), table.c.attempts))
         if not rows:
             self.claims_left = 0
         by_tenant: dict[int, dict[int, str]] = {}
-        for row_id, tenant_id, text in rows:
+        tries: dict[int, int] = {}
+        for row_id, tenant_id, text, attempts in rows:
             by_tenant.setdefault(tenant_id, {})[row_id] = text
+            tries[row_id] = attempts or 0
         for tenant_id in by_tenant.keys() - self.lrs_of.keys():
             self.lrs_of[tenant_id] = settings.lrs_for(tenant_id)
         arrays = []
@@ -215,7 +230,8 @@ class _Pipeline:
                 continue
             ids = list(statements)
             arrays += [_Batch(tenant_id, {row_id: statements[row_id] for row_id in ids[start:start + self.limit]},
-                              self.lrs_of[tenant_id]) for start in range(0, len(ids), self.limit)]
+                              self.lrs_of[tenant_id], {row_id: tries[row_id] for row_id in ids[start:start + self.limit]})
+                       for start in range(0, len(ids), self.limit)]
         return arrays
 
     def _hear(self, batch: _Batch, answer: Answer) -> None:
@@ -231,14 +247,11 @@ class _Pipeline:
 
     def _outcomes(self, batch: _Batch, answer: Answer) -> tuple[dict[int, tuple[str, Answer]], bool]:
         """What became of each row of an answered batch, and whether the LRS is healthy. An array the LRS
-        refuses is sent again statement by statement (still with no transaction open) to find the one it will
-        not take."""
+        refuses, finds too large or failed on before is sent again in parts (still with no transaction open, see
+        _settle)."""
         if _accepted(answer):
             return {row_id: (DELIVERED, answer) for row_id in batch.rows}, True
-        if answer.status in REFUSED:
-            return self._in_sender(lambda: {row_id: _post_alone(batch.lrs, json.loads(text))
-                                            for row_id, text in batch.rows.items()}).result(), True
-        return {row_id: (PENDING, answer) for row_id in batch.rows}, False
+        return self._in_sender(_settle, batch.lrs, batch.rows, batch.tries, answer).result()
 
     def _record(self) -> None:
         _finish(self.outcomes, self.breaker_news, self.released)
@@ -247,7 +260,73 @@ class _Pipeline:
 
 def _post_batch(batch: _Batch) -> Answer:
     # The network is reached with no transaction open.
-    return _call(batch.lrs, "POST", batch.lrs.statements_url, data="[" + ",".join(batch.rows.values()) + "]")
+    return _post_rows(batch.lrs, batch.rows)
+
+
+def _post_rows(lrs: settings.Lrs, rows: dict[int, str]) -> Answer:
+    body = ("[" + ",".join(rows.values()) + "]").encode()
+    # An array as large as one the LRS refused is not uploaded again only to be refused: it is split at once.
+    known = app_state("xapi.too_large", dict).get(lrs.statements_url)
+    if known and len(rows) > 1 and len(body) >= known[0] and time.monotonic() < known[1]:
+        return Answer(TOO_LARGE, f"not sent: the LRS refused {known[0]} bytes as too large")
+    answer = _call(lrs, "POST", lrs.statements_url, data=body)
+    if answer.status == TOO_LARGE:
+        app_state("xapi.too_large", dict)[lrs.statements_url] = (len(body), time.monotonic() + TOO_LARGE_SECONDS)
+    return answer
+
+
+def _settle(lrs: settings.Lrs, rows: dict[int, str], tries: dict[int, int],
+            answer: Answer) -> tuple[dict[int, tuple[str, Answer]], bool]:
+    """What becomes of rows whose array was answered `answer`, and whether the LRS is healthy; runs in the sender.
+
+    Refused (400, 409, 422): each statement alone, to park only those refused. Too large (413): the LRS is
+    healthy and a smaller request will do, so the array is halved until its parts go in, and a statement too
+    large alone is parked. Failed (5xx, timeout, garbage) once before: each statement alone (_isolate)."""
+    if _accepted(answer):
+        return {row_id: (DELIVERED, answer) for row_id in rows}, True
+    if answer.status in REFUSED:
+        return {row_id: _post_alone(lrs, json.loads(text)) for row_id, text in rows.items()}, True
+    if answer.status == TOO_LARGE:
+        if len(rows) == 1:
+            return {row_id: (PARKED, answer) for row_id in rows}, True
+        ids = list(rows)
+        outcomes: dict[int, tuple[str, Answer]] = {}
+        healthy = True
+        for half in (ids[:len(ids) // 2], ids[len(ids) // 2:]):
+            part = {row_id: rows[row_id] for row_id in half}
+            found, answered = _settle(lrs, part, tries, _post_rows(lrs, part))
+            outcomes.update(found)
+            healthy = healthy and answered
+        return outcomes, healthy
+    if len(rows) > 1 and answer.status not in (401, 403) and max(tries.values()) + 1 >= ISOLATE_AFTER:
+        return _isolate(lrs, rows, tries, answer)
+    return {row_id: (PENDING, answer) for row_id in rows}, False
+
+
+def _isolate(lrs: settings.Lrs, rows: dict[int, str], tries: dict[int, int],
+             answer: Answer) -> tuple[dict[int, tuple[str, Answer]], bool]:
+    """Posts each statement of an array that failed again and again alone, so that the statements the LRS stores
+    go in and one it fails on (a "poison" statement) holds back no other.
+
+    Those tried least go first, in random order among equals: a statement that makes the LRS time out cannot
+    stand first every time and stop the rest. Two unanswered requests in a row with nothing stored yet mean an
+    outage: the rest keep waiting, untried. A statement is parked for failing only when the LRS stored another in
+    the same round, and after POISON_AFTER tries: in an outage every statement fails and none is parked."""
+    order = sorted(rows, key=lambda row_id: (tries[row_id], random.random()))
+    outcomes: dict[int, tuple[str, Answer]] = {}
+    unanswered = 0
+    for row_id in order:
+        outcomes[row_id] = _post_alone(lrs, json.loads(rows[row_id]))
+        unanswered = 0 if outcomes[row_id][1].reached else unanswered + 1
+        if unanswered == 2 and not any(status == DELIVERED for status, _ in outcomes.values()):
+            break
+    stored = any(status == DELIVERED for status, _ in outcomes.values())
+    for row_id, (status, alone) in outcomes.items():
+        if stored and status == PENDING and alone.status not in (401, 403) and tries[row_id] + 1 >= POISON_AFTER:
+            outcomes[row_id] = (PARKED, alone)
+    for row_id in rows.keys() - outcomes.keys():
+        outcomes[row_id] = (PENDING, answer)
+    return outcomes, any(status != PENDING for status, _ in outcomes.values())
 
 
 # What an LRS answers for a batch it will not store as it is; 422 is Ralph's (FastAPI's) word for 400.
@@ -265,8 +344,8 @@ def _post_alone(lrs: settings.Lrs, statement: dict) -> tuple[str, Answer]:
     if answer.status == 409 and _stored_as_sent(lrs, statement):
         # Some LRSs answer 409 for an identical resend too (Ralph answers 204): it is there, as sent.
         return DELIVERED, answer
-    if answer.status in REFUSED:
-        # 409 alone otherwise: the LRS holds a different statement under this id.
+    if answer.status in REFUSED or answer.status == TOO_LARGE:
+        # 409 alone otherwise: the LRS holds a different statement under this id; 413 alone: it will never fit.
         return PARKED, answer
     if answer.status == 401 and lrs.auth == "oauth":
         app_state("xapi.oauth_tokens", dict).pop((lrs.token_url, lrs.username), None)  # fetch a new token next time

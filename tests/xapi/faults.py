@@ -86,3 +86,21 @@ def conflict_for(statement_id: str) -> Callable[[Request, bytes], Response | Non
                             content_type="application/json")
         return None
     return rule
+
+
+def too_large(limit: int) -> Callable[[Request, bytes], Response | None]:
+    """A proxy with a body limit (nginx's client_max_body_size): 413 for any POST larger than `limit` bytes."""
+    def rule(request: Request, body: bytes) -> Response | None:
+        if request.method == "POST" and len(body) > limit:
+            return Response("<html>413 Request Entity Too Large</html>", status=413, content_type="text/html")
+        return None
+    return rule
+
+
+def fail_on(statement_id: str, status: int = 500) -> Callable[[Request, bytes], Response | None]:
+    """An LRS that breaks on one statement (a bug of its own): `status` for any POST holding it."""
+    def rule(request: Request, body: bytes) -> Response | None:
+        if request.method == "POST" and (not statement_id or statement_id.encode() in body):
+            return Response('{"detail": "Internal Server Error"}', status=status, content_type="application/json")
+        return None
+    return rule

@@ -17,7 +17,7 @@ from ibm_lms.xapi import service as xapi
 from ibm_lms.xapi.models import LrsSettings, StatementOutbox
 from tests.conftest import POSTGRES_URL
 
-from .faults import FaultProxy, answer_once, conflict_for, refuse_statement
+from .faults import FaultProxy, answer_once, conflict_for, fail_on, refuse_statement, too_large
 from .helpers import write_queued
 
 COURSE = "anti-corruption"
@@ -140,6 +140,73 @@ def test_one_refused_statement_is_parked_and_the_rest_delivered(academy, lrs, cl
         assert cli.invoke(args=["xapi", "retry", "--tenant", "ge-academy"]).output.startswith("1 statements")
         drain(cli)
         assert states() == Counter({"delivered": len(stored_ids())})
+    finally:
+        proxy.stop()
+
+
+def test_an_array_too_large_is_halved_and_a_statement_too_large_alone_is_parked(academy, lrs, cli):
+    import json
+
+    rows = db.session.execute(select(StatementOutbox)).scalars().all()
+    assert len(rows) >= 3
+    largest = max(len(json.dumps(row.statement)) for row in rows)
+    huge = next(row.statement_id for row in rows if row.verb == "launched")
+    # Any two statements are over the proxy's limit, each alone is not; except one, too large even alone.
+    proxy = FaultProxy(lrs.endpoint, rules=[too_large(largest + 2), fail_on(huge, 413)]).start()
+    try:
+        point_at(academy, proxy.endpoint, lrs.username, lrs.password)
+        drain(cli)
+        assert states() == Counter({"delivered": len(rows) - 1, "parked": 1})
+        parked = db.session.execute(select(StatementOutbox).where(StatementOutbox.status == "parked")).scalar_one()
+        assert parked.statement_id == huge and parked.last_status == 413
+        assert {s["id"] for s in lrs.statements()} == stored_ids() - {huge}
+        # The LRS answered every time: its breaker heard no failure.
+        assert db.session.get(LrsSettings, academy).failures == 0
+    finally:
+        proxy.stop()
+
+
+def test_a_statement_the_lrs_fails_on_holds_back_no_other_and_is_parked_in_the_end(academy, lrs, cli, client):
+    from ibm_lms.xapi import delivery
+
+    poison = db.session.execute(select(StatementOutbox.statement_id).where(
+        StatementOutbox.verb == "launched")).scalar_one()
+    proxy = FaultProxy(lrs.endpoint, rules=[fail_on(poison)]).start()
+    try:
+        point_at(academy, proxy.endpoint, lrs.username, lrs.password)
+        drain(cli)  # the array fails once: it may be the LRS
+        assert set(states()) == {"pending"} and lrs.statements() == []
+        make_due()
+        drain(cli)  # and again: each statement alone, so only the one the LRS fails on waits
+        assert {s["id"] for s in lrs.statements()} == stored_ids() - {poison}
+        for _ in range(delivery.POISON_AFTER):
+            client.get(f"/courses/{COURSE}/lessons/gifts-and-bribes")  # new statements come meanwhile
+            make_due()
+            drain(cli)
+        row = db.session.execute(select(StatementOutbox).where(StatementOutbox.statement_id == poison)).scalar_one()
+        assert (row.status, row.last_status, row.attempts) == ("parked", 500, delivery.POISON_AFTER)
+        assert states() == Counter({"delivered": len(stored_ids()) - 1, "parked": 1})
+        assert {s["id"] for s in lrs.statements()} == stored_ids() - {poison}
+    finally:
+        proxy.stop()
+
+
+def test_an_lrs_that_fails_on_everything_is_an_outage_and_parks_nothing(academy, lrs, cli, client):
+    from ibm_lms.xapi import delivery
+
+    proxy = FaultProxy(lrs.endpoint, rules=[fail_on("", 500)]).start()
+    try:
+        point_at(academy, proxy.endpoint, lrs.username, lrs.password)
+        for _ in range(delivery.POISON_AFTER + 2):
+            client.get(f"/courses/{COURSE}/lessons/gifts-and-bribes")
+            make_due()
+            drain(cli)
+        assert set(states()) == {"pending"}
+        assert db.session.get(LrsSettings, academy).failures == delivery.POISON_AFTER + 2
+        proxy.rules.clear()
+        make_due()
+        drain(cli)
+        assert set(states()) == {"delivered"} and {s["id"] for s in lrs.statements()} == stored_ids()
     finally:
         proxy.stop()
 

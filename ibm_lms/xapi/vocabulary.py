@@ -61,7 +61,7 @@ VERBS = {name: ADL + name for name in (
 ACTIVITY = "http://adlnet.gov/expapi/activities/"
 TYPES = {"course": ACTIVITY + "course", "module": ACTIVITY + "module", "lesson": ACTIVITY + "lesson",
          "assessment": ACTIVITY + "assessment", "interaction": ACTIVITY + "cmi.interaction",
-         "link": ACTIVITY + "link", "profile": ACTIVITY + "profile"}
+         "profile": ACTIVITY + "profile"}
 
 
 @dataclass(frozen=True)
@@ -322,10 +322,12 @@ def _launch_shape(base_url: str, tenant: str, country: str | None, lti_context: 
     event = LaunchCompleted(tenant_id=0, user_id=0, issuer=base_url, subject="-", role=role, locale=locale,
                             message_type=message_type, context_id=None, resource_link_id=None,
                             target_link_uri=target_link_uri)
-    target = Activity(id=target_link_uri, definition=ActivityDefinition(
-        name=LanguageMap({"en": PLATFORM}), type=TYPES["link"]))
-    shape = _statement(event, "launched", setting, "launched", target, _context(setting, event, extra={
-        "lti-role": role, "lti-message-type": message_type}))
+    # The object is the activity the link opens, as cmi5 has it (a launched statement's object is the AU's
+    # activity): the link's target is that activity's page, and so its id (a course, a quiz, or the catalogue).
+    # It carries no definition: the statements about that activity define it, and an activity id must always
+    # reference the same activity (xAPI 1.0.3, Data 2.4.4.1), which a definition of the link would contradict.
+    shape = _statement(event, "launched", setting, "launched", Activity(id=target_link_uri), _context(
+        setting, event, extra={"lti-role": role, "lti-message-type": message_type}))
     for per_launch in ("id", "actor", "timestamp"):
         del shape[per_launch]
     return json.dumps(shape)

@@ -211,3 +211,14 @@ def test_each_question_version_is_described_by_its_own_definition():
     assert second["object"]["definition"]["description"] == {"en": "Which gift may be kept?"}
     assert [c["id"] for c in second["object"]["definition"]["choices"]] == ["a", "b"]
     assert problems(second) == []
+
+
+def test_a_launch_names_the_activity_it_opens_and_never_redefines_it():
+    """xAPI 1.0.3 Data 2.4.4.1: an activity id always references the same activity. The link's target is the
+    course's (or quiz's) own id, so the launch must not describe it as something else."""
+    build, event, _ = golden_events()["launched"]
+    [launched] = build(event, SETTING)
+    completed, course_event, names = golden_events()["course-completed"]
+    [course] = completed(course_event, SETTING, names)
+    assert launched["object"]["id"] == course["object"]["id"] == event.target_link_uri
+    assert "definition" not in launched["object"]

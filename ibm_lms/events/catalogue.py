@@ -140,3 +140,4 @@ class QuizGradeOverridden(LearningEvent):
     overridden: bool  # False when the override ended
     pass_mark: float
     passed: bool
+    by_user_id: int | None = None  # the instructor who set or ended it

@@ -291,7 +291,7 @@ def override(quiz: Quiz, settings: QuizSettings, before: overrides.Standing, gra
     publish(QuizGradeOverridden(
         **_event_fields(_at_attempt(last, by.role), quiz), quiz_key=quiz.key, quiz_kind=settings.kind,
         grade_scaled=now_in_force, previous_grade_scaled=before.grade, overridden=grade is not None,
-        pass_mark=settings.pass_mark, passed=now_in_force >= settings.pass_mark))
+        pass_mark=settings.pass_mark, passed=now_in_force >= settings.pass_mark, by_user_id=by.user_id))
     return now_in_force
 
 

@@ -30,6 +30,7 @@ from ibm_lms.events import (
     ModuleCompleted,
     QuizAttemptStarted,
     QuizAttemptSubmitted,
+    QuizGradeOverridden,
 )
 from ibm_lms.extensions import app_state, db
 from ibm_lms.memo import Memo
@@ -133,6 +134,13 @@ def write_quiz_submitted(event: QuizAttemptSubmitted) -> None:
                                            app_state("xapi.interactions", partial(Memo, INTERACTIONS))))
 
 
+def write_grade_overridden(event: QuizGradeOverridden) -> None:
+    # The instructor is named as the academy names every person in its statements: a pseudonym unless it shares names.
+    instructor = setting_for(event, event.by_user_id, event.context_id).actor if event.by_user_id else None
+    store(event, vocabulary.grade_overridden(event, _setting(event), names_for(event, quiz_key=event.quiz_key),
+                                             instructor))
+
+
 def _setting(event: LearningEvent) -> vocabulary.Setting:
     return setting_for(event, event.user_id, event.context_id)
 
@@ -140,7 +148,8 @@ def _setting(event: LearningEvent) -> vocabulary.Setting:
 WRITERS = {LaunchCompleted: write_launch, LessonViewed: write_lesson_viewed,
            ExerciseAnswered: write_exercise_answered, LessonCompleted: write_lesson_completed,
            ModuleCompleted: write_module_completed, CourseCompleted: write_course_completed,
-           QuizAttemptStarted: write_quiz_started, QuizAttemptSubmitted: write_quiz_submitted}
+           QuizAttemptStarted: write_quiz_started, QuizAttemptSubmitted: write_quiz_submitted,
+           QuizGradeOverridden: write_grade_overridden}
 # Events whose statements the worker writes (`queue.py`), so that the request that causes them does not pay for
 # building and checking them: a submitted quiz makes one statement per question, some forty at 0.5 ms each,
 # which the submission and every autosave waiting behind it in the same server process would pay; a launch

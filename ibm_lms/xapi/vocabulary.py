@@ -47,6 +47,7 @@ from ibm_lms.events import (
     ModuleCompleted,
     QuizAttemptStarted,
     QuizAttemptSubmitted,
+    QuizGradeOverridden,
 )
 from ibm_lms.items.service import Item, numeric_value
 from ibm_lms.memo import Memo
@@ -150,7 +151,7 @@ def _result_extensions(setting: Setting, values: dict) -> Extensions | None:
 
 def _context(setting: Setting, event: DomainEvent, *, parent: list[Activity] | None = None,
              grouping: list[Activity] | None = None, registration_id: str | None = None,
-             extra: dict | None = None) -> Context:
+             extra: dict | None = None, instructor: Actor | None = None) -> Context:
     extensions = {_extension(setting, "tenant"): setting.tenant}
     if setting.country:
         extensions[_extension(setting, "country")] = setting.country
@@ -162,6 +163,7 @@ def _context(setting: Setting, event: DomainEvent, *, parent: list[Activity] | N
         extensions[_extension(setting, name)] = value
     locale = getattr(event, "locale", None)
     return Context(registration=registration_id, platform=PLATFORM, language=locale or None,
+                   instructor=_agent(instructor) if instructor else None,
                    context_activities=ContextActivities(parent=ActivityList(parent) if parent else None,
                                                         grouping=ActivityList(grouping) if grouping else None,
                                                         category=ActivityList([_profile(setting)])),
@@ -169,7 +171,10 @@ def _context(setting: Setting, event: DomainEvent, *, parent: list[Activity] | N
 
 
 def _actor(setting: Setting) -> Agent:
-    actor = setting.actor
+    return _agent(setting.actor)
+
+
+def _agent(actor: Actor) -> Agent:
     return Agent(account=AgentAccount(home_page=actor.home_page, name=actor.name), name=actor.display_name)
 
 
@@ -444,3 +449,21 @@ def quiz_submitted(event: QuizAttemptSubmitted, setting: Setting, names: Names,
     statements.append(_statement(event, "passed" if passed else "failed", setting, "passed" if passed else "failed",
                                  quiz, context, Result(score=score, success=passed)))
     return statements
+
+
+def grade_overridden(event: QuizGradeOverridden, setting: Setting, names: Names,
+                     instructor: Actor | None) -> list[dict]:
+    """`passed` or `failed` for the quiz grade now in force, set by an instructor (or the attempts' grade again
+    once the override ended), with the instructor in the context: the latest result an LRS holds for the quiz is
+    then the one the gradebook shows. Attempts' statements stay as they are, true of each attempt; the reason is
+    not sent (free text about a person, kept in the audit trail)."""
+    passed = event.passed
+    result = Result(score=Score(scaled=round(event.grade_scaled, 4)), success=passed)
+    extra = {"quiz-kind": event.quiz_kind, "grade-override": event.overridden, "pass-mark": event.pass_mark}
+    if event.previous_grade_scaled is not None:
+        extra["previous-grade-scaled"] = round(event.previous_grade_scaled, 4)
+    context = _context(setting, event, parent=[_course(setting, event.course_slug, names)], extra=extra,
+                       instructor=instructor)
+    verb = "passed" if passed else "failed"
+    return [_statement(event, "grade-overridden", setting, verb,
+                       _quiz(setting, event.course_slug, event.quiz_key, names), context, result)]

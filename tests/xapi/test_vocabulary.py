@@ -22,6 +22,7 @@ from ibm_lms.events import (
     ModuleCompleted,
     QuizAttemptStarted,
     QuizAttemptSubmitted,
+    QuizGradeOverridden,
 )
 from ibm_lms.items.service import Item, correct_response, parse_item, score
 from ibm_lms.memo import Memo
@@ -139,6 +140,10 @@ def golden_events() -> dict[str, tuple]:
                  "item_type": "multiple_response", "response": {"choices": ["a"]}, "score": 1.0},
                 {"slot": 1, "question_key": "ac-q-gift", "question_version": 2, "question_version_id": 31,
                  "item_type": "multiple_response", "response": None, "score": 0.0}), **event_id), with_item),
+        "grade-overridden": (partial(vocabulary.grade_overridden, instructor=vocabulary.Actor(
+            home_page="https://moodle.example", name="pseudonym-of-the-instructor")), QuizGradeOverridden(
+            **WHERE, quiz_key="final-exam", quiz_kind="exam", grade_scaled=0.8, previous_grade_scaled=0.5,
+            overridden=True, pass_mark=0.7, passed=True, by_user_id=8, **event_id), names),
     }
 
 

@@ -26,7 +26,7 @@ VALUES = {
                  "item_type": "ordering", "response": {"order": ["b", "a"]}, "score": 0.5},
                 {"slot": 1, "question_key": "q2", "question_version": 2, "question_version_id": 10,
                  "item_type": "numeric", "response": None, "score": 0.0}),
-    "previous_grade_scaled": None, "overridden": True,
+    "previous_grade_scaled": None, "overridden": True, "by_user_id": 8,
 }
 
 

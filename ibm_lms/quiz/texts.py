@@ -12,8 +12,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import nh3
-
 from ibm_lms.locales import LOCALES
 from ibm_lms.text import whole_number_or_none
 
@@ -21,7 +19,15 @@ Path = tuple[str | int, ...]
 
 # Authored texts are Markdown; HTML inside them keeps only harmless inline formatting (an allow-list).
 INLINE_TAGS = {"strong", "em", "b", "i", "code", "sub", "sup", "br"}
-_TAG = re.compile(r"<[a-zA-Z/!]")
+# Elements whose content is code, not text: it goes with them.
+_CONTENT_DROPPED = {"script", "style"}
+# CommonMark's raw HTML (spec 6.6): what Markdown hands a browser as markup. A "<" that does
+# not open one of these is text: an MRZ (P<UTOERIKSSON<<ANNA) or "a < b" is shown exactly as written.
+# Possessive quantifiers: a long run of spaces after "<a" must not be tried at every split.
+_ATTRIBUTE = r"""(?:\s++[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?)"""
+_RAW_HTML = re.compile(
+    r"<(?P<close>/)?(?P<name>[A-Za-z][A-Za-z0-9-]*)(?(close)\s*+>|" + _ATTRIBUTE + r"*+\s*+/?>)"
+    r"|<!--.*?-->|<!-->|<!--->|<\?.*?\?>|<![A-Za-z][^>]*>|<!\[CDATA\[.*?\]\]>", re.S)
 
 
 def is_localised(value: Any) -> bool:
@@ -67,9 +73,37 @@ def clean_texts(raw: Any) -> Any:
 
 
 def clean_text(text: str) -> str:
-    if not _TAG.search(text):
-        return text  # plain Markdown: nothing to clean, and nh3 would escape its "<" and "&"
-    return nh3.clean(text, tags=INLINE_TAGS, attributes={}, strip_comments=True)
+    """The text with its raw HTML reduced to the inline allow-list, and nothing else changed.
+
+    An HTML sanitiser cannot be given Markdown: it reads the "<" of an MRZ as a tag and drops the
+    rest of the text. So only what CommonMark takes for markup is touched: an allowed tag loses its
+    attributes, any other tag, comment or declaration goes, and a script or style goes with its
+    content. Code spans get no exception, as inside an HTML block Markdown reads their backticks as
+    text and their tags as markup. Removing can join "<scr" and "ipt>" into a new tag, so it repeats
+    until nothing is left to remove.
+    """
+    cleaned = text
+    while "<" in cleaned:
+        reduced = _RAW_HTML.sub(_allowed, _without_code_elements(cleaned))
+        if reduced == cleaned:
+            break
+        cleaned = reduced
+    return cleaned
+
+
+def _allowed(found: re.Match) -> str:
+    name = (found.group("name") or "").lower()
+    if name not in INLINE_TAGS:
+        return ""
+    return f"</{name}>" if found.group("close") else f"<{name}>"
+
+
+def _without_code_elements(text: str) -> str:
+    for name in _CONTENT_DROPPED:
+        text = re.sub(rf"<{name}\b[^>]*>.*?</{name}\s*>", "", text, flags=re.I | re.S)
+        # A "<script" never closed still opens an HTML block in Markdown: the word goes, its text stays.
+        text = re.sub(rf"<{name}(?=[\s/>]|\Z)", "", text, flags=re.I)
+    return text
 
 
 def path_name(path: Path) -> str:

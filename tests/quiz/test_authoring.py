@@ -126,6 +126,41 @@ def test_scripts_and_handlers_in_authored_text_are_gone_on_save(instructor):
     assert "alert(" not in preview and "onclick" not in preview and "Is this" in preview
 
 
+MRZ_NAME = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<"
+
+
+@pytest.mark.parametrize(("text", "cleaned"), [
+    (f"Line 1 reads `{MRZ_NAME}`; the names follow `<<`.", None),
+    (f"```\n{MRZ_NAME}\nL898902C36UTO7408122F1204159ZE184226B<<<<<10\n```", None),
+    (f"Without a code span: {MRZ_NAME}, and 2 < 3 > 1 & 4 <= 5.", None),
+    ("I<UTOD231458907<<<<<<<<<<<<<<<", None),
+    ("Keep <b>bold</b>, <EM>this</EM> and a<br/>break.", "Keep <b>bold</b>, <em>this</em> and a<br>break."),
+    (f"`P<UTO` <script>alert(1)</script><img src=x onerror=alert(2)> `{MRZ_NAME}`", f"`P<UTO`  `{MRZ_NAME}`"),
+    ('<b onclick="steal()">x</b><!-- note --><iframe src="https://evil.example"></iframe>', "<b>x</b>"),
+    ("<scr<script></script>ipt>alert(1)</script>end", ">alert(1)end"),
+    ("<style>p{display:none}</style>P<UTO<<A", "P<UTO<<A"),
+    ("<script src=x\nno close", " src=x\nno close"),
+])
+def test_cleaning_removes_markup_only_and_keeps_an_mrz_as_written(text, cleaned):
+    from ibm_lms.quiz.texts import clean_text
+
+    assert clean_text(text) == (text if cleaned is None else cleaned)
+
+
+def test_a_copied_shared_question_keeps_its_mrz_texts_exactly(instructor):
+    bank = "/authoring/courses/document-security"
+    page = instructor.get(f"{bank}/").get_data(as_text=True)
+    response = instructor.post(f"{bank}/questions/ds-q-name-field/copy", data={"csrf_token": csrf_of(page)})
+    assert response.status_code == 303
+    row = own("ds-q-name-field")
+    shared = db.session.execute(select(Question).where(Question.key == "ds-q-name-field", Question.bank == 0)
+                                ).scalar_one()
+    copied = db.session.get(QuestionVersion, row.current_version_id).definition
+    original = db.session.get(QuestionVersion, shared.current_version_id).definition
+    assert copied["feedback"] == original["feedback"] and copied["prompt"] == original["prompt"]
+    assert copied["feedback"]["ru"].startswith("**`OHARA<POPA<<ANA<MARIA`**\n\nПравила Doc 9303")
+
+
 def test_a_new_question_may_not_take_the_id_of_one_the_bank_has(instructor):
     page = instructor.get(f"{BANK}/questions/new?type=true_false").get_data(as_text=True)
     first = instructor.post(f"{BANK}/questions/new", data={

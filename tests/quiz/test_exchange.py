@@ -170,3 +170,50 @@ def test_an_imports_problems_and_notes_read_in_the_authors_language(launcher, cl
     assert response.status_code == 200 and len(own_questions()) == 1
     assert translated(locale, "nothing to do, unless the difference in weight matters") in shown
     assert "each right answer now counts the same" not in shown
+
+
+MRZ_GIFT = """::MRZ name line::[markdown]Line 1 reads `P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<`. Which is the \
+surname?<script>alert(1)</script>{
+  =`ERIKSSON`#Right\\: the surname comes before `<<`.
+  ~`P<UTO`#No\\: `P<` is the document code, `UTO` the issuing state.
+  ~`P<ABC`#No <img src\\=x onerror\\=alert(2)>
+  ####The primary identifier ends at `<<`; `ANNA<MARIA` are the given names.
+}
+"""
+MRZ_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<quiz><question type="multichoice"><name><text>MRZ code</text></name>
+<questiontext format="html"><text><![CDATA[<p>The MRZ line <code>P&lt;UTOERIKSSON&lt;&lt;ANNA</code> names the \
+holder.<script>alert(1)</script></p>]]></text></questiontext>
+<generalfeedback format="html"><text><![CDATA[<p>Names follow <code>&lt;&lt;</code>.</p>]]></text></generalfeedback>
+<single>true</single>
+<answer fraction="100" format="html"><text><![CDATA[<code>ERIKSSON</code>]]></text>
+<feedback format="html"><text><![CDATA[Yes: before <code>&lt;&lt;</code>.]]></text></feedback></answer>
+<answer fraction="0" format="html"><text><![CDATA[<code>P&lt;UTO</code>]]></text></answer>
+</question></quiz>
+"""
+
+
+def stored_definition(key: str) -> dict:
+    row = next(q for q in own_questions() if q.key == key)
+    return db.session.get(QuestionVersion, row.current_version_id).definition
+
+
+def test_an_mrz_in_a_code_span_is_stored_as_written_and_markup_still_goes(cli, academy, tmp_path):
+    for name, data, fmt in (("mrz.gift", MRZ_GIFT, "gift"), ("mrz.xml", MRZ_XML, "moodle-xml")):
+        path = tmp_path / name
+        path.write_text(data)
+        result = cli.invoke(args=["quiz", "import", str(path), "--format", fmt, "--tenant", academy,
+                                  "--course", COURSE, "--locale", "en", "--outcome", "AC-1"])
+        assert result.exit_code == 0, result.output
+    gift = stored_definition("imp-mrz-name-line")
+    assert gift["prompt"]["en"] == ("Line 1 reads `P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<`. Which is the "
+                                    "surname?")
+    assert [o["text"]["en"] for o in gift["options"]] == ["`ERIKSSON`", "`P<UTO`", "`P<ABC`"]
+    assert [o["feedback"]["en"] for o in gift["options"]] == [
+        "Right: the surname comes before `<<`.", "No: `P<` is the document code, `UTO` the issuing state.", "No"]
+    assert gift["feedback"]["en"] == "The primary identifier ends at `<<`; `ANNA<MARIA` are the given names."
+    xml = stored_definition("imp-mrz-code")
+    assert xml["prompt"]["en"] == "The MRZ line `P<UTOERIKSSON<<ANNA` names the holder."
+    assert [o["text"]["en"] for o in xml["options"]] == ["`ERIKSSON`", "`P<UTO`"]
+    assert xml["options"][0]["feedback"]["en"] == "Yes: before `<<`."
+    assert xml["feedback"]["en"] == "Names follow `<<`."

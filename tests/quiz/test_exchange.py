@@ -217,3 +217,27 @@ def test_an_mrz_in_a_code_span_is_stored_as_written_and_markup_still_goes(cli, a
     assert [o["text"]["en"] for o in xml["options"]] == ["`ERIKSSON`", "`P<UTO`"]
     assert xml["options"][0]["feedback"]["en"] == "Yes: before `<<`."
     assert xml["feedback"]["en"] == "Names follow `<<`."
+
+
+@pytest.mark.parametrize("fmt", ["gift", "moodle-xml"])
+def test_outcome_links_survive_an_export_and_import_without_naming_an_outcome(cli, academy, tmp_path, fmt):
+    path = tmp_path / "bank"
+    result = cli.invoke(args=["quiz", "export", "--format", fmt, "--course", COURSE, "--out", str(path),
+                              "--locale", "en"])
+    assert result.exit_code == 0, result.output
+    result = cli.invoke(args=["quiz", "import", str(path), "--format", fmt, "--tenant", academy,
+                              "--course", COURSE, "--locale", "en"])
+    assert result.exit_code == 0, result.output
+
+    def title(question: Question) -> str:
+        return db.session.get(QuestionVersion, question.current_version_id).definition["title"]["en"]
+
+    shared = {title(q): q.outcomes for q in db.session.execute(select(Question).where(
+        Question.bank == 0, Question.course_slug == COURSE)).scalars()}
+    imported = own_questions()
+    assert len(imported) >= 40 and len({code for q in imported for code in q.outcomes}) >= 5
+    for question in imported:
+        # A scenario comes back as one question per part, named "<title> (1/3): …".
+        original = next(o for t, o in shared.items() if title(question) == t or title(question).startswith(f"{t} ("))
+        assert question.outcomes == original, question.key
+        assert not any(tag.startswith("AC-") for tag in question.tags), question.key

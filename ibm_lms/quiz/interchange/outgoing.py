@@ -14,7 +14,7 @@ from typing import Any
 
 from ibm_lms.items.data import Item
 
-from .data import ExportQuestion
+from .data import UNASSIGNED_OUTCOME, ExportQuestion
 from .markdown_html import without_local_links
 from .model import (
     Body,
@@ -60,7 +60,9 @@ def plan(questions: Iterable[ExportQuestion], locale: str) -> list[Outgoing | Sk
     """Every question as the Moodle questions it becomes, in order, or as skipped with the reason."""
     planned: list[Outgoing | Skipped] = []
     for question in questions:
-        tags = tuple(question.tags)
+        # Moodle has no outcomes: they travel as tags, which is where our importer looks for them.
+        outcomes = tuple(code for code in question.item.outcomes if code != UNASSIGNED_OUTCOME)
+        tags = tuple(dict.fromkeys((*question.tags, *outcomes)))
         if question.difficulty and question.difficulty != "medium":
             tags += (DIFFICULTY_TAG.format(question.difficulty),)
         planned += _plan_item(question.key, question.category, tags, question.item, locale)

@@ -279,7 +279,9 @@ def test_gift_numbers_with_tolerance_ranges_and_several_weighted_answers(gift_fi
     grant = by_title(questions, "Grant").raw
     assert (grant["answer"], grant["tolerance"]) == (1822, 0)
     assert problems_at(problems, "line 48") == [
-        "our numeric questions accept one number with a tolerance; left out 1822 ± 2 (50 %)"]
+        "our numeric questions accept one number with a tolerance; left out 1822 ± 2 (50 %)",
+        "the feedback given for single numbers (1822, *) is not kept: our numeric questions have the question's "
+        "feedback only"]
 
 
 def test_gift_matching_with_an_answer_that_matches_no_prompt(gift_fixture):
@@ -469,7 +471,8 @@ def test_xml_true_false_short_answer_with_usecase_and_numerical_with_units(xml_f
     assert code.raw["answers"] == {"en": ["UTO"]} and code.raw["case_sensitive"] is True
     assert score(item_of(code), {"answer": "uto"}).scaled == 0.0
     assert problems_at(problems, "question 4 (Country code)") == [
-        "the answer 'uto' worth 50 % is left out: our short answers are right or wrong"]
+        "the feedback given for single answers ('*') is not kept: our short answers have the question's feedback "
+        "only", "the answer 'uto' worth 50 % is left out: our short answers are right or wrong"]
     weight = by_title(questions, "Excess weight")
     assert weight.raw["units"] == [{"unit": "kg", "multiplier": 1}, {"unit": "t", "multiplier": 0.001}]
     assert weight.raw["unit_required"] is True and weight.raw["tolerance"] == 5
@@ -518,6 +521,8 @@ def test_xml_images_are_reported_precisely_and_the_question_comes_without_them(x
     page = by_title(questions, "Specimen page").raw
     assert page["prompt"] == {"en": "Which zone of this data page is the MRZ?"}
     assert problems_at(problems, "question 10 (Specimen page)") == [
+        "the file keeps its answers in the order written; our quizzes shuffle the choices of every question unless "
+        "the quiz's shuffling of choices is off",
         "the question shows images or media (data-page.png) that are not imported: the question comes in without them"]
 
 
@@ -1038,3 +1043,51 @@ def test_a_gapped_text_holding_a_gap_marker_of_its_own_is_refused_in_words_that_
       <questiontext format="html"><text>Marker {{1}} and {1:SHORTANSWER:=two}</text></questiontext></question></quiz>"""
     questions, problems = xml_import(cloze)
     assert questions == [] and any("reads as a gap" in p.message for p in problems)
+
+
+# --- what Moodle scores or shows differently is said, never changed silently ------------------------------
+
+@pytest.mark.parametrize(("wrong", "said"), [
+    ("~%0%c ~%0%d", "c (0 %); d (0 %)"),
+    ("~%-100%c ~%-50%d", "c (-100 %)"),
+])
+def test_a_multiple_answer_question_says_which_wrong_answers_now_cost_a_share(wrong, said):
+    questions, problems = gift_import(f"::Pick both::Which two?{{~%50%a ~%50%b {wrong}}}")
+    assert questions[0].raw["answer"] == ["a", "b"]
+    assert problems_at(problems, "line 1") == [
+        f"each wrong answer chosen now takes away 50 %, as our multiple response scores it; the file weights {said}"]
+
+
+def test_a_multiple_answer_question_whose_wrong_answers_cost_one_share_imports_without_a_note():
+    _, problems = gift_import("::Pick both::Which two?{~%50%a ~%50%b ~%-50%c ~%-50%d}")
+    assert problems == []
+
+
+def test_xml_says_which_of_a_questions_moodle_settings_are_not_kept():
+    data = b"""<?xml version="1.0" encoding="UTF-8"?><quiz>
+<question type="numerical"><name><text>Weight</text></name>
+<questiontext format="html"><text>How heavy is the load?</text></questiontext>
+<defaultgrade>2.0000000</defaultgrade>
+<answer fraction="100"><text>1850</text><tolerance>5</tolerance><feedback><text>Right</text></feedback></answer>
+<answer fraction="0"><text>*</text><feedback><text>No</text></feedback></answer>
+<unitgradingtype>1</unitgradingtype><unitpenalty>0.1000000</unitpenalty><showunits>0</showunits>
+<units><unit><multiplier>1</multiplier><unit_name>kg</unit_name></unit></units>
+<hint format="html"><text>Weigh it.</text></hint><hint format="html"><text></text></hint>
+</question>
+<question type="multichoice"><name><text>Order</text></name>
+<questiontext format="html"><text>Which?</text></questiontext>
+<single>true</single><shuffleanswers>0</shuffleanswers>
+<answer fraction="100"><text>a</text></answer><answer fraction="0"><text>All of the above</text></answer>
+</question></quiz>"""
+    questions, problems = xml_import(data)
+    assert len(questions) == 2 and questions[0].raw["unit_required"] is True
+    assert problems_at(problems, "question 1 (Weight)") == [
+        "a wrong or missing unit cost 10 % of the mark in the file; in ours the unit is required, and an answer "
+        "without the right unit scores 0",
+        "its hints (1) are not kept: our questions give no hints between tries",
+        "its default mark 2 is not kept: in our quizzes every question counts the same",
+        "the feedback given for single numbers (1850 ± 5, *) is not kept: our numeric questions have the question's "
+        "feedback only"]
+    assert problems_at(problems, "question 2 (Order)") == [
+        "the file keeps its answers in the order written; our quizzes shuffle the choices of every question unless "
+        "the quiz's shuffling of choices is off"]

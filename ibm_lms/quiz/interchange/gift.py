@@ -342,12 +342,12 @@ def _short_answer(answer: str, reading: _Reading) -> ShortAnswer:
     answers = []
     for number, (line, piece) in enumerate(_pieces(answer, "=", reading), start=1):
         fraction, piece = _weight(piece.removeprefix("=").lstrip(), number, 1.0, line)
-        text, _, _ = piece.partition("#")
+        text, _, feedback = piece.partition("#")
         text = " ".join(strip_markup(_restore(text)).split())
         if not text:
             raise Refused(N_("answer %(number)d is empty"), N_("write the accepted answer after '='"), line,
                           number=number)
-        answers.append(Choice(text, fraction, line=line))
+        answers.append(Choice(text, fraction, reading.text(feedback) if feedback.strip() else "", line=line))
     if not answers:
         raise Refused(N_("the answer block lists no answer"), N_("write the accepted answers, each after '='"))
     return ShortAnswer(tuple(answers))
@@ -355,7 +355,7 @@ def _short_answer(answer: str, reading: _Reading) -> ShortAnswer:
 
 def _numerical(answer: str, reading: _Reading) -> Numerical:
     """`answer` with its leading '#'."""
-    answer, _, _ = answer.partition("~")  # "~#feedback" is Moodle's feedback for any other number
+    answer, _, other = answer.partition("~")  # "~#feedback" is Moodle's feedback for any other number
     pieces = _pieces(answer, "=", reading, skip=1)
     if not pieces:
         raise Refused(N_("the numeric answer block lists no number"),
@@ -365,6 +365,9 @@ def _numerical(answer: str, reading: _Reading) -> Numerical:
         fraction, piece = _weight(piece.removeprefix("=").lstrip(), number, 1.0, line)
         value, feedback = _split_feedback(piece, reading)
         answers.append(_numeric_answer(_restore(value).strip(), fraction, feedback, line))
+    _, _, other_feedback = other.partition("#")
+    if other_feedback.strip():
+        answers.append(NumericAnswer(None, 0.0, 0.0, reading.text(other_feedback)))
     return Numerical(tuple(answers))
 
 

@@ -163,6 +163,15 @@ def _choice(body: MultiChoice, texts: Texts, notes: list[Note]) -> dict:
                              "it; the file weights them %(weights)s"),
                           N_("nothing to do, unless the difference in weight matters"), count=len(positive),
                           weights=", ".join(_percent(f) for _, f in positive)))
+    # Ours takes 1/k off for each wrong answer chosen; Moodle takes what the file says (0 % costs nothing).
+    share = 1 / len(positive)
+    penalties = [f"{_short(c.text)} ({_percent(c.fraction)})" for c in body.choices
+                 if c.fraction <= _EPSILON and abs(c.fraction + share) > _EPSILON]
+    if penalties:
+        notes.append(note(N_("each wrong answer chosen now takes away %(share)s, as our multiple response scores it; "
+                             "the file weights %(answers)s"),
+                          N_("nothing to do, unless a wrong answer should cost nothing or the whole question"),
+                          share=_percent(share), answers="; ".join(penalties)))
     return {"type": "multiple_response", "options": options, "answer": [option_id for option_id, _ in positive]}
 
 
@@ -179,6 +188,14 @@ def _dilemma(body: MultiChoice, options: list[dict], notes: list[Note]) -> dict:
 
 def _short_answer(body: ShortAnswer, texts: Texts, notes: list[Note]) -> dict:
     right, wildcards = [], []
+    # A partly right answer is left out whole, with its own note.
+    explained = [repr(_short(a.text)) for a in body.answers if a.feedback.strip()
+                 and not (_EPSILON < a.fraction < 1 - _EPSILON and a.text.strip() != "*")]
+    if explained:
+        notes.append(note(N_("the feedback given for single answers (%(answers)s) is not kept: our short answers "
+                             "have the question's feedback only"),
+                          N_("put what matters of it into the question's general feedback"),
+                          answers=", ".join(explained)))
     for answer in body.answers:
         text = answer.text.strip()
         if answer.fraction < 1 - _EPSILON or not text:
@@ -223,6 +240,13 @@ def _numeric(body: Numerical, notes: list[Note]) -> dict:
                           N_("widen the tolerance of %(number)s if those answers are right"),
                           answers=", ".join(f"{_show(a)} ({_percent(a.fraction)})" for a in dropped),
                           number=_show(chosen)))
+    explained = [_show(a) if a.value is not None else "*" for a in body.answers
+                 if a.feedback.strip() and a not in dropped]
+    if explained:
+        notes.append(note(N_("the feedback given for single numbers (%(answers)s) is not kept: our numeric questions "
+                             "have the question's feedback only"),
+                          N_("put what matters of it into the question's general feedback"),
+                          answers=", ".join(explained)))
     raw: dict = {"type": "numeric", "answer": _number(chosen.value), "tolerance": _number(abs(chosen.tolerance))}
     if body.units:
         raw["units"] = [{"unit": u.name, "multiplier": _number(u.multiplier)} for u in body.units]

@@ -40,6 +40,7 @@ from .model import (
     TrueFalse,
     Unit,
     gap_marker,
+    note,
     refuse_marker_lookalike,
 )
 
@@ -123,11 +124,36 @@ def _question(element: Element, kind: str, name: str, where: str) -> Entry:
                       N_("split the question"), count=f"{parts:,}", limit=MAX_ANSWERS)
     reading = _Reading(_format(element.find("questiontext"), HTML))
     text, body = reader(element, reading)
+    reading.notes += _question_settings(element, kind)
     question = MoodleQuestion(name=name, text=text, body=body,
                               general_feedback=reading.rich(element.find("generalfeedback")),
                               tags=tuple(_plain(tag) for tag in element.findall("tags/tag")),
                               idnumber=(element.findtext("idnumber") or "").strip())
     return Entry(where, question=question, notes=tuple(reading.notes + findings_notes(reading.findings)))
+
+
+def _question_settings(element: Element, kind: str) -> list:
+    """What of Moodle's per-question settings ours has no place for."""
+    notes = []
+    hints = [hint for hint in element.findall("hint") if strip_markup(hint.findtext("text") or "").strip()]
+    if hints:
+        notes.append(note(N_("its hints (%(count)d) are not kept: our questions give no hints between tries"),
+                          N_("put what matters of them into the question's feedback"), count=len(hints)))
+    grade = (element.findtext("defaultgrade") or "").strip()
+    try:
+        weighted = grade and abs(float(grade) - 1) > 1e-9 and float(grade) > 0
+    except ValueError:
+        weighted = False
+    if weighted:
+        notes.append(note(N_("its default mark %(mark)s is not kept: in our quizzes every question counts the same"),
+                          N_("nothing to do, unless the question should weigh more than the others"),
+                          mark=f"{float(grade):g}"))
+    if kind in ("multichoice", "matching", "match") and not _true(element.findtext("shuffleanswers"), True):
+        notes.append(note(N_("the file keeps its answers in the order written; our quizzes shuffle the choices of "
+                             "every question unless the quiz's shuffling of choices is off"),
+                          N_("if the order matters (\"all of the above\"), reword the answers so that it does not, "
+                             "or switch off shuffling of choices in the quiz")))
+    return notes
 
 
 @dataclass
@@ -199,7 +225,7 @@ def _truefalse(element: Element, reading: _Reading) -> tuple[str, Body]:
 
 
 def _shortanswer(element: Element, reading: _Reading) -> tuple[str, Body]:
-    answers = tuple(Choice(" ".join(_plain(answer).split()), _fraction(answer))
+    answers = tuple(Choice(" ".join(_plain(answer).split()), _fraction(answer), reading.rich(answer.find("feedback")))
                     for answer in element.findall("answer"))
     case = _true(element.findtext("usecase"), False)
     return reading.rich(element.find("questiontext")), ShortAnswer(answers, case)
@@ -212,16 +238,17 @@ def _numerical(element: Element, reading: _Reading) -> tuple[str, Body]:
         tolerance = (answer.findtext("tolerance") or "0").strip() or "0"
         try:
             value = None if raw == "*" else float(raw.replace(",", "."))
-            answers.append(NumericAnswer(value, abs(float(tolerance)), _fraction(answer)))
+            answers.append(NumericAnswer(value, abs(float(tolerance)), _fraction(answer),
+                                         reading.rich(answer.find("feedback"))))
         except ValueError:
             raise Refused(N_("the numeric answer %(answer)s (tolerance %(tolerance)s) is not a number"),
                           N_("write the answer and its tolerance as numbers"), answer=repr(raw[:30]),
                           tolerance=repr(tolerance[:20])) from None
-    units, required = _units(element)
+    units, required = _units(element, reading)
     return reading.rich(element.find("questiontext")), Numerical(tuple(answers), units, required)
 
 
-def _units(element: Element) -> tuple[tuple[Unit, ...], bool]:
+def _units(element: Element, reading: _Reading) -> tuple[tuple[Unit, ...], bool]:
     graded = (element.findtext("unitgradingtype") or "0").strip() not in ("", "0")
     # showunits 3 is qtype_numerical's UNITNONE: the units are listed but not used.
     if (element.findtext("showunits") or "").strip() == "3" and not graded:
@@ -236,7 +263,19 @@ def _units(element: Element) -> tuple[tuple[Unit, ...], bool]:
                           unit=repr(name)) from None
         if name and multiplier > 0:
             units.append(Unit(name, multiplier))
-    return tuple(units), graded and bool(units)
+    required = graded and bool(units)
+    penalty = (element.findtext("unitpenalty") or "").strip()
+    try:
+        partial = required and 0 <= float(penalty) < 1 - 1e-9
+    except ValueError:
+        partial = False
+    if partial:
+        notes = note(N_("a wrong or missing unit cost %(penalty)s of the mark in the file; in ours the unit is "
+                        "required, and an answer without the right unit scores 0"),
+                     N_("nothing to do, unless a wrong unit should only cost part of the mark"),
+                     penalty=f"{float(penalty) * 100:g} %")
+        reading.notes.append(notes)
+    return tuple(units), required
 
 
 def _matching(element: Element, reading: _Reading) -> tuple[str, Body]:

@@ -1091,3 +1091,39 @@ def test_xml_says_which_of_a_questions_moodle_settings_are_not_kept():
     assert problems_at(problems, "question 2 (Order)") == [
         "the file keeps its answers in the order written; our quizzes shuffle the choices of every question unless "
         "the quiz's shuffling of choices is off"]
+
+
+def test_an_image_attached_and_shown_is_named_once_in_the_note():
+    data = b"""<?xml version="1.0" encoding="UTF-8"?><quiz><question type="truefalse"><name><text>Page</text></name>
+<questiontext format="html"><text><![CDATA[<p>Genuine?</p><img src="@@PLUGINFILE@@/pass%20port.png">]]></text>
+<file name="pass port.png" path="/" encoding="base64">iVBORw0KGgo=</file></questiontext>
+<answer fraction="100"><text>true</text></answer><answer fraction="0"><text>false</text></answer>
+</question></quiz>"""
+    _, problems = xml_import(data)
+    assert problems_at(problems, "question 1 (Page)") == [
+        "the question shows images or media (pass port.png) that are not imported: the question comes in without them"]
+
+
+@pytest.mark.parametrize("kind", ["gift", "xml"])
+def test_a_short_answer_with_an_asterisk_goes_out_escaped_and_comes_back_the_same(kind):
+    question = single("short_answer", answers={"en": ["2*3", "six"]}, case_sensitive=False)
+    if kind == "gift":
+        text = export_gift([question], locale="en")
+        assert "\t=2\\*3\n" in text
+        back, problems = gift_import(text)
+    else:
+        data = export_moodle_xml([question], locale="en")
+        assert b"<text>2\\*3</text>" in data
+        back, problems = xml_import(data)
+    assert problems == [] and back[0].raw["answers"] == {"en": ["2*3", "six"]}
+
+
+def test_a_dilemma_score_off_moodles_grade_list_goes_out_at_the_nearest_grade_with_a_note():
+    dilemma = single("dilemma", options=[{"id": o["id"], "text": o["text"], "score": s,
+                                          "consequence": {"en": f"Then {o['id']}."}}
+                                         for o, s in zip(opts("a", "b", "c"), (1.0, 0.35, 0.02), strict=True)])
+    text = export_gift([dilemma], locale="en")
+    assert "~%33.33333%Option B#Then b." in text and "~Option C#Then c." in text
+    assert "// scores moved to the nearest grade Moodle accepts: option 2 0.35 -> 0.333333, option 3 0.02 -> 0" in text
+    xml = export_moodle_xml([dilemma], locale="en").decode()
+    assert '<answer fraction="33.33333" format="html">' in xml and "scores moved to the nearest grade" in xml

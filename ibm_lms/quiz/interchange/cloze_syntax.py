@@ -165,6 +165,11 @@ def _escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def wildcard_escaped(text: str) -> str:
+    """A short answer with its "*" written "\\*": Moodle reads a bare one as a wildcard for any text."""
+    return text.replace("*", "\\*")
+
+
 def fraction_mark(fraction: float) -> str:
     if fraction >= 1 - 1e-9:
         return "="
@@ -186,7 +191,7 @@ def write_gap(gap: Gap, plain) -> str:
                         + (f"#{_escape(plain(c.feedback))}" if c.feedback.strip() else "") for c in gap.choices]
     elif isinstance(gap, ShortAnswer):
         kind = "SHORTANSWER_C" if gap.case_sensitive else "SHORTANSWER"
-        alternatives = [fraction_mark(a.fraction) + _escape(a.text) for a in gap.answers]
+        alternatives = [fraction_mark(a.fraction) + wildcard_escaped(_escape(a.text)) for a in gap.answers]
     else:
         kind = "NUMERICAL"
         alternatives = ["=" + number_text(a.value) + (f":{number_text(a.tolerance)}" if a.tolerance else ":0")

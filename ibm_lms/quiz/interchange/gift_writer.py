@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .cloze_syntax import number_text, percent
+from .cloze_syntax import number_text, percent, wildcard_escaped
 from .html_text import plain_of_markdown
 from .model import (
     Cloze,
@@ -101,7 +101,7 @@ def _answers(question: MoodleQuestion) -> str:
         answer = "TRUE" if body.answer else "FALSE"
         return f"\t{answer}" + (f"#{escape(wrong)}#{escape(right)}" if (wrong + right).strip() else "") + "\n"
     if isinstance(body, ShortAnswer):
-        return "".join(f"\t={escape(a.text)}\n" for a in body.answers)
+        return "".join(f"\t={wildcard_escaped(escape(a.text))}\n" for a in body.answers)
     if isinstance(body, Numerical):
         return "#\n" + "".join(f"\t={number_text(a.value)}:{number_text(a.tolerance)}\n"
                                for a in body.answers if a.value is not None)

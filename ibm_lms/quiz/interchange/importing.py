@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from ibm_lms.items.service import parse_item
 from ibm_lms.markers import N_, Phrase
@@ -37,7 +38,8 @@ def findings_notes(findings: Findings) -> list[Note]:
     """What a text conversion left out, said the way an author can act on."""
     notes: list[Note] = []
     if findings.media:
-        names = ", ".join(dict.fromkeys(name.removeprefix("@@PLUGINFILE@@/") for name in findings.media))
+        # A <file> gives its name as is, an <img src> URL-encoded: "pass port.png" is "pass%20port.png".
+        names = ", ".join(dict.fromkeys(unquote(name.removeprefix("@@PLUGINFILE@@/")) for name in findings.media))
         notes.append(note(N_("the question shows images or media (%(names)s) that are not imported: the question "
                              "comes in without them"),
                           N_("add the figure to the course and refer to it, or describe it in the text"), names=names))

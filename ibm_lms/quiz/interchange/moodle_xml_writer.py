@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .cloze_syntax import number_text, percent, write_gap
+from .cloze_syntax import number_text, percent, wildcard_escaped, write_gap
 from .html_text import plain_of_markdown
 from .markdown_html import markdown_to_html
 from .model import (
@@ -131,8 +131,8 @@ def _body(body: Body) -> str:
                        for value in (True, False))
     if isinstance(body, ShortAnswer):
         return f"    <usecase>{int(body.case_sensitive)}</usecase>\n" + "".join(
-            f'    <answer fraction="{percent(a.fraction)}" format="moodle_auto_format">\n{_text(a.text, "      ")}'
-            f"{_feedback(a.feedback)}    </answer>\n" for a in body.answers)
+            f'    <answer fraction="{percent(a.fraction)}" format="moodle_auto_format">\n'
+            f'{_text(wildcard_escaped(a.text), "      ")}{_feedback(a.feedback)}    </answer>\n' for a in body.answers)
     if isinstance(body, Numerical):
         return _numerical(body)
     if isinstance(body, Matching):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from ibm_lms.items.data import Item
@@ -38,6 +39,9 @@ from .model import (
 # The tag a difficulty other than "medium" travels as: Moodle has no difficulty of its own.
 DIFFICULTY_TAG = "difficulty:{}"
 _GAP = re.compile(r"\{\{([a-z0-9][a-z0-9-]{0,63})\}\}")
+# The positive grades Moodle's question import accepts (question_bank::fraction_options_full), as fractions.
+MOODLE_GRADES = (1.0, 0.9, 5 / 6, 0.8, 0.75, 0.7, 2 / 3, 0.6, 0.5, 0.4, 1 / 3, 0.3, 0.25, 0.2, 1 / 6, 1 / 7, 0.125,
+                 1 / 9, 0.1, 0.05, 0.0)
 
 _SKIP_REASONS = {
     "risk_rating": "a risk rating scores each dimension by its distance from the model rating; "
@@ -109,7 +113,9 @@ def _text(texts: Mapping[str, str] | None, locale: str) -> str:
 
 
 def _body(kind: str, spec: Mapping[str, Any], locale: str) -> tuple[Body, list[str]]:
-    if kind in ("single_choice", "multiple_response", "dilemma"):
+    if kind == "dilemma":
+        return _moodle_grades(_choices(kind, spec, locale))
+    if kind in ("single_choice", "multiple_response"):
         return _choices(kind, spec, locale), []
     if kind == "true_false":
         return TrueFalse(spec["answer"], _text(spec["feedback_true"], locale), _text(spec["feedback_false"], locale)), []
@@ -143,6 +149,22 @@ def _choices(kind: str, spec: Mapping[str, Any], locale: str) -> MultiChoice:
     share = 1 / len(spec["answer"])
     return MultiChoice(tuple(Choice(_text(o["text"], locale), share if o["id"] in spec["answer"] else -share,
                                     _text(o.get("feedback"), locale)) for o in options), single=False)
+
+
+def _moodle_grades(body: MultiChoice) -> tuple[MultiChoice, list[str]]:
+    """A dilemma's scores on Moodle's grade list, which an import checks every fraction against.
+
+    Our scores are any share from 0 to 1, and Moodle refuses a question with a fraction off its list;
+    refusing such a dilemma here would keep a sound question of ours out of Moodle, so the nearest grade is
+    written and a note says which options moved."""
+    choices, moved = [], []
+    for number, choice in enumerate(body.choices, start=1):
+        grade = min(MOODLE_GRADES, key=lambda allowed: abs(allowed - choice.fraction))
+        if abs(grade - choice.fraction) > 1e-6:
+            moved.append(f"option {number} {choice.fraction:g} -> {grade:g}")
+        choices.append(replace(choice, fraction=grade))
+    notes = [f"scores moved to the nearest grade Moodle accepts: {', '.join(moved)}"] if moved else []
+    return replace(body, choices=tuple(choices)), notes
 
 
 def _short_answer(spec: Mapping[str, Any], locale: str) -> ShortAnswer:

@@ -15,6 +15,8 @@ from typing import Any
 from ibm_lms.locales import LOCALES
 from ibm_lms.text import whole_number_or_none
 
+from .interchange.data import MAX_TEXT
+
 Path = tuple[str | int, ...]
 
 # Authored texts are Markdown; HTML inside them keeps only harmless inline formatting (an allow-list).
@@ -27,7 +29,11 @@ _CONTENT_DROPPED = {"script", "style"}
 _ATTRIBUTE = r"""(?:\s++[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?)"""
 _RAW_HTML = re.compile(
     r"<(?P<close>/)?(?P<name>[A-Za-z][A-Za-z0-9-]*)(?(close)\s*+>|" + _ATTRIBUTE + r"*+\s*+/?>)"
-    r"|<!--.*?-->|<!-->|<!--->|<\?.*?\?>|<![A-Za-z][^>]*>|<!\[CDATA\[.*?\]\]>", re.S)
+    r"|<![A-Za-z][^>]*>", re.S)
+# Comments, processing instructions and CDATA run to their closing mark (found with str.find, in linear time:
+# a lazy regex would search to the end of the text from every unclosed opening). "<!-->" and "<!--->" are
+# comments too, so a comment's close is looked for from its third character.
+_DELIMITED = (("<!--", "-->", 2), ("<?", "?>", 2), ("<![CDATA[", "]]>", 9))
 
 
 def is_localised(value: Any) -> bool:
@@ -82,9 +88,13 @@ def clean_text(text: str) -> str:
     text and their tags as markup. Removing can join "<scr" and "ipt>" into a new tag, so it repeats
     until nothing is left to remove.
     """
+    if len(text.strip()) > MAX_TEXT:
+        # Refused as too long by the item's checks, as it is; cleaning first would cost time growing with the
+        # square of its "<"s (an unclosed "<!--" is searched to the end from each one).
+        return text
     cleaned = text
     while "<" in cleaned:
-        reduced = _RAW_HTML.sub(_allowed, _without_code_elements(cleaned))
+        reduced = _RAW_HTML.sub(_allowed, _without_delimited(_without_code_elements(cleaned)))
         if reduced == cleaned:
             break
         cleaned = reduced
@@ -98,9 +108,32 @@ def _allowed(found: re.Match) -> str:
     return f"</{name}>" if found.group("close") else f"<{name}>"
 
 
+def _without_delimited(text: str) -> str:
+    for opening, closing, close_from in _DELIMITED:
+        kept, position = [], 0
+        while (start := text.find(opening, position)) >= 0:
+            end = text.find(closing, start + close_from)
+            if end < 0:
+                break  # no later opening can close either
+            kept.append(text[position:start])
+            position = end + len(closing)
+        text = "".join(kept) + text[position:]
+    return text
+
+
 def _without_code_elements(text: str) -> str:
     for name in _CONTENT_DROPPED:
-        text = re.sub(rf"<{name}\b[^>]*>.*?</{name}\s*>", "", text, flags=re.I | re.S)
+        kept, position = [], 0
+        closing = re.compile(rf"</{name}\s*>", re.I)
+        for opening in re.finditer(rf"<{name}\b[^>]*>", text, flags=re.I):
+            if opening.start() < position:
+                continue  # inside the element just removed
+            end = closing.search(text, opening.end())
+            if end is None:
+                break
+            kept.append(text[position:opening.start()])
+            position = end.end()
+        text = "".join(kept) + text[position:]
         # A "<script" never closed still opens an HTML block in Markdown: the word goes, its text stays.
         text = re.sub(rf"<{name}(?=[\s/>]|\Z)", "", text, flags=re.I)
     return text

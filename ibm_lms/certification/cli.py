@@ -161,7 +161,8 @@ def export_command(credential_id: str, pdf_to) -> None:
 
 @cert_group.command("revoke")
 @click.argument("credential_id")
-@click.option("--reason", required=True)
+@click.option("--reason", required=True,
+              help="Kept in the academy's records and audit trail; the public verification page does not show it.")
 def revoke_command(credential_id: str, reason: str) -> None:
     """Revokes a credential: its academy's status list says so at once. Final."""
     try:

@@ -77,5 +77,6 @@ class CertificationRecord:
     confirmed_at: datetime | None
     valid_from: date | None
     valid_until: date | None
-    revoked_reason: str | None
+    revoked_reason: str | None  # the academy's own record: never on a public page
     locale: str
+    revoked_at: datetime | None = None

@@ -33,7 +33,10 @@ def _verification_json(found: service.Verification) -> dict:
             "programme": record.programme_key if record else None,
             "valid_from": record.valid_from.isoformat() if record and record.valid_from else None,
             "valid_until": record.valid_until.isoformat() if record and record.valid_until else None,
-            "revocation_reason": record.revoked_reason if record and found.verdict.status == "revoked" else None,
+            # When, never why: the reason is the academy's internal record (a disciplinary case, say), and this
+            # answer goes to anyone holding the paper certificate's QR code.
+            "revoked_on": record.revoked_at.date().isoformat()
+            if record and record.revoked_at and found.verdict.status == "revoked" else None,
             "credential": found.verdict.credential}
 
 

@@ -175,7 +175,12 @@ def test_a_candidate_goes_from_nomination_to_a_verifiable_credential(academy, la
     assert post(head, f"/certification/credentials/{issued.id}/revoke", {"reason": "Left the service"},
                 page="/certification/").status_code == 303
     revoked = anyone.get(f"/verify/{issued.id}", headers={"Accept": "application/json"}).get_json()
-    assert revoked["status"] == "revoked" and revoked["revocation_reason"] == "Left the service"
+    # Anyone with the QR code learns that it was revoked and when, never the academy's reason.
+    assert revoked["status"] == "revoked" and revoked["revoked_on"] == service.today().isoformat()
+    assert "Left the service" not in json.dumps(revoked)
+    page = anyone.get(f"/verify/{issued.id}").get_data(as_text=True)
+    assert "Revoked on" in page and service.today().isoformat() in page and "Left the service" not in page
+    assert "Left the service" in head.get(f"/certification/candidates/{ids['candidate']}").get_data(as_text=True)
 
 
 @pytest.fixture

@@ -88,6 +88,19 @@ def whole_number_or_none(value: object, maximum: int = MAX_ROW_ID) -> int | None
         return None
 
 
+# A decimal typed in a form: ASCII digits with one optional point or comma (both are decimal marks in the
+# academies' languages). float() would also read "1_0" as 10 and other scripts' digits ("１００", "٧٥").
+_DECIMAL_NUMBER = re.compile(r"(?:[0-9]{1,15}(?:[.,][0-9]{0,15})?|[.,][0-9]{1,15})\Z")
+
+
+def decimal_number(value: object) -> float:
+    """A decimal number from outside (a form field): ASCII digits, optionally a point or comma and more; else
+    ValueError. No sign, exponent, digit separator or surrounding space: the caller strips what it allows."""
+    if not isinstance(value, str) or not _DECIMAL_NUMBER.match(value):
+        raise ValueError("not a decimal number")
+    return float(value.replace(",", "."))
+
+
 # Lists show a few dozen rows a page: a page past this one would only ask the database for an absurd offset.
 MAX_PAGE = 1_000_000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ibm_lms.text import MAX_ROW_ID, is_shallow, page_number, whole_number, whole_number_or_none
+from ibm_lms.text import MAX_ROW_ID, decimal_number, is_shallow, page_number, whole_number, whole_number_or_none
 
 
 @pytest.mark.parametrize("value", ["0", "7", "0042", str(MAX_ROW_ID)])
@@ -18,6 +18,19 @@ def test_anything_else_is_refused(value):
     with pytest.raises(ValueError):
         whole_number(value)
     assert whole_number_or_none(value) is None
+
+
+@pytest.mark.parametrize(("value", "number"), [("0", 0.0), ("82.5", 82.5), ("82,5", 82.5), ("007", 7.0),
+                                               (".5", 0.5), ("100.", 100.0)])
+def test_a_decimal_is_ascii_digits_with_a_point_or_a_comma(value, number):
+    assert decimal_number(value) == number
+
+
+@pytest.mark.parametrize("value", ["1_0", "\uff11\uff10\uff10", "\u0667\u0665", "1e2", "nan", "inf", "-1", "+1", " 1",
+                                   "1.2.3", "1,2,3", "1.,5", ".", ",", "", "9" * 16, None, 5.0])
+def test_anything_else_is_no_decimal(value):
+    with pytest.raises(ValueError):
+        decimal_number(value)
 
 
 def test_a_maximum_and_the_page_bound():

@@ -10,7 +10,7 @@ from flask_babel import get_locale, gettext
 
 from ibm_lms.errors import N_, DomainError, Phrase
 from ibm_lms.tenancy import service as tenancy
-from ibm_lms.text import page_number, whole_number
+from ibm_lms.text import decimal_number, page_number, whole_number
 
 from . import service
 from .dashboard import PAGE, SUPPRESS_BELOW
@@ -59,10 +59,21 @@ def _upload() -> service.Upload | None:
 
 
 def _number(name: str, kind=float):
+    """A form's number (ASCII digits; a decimal may use a point or a comma), or None when blank or not one."""
+    value = request.form.get(name, "").strip()
     try:
-        return kind(request.form.get(name, ""))
+        return whole_number(value) if kind is int else decimal_number(value)
     except ValueError:
         return None
+
+
+def _participants() -> int | None:
+    if not request.form.get("participants", "").strip():
+        return None
+    participants = _number("participants", int)
+    if participants is None:  # typed but not a number: said, not dropped
+        raise EvidenceRefused(reason=Phrase(N_("the number of participants must be from 0 to 500")))
+    return participants
 
 
 def _text(name: str) -> str | None:
@@ -72,7 +83,7 @@ def _text(name: str) -> str | None:
 
 def _details() -> service.Details:
     return service.Details(area=request.form.get("area", ""), occurred_on=_day("occurred_on"),
-                           course_delivered=_text("course_delivered"), participants=_number("participants", int),
+                           course_delivered=_text("course_delivered"), participants=_participants(),
                            feedback_summary=_text("feedback_summary"), comments=_text("comments"))
 
 

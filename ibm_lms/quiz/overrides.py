@@ -7,7 +7,6 @@ newest override row is in force until one without a grade gives the attempts' gr
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from sqlalchemy import select
 
 from ibm_lms.errors import N_, Phrase
 from ibm_lms.extensions import db
+from ibm_lms.text import decimal_number, is_bounded_text
 
 from . import grading
 from .errors import OverrideRefused
@@ -51,14 +51,14 @@ class Standing:
 
 def read_grade(text: str | None) -> float | None:
     """A percentage typed by an instructor (comma or point) as a fraction; empty ends the override."""
-    cleaned = (text or "").strip().replace(",", ".").rstrip("%").strip()
+    cleaned = (text or "").strip().rstrip("%").strip()
     if not cleaned:
         return None
     try:
-        value = float(cleaned)
+        value = decimal_number(cleaned)
     except ValueError:
         raise OverrideRefused(reason=Phrase(N_("the grade must be a number from 0 to 100"))) from None
-    if not math.isfinite(value) or not 0 <= value <= 100:
+    if not 0 <= value <= 100:
         raise OverrideRefused(reason=Phrase(N_("the grade must be a number from 0 to 100")))
     return round(value / 100, 4)
 
@@ -69,6 +69,10 @@ def read_reason(text: str | None) -> str:
         raise OverrideRefused(reason=Phrase(N_("give the reason, which the trainee's record keeps")))
     if len(cleaned) > MAX_REASON:
         raise OverrideRefused(reason=Phrase(N_("the reason is longer than %(limit)d characters"), limit=MAX_REASON))
+    # str.split() keeps NUL, escape and the other control characters: a reason of only those would read as empty
+    # in the record (and PostgreSQL refuses NUL in text outright).
+    if not is_bounded_text(cleaned, MAX_REASON):
+        raise OverrideRefused(reason=Phrase(N_("the reason holds control characters; type it as plain text")))
     return cleaned
 
 

@@ -333,6 +333,39 @@ def test_evidence_and_decisions_refuse_strangers_and_self_dealing(academy, launc
         service.propose(head, TRAINER, ids["head"], "en")
 
 
+def nominated(academy, launcher):
+    """Giorgi's client, once the head of the academy nominated him for the trainer programme."""
+    head = become(launcher, "head")
+    assert post(head, "/certification/nominate", {"user_id": academy[1]["candidate"], "programme": TRAINER},
+                page="/certification/candidates").status_code == 303
+    return become(launcher, "candidate")
+
+
+@pytest.mark.parametrize(("hours", "participants", "says"), [
+    ("1_0", "15", "a session lasts from 0.5"),  # float() reads 10 hours
+    ("\u0668", "15", "a session lasts from 0.5"),  # Arabic-Indic eight
+    ("\uff18", "15", "a session lasts from 0.5"),  # full-width eight
+    ("8", "1_5", "the number of participants must be from 0 to 500"),  # int() reads 15
+    ("8", "\u0661\u0665", "the number of participants must be from 0 to 500"),
+    ("8", "many", "the number of participants must be from 0 to 500"),  # no longer dropped without a word
+])
+def test_a_logged_session_takes_ascii_numbers_only(academy, launcher, hours, participants, says):
+    candidate = nominated(academy, launcher)
+    logged = post(candidate, "/certification/sessions", {
+        "area": "document-security", "occurred_on": "2026-11-25", "hours": hours,
+        "course_delivered": "Impostor recognition", "participants": participants})
+    assert logged.status_code == 400 and says in logged.get_data(as_text=True)
+    assert service.evidence_list(academy[0], state="pending") == []
+
+
+def test_a_logged_session_reads_a_decimal_comma(academy, launcher):
+    candidate = nominated(academy, launcher)
+    assert post(candidate, "/certification/sessions", {
+        "area": "document-security", "occurred_on": "2026-11-25", "hours": "2,5", "participants": ""}
+    ).status_code == 303
+    assert [e.hours for e in service.evidence_list(academy[0], state="pending")] == [2.5]
+
+
 def _edit(exported: str, key: str, old: str, new: str) -> str:
     """The exported file with one value changed inside one programme's table."""
     start = exported.index(f'key = "{key}"')

@@ -108,6 +108,13 @@ def test_an_override_reaches_the_trainee_the_gradebook_certification_and_the_aud
     ("100.5", REASON, "the grade must be a number from 0 to 100"),
     ("-1", REASON, "the grade must be a number from 0 to 100"),
     ("nan", REASON, "the grade must be a number from 0 to 100"),
+    # float() reads these as 10, 100, 75 and 100: a stray key or another keyboard must not change a grade.
+    ("1_0", REASON, "the grade must be a number from 0 to 100"),
+    ("\uff11\uff10\uff10", REASON, "the grade must be a number from 0 to 100"),
+    ("\u0667\u0665", REASON, "the grade must be a number from 0 to 100"),
+    ("1e2", REASON, "the grade must be a number from 0 to 100"),
+    ("60", "\x00", "the reason holds control characters"),
+    ("60", "Marking error \x1b[8m", "the reason holds control characters"),
     ("60", "   ", "give the reason"),
     ("60", "x" * 501, "longer than 500 characters"),
     ("", REASON, "there is no override to end"),

@@ -194,6 +194,16 @@ def issued(academy, launcher, cli):
     return json.loads(result.output)["id"]
 
 
+def test_a_certificate_with_the_longest_name_moodle_sends_is_printed(issued, app):
+    from .test_certificate import LONG_NAME
+
+    db.session.get(Certification, issued).holder_name = LONG_NAME
+    db.session.commit()
+    with app.test_request_context():
+        pdf = service.certificate_pdf(db.session.get(Certification, issued))
+    assert pdf.startswith(b"%PDF") and len(pdf) > 5000
+
+
 def test_a_paper_grant_for_someone_never_nominated_is_audited_as_their_nomination_too(issued, academy):
     entries = db.session.execute(select(AuditEntry).where(
         AuditEntry.action.in_(("candidate.nominated", "certification.granted")),

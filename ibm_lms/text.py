@@ -17,6 +17,16 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,63}\Z")
 # on a certificate or a listing holding one can read as another ("\u202eevil" shows as "live").
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
+
+def person_name(value: str | None) -> str | None:
+    """A person's name from outside (Moodle's claims, a roster) without bidirectional controls, or None when
+    nothing else is left. Removed, not refused: the person cannot fix the name their Moodle sends, and a name in
+    Arabic or Hebrew script reads correctly without them."""
+    if value is None:
+        return None
+    cleaned = BIDI_CONTROLS.sub("", value).strip()
+    return cleaned or None
+
 # Text that may span lines (titles, descriptions) keeps tabs and line breaks, nothing else of these.
 _CONTROL_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

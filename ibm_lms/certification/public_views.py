@@ -8,6 +8,7 @@ from flask_babel import get_locale, gettext
 
 from ibm_lms.errors import wants_json
 from ibm_lms.extensions import csrf
+from ibm_lms.text import person_name
 
 from . import service
 
@@ -29,7 +30,7 @@ def _verification_json(found: service.Verification) -> dict:
     return {"status": found.verdict.status, "valid": found.verdict.valid,
             "problems": [gettext(problem) for problem in found.verdict.problems],
             "issuer": found.academy,
-            "holder": record.holder_name if record else None,
+            "holder": person_name(record.holder_name) if record else None,
             "programme": record.programme_key if record else None,
             "valid_from": record.valid_from.isoformat() if record and record.valid_from else None,
             "valid_until": record.valid_until.isoformat() if record and record.valid_until else None,
@@ -40,6 +41,14 @@ def _verification_json(found: service.Verification) -> dict:
             "credential": found.verdict.credential}
 
 
+def _holder(found: service.Verification) -> str | None:
+    """The name the credential signs, without bidirectional controls: one signed before they were removed from
+    names must not read as another person's on this page."""
+    subject = (found.verdict.credential or {}).get("credentialSubject") or {}
+    names = [item.get("identityHash") for item in subject.get("identifier") or () if isinstance(item, dict)]
+    return " ".join(name for name in map(person_name, (n for n in names if isinstance(n, str))) if name) or None
+
+
 def _page(found: service.Verification, status: int = 200):
     if wants_json():
         response = jsonify(_verification_json(found))
@@ -48,7 +57,8 @@ def _page(found: service.Verification, status: int = 200):
     title = None
     if found.record is not None:
         title = service.programme_title_or_key(found.record.tenant_id, found.record.programme_key, str(get_locale()))
-    return render_template("certification/verify.html", found=found, programme_title=title), status
+    return render_template("certification/verify.html", found=found, programme_title=title,
+                           holder=_holder(found)), status
 
 
 @blueprint.get("/verify/<credential_id>")

@@ -15,6 +15,7 @@ from ibm_lms.errors import N_, DomainError, Phrase
 from ibm_lms.extensions import db
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Identity, Role
+from ibm_lms.text import person_name
 from ibm_lms.unit_of_work import unit_of_work
 
 from . import credentials, dashboard, decisions, engine, evidence, facts, issuing, keys, programmes
@@ -82,7 +83,9 @@ def find_person(tenant_id: int, who: str) -> int:
 
 
 def _name(tenant_id: int, user_id: int) -> str | None:
-    return tenancy.person_of(tenant_id, user_id).display_name
+    """The holder's name as printed and signed; a name stored before launches removed bidirectional controls
+    loses them here, so a credential never signs a name that reads as another."""
+    return person_name(tenancy.person_of(tenant_id, user_id).display_name)
 
 
 # --- programmes ------------------------------------------------------------------------------------------------

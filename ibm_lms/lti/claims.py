@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ibm_lms.markers import N_
-from ibm_lms.text import is_bounded_text
+from ibm_lms.text import is_bounded_text, person_name
 
 from .data import (
     CLAIM_AGS,
@@ -307,9 +307,11 @@ def check_claims(
         resource_link=resource_link,
         context=context,
         locale=locale,
-        given_name=_string(body, "given_name", required=False),
-        family_name=_string(body, "family_name", required=False),
-        name=_string(body, "name", required=False),
+        # Names are shown to others (rosters, the public verification page of a certificate): an override
+        # character would make one read as another.
+        given_name=person_name(_string(body, "given_name", required=False)),
+        family_name=person_name(_string(body, "family_name", required=False)),
+        name=person_name(_string(body, "name", required=False)),
         email=_string(body, "email", required=False),
         custom={name: value if isinstance(value, str) else _as_text(value) for name, value in custom.items()},
         lis=_lis(_object(body, CLAIM_LIS, required=False)),

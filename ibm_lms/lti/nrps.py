@@ -18,7 +18,7 @@ from ibm_lms.clock import utcnow
 from ibm_lms.extensions import db
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import RosterMember
-from ibm_lms.text import is_bounded_text
+from ibm_lms.text import is_bounded_text, person_name
 from ibm_lms.unit_of_work import unit_of_work
 
 from . import platforms
@@ -59,7 +59,8 @@ def _member(raw) -> RosterMember | None:
         return value if is_bounded_text(value, limit) else None
 
     return RosterMember(subject=raw["user_id"], lti_roles=roles, active=STATUSES.get(raw.get("status"), True),
-                        name=text("name"), given_name=text("given_name"), family_name=text("family_name"),
+                        name=person_name(text("name")), given_name=person_name(text("given_name")),
+                        family_name=person_name(text("family_name")),
                         email=text("email", 320))
 
 

@@ -204,6 +204,40 @@ def test_a_certificate_with_the_longest_name_moodle_sends_is_printed(issued, app
     assert pdf.startswith(b"%PDF") and len(pdf) > 5000
 
 
+def _grant(cli, launcher) -> str:
+    result = cli.invoke(args=["cert", "grant", "--tenant", "ge-academy", "--programme", TRAINER,
+                              "--holder", who(launcher, "candidate"), "--approved-by", who(launcher, "head"),
+                              "--approved-by", who(launcher, "deputy")])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["id"]
+
+
+def test_a_name_stored_with_a_bidirectional_override_is_signed_and_shown_without_it(academy, launcher, cli,
+                                                                                      monkeypatch):
+    import jwt
+
+    from ibm_lms.tenancy.models import User
+
+    db.session.get(User, academy[1]["candidate"]).name = "\u202eeznaM anirI"  # recorded before names were cleaned
+    db.session.commit()
+    issued = db.session.get(Certification, _grant(cli, launcher))
+    assert issued.holder_name == "eznaM anirI"
+    signed = jwt.decode(service.credential_token(issued.id), options={"verify_signature": False})
+    assert signed["credentialSubject"]["identifier"][0]["identityHash"] == "eznaM anirI"
+
+    # A credential signed before then keeps its signed name; the public page shows it without the override.
+    monkeypatch.setattr(service, "person_name", lambda name: name)
+    db.session.get(Certification, issued.id).state = "revoked"
+    db.session.commit()
+    earlier = _grant(cli, launcher)
+    monkeypatch.undo()
+    anyone = launcher.client.application.test_client()
+    page = anyone.get(f"/verify/{earlier}").get_data(as_text=True)
+    assert '<dd id="holder"><bdi>eznaM anirI</bdi></dd>' in page and "\u202e" not in page
+    assert "\u202e" not in json.dumps(anyone.get(f"/verify/{earlier}", headers={"Accept": "application/json"}
+                                                 ).get_json()["holder"])
+
+
 def test_a_paper_grant_for_someone_never_nominated_is_audited_as_their_nomination_too(issued, academy):
     entries = db.session.execute(select(AuditEntry).where(
         AuditEntry.action.in_(("candidate.nominated", "certification.granted")),

@@ -37,6 +37,12 @@ def test_valid_claims_are_parsed():
     assert claims.locale == "ka-GE" and claims.roles == () and claims.context is None
 
 
+def test_bidirectional_controls_are_removed_from_names():
+    claims = check(name="\u202eeznaM anirI", given_name="\u2067Irina\u2069", family_name="\u202d\u202c")
+    assert (claims.name, claims.given_name, claims.family_name) == ("eznaM anirI", "Irina", None)
+    assert check(name="\u0646\u064a\u0646\u0648").name == "\u0646\u064a\u0646\u0648"  # an Arabic name as sent
+
+
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [

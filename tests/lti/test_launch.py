@@ -129,6 +129,12 @@ def test_personal_data_is_stored_only_when_sent(launcher, removed, kept):
         assert getattr(user, field) is None
 
 
+def test_a_name_is_stored_without_bidirectional_controls(launcher):
+    assert launcher.launch(name="\u202eeznaM anirI", given_name="Irina\u2066", family_name="Manze").status_code == 303
+    user = db.session.execute(select(User)).scalar_one()
+    assert (user.name, user.given_name, user.family_name) == ("eznaM anirI", "Irina", "Manze")
+
+
 def test_launch_without_context(launcher, client, courses):
     response = launcher.launch(remove=(LTI + "context",))
     assert response.status_code == 303

@@ -49,6 +49,13 @@ def test_a_sync_follows_every_page_and_records_members(instructor, cli, platform
     assert (officer.name, officer.email) == ("Officer 2", "officer2@academy.invalid")
 
 
+def test_a_members_name_is_recorded_without_bidirectional_controls(instructor, cli, platform_server):
+    platform_server.services.members[2] = {**member(2), "name": "\u202e2 reciffO", "family_name": "\u20682"}
+    assert cli.invoke(args=["roster", "sync"]).exit_code == 0
+    officer = db.session.execute(select(User).where(User.subject == "member-2")).scalar_one()
+    assert (officer.name, officer.family_name) == ("2 reciffO", "2")
+
+
 def test_a_member_who_left_is_kept_inactive(instructor, cli, platform_server):
     cli.invoke(args=["roster", "sync"])
     platform_server.services.members = [m for m in platform_server.services.members if m["user_id"] != "member-3"]

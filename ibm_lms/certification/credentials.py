@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, time
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
+from jwt.utils import base64url_decode
 
 from ibm_lms.markers import N_
 
@@ -223,17 +224,35 @@ def _invalid(problem: str, document: dict | None = None) -> Verdict:
     return Verdict(INVALID, [problem], document)
 
 
+def header_problem(token: str) -> str | None:
+    """Why the token's header rules it out before its payload is read (not a JWT, an algorithm no issuer here
+    uses), or None."""
+    # Read by hand: PyJWT's reader also decodes the signature, so a token with another algorithm and a signature
+    # that is no base64 would be called no JWT at all rather than refused for its algorithm.
+    parts = token.split(".") if isinstance(token, str) else []
+    try:
+        header = json.loads(base64url_decode(parts[0])) if len(parts) == 3 else None
+    except (ValueError, TypeError, RecursionError):  # RecursionError: a header of thousands of nested [
+        header = None
+    if not isinstance(header, dict):
+        return N_("This is not a signed credential (a compact JWT).")
+    if header.get("alg") not in ALGORITHMS:
+        return N_("The credential is signed with an algorithm this issuer does not use.")
+    return None
+
+
 def verify(token: str, jwks: Mapping, *, now: datetime,
            revoked: Callable[[dict], bool | None] | None = None) -> Verdict:
     """Checks signature, shape and dates; `revoked` (given the credential) reads its status list: True, False,
     or None when the list could not be read (then the verdict says revocation was not checked)."""
     token = token.strip() if isinstance(token, str) else ""
+    problem = header_problem(token)
+    if problem:
+        return _invalid(problem)
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
         return _invalid(N_("This is not a signed credential (a compact JWT)."))
-    if header.get("alg") not in ALGORITHMS:
-        return _invalid(N_("The credential is signed with an algorithm this issuer does not use."))
     keys = [k for k in (jwks.get("keys") or []) if isinstance(k, Mapping)] if isinstance(jwks, Mapping) else []
     key = next((k for k in keys if k.get("kid") == header.get("kid")), None)
     if key is None:

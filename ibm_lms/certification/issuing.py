@@ -139,6 +139,11 @@ def status_list_token(tenant_id: int) -> str:
 def verify_token(token: str) -> tuple[credentials.Verdict, int | None]:
     """Checks any credential against the keys and revocation list of the academy it names as issuer; a credential
     naming another issuer, or none of ours, is reported invalid with the reason."""
+    # The header first: a token with another algorithm (HS256 with a signature that is no base64) would
+    # otherwise fail to decode below and be called no JWT at all.
+    problem = credentials.header_problem(token.strip())
+    if problem:
+        return credentials.Verdict(credentials.INVALID, [problem]), None
     try:
         claimed = jwt.decode(token.strip(), options={"verify_signature": False})
         issuer = claimed["issuer"]["id"]

@@ -26,7 +26,8 @@ def _json(document: dict, media_type: str = "application/json") -> Response:
 
 
 def _verification_json(found: service.Verification) -> dict:
-    record = found.record
+    # What the database holds vouches for nothing when the credential does not verify: nothing of it, as on the page.
+    record = found.record if found.verdict.status != "invalid" else None
     return {"status": found.verdict.status, "valid": found.verdict.valid,
             "problems": [gettext(problem) for problem in found.verdict.problems],
             "issuer": found.academy,

@@ -325,7 +325,9 @@ def _certification(row: Certification, known: dict | None = None) -> Certificati
 def _row(certification_id: str, tenant_id: int | None = None) -> Certification:
     if not isinstance(certification_id, str) or len(certification_id) != 36:
         raise CredentialNotFound()
-    query = select(Certification).where(Certification.id == certification_id)
+    # Ids are stored in lower case; UUIDs are case-insensitive (RFC 4122), and an address typed from paper or read
+    # by a QR app may come in upper case.
+    query = select(Certification).where(Certification.id == certification_id.lower())
     if tenant_id is not None:
         query = query.where(Certification.tenant_id == tenant_id)
     row = db.session.execute(query).scalar_one_or_none()

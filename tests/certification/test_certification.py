@@ -330,6 +330,34 @@ def test_a_pasted_credential_that_was_changed_or_forged_is_invalid(issued, clien
     assert stranger.status_code == 422
 
 
+def test_an_address_in_upper_case_finds_its_credential(issued, client):
+    answer = client.get(f"/verify/{issued.upper()}", headers={"Accept": "application/json"})
+    assert answer.status_code == 200 and answer.get_json()["valid"]
+
+
+def test_a_stored_credential_that_does_not_verify_tells_nothing_from_the_database(issued, client):
+    row = db.session.get(Certification, issued)
+    header, payload, signature = row.credential.split(".")
+    row.credential = f"{header}.{payload}.{signature[:-4]}AAAA"
+    db.session.commit()
+    verdict = client.get(f"/verify/{issued}", headers={"Accept": "application/json"}).get_json()
+    assert verdict["status"] == "invalid"
+    assert [verdict[k] for k in ("holder", "programme", "valid_from", "valid_until", "revoked_on")] == [None] * 5
+    assert "Giorgi" not in client.get(f"/verify/{issued}").get_data(as_text=True)
+
+
+def test_a_credential_with_another_algorithm_is_refused_for_its_algorithm(issued, client):
+    import base64
+
+    token = service.credential_token(issued)
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    forged = base64.urlsafe_b64encode(json.dumps({**header, "alg": "HS256"}).encode()).decode().rstrip("=")
+    answer = client.post("/verify", data={"credential": f"{forged}.{token.split('.')[1]}.xx"},
+                         headers={"Accept": "application/json"})
+    assert answer.status_code == 422
+    assert answer.get_json()["problems"] == ["The credential is signed with an algorithm this issuer does not use."]
+
+
 @pytest.mark.parametrize("credential_id", [str(uuid.uuid4()), "not-a-credential", "1' OR '1'='1"])
 def test_a_forged_qr_code_leads_to_a_clear_refusal(client, credential_id):
     answer = client.get(f"/verify/{credential_id}")

@@ -21,7 +21,7 @@ from ibm_lms.unit_of_work import unit_of_work
 
 from . import platforms
 from .data import PlatformRecord
-from .errors import InvalidPlatformSettings, RegistrationChangedMeanwhile, UnknownPlatform
+from .errors import InvalidPlatformSettings, PlatformNotFound, RegistrationChangedMeanwhile
 from .models import Deployment, Platform
 
 MAX_DEPLOYMENTS = 50
@@ -51,7 +51,7 @@ def _own(tenant_id: int, platform_id: int) -> Platform:
                                   .where(Platform.id == platform_id, Platform.tenant_id == tenant_id)
                                   ).scalar_one_or_none()
     if platform is None:
-        raise UnknownPlatform(issuer=str(platform_id), client_id="-")
+        raise PlatformNotFound(platform=platform_id)
     return platform
 
 

@@ -15,7 +15,14 @@ from ibm_lms.text import whole_number
 
 from . import connections, keys, platforms, registration
 from .ags import delivery
-from .errors import InvalidPlatformSettings, NotToolOperator, RotationNotConfirmed, SwitchNotConfirmed, ToolKeyUnreadable
+from .errors import (
+    InvalidPlatformSettings,
+    NotToolOperator,
+    RemovalNotConfirmed,
+    RotationNotConfirmed,
+    SwitchNotConfirmed,
+    ToolKeyUnreadable,
+)
 
 blueprint = Blueprint("connections", __name__)
 INVITATION_HOURS = (24, 72, 168)
@@ -100,7 +107,7 @@ def review_or_save_platform(platform_id: int):
 def remove_platform(platform_id: int):
     identity = tenancy.require_identity()
     if request.form.get("confirm") != "yes":
-        raise SwitchNotConfirmed()
+        raise RemovalNotConfirmed()
     connections.remove(identity.tenant_id, platform_id, actor=_actor(identity))
     return redirect(url_for("connections.platforms_page", done="removed"), code=303)
 

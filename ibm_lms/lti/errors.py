@@ -58,6 +58,21 @@ class PlatformDisabled(LtiError):
                  "enable it again.")
 
 
+class PlatformNotFound(LtiError):
+    """A registration id that is not one of the academy's own, as another academy's object is everywhere: not
+    found, without saying whether it exists."""
+
+    status = 404
+    code = "platform_not_found"
+    message = N_("This academy has no Moodle connection number %(platform)s.")
+
+
+class RemovalNotConfirmed(LtiError):
+    code = "removal_not_confirmed"
+    message = N_("Tick the confirmation: a removed registration cannot be restored; that Moodle would have to "
+                 "be registered again.")
+
+
 class SwitchNotConfirmed(LtiError):
     code = "switch_not_confirmed"
     message = N_("Tick the confirmation: once disabled, nobody can open the tool from that Moodle, you included.")

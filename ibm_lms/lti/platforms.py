@@ -27,7 +27,7 @@ from ibm_lms.text import is_bounded_text
 from ibm_lms.unit_of_work import unit_of_work
 
 from .data import PlatformRecord
-from .errors import InvalidPlatformSettings, LtiError, PlatformInUse, UnknownPlatform
+from .errors import InvalidPlatformSettings, LtiError, PlatformInUse, PlatformNotFound, UnknownPlatform
 from .models import Deployment, GradeOutbox, Issuer, Platform, ResourceLink
 from .urls import is_platform_url, origin_of, platform_schemes
 
@@ -206,7 +206,7 @@ def switch_for_tenant(tenant_id: int, platform_id: int, disabled: bool, *, actor
     """An academy administrator's switch, on one of the academy's own registrations only."""
     platform = db.session.get(Platform, platform_id)
     if platform is None or platform.tenant_id != tenant_id:
-        raise UnknownPlatform(issuer=str(platform_id), client_id="-")
+        raise PlatformNotFound(platform=platform_id)
     return set_disabled(platform.issuer, platform.client_id, disabled, actor=actor)
 
 

@@ -63,7 +63,10 @@ def test_the_academy_administrator_switches_its_connection_in_the_browser(platfo
     unconfirmed = client.post(f"/lti/platforms/{platform_id}/switch", data={"csrf_token": token, "action": "disable"})
     assert unconfirmed.status_code == 400 and error_code(unconfirmed) == "switch_not_confirmed"
     assert client.post(f"/lti/platforms/{platform_id + 1000}/switch",
-                       data={"csrf_token": token, "action": "enable"}).status_code == 400
+                       data={"csrf_token": token, "action": "enable"}).status_code == 404
+    unconfirmed = client.post(f"/lti/platforms/{platform_id}/remove", data={"csrf_token": token})
+    assert unconfirmed.status_code == 400 and error_code(unconfirmed) == "removal_not_confirmed"
+    assert "once disabled" not in unconfirmed.get_data(as_text=True)
     switched = client.post(f"/lti/platforms/{platform_id}/switch",
                            data={"csrf_token": token, "action": "disable", "confirm": "yes"})
     assert switched.status_code == 303
@@ -189,12 +192,15 @@ def test_another_academys_registration_and_invitation_are_unknown_to_an_administ
     foreign = _another_academys_registration(cli)
     invited = cli.invoke(args=["platform", "invite", "--tenant", "ua-academy"])
     foreign_invitation = int(invited.output.split("invitation ")[1].split(")")[0])
-    assert client.get(f"/lti/platforms/{foreign}/edit").status_code == 400
+    # Not found, as another academy's quiz or credential is: not "not registered", not the id as an issuer.
+    shown = client.get(f"/lti/platforms/{foreign}/edit")
+    assert shown.status_code == 404 and error_code(shown) == "platform_not_found"
+    assert f"no Moodle connection number {foreign}" in shown.get_data(as_text=True)
     for action in ("edit", "remove", "switch"):
         answer = client.post(f"/lti/platforms/{foreign}/{action}", data={
             "csrf_token": token, "action": "disable", "confirm": "yes", "auth_login_url": "http://x/a",
             "auth_token_url": "http://x/t", "keyset_url": "http://x/k", "deployment_ids": "1"})
-        assert answer.status_code in (400, 404) and error_code(answer) == "unknown_platform", action
+        assert answer.status_code == 404 and error_code(answer) == "platform_not_found", action
     assert client.post(f"/lti/platforms/invitations/{foreign_invitation}/revoke",
                        data={"csrf_token": token}).status_code == 404
     page = client.get("/lti/platforms").get_data(as_text=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, jsonify, request
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
@@ -43,7 +45,9 @@ class InvalidBody(DomainError):
     message = N_("The request body is not what this endpoint takes: %(reason)s")
 
 
-def _identity() -> Identity:
+def _identity(refusal: Callable[[], DomainError] = Forbidden) -> Identity:
+    """The caller, by token or session, with at least an instructor's role; `refusal` says why not in the words of
+    the API called."""
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
@@ -57,7 +61,7 @@ def _identity() -> Identity:
         if request.method not in SAFE_METHODS:
             csrf.protect()
     if identity.role.rank < Role.INSTRUCTOR.rank:
-        raise Forbidden()
+        raise refusal()
     return identity
 
 
@@ -242,7 +246,7 @@ def _locale_arg() -> str:
 # --- certification: the academy's candidates and credentials, read-only -------------------------------------------
 
 def _academy_identity() -> Identity:
-    identity = _identity()
+    identity = _identity(refusal=certification.academy_refusal)
     certification.require_academy(identity)
     return identity
 

@@ -60,11 +60,16 @@ def access(identity: Identity) -> Access:
                   regional=tenancy.holds(tenancy.REGIONAL_COORDINATOR, identity.tenant_id, identity.user_id))
 
 
+def academy_refusal() -> NotAuthorised:
+    """Why someone may not read the academy's certification records, for every door to them (pages and API)."""
+    return NotAuthorised(reason=Phrase(N_("the academy's certification records are for its administrators and "
+                                          "approvers")))
+
+
 def require_academy(identity: Identity) -> Access:
     found = access(identity)
     if not found.academy:
-        raise NotAuthorised(reason=Phrase(N_("the academy's certification records are for its administrators and "
-                                           "approvers")))
+        raise academy_refusal()
     return found
 
 

@@ -186,7 +186,12 @@ def test_a_session_needs_the_csrf_header_for_writes_and_learners_get_403(launche
     assert client.post(f"{API}/questions/{SHARED_KEY}/copy", headers={"X-CSRFToken": token}).status_code == 201
     launcher.platform.user = DEMO_USERS["trainee"]
     assert launcher.launch(locale="en").status_code == 303
-    assert client.get(f"{API}/questions").status_code == 403
+    refused = client.get(f"{API}/questions")
+    assert refused.status_code == 403 and "question bank API" in refused.get_json()["message"]
+    # Each API refuses in its own words: a trainee asking for certification records hears about those.
+    refused = client.get("/api/v1/certification/candidates")
+    assert refused.status_code == 403 and "question bank" not in refused.get_json()["message"]
+    assert "certification records are for its administrators and approvers" in refused.get_json()["message"]
 
 
 def test_the_openapi_document_describes_every_route(client, app):

@@ -229,8 +229,16 @@ def test_gift_choices_with_per_answer_feedback_general_feedback_id_and_tags(gift
         "answer": "b",
         # The default format is Moodle auto-format, which shows ** as it is: so do we.
         "feedback": {"en": "ICAO Doc 9303, Part 4: a TD3 MRZ has \\*\\*two\\*\\* lines of 44 characters."}}
+    # The key comes from the question's Moodle ID number ([id:BC-101]), which stays when its name is "Q1".
     assert (mrz.key, mrz.category, mrz.tags, mrz.difficulty, mrz.source) == (
-        "imp-mrz-lines", "travel-documents", ("mrz", "td3"), "easy", "line 8")
+        "imp-bc-101", "travel-documents", ("mrz", "td3"), "easy", "line 8")
+
+
+def test_two_files_whose_questions_share_a_name_keep_them_apart_by_id_number():
+    first, _ = gift_import("// [id:FR-1]\n::Q1::Which document code is a passport?{=P ~V}\n")
+    second, _ = gift_import("// [id:TX-7]\n::Q1::Which substance is a precursor?{=acetic anhydride ~water}\n")
+    unnamed, _ = gift_import("::Q1::Which document code is a visa?{=V ~P}\n")
+    assert [q.key for q in first + second + unnamed] == ["imp-fr-1", "imp-tx-7", "imp-q1"]
 
 
 def test_gift_weights_make_a_multiple_response_and_33_33333_adds_up(gift_fixture):

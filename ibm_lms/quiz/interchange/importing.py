@@ -93,7 +93,8 @@ def _import_one(entry: Entry, texts: Texts, keys: KeyMaker, category: str,
     finally:
         problems += [ImportProblem(entry.where, message, fix, blocking=False) for message, fix in notes]
     tags, difficulty = _tags(question.tags, entry.where, problems)
-    key = keys.make(raw["title"][texts.locale])
+    # Moodle's ID number ([id:…] in GIFT) names a question for good; its name is often "Q1" in every file.
+    key = keys.make(question.idnumber or raw["title"][texts.locale])
     item, found = parse_item(key, raw)
     if item is None:
         # The item checker's fixes speak of our TOML ("tolerance = 0.5"); the author of this file wrote GIFT or XML.

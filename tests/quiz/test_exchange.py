@@ -90,6 +90,16 @@ def test_a_broken_file_reports_every_problem_by_line_and_imports_nothing(cli, ac
     assert own_questions() == []
 
 
+def test_a_moodle_description_is_left_out_with_a_note_and_the_questions_come_in(cli, academy, tmp_path):
+    path = tmp_path / "with-description.gift"
+    path.write_text("Read the case below before you answer.\n\n" + SMALL_GIFT)
+    result = cli.invoke(args=["quiz", "import", str(path), "--format", "gift", "--tenant", academy,
+                              "--course", COURSE, "--locale", "en", "--outcome", "AC-6"])
+    assert result.exit_code == 0, result.output
+    assert "line 1" in result.output and "this is a description" in result.output
+    assert own_questions()
+
+
 def test_a_file_that_is_not_what_it_says_is_refused_cleanly(cli, academy, tmp_path):
     for name, data, fmt in (("bank.xml", b"<?xml version='1.0'?><!DOCTYPE q [<!ENTITY a 'aaaa'>]><quiz>&a;</quiz>",
                              "moodle-xml"), ("bank.gift", b"\xff\xfe\x00broken", "gift"),

@@ -346,11 +346,13 @@ def test_gift_moodle_auto_format_keeps_line_breaks_and_drops_script_links(gift_f
     assert any("script links" in m for m in problems_at(problems, "line 88"))
 
 
-def test_gift_essays_and_descriptions_are_reported_not_imported(gift_fixture):
+def test_gift_essays_are_refused_and_descriptions_left_out_with_a_note(gift_fixture):
     questions, problems = gift_fixture
     assert problems_at(problems, "line 91") == [
         "an essay question ({} with no answers) is not supported: it needs manual grading"]
-    assert problems_at(problems, "line 93")[0].startswith("this is a description")
+    [description] = [p for p in problems if p.where == "line 93"]
+    # Moodle keeps a description as text between questions; the rest of the file is imported without it.
+    assert description.message.startswith("this is a description") and not description.blocking
     assert len(questions) == 19
     for question in questions:
         item_of(question)  # every imported table is one parse_item accepts
@@ -542,7 +544,10 @@ def test_xml_ordering_essay_description_random_calculated_and_drag_onto_image(xm
         "graded by the longest run of items in order, not by RELATIVE_NEXT_EXCLUDE_LAST"]
     assert problems_at(problems, "question 13 (Describe a green-border patrol)") == [
         "essay questions are not supported: they need manual grading"]
-    assert problems_at(problems, "question 14 (Read first)")[0].startswith("a description is text")
+    [description] = [p for p in problems if p.where == "question 14 (Read first)"]
+    assert description.message.startswith("a description is text") and not description.blocking
+    essay = [p for p in problems if p.where == "question 13 (Describe a green-border patrol)"]
+    assert essay and all(p.blocking for p in essay)
     assert problems_at(problems, "question 15 (Random (CIRAM))")[0].startswith("a random question is drawn")
     assert problems_at(problems, "question 16 (Hit rate)")[0].startswith("calculated questions compute")
     assert problems_at(problems, "question 17 (Drag onto the page)")[0].startswith("drag-and-drop onto an image")

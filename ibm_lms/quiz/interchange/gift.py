@@ -27,6 +27,7 @@ from .model import (
     Body,
     Choice,
     Cloze,
+    LeftOut,
     Matching,
     MoodleQuestion,
     MultiChoice,
@@ -106,6 +107,9 @@ def read_block(block: Block) -> Iterator[Entry]:
         where, text = at_line(_line(block, body, offset)), rest.strip()
     try:
         question, notes = _question(text, block, body, offset)
+    except LeftOut as left_out:
+        yield Entry(where, notes=((left_out.message, left_out.fix),))
+        return
     except Refused as refused:
         yield Entry(where, refused=refused)
         return
@@ -191,7 +195,7 @@ def _name(text: str, reading: _Reading) -> tuple[str, str, int]:
 def _answer_block(text: str, reading: _Reading) -> tuple[int, int]:
     opening, closing = text.find("{"), text.find("}")
     if opening < 0 and closing < 0:
-        raise Refused(N_("this is a description (text without an answer block {…}): descriptions are not questions "
+        raise LeftOut(N_("this is a description (text without an answer block {…}): descriptions are not questions "
                          "and are not imported"), N_("add the answers in braces, or leave the text out"))
     if opening < 0 or (0 <= closing < opening):
         raise Refused(N_("the '}' on line %(line_number)d closes no answer block"),

@@ -65,6 +65,8 @@ def collect(entries: Iterable[Entry], *, locale: str, default_category: str,
         if entry.refused is not None:
             problems.append(_problem(entry.where, entry.refused))
             continue
+        if entry.question is None:
+            continue  # left out, as its note says
         imported = _import_one(entry, texts, keys, category, problems)
         if imported is not None:
             questions.append(imported)

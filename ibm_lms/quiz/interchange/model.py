@@ -146,6 +146,11 @@ class Refused(Exception):
         self.line = line
 
 
+class LeftOut(Refused):
+    """Something in the file that is not a question (a Moodle description): left out with a note, as the rest of
+    the file is imported."""
+
+
 def note(message: str, fix: str, **values) -> tuple[Phrase, Phrase]:
     """What an import left out of a question (message) and how to get it back (fix), as Phrases."""
     return Phrase(message, **values), Phrase(fix, **used_by(fix, values))

@@ -107,6 +107,9 @@ def _entry(number: int, element: Element) -> Entry:
              else Phrase(N_("question %(number)d"), number=number))
     if kind == "category":
         return Entry(where, category=_plain(element.find("category")))
+    if kind == "description":
+        # Text Moodle shows between questions: the file's questions are imported without it.
+        return Entry(where, notes=((Phrase(_NOT_SUPPORTED[kind]), Phrase(_NOT_SUPPORTED_FIX)),))
     try:
         return _question(element, kind, name, where)
     except Refused as refused:

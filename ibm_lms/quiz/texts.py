@@ -27,13 +27,15 @@ _CONTENT_DROPPED = {"script", "style"}
 # not open one of these is text: an MRZ (P<UTOERIKSSON<<ANNA) or "a < b" is shown exactly as written.
 # Possessive quantifiers: a long run of spaces after "<a" must not be tried at every split.
 _ATTRIBUTE = r"""(?:\s++[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?)"""
-_RAW_HTML = re.compile(
-    r"<(?P<close>/)?(?P<name>[A-Za-z][A-Za-z0-9-]*)(?(close)\s*+>|" + _ATTRIBUTE + r"*+\s*+/?>)"
-    r"|<![A-Za-z][^>]*>", re.S)
+_RAW_HTML = re.compile(r"<(?P<close>/)?(?P<name>[A-Za-z][A-Za-z0-9-]*)(?(close)\s*+>|" + _ATTRIBUTE + r"*+\s*+/?>)")
 # Comments, processing instructions and CDATA run to their closing mark (found with str.find, in linear time:
 # a lazy regex would search to the end of the text from every unclosed opening). "<!-->" and "<!--->" are
 # comments too, so a comment's close is looked for from its third character.
 _DELIMITED = (("<!--", "-->", 2), ("<?", "?>", 2), ("<![CDATA[", "]]>", 9))
+# Removing joins what was around it ("<scr" + "ipt>"): a few passes undo any real text's markup.
+_MOST_PASSES = 4
+_MARKUP_START = re.compile(r"<(?=[A-Za-z/!?])")
+_DECLARATION = re.compile(r"<![A-Za-z]")
 
 
 def is_localised(value: Any) -> bool:
@@ -89,16 +91,18 @@ def clean_text(text: str) -> str:
     until nothing is left to remove.
     """
     if len(text.strip()) > MAX_TEXT:
-        # Refused as too long by the item's checks, as it is; cleaning first would cost time growing with the
-        # square of its "<"s (an unclosed "<!--" is searched to the end from each one).
-        return text
+        return text  # refused as too long by the item's checks, as it is
     cleaned = text
-    while "<" in cleaned:
+    for _ in range(_MOST_PASSES):
+        if "<" not in cleaned:
+            return cleaned
         reduced = _RAW_HTML.sub(_allowed, _without_delimited(_without_code_elements(cleaned)))
         if reduced == cleaned:
-            break
+            return cleaned
         cleaned = reduced
-    return cleaned
+    # Tags nested in tags ("<a<a<a>>>") give up one level a pass: no author writes that. What is left of
+    # markup is made text, so that no later reading can find a tag in it.
+    return _MARKUP_START.sub("&lt;", cleaned)
 
 
 def _allowed(found: re.Match) -> str:
@@ -109,6 +113,7 @@ def _allowed(found: re.Match) -> str:
 
 
 def _without_delimited(text: str) -> str:
+    text = _without_declarations(text)
     for opening, closing, close_from in _DELIMITED:
         kept, position = [], 0
         while (start := text.find(opening, position)) >= 0:
@@ -119,6 +124,21 @@ def _without_delimited(text: str) -> str:
             position = end + len(closing)
         text = "".join(kept) + text[position:]
     return text
+
+
+def _without_declarations(text: str) -> str:
+    """"<!" and a letter up to the next ">": found with str.find, as a pattern would search to the end of the
+    text from every unclosed one."""
+    kept, position = [], 0
+    for found in _DECLARATION.finditer(text):
+        if found.start() < position:
+            continue
+        end = text.find(">", found.end())
+        if end < 0:
+            break
+        kept.append(text[position:found.start()])
+        position = end + 1
+    return "".join(kept) + text[position:]
 
 
 def _without_code_elements(text: str) -> str:

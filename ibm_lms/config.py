@@ -228,11 +228,13 @@ def trusted_proxies(value) -> tuple[str, ...]:
         return entries
     for entry in entries:
         try:
-            ipaddress.ip_network(entry, strict=False)
+            # Strict, as gunicorn reads the same setting: 10.0.0.5/24 is refused there, so it is here, at once.
+            ipaddress.ip_network(entry)
         except ValueError:
             raise ConfigurationError(
                 "IBM_LMS_FORWARDED_ALLOW_IPS must list the proxy's addresses or networks separated by commas "
-                f"(or '*' for any peer), got {entry[:60]!r}.") from None
+                f"(a network by its first address, as 10.0.0.0/24; or '*' for any peer), got {entry[:60]!r}."
+            ) from None
     return entries
 
 

@@ -144,7 +144,9 @@ class TrustedProxyFix:
             address = ipaddress.ip_address(peer)
         except ValueError:
             return False
-        return any(address in network for network in self._networks)
+        # Bound to both stacks ("::"), an IPv4 proxy arrives as ::ffff:127.0.0.1.
+        mapped = getattr(address, "ipv4_mapped", None) or address
+        return any(mapped in network or address in network for network in self._networks)
 
     def __call__(self, environ, start_response):
         handler = self._proxied if self.trusts(environ.get("REMOTE_ADDR", "")) else self._direct

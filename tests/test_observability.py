@@ -103,6 +103,8 @@ def test_only_the_trusted_proxy_may_say_who_the_client_is(app, client):
     ("10.0.0.0/8, 192.0.2.7", None, "192.0.2.8", False),
     ("*", ("*",), "198.51.100.1", True),
     ("127.0.0.1", ("127.0.0.1",), "", True),  # a unix socket: only the host's own proxy reaches it
+    ("127.0.0.1", None, "::ffff:127.0.0.1", True),  # served on "::", an IPv4 proxy's address is mapped
+    ("::1", None, "::1", True),
 ])
 def test_trusted_proxies_are_addresses_or_networks(setting, trusted, peer, expected):
     from ibm_lms.config import trusted_proxies
@@ -118,3 +120,5 @@ def test_a_trusted_proxy_setting_that_is_not_an_address_is_refused_at_start():
 
     with pytest.raises(ConfigurationError, match=r"IBM_LMS_FORWARDED_ALLOW_IPS .* got 'proxy\.example'"):
         trusted_proxies("127.0.0.1, proxy.example")
+    with pytest.raises(ConfigurationError, match=r"as 10\.0\.0\.0/24"):
+        trusted_proxies("10.0.0.5/24")  # gunicorn refuses host bits in a network

@@ -7,8 +7,8 @@ content, which stores none of the batch), each statement is posted alone to find
 refused is parked with the LRS's answer for an administrator, the others go in. An array too large for the LRS
 (413, often a proxy's body limit) is halved until the parts go in; a statement too large alone is parked. 5xx,
 timeouts and unreadable answers are retried with backoff; an array that failed before is then posted statement by
-statement, so that one statement the LRS fails on holds back no other and is parked after POISON_AFTER tries, once
-the LRS has stored others beside it (when every statement fails, that is an outage, and none is parked). 401/403
+statement, so that one statement the LRS fails on holds back no other and is parked after POISON_AFTER tries when
+it fails alone between answers that worked (an LRS that goes down or limits the rate mid-round parks none). 401/403
 keep the statements waiting (the credentials need fixing, not the statements). Three failures in a row open the
 academy's circuit breaker: no worker calls that LRS until it closes, then one batch probes it.
 """
@@ -276,7 +276,7 @@ def _post_rows(lrs: settings.Lrs, rows: dict[int, str]) -> Answer:
 
 
 def _settle(lrs: settings.Lrs, rows: dict[int, str], tries: dict[int, int],
-            answer: Answer) -> tuple[dict[int, tuple[str, Answer]], bool]:
+            answer: Answer, deadline: float | None = None) -> tuple[dict[int, tuple[str, Answer]], bool]:
     """What becomes of rows whose array was answered `answer`, and whether the LRS is healthy; runs in the sender.
 
     Refused (400, 409, 422): each statement alone, to park only those refused. Too large (413): the LRS is
@@ -286,6 +286,9 @@ def _settle(lrs: settings.Lrs, rows: dict[int, str], tries: dict[int, int],
         return {row_id: (DELIVERED, answer) for row_id in rows}, True
     if answer.status in REFUSED:
         return {row_id: _post_alone(lrs, json.loads(text)) for row_id, text in rows.items()}, True
+    # Parts are sent one after another while the rows' lease runs: they stop well before it ends, so that no
+    # other worker takes the rows while this one still sends them.
+    deadline = deadline if deadline is not None else time.monotonic() + LEASE_SECONDS / 2
     if answer.status == TOO_LARGE:
         if len(rows) == 1:
             return {row_id: (PARKED, answer) for row_id in rows}, True
@@ -294,39 +297,56 @@ def _settle(lrs: settings.Lrs, rows: dict[int, str], tries: dict[int, int],
         healthy = True
         for half in (ids[:len(ids) // 2], ids[len(ids) // 2:]):
             part = {row_id: rows[row_id] for row_id in half}
-            found, answered = _settle(lrs, part, tries, _post_rows(lrs, part))
+            if time.monotonic() > deadline:
+                outcomes.update({row_id: (PENDING, answer) for row_id in part})
+                continue
+            found, answered = _settle(lrs, part, tries, _post_rows(lrs, part), deadline)
             outcomes.update(found)
             healthy = healthy and answered
         return outcomes, healthy
-    if len(rows) > 1 and answer.status not in (401, 403) and max(tries.values()) + 1 >= ISOLATE_AFTER:
-        return _isolate(lrs, rows, tries, answer)
+    if len(rows) > 1 and answer.status not in (401, 403, 429) and max(tries.values()) + 1 >= ISOLATE_AFTER:
+        return _isolate(lrs, rows, tries, answer, deadline)
     return {row_id: (PENDING, answer) for row_id in rows}, False
 
 
 def _isolate(lrs: settings.Lrs, rows: dict[int, str], tries: dict[int, int],
-             answer: Answer) -> tuple[dict[int, tuple[str, Answer]], bool]:
+             answer: Answer, deadline: float) -> tuple[dict[int, tuple[str, Answer]], bool]:
     """Posts each statement of an array that failed again and again alone, so that the statements the LRS stores
     go in and one it fails on (a "poison" statement) holds back no other.
 
     Those tried least go first, in random order among equals: a statement that makes the LRS time out cannot
-    stand first every time and stop the rest. Two unanswered requests in a row with nothing stored yet mean an
-    outage: the rest keep waiting, untried. A statement is parked for failing only when the LRS stored another in
-    the same round, and after POISON_AFTER tries: in an outage every statement fails and none is parked."""
+    stand first every time and stop the rest. The round stops, leaving the rest untried, at a 429 or a 401/403,
+    at two failures in a row (an LRS going down or overloaded, whatever went in before) and when the lease's
+    time is half spent. A statement is parked for failing only when it failed alone, between answers that
+    worked, in a round where the LRS stored others, and after POISON_AFTER tries: in an outage none is parked."""
     order = sorted(rows, key=lambda row_id: (tries[row_id], random.random()))
     outcomes: dict[int, tuple[str, Answer]] = {}
-    unanswered = 0
+    failures_in_a_row = 0
     for row_id in order:
-        outcomes[row_id] = _post_alone(lrs, json.loads(rows[row_id]))
-        unanswered = 0 if outcomes[row_id][1].reached else unanswered + 1
-        if unanswered == 2 and not any(status == DELIVERED for status, _ in outcomes.values()):
+        if time.monotonic() > deadline:
             break
+        status, alone = _post_alone(lrs, json.loads(rows[row_id]))
+        outcomes[row_id] = (status, alone)
+        if status != PENDING:
+            failures_in_a_row = 0
+            continue
+        failures_in_a_row += 1
+        if alone.status in (401, 403, 429) or failures_in_a_row == 2:
+            break
+    posted = list(outcomes)
     stored = any(status == DELIVERED for status, _ in outcomes.values())
-    for row_id, (status, alone) in outcomes.items():
-        if stored and status == PENDING and alone.status not in (401, 403) and tries[row_id] + 1 >= POISON_AFTER:
+    for index, row_id in enumerate(posted):
+        status, alone = outcomes[row_id]
+        # A failure between answers that worked (or at an end of the round) is this statement's, not the LRS's.
+        alone_in_failing = all(outcomes[posted[near]][0] != PENDING for near in (index - 1, index + 1)
+                               if 0 <= near < len(posted))
+        if (status == PENDING and stored and alone_in_failing and alone.status not in (401, 403, 429)
+                and tries[row_id] + 1 >= POISON_AFTER):
             outcomes[row_id] = (PARKED, alone)
     for row_id in rows.keys() - outcomes.keys():
         outcomes[row_id] = (PENDING, answer)
-    return outcomes, any(status != PENDING for status, _ in outcomes.values())
+    # Healthy when the LRS's last answer in the round was a success or a refusal: not when it ended failing.
+    return outcomes, bool(posted) and outcomes[posted[-1]][0] != PENDING
 
 
 # What an LRS answers for a batch it will not store as it is; 422 is Ralph's (FastAPI's) word for 400.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -434,3 +435,58 @@ def test_an_academys_counts_are_its_own(academy, app):
     assert xapi.academy_counts(academy) == {"pending": ours["pending"], "delivered": 0, "parked": 0}
     assert xapi.academy_counts(other.id) == {"pending": 0, "delivered": 0, "parked": 1}
     assert xapi.academy_counts(other.id + 1000) == {"pending": 0, "delivered": 0, "parked": 0}
+
+
+def _isolated(monkeypatch, answers, *, tries: int = 4, rows: int = 10, deadline: float | None = None):
+    """One isolating round over `rows` statements, the LRS answering each alone with the next of `answers`."""
+    import time
+
+    from ibm_lms.xapi import delivery
+
+    posted: list[int] = []
+
+    def post_alone(lrs, statement):
+        posted.append(statement["n"])
+        status, code = answers[min(len(posted), len(answers)) - 1]
+        return status, delivery.Answer(code, "")
+
+    monkeypatch.setattr(delivery, "_post_alone", post_alone)
+    batch = {n: json.dumps({"n": n}) for n in range(rows)}
+    outcomes, healthy = delivery._isolate(None, batch, {n: tries for n in batch}, delivery.Answer(500, ""),
+                                          time.monotonic() + 60 if deadline is None else deadline)
+    return posted, Counter(status for status, _ in outcomes.values()), healthy
+
+
+def test_an_lrs_that_stores_one_then_limits_the_rate_parks_nothing(monkeypatch):
+    from ibm_lms.xapi.delivery import DELIVERED, PENDING
+
+    posted, states_, healthy = _isolated(monkeypatch, [(DELIVERED, 200), (PENDING, 429)])
+    assert len(posted) == 2 and states_ == Counter({"delivered": 1, "pending": 9}) and not healthy
+
+
+def test_an_lrs_that_stores_one_then_fails_stops_the_round_and_parks_nothing(monkeypatch):
+    from ibm_lms.xapi.delivery import DELIVERED, PENDING
+
+    for failing in (500, None):  # 5xx, or no answer at all
+        posted, states_, healthy = _isolated(monkeypatch, [(DELIVERED, 200), (PENDING, failing)])
+        assert len(posted) == 3 and states_ == Counter({"delivered": 1, "pending": 9}) and not healthy
+
+
+def test_a_statement_failing_between_stored_ones_is_the_one_parked(monkeypatch):
+    from ibm_lms.xapi.delivery import DELIVERED, PENDING
+
+    answers = [(DELIVERED, 200), (PENDING, 500)] + [(DELIVERED, 200)] * 8
+    posted, states_, healthy = _isolated(monkeypatch, answers)
+    assert len(posted) == 10 and states_ == Counter({"delivered": 9, "parked": 1}) and healthy
+    # Fewer tries than POISON_AFTER: it waits for another round instead.
+    _, states_, _ = _isolated(monkeypatch, answers, tries=1)
+    assert states_ == Counter({"delivered": 9, "pending": 1})
+
+
+def test_isolating_stops_when_half_the_lease_is_spent(monkeypatch):
+    import time
+
+    from ibm_lms.xapi.delivery import DELIVERED
+
+    posted, states_, _ = _isolated(monkeypatch, [(DELIVERED, 200)], deadline=time.monotonic() - 1)
+    assert posted == [] and states_ == Counter({"pending": 10})

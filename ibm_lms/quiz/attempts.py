@@ -130,6 +130,26 @@ def attempt_of(identity: Identity, attempt_id: int) -> Attempt:
     return attempt
 
 
+# Answers are ordered by when they were given, on the server's clock, in tenths of a second since the attempt
+# started: the last answer wins whichever tab, computer or stored page it came from (a counter kept in one
+# browser started again at 1 on another and lost every change there). 2**31 tenths is six years.
+SEQUENCE_UNITS_PER_SECOND = 10
+MAX_SEQUENCE = 2**31 - 1
+
+
+def sequence_now(attempt) -> int:
+    """The sequence number an answer given now carries: what an attempt page starts its count from."""
+    elapsed = (utcnow().replace(tzinfo=None) - attempt.started_at.replace(tzinfo=None)).total_seconds()
+    return min(MAX_SEQUENCE, max(0, int(elapsed * SEQUENCE_UNITS_PER_SECOND)))
+
+
+def seconds_left(attempt) -> int | None:
+    """Seconds until the deadline on the server's clock: a page counts down from them, whatever its own clock says."""
+    if attempt.deadline_at is None:
+        return None
+    return max(0, int((attempt.deadline_at.replace(tzinfo=None) - utcnow().replace(tzinfo=None)).total_seconds()))
+
+
 def past_deadline(attempt) -> bool:
     return attempt.deadline_at is not None and utcnow() > attempt.deadline_at + timedelta(
         seconds=DEADLINE_GRACE_SECONDS)

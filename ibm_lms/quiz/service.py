@@ -130,7 +130,8 @@ def attempt_page(attempt_id: int, identity: Identity, locale: str) -> dict:
                  for slot, entry in enumerate(attempt.layout)]
     return {"attempt": attempt, "quiz": quiz, "settings": settings, "title": pick_text(settings.title, locale),
             "questions": questions, "answered": sum(1 for a in saved.values() if a.complete),
-            "incomplete": sum(1 for a in saved.values() if not a.complete)}
+            "incomplete": sum(1 for a in saved.values() if not a.complete),
+            "sequence": flow.sequence_now(attempt), "seconds_left": flow.seconds_left(attempt)}
 
 
 def save(attempt_id: int, identity: Identity, forms: dict[int, dict[str, list[str]]], sequence: int) -> list[int]:

@@ -13,10 +13,10 @@ from ibm_lms.tenancy.data import Role
 from ibm_lms.text import whole_number_or_none
 
 from . import labels, service
+from .attempts import MAX_SEQUENCE
 
 blueprint = Blueprint("quiz", __name__)
 _FIELD = re.compile(r"q(\d{1,3})-(.+)")
-MAX_SEQUENCE = 2**31 - 1
 
 
 def _locale() -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, g, session
+from flask import abort, current_app, g, session
 from flask_wtf.csrf import generate_csrf
 
 from .data import Identity, RecordedIdentity, Role
@@ -23,8 +23,17 @@ def sign_in(
     recorded: RecordedIdentity, *, resource_link_id: int | None, locale: str, cookieless: bool = False,
     deep_link_request_id: str | None = None,
 ) -> None:
-    # A fresh session on every launch: nothing of a previous user's session survives.
+    # A fresh session on every launch: nothing of a previous user's session survives. The same person's CSRF
+    # secret does: the pages they still have open (an exam in another tab, when they open a second activity in
+    # Moodle) keep saving instead of failing every request from then on.
+    before = session.get(_IDENTITY)
+    same_person = isinstance(before, dict) and (before.get("user_id"), before.get("tenant_id")) == (
+        recorded.user_id, recorded.tenant_id)
+    csrf_key = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    csrf_secret = session.get(csrf_key) if same_person else None
     session.clear()
+    if csrf_secret:
+        session[csrf_key] = csrf_secret
     g.pop("identity", None)
     if cookieless:
         carry_in_urls()

@@ -156,3 +156,69 @@ def test_an_answer_the_server_refuses_is_said_and_the_other_questions_keep_savin
     # The trainee answers the first question properly: nothing is left unsaved.
     questions.nth(0).locator("input[type=radio]").nth(1).check()
     expect(status).to_have_text(saved_text, timeout=10000)
+
+
+def _stored_answers(tool) -> dict[int, object]:
+    with tool.app_context():
+        from ibm_lms.quiz.models import AttemptAnswer
+
+        found = {answer.slot: answer.response for answer in db.session.execute(select(AttemptAnswer)).scalars()}
+        db.session.remove()
+        return found
+
+
+def _stored_after(page, tool, slot: int, unlike=None):
+    """The slot's stored response once it is there (and differs from `unlike`), waiting for the autosave."""
+    for _ in range(50):
+        found = _stored_answers(tool).get(slot)
+        if found is not None and found != unlike:
+            return found
+        page.wait_for_timeout(200)
+    return _stored_answers(tool).get(slot)
+
+
+def test_the_last_answer_wins_from_another_computer_and_after_another_launch(page, browser, cross_site):
+    """An attempt continued where this browser's storage is gone (another computer, a frame whose storage is
+    blocked) keeps the answers given there; an activity opened in another tab meanwhile breaks nothing."""
+    platform, _ = cross_site
+    platform.user = DEMO_USERS["trainee"]
+    tool = platform.tool_app
+    frame = _open(page, platform, "en", f"/courses/{COURSE}/quizzes/practice")
+    frame.locator("#start-attempt").click()
+    question = frame.locator("fieldset.question:has(input[type=radio]:not([disabled]))").first
+    question.wait_for(timeout=10000)
+    slot = int(question.get_attribute("data-slot"))
+    saved_text = frame.locator("#attempt-form").get_attribute("data-saved")
+    for index in (0, 1, 0, 1, 0):  # a trainee changing their mind counts up in this page
+        question.locator("input[type=radio]").nth(index).check()
+        expect(frame.locator("#save-status")).to_have_text(saved_text, timeout=10000)
+    first = _stored_after(page, tool, slot)
+    assert first is not None
+
+    # The same attempt where nothing of this page's count is kept (in Moodle's frame with third-party cookies
+    # blocked the tool has no storage at all; elsewhere another computer's has none): the change made there is
+    # the one kept.
+    page.frame("tool").evaluate("() => { try { localStorage.clear(); } catch (blocked) { /* none to clear */ } }")
+    frame = _open(page, platform, "en", f"/courses/{COURSE}/quizzes/practice")
+    frame.locator("#resume-attempt").click()
+    question = frame.locator(f"fieldset.question[data-slot='{slot}']")
+    question.wait_for(timeout=10000)
+    question.locator("input[type=radio]").nth(1).check()
+    assert _stored_after(page, tool, slot, unlike=first) != first
+    expect(frame.locator("#save-status")).to_have_text(saved_text, timeout=10000)
+    frame = _open(page, platform, "en", f"/courses/{COURSE}/quizzes/practice")
+    frame.locator("#resume-attempt").click()
+    question = frame.locator(f"fieldset.question[data-slot='{slot}']")
+    expect(question.locator("input[type=radio]").nth(1)).to_be_checked(timeout=10000)
+
+    # Another activity opened from Moodle in a second tab signs the trainee in again: this tab keeps saving.
+    other = browser.new_page()
+    try:
+        _open(other, platform, "en", f"/courses/{COURSE}")
+    finally:
+        other.close()
+    another = frame.locator("fieldset.question:has(input[type=radio]:not([disabled]))").nth(1)
+    another_slot = int(another.get_attribute("data-slot"))
+    another.locator("input[type=radio]").first.check()
+    assert _stored_after(page, tool, another_slot) is not None
+    expect(frame.locator("#save-status")).to_have_text(saved_text, timeout=10000)

@@ -14,9 +14,18 @@
   var timer = null;
   function load() { try { return JSON.parse(localStorage.getItem(store) || "{}"); } catch (e) { return {}; } }
   var kept = load();
-  var sequence = kept.sequence || 0;
+  // Answers are numbered by when they were given, on the server's clock (tenths of a second since the attempt
+  // began; the page says where the count stood when it was made), so the last answer wins whichever tab or
+  // computer gave it. Only the time since this page loaded is read from this computer's clock.
+  var loadedAt = Date.now();
+  var base = Number(form.elements.sequence.value) || 0;
+  var sequence = base;
+  function next() {
+    sequence = Math.max(sequence + 1, base + Math.floor((Date.now() - loadedAt) / 100));
+    return sequence;
+  }
   pending = kept.pending || {};
-  function keep() { try { localStorage.setItem(store, JSON.stringify({ sequence: sequence, pending: pending })); } catch (e) { /* private mode */ } }
+  function keep() { try { localStorage.setItem(store, JSON.stringify({ pending: pending })); } catch (e) { /* private mode */ } }
   // Questions whose last answer the server refused (a letter in a check digit, say), with its reason: they wait
   // for the trainee to change them, and the other questions keep saving meanwhile.
   var refused = {};
@@ -83,9 +92,20 @@
           });
         }
         if (!response.ok) { throw new Error("HTTP " + response.status); }
-        slots.forEach(function (slot) { if (pending[slot] && pending[slot].sequence <= top) { delete pending[slot]; } });
-        keep();
-        report();
+        return response.json().catch(function () { return {}; }).then(function (answer) {
+          var stored = (answer.saved || []).map(String);
+          var newer = false;
+          slots.forEach(function (slot) {
+            if (pending[slot] && pending[slot].sequence <= top) {
+              // Not stored: the server holds a later answer, given in another tab or on another computer.
+              if (stored.indexOf(slot) === -1) { newer = true; }
+              delete pending[slot];
+            }
+          });
+          keep();
+          if (newer) { leaving = true; window.location.reload(); return; }
+          report();
+        });
       })
       .catch(function () { say("offline"); })
       .then(function () { sending = false; if (Object.keys(pending).length) { setTimeout(send, again); } });
@@ -94,9 +114,8 @@
     var question = event.target.closest("fieldset.question");
     if (!question) { return; }
     var slot = question.getAttribute("data-slot");
-    sequence += 1;
     delete refused[slot];
-    pending[slot] = { sequence: sequence, fields: fields(slot) };
+    pending[slot] = { sequence: next(), fields: fields(slot) };
     keep();
     clearTimeout(timer);
     timer = setTimeout(send, 600);
@@ -111,7 +130,7 @@
   form.addEventListener("submit", function (event) {
     var submitting = event.submitter && event.submitter.value === "submit";
     if (submitting && !window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); return; }
-    form.elements.sequence.value = String(sequence + 1);
+    form.elements.sequence.value = String(next());
     leaving = true;  // the form carries every answer itself
     try { localStorage.removeItem(store); } catch (e) { /* storage blocked */ }
   });
@@ -122,7 +141,8 @@
   });
   var clock = document.getElementById("timer");
   if (clock) {
-    var deadline = Date.parse(clock.getAttribute("data-deadline"));
+    // Counted from the seconds the server said were left, not from this computer's clock, which may be wrong.
+    var deadline = loadedAt + 1000 * Number(clock.getAttribute("data-seconds-left"));
     var tick = function () {
       var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
       clock.setAttribute("data-left", String(left));

@@ -58,6 +58,12 @@ class DecisionRefused(DomainError):
     message = N_("The decision was not recorded: %(reason)s")
 
 
+class DecisionUnclear(DomainError):
+    status = 400
+    code = "decision_unclear"
+    message = N_("The decision was not recorded: press Approve or Reject.")
+
+
 class CredentialNotFound(DomainError):
     status = 404
     code = "credential_not_found"

@@ -14,7 +14,7 @@ from ibm_lms.text import decimal_number, page_number, whole_number
 
 from . import service
 from .dashboard import PAGE, SUPPRESS_BELOW
-from .errors import EvidenceRefused, NotAuthorised
+from .errors import DecisionUnclear, EvidenceRefused, NotAuthorised
 from .evidence import MAX_ATTACHMENT_BYTES
 from .rules import RUBRIC, RUBRIC_SCALE, EvidenceKind, Stage, programme_to_table
 from .texts import progress, requirement
@@ -294,8 +294,11 @@ def reviews():
 @tenancy.login_required
 def review(evidence_id: int):
     identity = _identity()
-    service.review_evidence(identity, evidence_id, approve=request.form.get("decision") == "approve",
-                            note=_text("note"))
+    decision = request.form.get("decision")
+    # A decision is final, so only an explicit press of one of the two buttons decides.
+    if decision not in ("approve", "reject"):
+        raise DecisionUnclear()
+    service.review_evidence(identity, evidence_id, approve=decision == "approve", note=_text("note"))
     return _done(".reviews", "reviewed")
 
 

@@ -586,3 +586,30 @@ def test_a_regional_coordinator_named_from_the_cli_sees_counts_of_every_academy_
     actions = db.session.execute(select(AuditEntry.action).where(AuditEntry.action.like("regional_coordinator.%"))
                                  ).scalars().all()
     assert actions == ["regional_coordinator.added"]
+
+
+def _logged_session(academy, launcher) -> int:
+    candidate = nominated(academy, launcher)
+    assert post(candidate, "/certification/sessions", {
+        "area": "document-security", "occurred_on": "2026-11-25", "hours": "4", "participants": ""}
+    ).status_code == 303
+    return service.evidence_list(academy[0], state="pending")[0].id
+
+
+def test_a_review_decides_only_by_an_explicit_approve_or_reject(academy, launcher):
+    evidence_id = _logged_session(academy, launcher)
+    head = become(launcher, "head", locale="ru")
+    page = head.get("/certification/reviews").get_data(as_text=True)
+    form = re.search(rf'<form[^>]*/evidence/{evidence_id}/review".*?</form>', page, re.S).group(0)
+    # Enter in the note presses the form's first submit button: it must be one that does nothing.
+    first = re.search(r'<button type="submit"[^>]*>', form).group(0)
+    assert " disabled" in first and "decision" not in first
+    for data in ({"decision": "maybe", "note": "Rejected: no attendance list"}, {"note": "x"}, {"decision": ""}):
+        unclear = post(head, f"/certification/evidence/{evidence_id}/review", data, page="/certification/reviews")
+        assert unclear.status_code == 400
+        assert translated("ru", "The decision was not recorded: press Approve or Reject.") in unclear.get_data(
+            as_text=True)
+    assert [e.id for e in service.evidence_list(academy[0], state="pending")] == [evidence_id]
+    assert post(head, f"/certification/evidence/{evidence_id}/review", {"decision": "reject"},
+                page="/certification/reviews").status_code == 303
+    assert [e.state for e in service.evidence_list(academy[0])] == ["rejected"]

@@ -36,6 +36,12 @@ def _locale() -> str:
     return str(get_locale())
 
 
+def _certificate_locale(tenant_id: int, holder_id: int) -> str:
+    """The language a holder's certificate and credential are written in: theirs when they chose one, since both
+    are signed and cannot be reworded later; else the approver's."""
+    return tenancy.preferred_locale(tenant_id, holder_id) or _locale()
+
+
 def _filters() -> service.Filters:
     stage = request.args.get("stage") or None
     return service.Filters(area=request.args.get("area") or None, programme=request.args.get("programme") or None,
@@ -217,6 +223,7 @@ def candidate(user_id: int):
                            evidence=service.evidence_list(identity.tenant_id, candidate_id=user_id),
                            certifications=service.certifications(identity.tenant_id, holder_id=user_id),
                            title=service.titles(identity.tenant_id, _locale()), rubric=RUBRIC,
+                           certificate_locale=_certificate_locale(identity.tenant_id, user_id),
                            done=request.args.get("done"))
 
 
@@ -225,7 +232,8 @@ def candidate(user_id: int):
 def propose():
     identity = _identity()
     holder_id = _form_user()
-    service.propose(identity, request.form.get("programme", ""), holder_id, _locale())
+    service.propose(identity, request.form.get("programme", ""), holder_id,
+                    _certificate_locale(identity.tenant_id, holder_id))
     return _done(".candidate", "proposed", user_id=holder_id)
 
 

@@ -215,6 +215,12 @@ def set_preferred_locale(tenant_id: int, user_id: int, locale: str) -> None:
     )
 
 
+def preferred_locale(tenant_id: int, user_id: int) -> str | None:
+    """The language a user chose for themselves in this tool, if they ever did."""
+    return db.session.execute(select(User.preferred_locale).where(
+        User.id == user_id, User.tenant_id == tenant_id)).scalar_one_or_none()
+
+
 def record_roster(tenant_id: int, issuer: str, context_id: int, members: list[RosterMember], *,
                   full: bool) -> RosterRecorded:
     """Records a context's members as the platform listed them. The caller commits.
@@ -436,6 +442,7 @@ __all__ = [
     "lti_context_of",
     "people",
     "person_of",
+    "preferred_locale",
     "record_launch_identity",
     "record_roster",
     "rename_tenant",

@@ -613,3 +613,51 @@ def test_a_review_decides_only_by_an_explicit_approve_or_reject(academy, launche
     assert post(head, f"/certification/evidence/{evidence_id}/review", {"decision": "reject"},
                 page="/certification/reviews").status_code == 303
     assert [e.state for e in service.evidence_list(academy[0])] == ["rejected"]
+
+
+def ready(academy, launcher) -> None:
+    """Giorgi has met every requirement of the trainer programme, so an approver may propose him."""
+    tenant_id, ids = academy
+    nominated(academy, launcher)
+    learning_done(tenant_id, ids["candidate"])
+    exam(tenant_id, ids["candidate"], "document-security", 0.95, quiz="practice", kind="practice")
+    master = become(launcher, "master")
+    for kind, score in (("micro_teaching", 3), ("co_delivery", 4), ("co_delivery", 3)):
+        assert observe(master, ids["candidate"], kind, score).status_code == 303
+    candidate = become(launcher, "candidate")
+    for _ in range(2):
+        assert post(candidate, "/certification/sessions", {
+            "area": "document-security", "occurred_on": "2026-11-25", "hours": "8", "participants": "15"}
+        ).status_code == 303
+    master = become(launcher, "master")
+    for evidence in service.evidence_list(tenant_id, state="pending"):
+        assert post(master, f"/certification/evidence/{evidence.id}/review", {"decision": "approve"},
+                    page="/certification/reviews").status_code == 303
+    assert stage_of(tenant_id, ids["candidate"]) == "ready"
+
+
+def test_a_certificate_is_written_in_the_holders_language_not_the_proposers(academy, launcher):
+    tenant_id, ids = academy
+    ready(academy, launcher)
+    tenancy.set_preferred_locale(tenant_id, ids["candidate"], "ru")
+    db.session.commit()
+    head = become(launcher, "head", locale="az")
+    page = head.get(f"/certification/candidates/{ids['candidate']}").get_data(as_text=True)
+    assert translated("az", "The certificate and the signed credential will be in %(language)s.") % {
+        "language": "Русский"} in page
+    assert post(head, "/certification/propose", {"user_id": ids["candidate"], "programme": TRAINER},
+                page="/certification/").status_code == 303
+    proposal = db.session.execute(select(Certification).where(Certification.state == "proposed")).scalar_one()
+    assert proposal.locale == "ru"
+
+
+def test_a_certificate_is_in_the_proposers_language_when_the_holder_never_chose_one(academy, launcher):
+    ids = academy[1]
+    ready(academy, launcher)
+    head = become(launcher, "head", locale="uk")
+    page = head.get(f"/certification/candidates/{ids['candidate']}").get_data(as_text=True)
+    assert "Українська" in page
+    assert post(head, "/certification/propose", {"user_id": ids["candidate"], "programme": TRAINER},
+                page="/certification/").status_code == 303
+    assert db.session.execute(select(Certification.locale).where(Certification.state == "proposed")
+                              ).scalar_one() == "uk"

@@ -8,6 +8,7 @@ decisions keep the version they met. Every change is audited.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable, Collection
 from functools import lru_cache
 from pathlib import Path
 
@@ -96,8 +97,9 @@ def export_text(tenant_id: int) -> str:
     return tomli_w.dumps({"programmes": [programme_to_table(r.programme) for r in current(tenant_id)]})
 
 
-def parse(text: str, known_courses: set[str]) -> list[Programme]:
-    """The programmes of a file; ProgrammesRefused names the line and what is wrong."""
+def parse(text: str, known_courses: set[str], quizzes_of: Callable[[str], Collection[str]]) -> list[Programme]:
+    """The programmes of a file; ProgrammesRefused names the line and what is wrong. `quizzes_of` gives the quiz
+    keys of a known course."""
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise ProgrammesRefused(reason=Phrase(N_("the file is larger than %(size)d KiB"), size=MAX_FILE_BYTES // 1024))
     raw, problem = content.read_toml_text(text)
@@ -114,6 +116,13 @@ def parse(text: str, known_courses: set[str]) -> list[Programme]:
             raise ProgrammesRefused(reason=_located(text, raw, ProgrammeProblem(
                 programme.key, N_("names a course this tool does not have: %(course)s"),
                 course=", ".join(unknown) or programme.area)))
+        paths = programme.requirements + (programme.renewal.requirements if programme.renewal else ())
+        for r in paths:
+            # A programme naming a quiz nobody can take could never be met.
+            if r.quiz is not None and r.course is not None and r.quiz not in quizzes_of(r.course):
+                raise ProgrammesRefused(reason=_located(text, raw, ProgrammeProblem(
+                    programme.key, N_("names a quiz the course %(course)s does not have: %(quiz)s"),
+                    course=r.course, quiz=r.quiz)))
     return found
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from ibm_lms.clock import utcnow
 from ibm_lms.content import service as content
 from ibm_lms.errors import N_, DomainError, Phrase
 from ibm_lms.extensions import db
+from ibm_lms.quiz import service as quiz
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.tenancy.data import Identity, Role
 from ibm_lms.text import person_name
@@ -106,7 +108,7 @@ def export_programmes(tenant_id: int) -> str:
 def import_programmes(tenant_id: int, text: str, *, actor: str) -> dict[str, list[str]]:
     """Replaces the academy's programmes with a file's; every standing of a changed programme is recomputed."""
     known = {course.slug for course in content.catalogue("en", tenant_id)}
-    found = programmes.parse(text, known)
+    found = programmes.parse(text, known, lru_cache(maxsize=None)(lambda slug: quiz.quiz_titles(slug, tenant_id)))
     with unit_of_work():
         changes = programmes.replace(tenant_id, found, actor)
         touched = changes["added"] + changes["changed"]

@@ -81,6 +81,18 @@ def quizzes(slug: str, tenant_id: int, locale: str) -> list[QuizSummary]:
     return sorted(found, key=lambda q: (order.get(q.kind, 9), q.key))
 
 
+def quiz_titles(slug: str, tenant_id: int) -> dict[str, dict[str, str]]:
+    """The course's quizzes this tenant sees, each key with its title by locale (certification names them)."""
+    content.course_version_number(slug, tenant_id)
+    rows = db.session.execute(select(Quiz).where(
+        Quiz.course_slug == slug, Quiz.archived_at.is_(None), Quiz.bank.in_((SHARED_BANK, tenant_id)))).scalars()
+    chosen = {}
+    for row in rows:
+        if row.key not in chosen or row.bank != SHARED_BANK:
+            chosen[row.key] = row
+    return {key: dict(flow.settings_of(row.current_version_id)[0].title) for key, row in chosen.items()}
+
+
 def quizzes_page(slug: str, tenant_id: int, locale: str) -> dict:
     return {"quizzes": quizzes(slug, tenant_id, locale), "course_title": content.course_title(slug, tenant_id, locale)}
 

@@ -661,3 +661,18 @@ def test_a_certificate_is_in_the_proposers_language_when_the_holder_never_chose_
                 page="/certification/").status_code == 303
     assert db.session.execute(select(Certification.locale).where(Certification.state == "proposed")
                               ).scalar_one() == "uk"
+
+
+def test_the_programme_editor_refuses_a_quiz_the_course_does_not_have(academy, launcher):
+    head = become(launcher, "head")
+    page = head.get("/certification/programmes/edit").get_data(as_text=True)
+    text = unescape(re.search(r'<textarea id="definition"[^>]*>(.*?)</textarea>', page, re.S).group(1))
+    broken = _edit(text, "anti-corruption-trainer", 'quiz = "final-exam"', 'quiz = "no-such-quiz"')
+    assert broken != text
+    refused = head.post("/certification/programmes/edit", data={"csrf_token": csrf_token(page), "definition": broken})
+    said = unescape(refused.get_data(as_text=True))
+    line = broken[:broken.index('key = "anti-corruption-trainer"')].count("\n") + 1
+    assert refused.status_code == 422
+    assert (f"line {line}: programme anti-corruption-trainer: names a quiz the course trainer-methodology does not "
+            "have: no-such-quiz") in said
+    assert not db.session.execute(select(AuditEntry).where(AuditEntry.action == "programme.changed")).first()

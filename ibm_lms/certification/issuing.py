@@ -16,7 +16,9 @@ from ibm_lms.config import require_public_address
 from ibm_lms.content import service as content
 from ibm_lms.errors import DomainError
 from ibm_lms.extensions import db
+from ibm_lms.i18n.data import pick_text
 from ibm_lms.markers import N_
+from ibm_lms.quiz import service as quiz
 from ibm_lms.tenancy import service as tenancy
 from ibm_lms.web import tool_url
 
@@ -42,11 +44,23 @@ def programme_title(programme: Programme, tenant_id: int, locale: str) -> str:
 
 
 def titles(tenant_id: int, locale: str):
-    """A function naming a course or a programme by its key, for requirement texts."""
+    """A function naming a course or a programme by its key, or a course's quiz by the course and its key, for
+    requirement texts."""
     known = {record.key: record.programme for record in programmes.current(tenant_id)}
     named: dict[str, str] = {}
+    quizzes: dict[str, dict[str, dict[str, str]]] = {}
 
-    def title(key: str) -> str:
+    def quiz_title(course: str, key: str) -> str:
+        if course not in quizzes:
+            try:
+                quizzes[course] = quiz.quiz_titles(course, tenant_id)
+            except DomainError:  # a course retired from the catalogue
+                quizzes[course] = {}
+        return pick_text(quizzes[course].get(key), locale).text or key
+
+    def title(key: str, quiz_key: str | None = None) -> str:
+        if quiz_key is not None:
+            return quiz_title(key, quiz_key)
         # A dashboard names the same few programmes and courses hundreds of times.
         if key not in named:
             named[key] = programme_title(known[key], tenant_id, locale) if key in known else \

@@ -17,14 +17,16 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def requirement(item: Mapping, title: Callable[[str], str]) -> str:
-    """What one requirement asks (item: a requirement's table, as programmes and standings store it)."""
+def requirement(item: Mapping, title: Callable[..., str]) -> str:
+    """What one requirement asks (item: a requirement's table, as programmes and standings store it); `title(key)`
+    names a course or programme, `title(course, quiz)` a course's quiz."""
     kind = Kind(item["kind"])
     if kind is Kind.COURSE:
         return gettext("Complete the course “%(course)s”.", course=title(item["course"]))
     if kind is Kind.QUIZ:
         return gettext("Score at least %(score)s in “%(quiz)s” of the course “%(course)s”.",
-                       score=_percent(item["min_score"]), quiz=item["quiz"], course=title(item["course"]))
+                       score=_percent(item["min_score"]), quiz=title(item["course"], item["quiz"]),
+                       course=title(item["course"]))
     if kind is Kind.MICRO_TEACHING:
         return ngettext("%(num)d assessed micro-teaching session rated %(average)s or better by a Master Trainer.",
                         "%(num)d assessed micro-teaching sessions rated %(average)s or better by a Master Trainer.",

@@ -676,3 +676,13 @@ def test_the_programme_editor_refuses_a_quiz_the_course_does_not_have(academy, l
     assert (f"line {line}: programme anti-corruption-trainer: names a quiz the course trainer-methodology does not "
             "have: no-such-quiz") in said
     assert not db.session.execute(select(AuditEntry).where(AuditEntry.action == "programme.changed")).first()
+
+
+def test_requirements_name_a_quiz_by_its_title_in_the_readers_language(academy, launcher):
+    candidate = become(launcher, "candidate", locale="uk")
+    page = unescape(candidate.get("/certification/programmes").get_data(as_text=True))
+    assert "«Підсумковий іспит»" in page and "final-exam" not in page
+    anyone = launcher.client.application.test_client()
+    narrative = anyone.get(f"/issuers/ge-academy/achievements/{TRAINER}",
+                           headers={"Accept-Language": "ka"}).get_json()["criteria"]["narrative"]
+    assert "საბოლოო გამოცდა" in narrative and "final-exam" not in narrative

@@ -183,7 +183,7 @@ def export(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
     body = service.export_candidates(identity.tenant_id, _filters(), fmt)
-    media = "text/csv; charset=utf-8" if fmt == "csv" else \
+    media = "text/csv" if fmt == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(body, mimetype=media,
                     headers={"Content-Disposition": f'attachment; filename="certification-candidates.{fmt}"'})

@@ -686,3 +686,9 @@ def test_requirements_name_a_quiz_by_its_title_in_the_readers_language(academy, 
     narrative = anyone.get(f"/issuers/ge-academy/achievements/{TRAINER}",
                            headers={"Accept-Language": "ka"}).get_json()["criteria"]["narrative"]
     assert "საბოლოო გამოცდა" in narrative and "final-exam" not in narrative
+
+
+def test_the_csv_export_names_its_charset_once(academy, launcher):
+    head = become(launcher, "head")
+    exported = head.get("/certification/candidates/export.csv")
+    assert exported.status_code == 200 and exported.headers["Content-Type"] == "text/csv; charset=utf-8"

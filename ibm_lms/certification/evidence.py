@@ -14,7 +14,7 @@ from ibm_lms.audit import service as audit
 from ibm_lms.clock import utcnow
 from ibm_lms.errors import N_, Phrase
 from ibm_lms.extensions import db
-from ibm_lms.text import is_bounded_text
+from ibm_lms.text import BIDI_CONTROLS, is_bounded_text
 
 from . import engine, facts
 from .errors import EvidenceNotFound, EvidenceRefused, NotAuthorised, NotCandidate, SeparationOfDuties
@@ -58,8 +58,13 @@ def _check_details(details: Details, areas: set[str]) -> None:
     if details.participants is not None and not 0 <= details.participants <= 500:
         raise _refuse(N_("the number of participants must be from 0 to 500"))
     for value, limit in ((details.course_delivered, 255), (details.feedback_summary, 4000), (details.comments, 4000)):
-        if value is not None and not is_bounded_text(value, limit, multiline=True, empty=True):
+        if value is not None and not _free_text(value, limit):
             raise _refuse(N_("a text is too long or holds control characters"))
+
+
+def _free_text(value: str, limit: int) -> bool:
+    # Bidirectional overrides would let a text show reviewers other words than it holds.
+    return is_bounded_text(value, limit, multiline=True, empty=True) and not BIDI_CONTROLS.search(value)
 
 
 def stored_attachment(tenant_id: int, upload: Upload | None) -> tuple[str, str, str, int] | None:
@@ -180,7 +185,7 @@ def review(tenant_id: int, evidence_id: int, *, reviewer_id: int, approve: bool,
             or is_master_trainer(tenant_id, reviewer_id, row.area, area_programmes)):
         raise NotAuthorised(reason=Phrase(N_("evidence is approved by an approver of the academy or a Master "
                                              "Trainer of its area")))
-    if note is not None and not is_bounded_text(note, 2000, multiline=True, empty=True):
+    if note is not None and not _free_text(note, 2000):
         raise _refuse(N_("a text is too long or holds control characters"))
     row.state = facts.APPROVED if approve else facts.REJECTED
     row.reviewed_by_id, row.reviewed_at, row.review_note = reviewer_id, utcnow(), note or None

@@ -692,3 +692,18 @@ def test_the_csv_export_names_its_charset_once(academy, launcher):
     head = become(launcher, "head")
     exported = head.get("/certification/candidates/export.csv")
     assert exported.status_code == 200 and exported.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+@pytest.mark.parametrize("override", ["\u202e", "\u2066", "\u202a"])
+def test_evidence_and_review_notes_refuse_bidirectional_overrides(academy, launcher, override):
+    candidate = nominated(academy, launcher)
+    logged = post(candidate, "/certification/sessions", {
+        "area": "document-security", "occurred_on": "2026-11-25", "hours": "4",
+        "course_delivered": f"abc{override}evil"})
+    assert logged.status_code == 400 and "holds control characters" in logged.get_data(as_text=True)
+    evidence_id = _logged_session(academy, launcher)
+    head = become(launcher, "head")
+    noted = post(head, f"/certification/evidence/{evidence_id}/review",
+                 {"decision": "reject", "note": f"ok{override}kaerb"}, page="/certification/reviews")
+    assert noted.status_code == 400 and "holds control characters" in noted.get_data(as_text=True)
+    assert [e.state for e in service.evidence_list(academy[0])] == ["pending"]

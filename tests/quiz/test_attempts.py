@@ -488,3 +488,27 @@ def test_a_quiz_launched_from_moodle_sends_its_grade_to_the_gradebook(launcher, 
     client.post(f"/quiz/attempts/{attempt.id}/submit", data={"csrf_token": csrf_of(page)})
     [row] = db.session.execute(select(GradeOutbox)).scalars().all()
     assert (row.resource_id, row.score_given, row.status) == (f"{COURSE}/quiz:twice", 100.0, "pending")
+
+
+def test_a_quiz_with_no_attempt_left_says_not_passed_not_yet(trainee):
+    attempt, page = started(trainee, "timed")
+    trainee.post(f"/quiz/attempts/{attempt.id}/submit", data={"csrf_token": csrf_of(page)})
+    quiz_page = trainee.get(f"{QUIZZES}/timed").get_data(as_text=True)
+    assert "You have used every attempt this quiz allows." in quiz_page
+    assert "Not passed yet" not in quiz_page and "Not passed" in quiz_page
+
+
+def test_an_attempt_page_numbers_answers_by_the_servers_clock_and_counts_down_from_it(trainee):
+    """The page's starting number is the time since the attempt began (tenths of a second), so a page opened
+    later, on any computer, numbers its answers after every earlier page's; its countdown starts from the
+    seconds the server says are left."""
+    attempt, first_page = started(trainee, "timed")
+    sequence = re.compile(r'name="sequence" value="(\d+)"')
+    # Thirty seconds later (the attempt and its deadline moved back instead).
+    db.session.execute(update(Attempt).where(Attempt.id == attempt.id).values(
+        started_at=attempt.started_at - timedelta(seconds=30), deadline_at=attempt.deadline_at - timedelta(seconds=30)))
+    db.session.commit()
+    later_page = trainee.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
+    assert int(sequence.search(later_page).group(1)) >= int(sequence.search(first_page).group(1)) + 300
+    left = int(re.search(r'data-seconds-left="(\d+)"', later_page).group(1))
+    assert 10 * 60 - 31 <= left <= 10 * 60 - 29

@@ -95,12 +95,23 @@ class Choice:
 
 def picker(locale: str, tenant_id: int | None, query: str = "") -> list[dict]:
     """Everything an activity can open, per course: the course, its lessons and its quizzes."""
-    courses = content.launchable(locale, tenant_id, query)
     words = [w for w in query.casefold().split() if w]
-    for course in courses:
-        course["quizzes"] = [q for q in quiz_service.quizzes(course["slug"], tenant_id, locale)
+    if not words:
+        courses = content.launchable(locale, tenant_id, "")
+        for course in courses:
+            course["quizzes"] = quiz_service.quizzes(course["slug"], tenant_id, locale)
+        return courses
+    # A quiz is found by its title with its course's: its course is listed for it even when nothing else of the
+    # course matches (then without its lessons).
+    matching = {course["slug"]: course for course in content.launchable(locale, tenant_id, query)}
+    found = []
+    for course in content.launchable(locale, tenant_id, ""):
+        listed = matching.get(course["slug"]) or {**course, "modules": []}
+        listed["quizzes"] = [q for q in quiz_service.quizzes(course["slug"], tenant_id, locale)
                              if all(w in (course["title"] + " " + q.title).casefold() for w in words)]
-    return courses
+        if course["slug"] in matching or listed["quizzes"]:
+            found.append(listed)
+    return found
 
 
 def choices(picked: list[str], locale: str, tenant_id: int | None) -> list[Choice]:
@@ -114,8 +125,10 @@ def choices(picked: list[str], locale: str, tenant_id: int | None) -> list[Choic
                 offered[f"{course['slug']}/{lesson['key']}"] = Choice(
                     course["slug"], lesson["key"], lesson["title"], course["title"], lesson["graded"])
         for quiz in course["quizzes"]:
-            offered[f"{course['slug']}/quiz:{quiz.key}"] = Choice(course["slug"], None, quiz.title, course["title"],
-                                                                  True, quiz=quiz.key)
+            # Every course has a pre-test, a post-test and a final exam: Moodle's activity and gradebook column
+            # name the course too, or a course page lists several "Final exam"s.
+            offered[f"{course['slug']}/quiz:{quiz.key}"] = Choice(course["slug"], None, f"{course['title']}: {quiz.title}",
+                                                                  course["title"], True, quiz=quiz.key)
     found = []
     for value in dict.fromkeys(picked):
         if value.startswith("quiz:"):

@@ -202,6 +202,15 @@ def test_the_picker_searches_titles_in_the_instructors_language(launcher, client
     assert "Nothing matches your search." in empty
 
 
+def test_a_quiz_is_found_by_its_title_and_goes_to_moodle_named_with_its_course(launcher, client, courses):
+    _deep_linking_launch(launcher)
+    page = client.get("/lti/deep-link", query_string={"q": "anti-corruption final exam"}).get_data(as_text=True)
+    assert 'value="quiz:anti-corruption/final-exam"' in page
+    assert 'value="quiz:risk-analysis/final-exam"' not in page
+    [item] = _answer(client, page, "quiz:anti-corruption/final-exam")[DL + "content_items"]
+    assert item["title"] == item["lineItem"]["label"] == "Anti-Corruption: Final exam"
+
+
 @pytest.mark.parametrize("locale", ["en", "ru", "uk", "ka", "hy", "az", "ro", "be"])
 def test_the_picker_speaks_the_instructors_language(launcher, client, courses, locale):
     from tests.conftest import translated

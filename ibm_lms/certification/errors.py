@@ -25,7 +25,7 @@ class PersonNotFound(DomainError):
 class NotCandidate(DomainError):
     status = 409
     code = "not_candidate"
-    message = N_("This person is not a candidate of programme %(key)s: an approver nominates them first.")
+    message = N_("This person is not a candidate in %(area)s: an approver nominates them first.")
 
 
 class NotAuthorised(DomainError):

@@ -8,6 +8,7 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import get_locale
 from sqlalchemy import select
 
 from ibm_lms.audit import service as audit
@@ -16,7 +17,7 @@ from ibm_lms.errors import N_, Phrase
 from ibm_lms.extensions import db
 from ibm_lms.text import BIDI_CONTROLS, is_bounded_text
 
-from . import engine, facts
+from . import engine, facts, issuing
 from .errors import EvidenceNotFound, EvidenceRefused, NotAuthorised, NotCandidate, SeparationOfDuties
 from .models import Attachment, Candidate, EvidenceRow
 from .rules import EvidenceKind, Level, rubric_average
@@ -102,7 +103,8 @@ def _check_image(data: bytes) -> None:
 def _candidate_in_area(tenant_id: int, user_id: int, area: str) -> None:
     if db.session.execute(select(Candidate.id).where(Candidate.tenant_id == tenant_id, Candidate.user_id == user_id,
                                                      Candidate.area == area).limit(1)).first() is None:
-        raise NotCandidate(key=area)
+        # Named as the reader knows it (the course's title in the page's language), not by its key.
+        raise NotCandidate(area=issuing.area_title(area, tenant_id, str(get_locale() or "en")))
 
 
 def master_trainer_keys(area_programmes: dict[str, list], area: str) -> list[str]:

@@ -707,3 +707,12 @@ def test_evidence_and_review_notes_refuse_bidirectional_overrides(academy, launc
                  {"decision": "reject", "note": f"ok{override}kaerb"}, page="/certification/reviews")
     assert noted.status_code == 400 and "holds control characters" in noted.get_data(as_text=True)
     assert [e.state for e in service.evidence_list(academy[0])] == ["pending"]
+
+
+def test_a_session_outside_the_persons_areas_names_the_area_by_its_title(academy, launcher):
+    candidate = nominated(academy, launcher)  # a candidate in document security only
+    logged = post(candidate, "/certification/sessions", {
+        "area": "risk-analysis", "occurred_on": "2026-11-25", "hours": "4", "course_delivered": "CIRAM"})
+    page = logged.get_data(as_text=True)
+    assert logged.status_code == 409 and "not a candidate in Risk Analysis" in page
+    assert "risk-analysis:" not in page

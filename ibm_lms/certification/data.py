@@ -80,3 +80,4 @@ class CertificationRecord:
     revoked_reason: str | None  # the academy's own record: never on a public page
     locale: str
     revoked_at: datetime | None = None
+    proposed_by_id: int | None = None

@@ -326,7 +326,7 @@ def _certification(row: Certification, known: dict | None = None) -> Certificati
         proposed_by=label(row.proposed_by_id) or "", confirmed_by=label(row.confirmed_by_id),
         proposed_at=row.proposed_at, confirmed_at=row.confirmed_at, valid_from=row.valid_from,
         valid_until=row.valid_until, revoked_reason=row.revoked_reason, locale=row.locale,
-        revoked_at=row.revoked_at)
+        revoked_at=row.revoked_at, proposed_by_id=row.proposed_by_id)
 
 
 def _row(certification_id: str, tenant_id: int | None = None) -> Certification:

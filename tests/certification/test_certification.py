@@ -130,6 +130,9 @@ def test_a_candidate_goes_from_nomination_to_a_verifiable_credential(academy, la
     assert post(head, "/certification/propose", {"user_id": ids["candidate"], "programme": TRAINER},
                 page="/certification/").status_code == 303
     proposal = db.session.execute(select(Certification).where(Certification.state == "proposed")).scalar_one()
+    # The page offers each approver only what they can do: the proposer neither proposes again nor confirms.
+    seen = head.get(f"/certification/candidates/{ids['candidate']}").get_data(as_text=True)
+    assert 'class="propose"' not in seen and 'class="confirm"' not in seen
     twice = post(head, f"/certification/decisions/{proposal.id}/confirm", {}, page="/certification/",
                  headers={"Accept": "application/json"})
     assert twice.status_code == 409 and twice.get_json()["error"] == "separation_of_duties"
@@ -144,6 +147,7 @@ def test_a_candidate_goes_from_nomination_to_a_verifiable_credential(academy, la
                             "propose it again") in stale.get_json()["message"]
     become(launcher, "head")
     deputy = become(launcher, "deputy", locale="ka")
+    assert 'class="confirm"' in deputy.get(f"/certification/candidates/{ids['candidate']}").get_data(as_text=True)
     assert post(deputy, f"/certification/decisions/{proposal.id}/confirm", {}, page="/certification/"
                 ).status_code == 303
     db.session.expire_all()

@@ -444,6 +444,9 @@ def test_time_runs_out_on_the_server_and_what_was_saved_counts(trainee, events):
     assert closed.status == "finished" and closed.score == 0.25
     [event] = [e for e in events if isinstance(e, QuizAttemptSubmitted)]
     assert event.expired and event.score_scaled == 0.25
+    # The page the trainee lands on says why the attempt ended.
+    review = trainee.get(f"/quiz/attempts/{attempt.id}/review").get_data(as_text=True)
+    assert 'id="time-ran-out"' in review and "It was submitted with the answers saved" in review
 
 
 def test_the_worker_submits_an_attempt_nobody_came_back_to(trainee, events, cli):
@@ -493,6 +496,8 @@ def test_a_quiz_launched_from_moodle_sends_its_grade_to_the_gradebook(launcher, 
 def test_a_quiz_with_no_attempt_left_says_not_passed_not_yet(trainee):
     attempt, page = started(trainee, "timed")
     trainee.post(f"/quiz/attempts/{attempt.id}/submit", data={"csrf_token": csrf_of(page)})
+    # Submitted in time: nothing says the time ran out.
+    assert 'id="time-ran-out"' not in trainee.get(f"/quiz/attempts/{attempt.id}/review").get_data(as_text=True)
     quiz_page = trainee.get(f"{QUIZZES}/timed").get_data(as_text=True)
     assert "You have used every attempt this quiz allows." in quiz_page
     assert "Not passed yet" not in quiz_page and "Not passed" in quiz_page

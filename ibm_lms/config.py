@@ -190,7 +190,8 @@ def build(overrides: dict | None = None, environ: dict | None = None) -> dict:
         if not (config["DEBUG"] or config["TESTING"] or config["DEMO_MODE"]):
             raise ConfigurationError(
                 "IBM_LMS_SECRET_KEY is not set. Set it to a long random value "
-                "(for example: python3 -c 'import secrets; print(secrets.token_urlsafe(48))')."
+                "(for example: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'). A command run on "
+                "the demo's instance needs IBM_LMS_DEMO=1 instead: the demo keeps its own key there."
             )
         config["SECRET_KEY"] = _instance_secret(instance)
     for key, value in cookie_policy(config["BASE_URL"]).items():

@@ -3,6 +3,8 @@ connection, comes back, submits; the grade reaches the test platform's gradebook
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -222,3 +224,29 @@ def test_the_last_answer_wins_from_another_computer_and_after_another_launch(pag
     another.locator("input[type=radio]").first.check()
     assert _stored_after(page, tool, another_slot) is not None
     expect(frame.locator("#save-status")).to_have_text(saved_text, timeout=10000)
+
+
+def test_a_timed_exam_warns_before_the_end_whatever_this_computers_clock_says(page, cross_site):
+    platform, _ = cross_site
+    platform.user = DEMO_USERS["trainee"]
+    frame = _open(page, platform, "ru", f"/courses/{COURSE}/quizzes/final-exam")
+    frame.locator("#start-attempt").click()
+    frame.locator("#timer").wait_for(timeout=10000)
+    tool = platform.tool_app
+    with tool.app_context():
+        from ibm_lms.clock import utcnow
+        from ibm_lms.quiz.models import Attempt
+
+        [attempt] = db.session.execute(select(Attempt)).scalars().all()
+        attempt.deadline_at = utcnow().replace(tzinfo=None) + timedelta(seconds=63)
+        attempt_id = attempt.id
+        db.session.commit()
+        db.session.remove()
+    # This computer's clock is an hour fast: the countdown follows the seconds the server says are left.
+    page.add_init_script("(() => { const real = Date.now; Date.now = () => real() + 3600 * 1000; })()")
+    page.frame("tool").evaluate("() => window.location.reload()")
+    frame.locator("#timer").wait_for(timeout=10000)
+    left = int(frame.locator("#timer").get_attribute("data-seconds-left"))
+    assert 55 <= left <= 63
+    expect(frame.locator("#timer-alert")).to_have_text("Осталась 1 минута", timeout=15000)
+    assert page.frame("tool").url.endswith(f"/quiz/attempts/{attempt_id}")  # no reload loop: still the attempt

@@ -143,8 +143,17 @@
   if (clock) {
     // Counted from the seconds the server said were left, not from this computer's clock, which may be wrong.
     var deadline = loadedAt + 1000 * Number(clock.getAttribute("data-seconds-left"));
+    // Five minutes and one minute before the end, the page says so aloud (role="alert"), whatever is in view.
+    var alert = document.getElementById("timer-alert");
+    var warned = {};
     var tick = function () {
       var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      // (Opened with less than four minutes left, the five-minute warning would mislead: only the last one comes.)
+      var due = left <= 60 ? 1 : (left <= 300 && left > 240 ? 5 : 0);
+      if (alert && due && left > 0 && !warned[due]) {
+        warned[due] = true;
+        alert.textContent = clock.getAttribute("data-warn-" + due);
+      }
       clock.setAttribute("data-left", String(left));
       var shown = clock.querySelector(".left");
       if (shown) { shown.textContent = Math.floor(left / 60) + ":" + ("0" + (left % 60)).slice(-2); }

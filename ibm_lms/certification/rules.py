@@ -235,6 +235,11 @@ def programmes_from(raw: object) -> list[Programme]:
     for key in keys:
         if keys.count(key) > 1:
             raise ProgrammeProblem(key, N_("this key is used by more than one programme"))
+    # A certificate and every page name a programme by its level and area: two alike could not be told apart.
+    places = [(p.area, p.level) for p in found]
+    for programme in found:
+        if places.count((programme.area, programme.level)) > 1:
+            raise ProgrammeProblem(programme.key, N_("another programme of this file has the same level and area"))
     by_key = {p.key: p for p in found}
     for programme in found:
         for requirement in programme.requirements:

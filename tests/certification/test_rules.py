@@ -115,12 +115,25 @@ def test_a_programme_problem_names_the_field(change, message):
     assert message in str(caught.value)
 
 
+def _programme(key, needs, area="risk-analysis"):
+    return {"key": key, "area": area, "level": "master-trainer", "validity_months": 24,
+            "requirements": [{"kind": "certification_held", "programme": needs}]}
+
+
 def test_circular_prerequisites_are_refused():
-    def programme(key, needs):
-        return {"key": key, "area": "risk-analysis", "level": "master-trainer", "validity_months": 24,
-                "requirements": [{"kind": "certification_held", "programme": needs}]}
     with pytest.raises(rules.ProgrammeProblem, match="lead back"):
-        rules.programmes_from({"programmes": [programme("a", "b"), programme("b", "a")]})
+        rules.programmes_from({"programmes": [_programme("a", "b"), _programme("b", "a", area="anti-corruption")]})
+
+
+def test_two_programmes_of_one_level_and_area_are_refused():
+    """A certificate and every page name a programme by its level and area: two alike could not be told apart."""
+    second = {**_programme("senior", "trainer"), "requirements": [{"kind": "course_completed",
+                                                                    "course": "risk-analysis"}]}
+    trainer = {**_programme("trainer", "x"), "level": "certified-trainer",
+               "requirements": [{"kind": "course_completed", "course": "risk-analysis"}]}
+    master = {**_programme("master", "trainer")}
+    with pytest.raises(rules.ProgrammeProblem, match="same level and area"):
+        rules.programmes_from({"programmes": [trainer, master, second]})
 
 
 def test_a_programme_survives_its_round_trip_through_a_table():

@@ -154,6 +154,10 @@ def test_a_candidate_goes_from_nomination_to_a_verifiable_credential(academy, la
     issued = db.session.get(Certification, proposal.id)
     assert issued.state == "issued" and issued.locale == "en"
     assert stage_of(tenant_id, ids["candidate"]) == "certified"
+    # A certified standing counts no requirement ("0 of 0"): its page says how long it is valid.
+    standing = deputy.get(f"/certification/candidates/{ids['candidate']}").get_data(as_text=True)
+    assert translated("ka", "valid until %(day)s") % {"day": issued.valid_until.isoformat()} in standing
+    assert translated("ka", "%(met)d of %(of)d requirements met") % {"met": 0, "of": 0} not in standing
 
     anyone = launcher.client.application.test_client()
     verdict = anyone.get(f"/verify/{issued.id}", headers={"Accept": "application/json"}).get_json()

@@ -365,7 +365,12 @@ def credential(credential_id: str):
 def init_app(app) -> None:
     from ibm_lms.web import allow_larger_body
 
+    from .programmes import MAX_FILE_BYTES
+
     app.register_blueprint(blueprint)
     allow_larger_body(app, "certification_pages.observe", MAX_UPLOAD_BYTES)
     allow_larger_body(app, "certification_pages.log_session", MAX_UPLOAD_BYTES)
-    allow_larger_body(app, "certification_pages.edit_programmes", 512 * 1024)
+    # The form sends the file URL-encoded: a Cyrillic or Georgian letter of 2-3 bytes travels as 6-9. The body
+    # may be that much larger (and some), so that the editor's own check of the file's size answers a file a little
+    # over it, with the text kept.
+    allow_larger_body(app, "certification_pages.edit_programmes", 4 * MAX_FILE_BYTES + 64 * 1024)

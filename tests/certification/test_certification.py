@@ -532,6 +532,12 @@ def test_administrators_change_the_programmes_on_their_page(academy, launcher):
     huge = head.post("/certification/programmes/edit", data={"csrf_token": csrf_token(page),
                                                              "definition": "a = 1\nb = " + "9" * 5000})
     assert huge.status_code == 422 and "thousands of digits" in unescape(huge.get_data(as_text=True))
+    # A file over the editor's limit, in Cyrillic (three times larger URL-encoded): the editor says so, text kept.
+    long_text = text + "\n# " + "д" * 135_000
+    too_long = head.post("/certification/programmes/edit", data={"csrf_token": csrf_token(page),
+                                                                 "definition": long_text})
+    assert too_long.status_code == 422 and "the file is larger than 256 KiB" in too_long.get_data(as_text=True)
+    assert "д" * 1000 in too_long.get_data(as_text=True)
     saved = head.post("/certification/programmes/edit", data={
         "csrf_token": csrf_token(page), "definition": _edit(text, "anti-corruption-trainer", "hours = 16",
                                                             "hours = 20")})

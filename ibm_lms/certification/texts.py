@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from flask_babel import gettext, ngettext
+from flask_babel import format_decimal, gettext, ngettext
 
 from .rules import Kind
 
@@ -14,7 +14,8 @@ def _percent(value: float) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{value:g}"
+    # 2,5 where the reader's language writes a decimal comma (most of the academies' languages).
+    return format_decimal(value, format="#,##0.##")
 
 
 def requirement(item: Mapping, title: Callable[..., str]) -> str:

@@ -98,9 +98,10 @@ def _new_style_ngettext(lookup: Callable[[str, str, int], str]):
     return ngettext
 
 
-def decimal(value: float, digits: int = 2) -> str:
-    """A number with `digits` decimals, written as the page's locale writes it."""
-    return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
+def decimal(value: float, digits: int = 2, *, trim: bool = False) -> str:
+    """A number with `digits` decimals (at most `digits` with `trim`: 2.5 h, 3 h), written as the page's locale
+    writes it (2,5 in most of the academies' languages)."""
+    return format_decimal(value, format="#,##0." + ("#" if trim else "0") * digits if digits else "#,##0")
 
 
 def percent(share: float, digits: int = 1) -> str:

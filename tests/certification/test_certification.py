@@ -730,3 +730,14 @@ def test_a_session_outside_the_persons_areas_names_the_area_by_its_title(academy
     page = logged.get_data(as_text=True)
     assert logged.status_code == 409 and "not a candidate in Risk Analysis" in page
     assert "risk-analysis:" not in page
+
+
+def test_hours_are_written_as_the_readers_language_writes_numbers(academy, launcher):
+    nominated(academy, launcher)
+    candidate = become(launcher, "candidate", locale="ru")
+    logged = post(candidate, "/certification/sessions", {
+        "area": "document-security", "occurred_on": "2026-11-25", "hours": "2,5", "course_delivered": "MRZ"})
+    assert logged.status_code == 303
+    mine = candidate.get("/certification/mine").get_data(as_text=True)
+    assert translated("ru", "%(hours)s h") % {"hours": "2,5"} in mine
+    assert translated("ru", "%(hours)s h") % {"hours": "2.5"} not in mine

@@ -104,8 +104,8 @@ def parse(text: str, known_courses: set[str], quizzes_of: Callable[[str], Collec
         raise ProgrammesRefused(reason=Phrase(N_("the file is larger than %(size)d KiB"), size=MAX_FILE_BYTES // 1024))
     raw, problem = content.read_toml_text(text)
     if problem is not None:
-        raise ProgrammesRefused(reason=Phrase(N_("line %(line)s: %(problem)s"), line=problem.line or "?",
-                                              problem=problem.message))
+        raise ProgrammesRefused(reason=Phrase(N_("line %(line)s: %(problem)s"), line=problem.line,
+                                              problem=problem.message) if problem.line else problem.message)
     try:
         found = programmes_from(raw)
     except ProgrammeProblem as problem:

@@ -10,6 +10,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from ibm_lms.markers import N_, Phrase
 from ibm_lms.text import MAX_NESTING, UnreadableText, is_shallow, read_utf8
 
 # A course file holds texts in eight languages: some tens of KiB at most.
@@ -50,11 +51,13 @@ def parse_toml(text: str) -> dict:
         table = None
     except ValueError as error:  # Python refuses integers of more than 4,300 digits (int_max_str_digits)
         found = _HUGE_NUMBER.search(text)
-        raise FileProblem("a number has thousands of digits, more than can be read",
+        # Phrases: the programme editor shows them to an academy's administrator, in their language.
+        raise FileProblem(Phrase(N_("a number has thousands of digits, more than can be read")),
                           text.count("\n", 0, found.start()) + 1 if found else None,
                           "write numbers with at most a few digits") from error
     if table is None or not is_shallow(table):
-        raise FileProblem(f"lists and tables are nested more than {MAX_NESTING} levels deep", None,
+        raise FileProblem(Phrase(N_("lists and tables are nested more than %(levels)d levels deep"), levels=MAX_NESTING),
+                          None,
                           "flatten the nesting: a course file needs a few levels at most")
     return table
 

@@ -529,6 +529,7 @@ def test_administrators_change_the_programmes_on_their_page(academy, launcher):
     for nested in ("a = " + "[" * 10_000 + "]" * 10_000, "a = " + "[" * 40 + "]" * 40):
         deep = head.post("/certification/programmes/edit", data={"csrf_token": csrf_token(page), "definition": nested})
         assert deep.status_code == 422 and "nested more than 32 levels deep" in deep.get_data(as_text=True)
+        assert "line ?" not in deep.get_data(as_text=True)
     huge = head.post("/certification/programmes/edit", data={"csrf_token": csrf_token(page),
                                                              "definition": "a = 1\nb = " + "9" * 5000})
     assert huge.status_code == 422 and "thousands of digits" in unescape(huge.get_data(as_text=True))
@@ -741,3 +742,13 @@ def test_hours_are_written_as_the_readers_language_writes_numbers(academy, launc
     mine = candidate.get("/certification/mine").get_data(as_text=True)
     assert translated("ru", "%(hours)s h") % {"hours": "2,5"} in mine
     assert translated("ru", "%(hours)s h") % {"hours": "2.5"} not in mine
+
+
+def test_the_programme_editors_file_problems_read_in_the_administrators_language(academy, launcher):
+    head = become(launcher, "head", locale="ru")
+    page = head.get("/certification/programmes/edit").get_data(as_text=True)
+    deep = head.post("/certification/programmes/edit", data={"csrf_token": csrf_token(page),
+                                                              "definition": "a = " + "[" * 40 + "]" * 40})
+    said = unescape(deep.get_data(as_text=True))
+    assert deep.status_code == 422
+    assert translated("ru", "lists and tables are nested more than %(levels)d levels deep") % {"levels": 32} in said

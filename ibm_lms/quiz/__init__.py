@@ -10,6 +10,7 @@ def init_app(app) -> None:
     from ibm_lms.items.service import correct_response
 
     from . import banks, images, models, service  # noqa: F401
+    from .authoring_views import MAX_DEFINITION_CHARS
     from .authoring_views import blueprint as authoring_pages
     from .cli import quiz_group
     from .grades_views import blueprint as grade_pages
@@ -20,9 +21,12 @@ def init_app(app) -> None:
     app.register_blueprint(authoring_pages)
     app.register_blueprint(grade_pages)
     app.cli.add_command(quiz_group)
+    # A definition is posted URL-encoded: a Georgian or Armenian letter of 3 bytes travels as 9. The body may be
+    # that large, so that the editor's own limits (MAX_DEFINITION_CHARS, each text's) answer, with the text kept.
+    definition_body = 9 * MAX_DEFINITION_CHARS + 64 * 1024
     for endpoint, size in (("authoring.upload_image", images.MAX_UPLOAD_BYTES + 64 * 1024),
-                           ("authoring.new_question", 512 * 1024), ("authoring.edit_question", 512 * 1024),
-                           ("authoring.translate_question", 512 * 1024),
+                           ("authoring.new_question", definition_body), ("authoring.edit_question", definition_body),
+                           ("authoring.translate_question", definition_body),
                            ("authoring.import_questions", service.MAX_IMPORT_BYTES + 64 * 1024)):
         web.allow_larger_body(app, endpoint, size)
     content.register_part(app, CoursePart(name="quiz", read=banks.read, store=banks.store, endpoint="quiz.quizzes",

@@ -23,7 +23,7 @@ from ibm_lms.text import whole_number_or_none
 
 from . import analysis, images, labels, service, statistics, texts
 from .data import QuestionDraft
-from .errors import ImageRefused, ImportRefused
+from .errors import EditConflict, ImageRefused, ImportRefused
 from .settings import GRADING, KINDS, MAX_QUESTIONS, REVIEW_LEVELS
 
 blueprint = Blueprint("authoring", __name__, url_prefix="/authoring")
@@ -83,6 +83,13 @@ def _at_field(label: str, problem, *, fix: bool = True) -> dict:
     """A problem with a field of a form, named by the label its author sees there."""
     return {"line": None, "message": f"{label}: {read(problem.text(), in_reader_language)}",
             "fix": read(problem.fix_text(), in_reader_language) if fix else ""}
+
+
+def _conflict(conflict: EditConflict) -> dict:
+    """A save refused because another save came first, said on the form that keeps the author's changes."""
+    return {"line": None, "message": in_reader_language(
+        N_("Someone saved version %(version)s while you were editing. Your changes are still on the form: compare "
+           "them with that version, and save again to replace it."), conflict.params), "fix": ""}
 
 
 def _problems(problems, text: str) -> list[dict]:
@@ -153,7 +160,14 @@ def _save(slug: str, key: str, record, *, base_version: int | None = None, new: 
             problems = _problems(found, text)
             preview = checked
         else:
-            saved, found = service.save_question(identity, slug, draft, base_version=base_version, new=new)
+            try:
+                saved, found = service.save_question(identity, slug, draft, base_version=base_version, new=new)
+            except EditConflict as conflict:
+                # The author's text stays on the form, now based on the newer version: saving again replaces it.
+                record = service.bank_question(identity, slug, key)
+                return render_template("authoring/question.html", identity=identity, slug=slug, key=key,
+                                       record=record, definition=text, problems=[_conflict(conflict)],
+                                       preview=None), conflict.status
             if saved is not None:
                 return redirect(url_for("authoring.edit_question", slug=slug, key=saved.key, saved=saved.version),
                                 code=303)
@@ -211,16 +225,28 @@ def translate_question(slug: str, key: str):
         definition = texts.with_translation(record.definition, given, target)
         draft = QuestionDraft(key, record.category, record.tags, record.difficulty, definition)
         base = request.form.get("base_version", "")
-        saved, found = service.save_question(identity, slug, draft, base_version=whole_number_or_none(base))
+        status = 422
+        try:
+            saved, found = service.save_question(identity, slug, draft, base_version=whole_number_or_none(base))
+        except EditConflict as conflict:
+            # The author's texts stay on the form, now based on the newer version: saving again replaces it.
+            saved, found, status = None, [], conflict.status
+            record = service.bank_question(identity, slug, key)
+            entries = list(texts.localised_texts(record.definition))
+            problems = [_conflict(conflict)]
         if saved is not None:
             return redirect(url_for("authoring.translate_question", slug=slug, key=key, to=target, saved=saved.version,
                                     **{"from": source}), code=303)
-        problems = [_shown(p) for p in found]
+        problems += [_shown(p) for p in found]
+    else:
+        given, status = {}, 200
+    # A refused save shows what the author typed, not the stored texts.
     rows = [{"name": texts.path_name(path), "label": _text_label(path), "source": text.get(source) or text.get("en", ""),
-             "target": text.get(target, ""), "multiline": "\n" in (text.get(source) or text.get("en", ""))
+             "target": given.get(path, text.get(target, "")), "multiline": "\n" in (text.get(source) or text.get("en", ""))
              or len(text.get(source) or text.get("en", "")) > 90} for path, text in entries]
     return render_template("authoring/translate.html", identity=identity, slug=slug, record=record, rows=rows,
-                           source=source, target=target, locales=LOCALES, problems=problems), 422 if problems else 200
+                           source=source, target=target, locales=LOCALES, problems=problems), \
+        status if problems else 200
 
 
 def _text_label(path: tuple) -> str:

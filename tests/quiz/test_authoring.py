@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ibm_lms.demo.platform import DEMO_USERS
 from ibm_lms.extensions import db
 from ibm_lms.quiz.models import Question, QuestionVersion, Quiz
-from tests.conftest import course_order, course_without_locale, error_code
+from tests.conftest import course_order, course_without_locale
 
 from .helpers import csrf_of
 
@@ -107,8 +107,29 @@ def test_a_stale_edit_is_refused_rather_than_overwriting_a_colleagues(instructor
     late = instructor.post(f"{BANK}/questions/{SHARED_KEY}/edit", data={
         "csrf_token": csrf_of(page), "definition": text.replace('difficulty = "easy"', 'difficulty = "hard"'),
         "base_version": "1", "action": "save"})
-    assert late.status_code == 409 and error_code(late) == "edit_conflict"
+    assert late.status_code == 409 and "while you were editing" in late.get_data(as_text=True)
     assert own(SHARED_KEY).difficulty == "medium"
+    # The form keeps the author's change, now based on the colleague's version: saving again is a decision.
+    kept = late.get_data(as_text=True)
+    assert 'difficulty = &#34;hard&#34;' in kept or 'difficulty = "hard"' in definition_of(kept)
+    assert 'name="base_version" value="2"' in kept
+    again = instructor.post(f"{BANK}/questions/{SHARED_KEY}/edit", data={
+        "csrf_token": csrf_of(kept), "definition": definition_of(kept), "base_version": "2", "action": "save"})
+    assert again.status_code == 303 and own(SHARED_KEY).difficulty == "hard"
+
+
+def test_a_refused_translation_keeps_what_was_typed_and_a_stale_one_is_not_lost(instructor):
+    copy(instructor)
+    url = f"{BANK}/questions/{SHARED_KEY}/translate?from=en&to=hy"
+    page = instructor.get(url).get_data(as_text=True)
+    typed = {name: f"Հայերեն {name}" for name in re.findall(r'name="(text-[^"]+)"', page)}
+    first = instructor.post(url, data={"csrf_token": csrf_of(page), "base_version": "1", **typed})
+    assert first.status_code == 303
+    stale = instructor.post(url, data={"csrf_token": csrf_of(page), "base_version": "1",
+                                       **{name: value + " (երկրորդ)" for name, value in typed.items()}})
+    shown = html.unescape(stale.get_data(as_text=True))
+    assert stale.status_code == 409 and "while you were editing" in shown
+    assert all(value + " (երկրորդ)" in shown for value in typed.values())
 
 
 def test_scripts_and_handlers_in_authored_text_are_gone_on_save(instructor):
@@ -467,3 +488,14 @@ def test_an_image_far_past_the_pixel_limit_is_refused_for_its_size():
     with pytest.raises(ImageRefused) as refused:
         images.cleaned(header + chunk(b"IEND", b""))
     assert refused.value.params["reason"].msgid == "it has more than 4096 × 4096 pixels"
+
+
+def test_a_definition_within_the_editors_limits_is_never_refused_for_its_bytes(instructor):
+    """Georgian texts travel URL-encoded at nine bytes a letter: four of 19,900 letters must still reach the
+    editor's own checks (which accept them), not a generic 'too large' page."""
+    page = instructor.get(f"{BANK}/questions/new?type=true_false").get_data(as_text=True)
+    long_prompts = "\n".join(f'{locale} = "{"ა" * 19_900}"' for locale in ("ka", "ru", "uk", "be"))
+    text = definition_of(page).replace("[prompt]\n", "[prompt]\n" + long_prompts + "\n", 1)
+    response = instructor.post(f"{BANK}/questions/new", data={
+        "csrf_token": csrf_of(page), "key": "ac-q-long", "definition": text, "action": "preview"})
+    assert response.status_code == 200, response.get_data(as_text=True)[-400:]

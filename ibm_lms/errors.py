@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
@@ -85,7 +85,13 @@ def register_error_handlers(app: Flask) -> None:
         status = error.code or 500
         msgid = _HTTP_MESSAGES.get(status)
         message = gettext(msgid) if msgid else (error.description or error.name)
-        return _render(status, error.name.lower().replace(" ", "_"), message)
+        response, status = _render(status, error.name.lower().replace(" ", "_"), message)
+        # What the error itself says in headers stays (Allow on a 405, as HTTP requires; Retry-After).
+        response = current_app.make_response(response)
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

@@ -42,3 +42,10 @@ def test_phrases_inside_a_reason_are_said_in_the_readers_language(app):
     reason = translated("ka", "%(part)s: too long") % {"part": label}
     assert shown == translated("ka", "The registration with the platform failed: %(reason)s") % {"reason": reason}
     assert "Surname" not in shown
+
+
+def test_a_405_says_which_methods_the_address_takes(client):
+    answer = client.patch("/lti/config")
+    assert answer.status_code == 405 and "GET" in answer.headers["Allow"]
+    api = client.patch("/api/v1/openapi.json")
+    assert api.status_code == 405 and "GET" in api.headers["Allow"] and api.get_json()["error"]

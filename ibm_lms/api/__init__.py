@@ -14,4 +14,5 @@ def init_app(app) -> None:
     app.cli.add_command(api_group)
     web.allow_larger_body(app, "api.upload_image", quiz.MAX_IMAGE_BYTES + 64 * 1024)
     web.allow_larger_body(app, "api.put_question", views.MAX_JSON_BYTES)
+    web.allow_larger_body(app, "api.put_quiz", views.MAX_JSON_BYTES)
     web.allow_larger_body(app, "api.import_questions", quiz.MAX_IMPORT_BYTES + 64 * 1024)

@@ -33,8 +33,9 @@ def _refused() -> dict:
 
 @lru_cache(maxsize=1)
 def document() -> dict:
+    # Paths below are relative to /api/v1: a generated client reads where they start from `servers`.
     spec = APISpec(title="IBM Training Suite API", version="1.0.0", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()],
+                   plugins=[MarshmallowPlugin()], servers=[{"url": "/api/v1"}],
                    info={"description": "An academy's question bank, quizzes and item statistics. Authenticate "
                                         "with an API token (`ibm-lms api token create`) as a Bearer token."})
     spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})

@@ -226,8 +226,11 @@ def questions(slug: str, tenant_id: int, *, include_archived: bool = False) -> l
 
 
 def question(slug: str, key: str, tenant_id: int) -> QuestionRecord:
-    row = _own_question(slug, key, tenant_id) or _shared_question(slug, key)
-    if row is None:
+    """The question as the bank lists it: a withdrawn copy gives way to the shared question again, a withdrawn
+    question of the academy's own is not there (saving it again brings it back)."""
+    own = _own_question(slug, key, tenant_id)
+    row = own if own is not None and own.archived_at is None else _shared_question(slug, key)
+    if row is None or row.archived_at is not None:
         raise QuestionNotFound()
     return record_of(row)
 

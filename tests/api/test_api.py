@@ -201,3 +201,20 @@ def test_the_openapi_document_describes_every_route(client, app):
     routes = {rule.rule.removeprefix("/api/v1") for rule in app.url_map.iter_rules()
               if rule.rule.startswith("/api/v1/") and rule.rule != "/api/v1/openapi.json"}
     assert routes == documented
+
+
+def test_the_openapi_document_says_where_its_paths_start(client):
+    assert client.get("/api/v1/openapi.json").get_json()["servers"] == [{"url": "/api/v1"}]
+
+
+def test_a_withdrawn_question_reads_as_the_bank_lists_it(client, bearer):
+    copied = client.post(f"{API}/questions/{SHARED_KEY}/copy", headers=bearer).get_json()
+    own = copy.deepcopy(copied["definition"])
+    assert client.put(f"{API}/questions/ac-q-own", headers=bearer, json={"definition": own}).status_code == 200
+    for key in (SHARED_KEY, "ac-q-own"):
+        assert client.delete(f"{API}/questions/{key}", headers=bearer).status_code == 204
+    # A withdrawn copy gives way to the shared question again; a withdrawn question of the academy's own is gone.
+    shared = client.get(f"{API}/questions/{SHARED_KEY}", headers=bearer)
+    assert shared.status_code == 200 and shared.get_json()["shared"] is True
+    assert client.get(f"{API}/questions/ac-q-own", headers=bearer).status_code == 404
+    assert "ac-q-own" not in {q["key"] for q in client.get(f"{API}/questions", headers=bearer).get_json()}

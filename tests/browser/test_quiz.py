@@ -250,3 +250,15 @@ def test_a_timed_exam_warns_before_the_end_whatever_this_computers_clock_says(pa
     assert 55 <= left <= 63
     expect(frame.locator("#timer-alert")).to_have_text("Осталась 1 минута", timeout=15000)
     assert page.frame("tool").url.endswith(f"/quiz/attempts/{attempt_id}")  # no reload loop: still the attempt
+
+
+def test_the_quiz_builder_fits_a_phone_in_belarusian(page, cross_site):
+    platform, _ = cross_site
+    platform.user = DEMO_USERS["instructor"]
+    page.set_viewport_size({"width": 360, "height": 740})
+    frame = _open(page, platform, "be", f"/courses/{COURSE}")
+    frame.locator("#question-bank").click()
+    frame.locator("#new-quiz").click()
+    frame.locator("#kind").wait_for(timeout=10000)
+    tool = page.frame("tool")
+    assert tool.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")

@@ -46,6 +46,7 @@ def test_every_shipped_exercise_is_valid_and_its_model_answer_scores_full_marks(
 
 @pytest.mark.parametrize(("kind", "parts", "says"), [
     ("single_choice", {"options": options("a", "b"), "answer": "z"}, "answer: 'z' is not one of the options"),
+    ("single_choice", {"options": options("a", "b")}, "answer: is missing"),
     ("multiple_response", {"options": options("a", "b"), "answer": ["a", "q"]}, "names options that do not exist"),
     ("ordering", {"items": options("a", "b", "c"), "answer": ["a", "b"]}, "every item id exactly once"),
     ("dilemma", {"options": [{**o, "score": 0.5, "consequence": {"en": "C"}} for o in options("a", "b")]},

@@ -34,9 +34,14 @@ class SingleChoice(ItemType):
         options = _options(raw, problems)
         answer = raw.get("answer")
         if options and (not isinstance(answer, str) or answer not in usable_ids(options)):
-            problems.append(Problem.of(("answer",), N_("%(answer)s is not one of the options"),
-                                       N_("set answer to the id of the right option: %(ids)s"), answer=repr(answer),
-                                       ids=", ".join(repr(o["id"]) for o in options)))
+            ids = ", ".join(repr(o["id"]) for o in options)
+            if answer is None:  # said as missing, not as Python's None
+                problems.append(Problem.of(("answer",), N_("is missing"),
+                                           N_("set answer to the id of the right option: %(ids)s"), ids=ids))
+            else:
+                problems.append(Problem.of(("answer",), N_("%(answer)s is not one of the options"),
+                                           N_("set answer to the id of the right option: %(ids)s"),
+                                           answer=repr(answer), ids=ids))
         return {"options": options, "answer": answer}
 
     def read_response(self, item, form):

@@ -35,9 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     ratelimits.init_app(app)
 
-    from . import api, audit, certification, content, demo, deploy, i18n, lti, mrz, quiz, tenancy, web, xapi
+    from . import api, audit, certification, content, demo, deploy, i18n, lti, mrz, quiz, scorm, tenancy, web, xapi
 
-    for room in (audit, tenancy, i18n, mrz, content, quiz, lti, xapi, certification, api, demo, deploy, web):
+    for room in (audit, tenancy, i18n, mrz, content, quiz, lti, xapi, certification, api, scorm, demo, deploy, web):
         room.init_app(app)
 
     from .cli import register_commands

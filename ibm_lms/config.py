@@ -30,6 +30,7 @@ _ENVIRONMENT_KEYS = {
     "LRS_USERNAME": "LRS_USERNAME",
     "LRS_PASSWORD": "LRS_PASSWORD",
     "COURSES_DIR": "COURSES_DIR",
+    "SCORM_PACKAGES_DIR": "SCORM_PACKAGES_DIR",
     "DEMO": "DEMO_MODE",
     "DEBUG": "DEBUG",
     "REGISTRATION_ALLOWED_HOSTS": "REGISTRATION_ALLOWED_HOSTS",
@@ -64,7 +65,8 @@ def defaults() -> dict:
         "INSTANCE_PATH": str((PROJECT_DIR if CHECKOUT else Path.cwd()) / "instance"),
         "COURSES_DIR": str((PROJECT_DIR if CHECKOUT else BUNDLED_DIR) / "courses"),
         "TRANSLATIONS_DIR": str((PROJECT_DIR if CHECKOUT else BUNDLED_DIR) / "translations"),
-        "SCORM_PACKAGES_DIR": str(PROJECT_DIR / "scorm_packages"),
+        # Installed from a wheel, packages are written where the command runs, never into site-packages.
+        "SCORM_PACKAGES_DIR": str((PROJECT_DIR if CHECKOUT else Path.cwd()) / "scorm_packages"),
         "SQLALCHEMY_DATABASE_URI": None,
         # Recycling instead of a ping per checkout: a ping is a round trip on every request.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},

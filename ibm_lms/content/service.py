@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+from markupsafe import Markup
 from sqlalchemy import select
 
 from ibm_lms.extensions import app_state, db
@@ -52,6 +54,17 @@ def toml_line(text: str, key_path: tuple) -> int | None:
 def markdown(text: str | None, slug: str):
     """Authored Markdown (a question's prompt) as clean HTML for a page, the course's links resolved."""
     return rendering.markdown(text, slug)
+
+
+def linked_html(html: str, link: Callable[[str, str], str]) -> Markup:
+    """Stored course HTML (a lesson's segment) with its own links made by `link(kind, id)`, for a medium other
+    than this tool's pages (a package's files)."""
+    return rendering.linked_html(html, link)
+
+
+def linked_markdown(text: str | None, link: Callable[[str, str], str]) -> Markup:
+    """An exercise's Markdown as clean HTML with its own links made by `link(kind, id)`."""
+    return rendering.linked_html(rendering.markdown_html(text or ""), link)
 
 
 def register_part(app, part: CoursePart) -> None:
@@ -314,7 +327,7 @@ def lesson_page(slug: str, lesson_key: str, identity: Identity, locale: str) -> 
     position = order.index(lesson_key)
     state = learning.standing(identity, course)
     exercises = {key: _exercise_view(document, key, identity, course) for key in lesson["exercises"]}
-    cited = _cited(text["segments"])
+    cited = cited_references(text["segments"])
     module = next(m for m in document["modules"] if m["key"] == lesson["module"])
     return {
         "slug": slug, "key": lesson_key, "course_title": pick_text(document["title"], locale),
@@ -333,7 +346,8 @@ def lesson_page(slug: str, lesson_key: str, identity: Identity, locale: str) -> 
 _REFERENCE_LINK = re.compile(r'href="ref:([a-z0-9-]+)"')
 
 
-def _cited(segments: list[dict]) -> set[str]:
+def cited_references(segments: list[dict]) -> set[str]:
+    """The ids of the sources a lesson's segments cite (links ref:<id>)."""
     return {m for s in segments for m in _REFERENCE_LINK.findall(s.get("html", "") + s.get("caption_html", ""))}
 
 

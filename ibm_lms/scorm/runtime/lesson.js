@@ -1,0 +1,42 @@
+/* A lesson page of a package: tells the contents page (its parent) that the lesson is open or complete, and
+   shows what that page says back. "Mark as complete and go on" goes on once the contents page has recorded
+   the lesson (a message sent by a page that is leaving may never be read), or after a second without an
+   answer. Opened on its own, the button only goes on to the next lesson. */
+(function () {
+  "use strict";
+  var button = document.getElementById("complete-lesson");
+  if (!button) { return; }
+  var lesson = button.getAttribute("data-lesson");
+  var next = button.getAttribute("data-next");
+  var framed = window.parent && window.parent !== window;
+  var leaving = null;
+
+  function tell(action) {
+    if (framed) {
+      // "*": a package is served from the player's own address, or from a file (an opaque origin).
+      window.parent.postMessage({ type: "ibm-lms-lesson", lesson: lesson, action: action }, "*");
+    }
+  }
+
+  function goOn() {
+    if (leaving !== null) { window.clearTimeout(leaving); leaving = null; }
+    if (next) { window.location.href = next; }
+  }
+
+  window.addEventListener("message", function (event) {
+    if (event.source !== window.parent || !event.data || event.data.type !== "ibm-lms-state") { return; }
+    if (event.data.lesson === lesson && event.data.completed) {
+      document.getElementById("lesson-completed").hidden = false;
+      if (leaving !== null) { goOn(); }
+    }
+  });
+
+  button.addEventListener("click", function () {
+    if (!framed) { goOn(); return; }
+    if (!next) { document.getElementById("lesson-completed").hidden = false; }
+    if (leaving === null) { leaving = window.setTimeout(goOn, 1000); }
+    tell("complete");
+  });
+  button.disabled = false;
+  tell("open");
+})();

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -78,6 +79,21 @@ def main() -> None:
         server.terminate()
         server.wait(15)
         log.close()
+    build_a_package()
+
+
+def build_a_package() -> None:
+    """`ibm-lms scorm build` from the installed package: its runtime scripts and templates travel in the wheel,
+    and the packages land in ./scorm_packages, not in site-packages."""
+    subprocess.run([str(Path(sys.executable).parent / "ibm-lms"), "scorm", "build", "--course", "document-security",
+                    "--locale", "ru", "--format", "cmi5"], check=True, capture_output=True,
+                   env={**os.environ, "IBM_LMS_INSTANCE_PATH": str(Path.cwd() / "instance"), "IBM_LMS_DEMO": "1"})
+    package = Path.cwd() / "scorm_packages" / "document-security-ru-cmi5.zip"
+    with zipfile.ZipFile(package) as archive:
+        names = set(archive.namelist())
+        assert {"cmi5.xml", "index.html", "assets/lms.js", "assets/course.js", "assets/app.css"} <= names, names
+        assert '<html lang="ru">' in archive.read("index.html").decode()
+    print(f"installed package: a course package built at {package}")
 
 
 if __name__ == "__main__":

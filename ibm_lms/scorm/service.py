@@ -31,7 +31,7 @@ from .packagers.flavour import Flavour
 # Files every package holds besides its pages: the tool's own style sheet, the runtime and its adapters.
 _STYLE = "assets/app.css"
 _TOOL_STATIC = (("css/app.css", _STYLE), ("js/scroll_regions.js", "assets/scroll_regions.js"))
-_RUNTIME = ("package.css", "api_finder.js", "course.js", "lesson.js")
+_RUNTIME = ("package.css", "scorm_api.js", "course.js", "lesson.js")
 # A fixed date for every entry: the same course files give byte-identical packages, so a rebuild that
 # changes nothing uploads nothing new.
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)

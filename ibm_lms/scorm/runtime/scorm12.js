@@ -1,27 +1,24 @@
 /* SCORM 1.2 adapter for course.js: the player's `API` object (LMSInitialize, LMSGetValue, LMSSetValue,
-   LMSCommit, LMSFinish), found by api_finder.js. */
+   LMSCommit, LMSFinish), found by scorm_api.js. */
 (function () {
   "use strict";
   var api = null;
 
-  function ok(result) { return result === true || result === "true"; }
+  var ok = window.IbmScorm.ok;
 
   // CMITimespan: HHHH:MM:SS.SS
   function timespan(seconds) {
-    var whole = Math.max(0, seconds);
-    var hours = Math.min(9999, Math.floor(whole / 3600));
-    var minutes = Math.floor((whole % 3600) / 60);
-    var rest = (whole % 60).toFixed(2);
-    function two(n) { return (n < 10 ? "0" : "") + n; }
-    return (hours < 10 ? "000" : hours < 100 ? "00" : hours < 1000 ? "0" : "") + hours + ":" + two(minutes) + ":" +
-      (Number(rest) < 10 ? "0" : "") + rest;
+    var span = window.IbmScorm.span(seconds);
+    var rest = span.seconds.toFixed(2);
+    return String(Math.min(9999, span.hours)).padStart(4, "0") + ":" + String(span.minutes).padStart(2, "0") + ":" +
+      rest.padStart(5, "0");
   }
 
   function set(name, value) { return ok(api.LMSSetValue(name, String(value))); }
 
   window.IbmPackageLms = {
     start: function () {
-      api = window.IbmFindApi("API");
+      api = window.IbmScorm.find("API");
       if (!api || !ok(api.LMSInitialize(""))) { api = null; return null; }
       var lessonStatus = api.LMSGetValue("cmi.core.lesson_status");
       if (lessonStatus === "not attempted" || lessonStatus === "") { set("cmi.core.lesson_status", "incomplete"); }

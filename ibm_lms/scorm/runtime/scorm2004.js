@@ -1,30 +1,31 @@
 /* SCORM 2004 4th Edition adapter for course.js: the player's `API_1484_11` object (Initialize, GetValue,
-   SetValue, Commit, Terminate), found by api_finder.js. */
+   SetValue, Commit, Terminate), found by scorm_api.js. */
 (function () {
   "use strict";
   var api = null;
 
-  function ok(result) { return result === true || result === "true"; }
+  var ok = window.IbmScorm.ok;
 
   // timeinterval (second, 10, 2): PT#H#M#S with at most two decimals.
   function interval(seconds) {
-    var whole = Math.max(0, seconds);
-    var hours = Math.floor(whole / 3600);
-    var minutes = Math.floor((whole % 3600) / 60);
-    return "PT" + hours + "H" + minutes + "M" + (whole % 60).toFixed(2) + "S";
+    var span = window.IbmScorm.span(seconds);
+    return "PT" + span.hours + "H" + span.minutes + "M" + span.seconds.toFixed(2) + "S";
   }
 
   function set(name, value) { return ok(api.SetValue(name, String(value))); }
 
   window.IbmPackageLms = {
     start: function () {
-      api = window.IbmFindApi("API_1484_11");
+      api = window.IbmScorm.find("API_1484_11");
       if (!api || !ok(api.Initialize(""))) { api = null; return null; }
       var completion = api.GetValue("cmi.completion_status");
       if (completion !== "completed") { set("cmi.completion_status", "incomplete"); }
+      // Where the learner was is there only when the last session was suspended (cmi.entry "resume"); reading
+      // it otherwise is an error (403, not initialized) that a strict player records.
+      var resuming = api.GetValue("cmi.entry") === "resume";
       return {
-        bookmark: api.GetValue("cmi.location"),
-        done: api.GetValue("cmi.suspend_data"),
+        bookmark: resuming ? api.GetValue("cmi.location") : "",
+        done: resuming ? api.GetValue("cmi.suspend_data") : "",
         completed: completion === "completed"
       };
     },

@@ -35,9 +35,26 @@ def create_app(config: dict | None = None) -> Flask:
 
     ratelimits.init_app(app)
 
-    from . import api, audit, certification, content, demo, deploy, i18n, lti, mrz, quiz, scorm, tenancy, web, xapi
+    from . import (
+        api,
+        audit,
+        certification,
+        content,
+        demo,
+        deploy,
+        i18n,
+        lti,
+        monitoring,
+        mrz,
+        quiz,
+        scorm,
+        tenancy,
+        web,
+        xapi,
+    )
 
-    for room in (audit, tenancy, i18n, mrz, content, quiz, lti, xapi, certification, api, scorm, demo, deploy, web):
+    for room in (audit, tenancy, i18n, mrz, content, quiz, lti, xapi, certification, api, scorm, monitoring, demo, deploy,
+                 web):
         room.init_app(app)
 
     from .cli import register_commands

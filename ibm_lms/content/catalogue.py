@@ -204,6 +204,13 @@ def courses_for(tenant_id: int | None) -> list[CourseRecord]:
     return [c for c in cache.courses.values() if c.tenant_id is None or c.tenant_id == tenant_id]
 
 
+def all_courses() -> list[CourseRecord]:
+    """Every course on offer, shared or an academy's own, in catalogue order."""
+    cache = catalogue_cache()
+    cache.refresh()
+    return list(cache.courses.values())
+
+
 def course_for(slug: str, tenant_id: int | None) -> CourseRecord | None:
     cache = catalogue_cache()
     cache.refresh()

@@ -103,6 +103,15 @@ class CoursePart:
 
 
 @dataclass(frozen=True)
+class CourseSection:
+    """A page of a room above this one that a trainee reaches from every course page (the course's
+    questionnaires): an endpoint taking `slug`, and its label (a lazy text)."""
+
+    endpoint: str
+    label: Any
+
+
+@dataclass(frozen=True)
 class CourseSummary:
     """A course in one locale, for the catalogue."""
 

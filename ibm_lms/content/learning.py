@@ -205,6 +205,23 @@ def progress_of_users(tenant_id: int, user_ids: list[int]) -> dict[int, dict[int
     return found
 
 
+def course_completed_at(identity: Identity, course_id: int) -> datetime | None:
+    return db.session.scalar(select(CourseProgress.completed_at).where(
+        CourseProgress.tenant_id == identity.tenant_id, CourseProgress.user_id == identity.user_id,
+        CourseProgress.course_id == course_id))
+
+
+def completion_counts(tenant_id: int | None = None) -> dict[tuple[int, int], tuple[int, int]]:
+    """Per (academy, course id): how many of its people started the course and how many completed it; every
+    academy's when `tenant_id` is None (counts only, for the regional programme)."""
+    query = (select(CourseProgress.tenant_id, CourseProgress.course_id, func.count(),
+                    func.count(CourseProgress.completed_at))
+             .group_by(CourseProgress.tenant_id, CourseProgress.course_id))
+    if tenant_id is not None:
+        query = query.where(CourseProgress.tenant_id == tenant_id)
+    return {(row[0], row[1]): (row[2], row[3]) for row in db.session.execute(query)}
+
+
 def standing(identity: Identity, course: CourseRecord) -> dict:
     """The trainee's progress in one course: completed and viewed lessons, best scores, the last lesson."""
     lessons = db.session.execute(select(LessonProgress.lesson_key, LessonProgress.completed_at).where(

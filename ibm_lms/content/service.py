@@ -21,7 +21,7 @@ from ibm_lms.unit_of_work import unit_of_work
 from . import catalogue as stored
 from . import learning, progress, rendering
 from .coverage import coverage_of
-from .data import ContentProblem, CourseDefinition, CoursePart, CourseSummary, LoadReport
+from .data import ContentProblem, CourseDefinition, CoursePart, CourseSection, CourseSummary, LoadReport
 from .errors import CourseFileError, CourseNotFound, FigureNotFound
 from .learning import Where
 from .loader import read_all
@@ -76,9 +76,14 @@ def parts() -> list[CoursePart]:
     return list(app_state("content.parts", dict).values())
 
 
-def course_sections() -> list[CoursePart]:
-    """The parts a trainee reaches from the course page."""
-    return [part for part in parts() if part.endpoint]
+def register_section(app, section: CourseSection) -> None:
+    """A room above this one offers a page of its own on every course page (see CourseSection)."""
+    app_state("content.sections", list, app=app).append(section)
+
+
+def course_sections() -> list[CoursePart | CourseSection]:
+    """The parts, then the other rooms' pages, a trainee reaches from the course page."""
+    return [part for part in parts() if part.endpoint] + app_state("content.sections", list)
 
 
 def _read_with_parts(courses_dir: Path):
@@ -243,6 +248,22 @@ def course_progress(identity: Identity) -> dict[str, dict]:
             found[course.slug] = {"completed_lessons": min(completed, total), "lessons": total,
                                   "completed": completed_at is not None, "started": True}
     return found
+
+
+def completed_at(identity: Identity, slug: str):
+    """When the person completed the course, or None (not yet, or no such course for their academy)."""
+    course = stored.course_for(slug, identity.tenant_id)
+    if course is None:
+        return None
+    return learning.course_completed_at(identity, course.id)
+
+
+def completion_counts(tenant_id: int | None = None) -> dict[tuple[int, str], tuple[int, int]]:
+    """Per (academy id, course slug): people who started and people who completed it, counts only; every
+    academy's when `tenant_id` is None."""
+    slugs = {course.id: course.slug for course in stored.all_courses()}
+    return {(academy, slugs[course_id]): counts
+            for (academy, course_id), counts in learning.completion_counts(tenant_id).items() if course_id in slugs}
 
 
 def progress_of_users(tenant_id: int, user_ids: list[int], locale: str) -> dict[int, dict]:

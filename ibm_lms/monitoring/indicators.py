@@ -10,6 +10,9 @@ from .questionnaires import Questionnaire
 # Fewer answers than this are not shown beyond the academy (as the certification counts): with few trainees in
 # a course, a mean could be one person's answer.
 SHOWN_FROM = 5
+# Within the academy, the spread of a statement, its mean and the comments wait for this many answers: the
+# trainees are told their answers are read without their name, and one answer on a page is one person's.
+ACADEMY_SHOWN_FROM = 3
 
 
 def statement_summary(questionnaire: Questionnaire, answers: Iterable[Mapping[str, int | None]]) -> dict:
@@ -42,6 +45,13 @@ def completion_rate(started: int, completed: int) -> float | None:
 
 def shown_beyond_academy(count: int) -> bool:
     return count == 0 or count >= SHOWN_FROM
+
+
+def in_whole_groups(rows: list, size: int = SHOWN_FROM) -> list:
+    """The oldest rows in whole groups of `size` (rows oldest first): a mean published beyond the academy moves
+    only when `size` more people have answered, so two readings a day apart never give one person's answer
+    by difference."""
+    return rows[: len(rows) - len(rows) % size]
 
 
 def _mean(values: list[int]) -> float | None:

@@ -32,15 +32,18 @@ class Statement:
 class Questionnaire:
     key: str
     level: int
-    title: str  # msgid
+    title: str  # msgid, as the trainee is asked
+    short_title: str  # msgid, as the academy and the regional programme read it
     statements: tuple[Statement, ...]
     comment: str  # msgid: what the optional comment is for
-    # Days after the course was completed before it is asked (the trainee must have been back at work).
+    # The days after the course was completed when it is asked: the follow-up once the trainee has been back at
+    # work for a while, and not so late that the course is forgotten.
     opens_after_days: int
+    closes_after_days: int
 
 
 REACTION = Questionnaire(
-    key="reaction", level=1, title=N_("Your view of the course"),
+    key="reaction", level=1, title=N_("Your view of the course"), short_title=N_("At the end of the course"),
     statements=(
         Statement("relevant", N_("The course is relevant to the duties of my post.")),
         Statement("clear", N_("The lessons were clear and easy to follow.")),
@@ -50,10 +53,12 @@ REACTION = Questionnaire(
     ),
     comment=N_("What should the academy improve in this course?"),
     opens_after_days=0,
+    closes_after_days=90,
 )
 
 FOLLOW_UP = Questionnaire(
     key="follow_up", level=3, title=N_("Two months on: the course at your post"),
+    short_title=N_("Two months on"),
     statements=(
         Statement("applied", N_("Since the course I have applied what I learned in my daily work.")),
         Statement("changed", N_("The course changed how I carry out checks or controls at my post.")),
@@ -64,6 +69,7 @@ FOLLOW_UP = Questionnaire(
     comment=N_("Describe a case where the course made a difference, without names, document numbers or other "
                "details that could identify a person."),
     opens_after_days=60,
+    closes_after_days=180,
 )
 
 QUESTIONNAIRES = {questionnaire.key: questionnaire for questionnaire in (REACTION, FOLLOW_UP)}
@@ -83,7 +89,9 @@ def read_answers(questionnaire: Questionnaire, form: Mapping[str, list[str]]) ->
     ratings: dict[str, int | None] = {}
     for number, statement in enumerate(questionnaire.statements, 1):
         values = form.get(statement.key) or []
-        if len(values) != 1 or not values[0]:
+        if len(values) > 1:
+            raise AnswersRefused(N_("statement %(number)d was answered more than once"), number=number)
+        if not values or not values[0]:
             raise AnswersRefused(N_("statement %(number)d has no answer: choose one of the five, or the last "
                                     "where it is offered"), number=number)
         value = values[0]
@@ -95,8 +103,11 @@ def read_answers(questionnaire: Questionnaire, form: Mapping[str, list[str]]) ->
             raise AnswersRefused(N_("statement %(number)d has an answer that is not one of those offered"),
                                  number=number)
     comments = form.get("comment") or [""]
-    comment = comments[0].strip() if len(comments) == 1 else None
-    if comment is None or not is_bounded_text(comment, MAX_COMMENT_CHARS, multiline=True, empty=True):
+    if len(comments) > 1:
+        raise AnswersRefused(N_("the form holds more than one comment"))
+    # A browser counts a line break as one character against the field's limit and sends it as two.
+    comment = comments[0].replace("\r\n", "\n").strip()
+    if not is_bounded_text(comment, MAX_COMMENT_CHARS, multiline=True, empty=True):
         raise AnswersRefused(N_("the comment must be plain text of at most %(limit)d characters"),
                              limit=MAX_COMMENT_CHARS)
     if BIDI_CONTROLS.search(comment):

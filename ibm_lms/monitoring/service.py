@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -26,14 +27,15 @@ from .errors import AnswersNotTaken, NotAuthorised, QuestionnaireNotFound, Quest
 from .models import QuestionnaireAnswer
 from .questionnaires import QUESTIONNAIRES, AnswersRefused, Questionnaire, read_answers
 
-# The academy page lists the newest comments; the CSV export carries them all.
+# The academy page shows this many comments, picked at random (newest first would point at whoever completed
+# the course last); the comments' CSV carries them all.
 COMMENTS_SHOWN = 50
 
 
 def questionnaire(key: str) -> Questionnaire:
     found = QUESTIONNAIRES.get(key)
     if found is None:
-        raise QuestionnaireNotFound(key=key)
+        raise QuestionnaireNotFound(key=key[:64])
     return found
 
 
@@ -54,19 +56,25 @@ def questionnaires(identity: Identity, slug: str) -> list[QuestionnaireState]:
     states = []
     for found in QUESTIONNAIRES.values():
         opens_on = completed + timedelta(days=found.opens_after_days) if completed else None
-        if completed is None:
+        closes_on = completed + timedelta(days=found.closes_after_days) if completed else None
+        if identity.role.rank >= Role.INSTRUCTOR.rank:
+            reason = N_("only trainees answer it; you are signed in as staff")
+        elif completed is None:
             reason = N_("it opens when you have completed the course")
         elif opens_on > now:
             reason = N_("it opens two months after you completed the course, once you have been back at your post")
+        elif closes_on <= now:
+            reason = N_("the time to answer it has passed")
         else:
             reason = None
         states.append(QuestionnaireState(found, slug, reason is None and found.key not in answered,
-                                         answered.get(found.key), reason, opens_on))
+                                         answered.get(found.key), reason,
+                                         opens_on if opens_on and opens_on > now else None))
     return states
 
 
 def answer(identity: Identity, slug: str, key: str, form: Mapping[str, list[str]]) -> None:
-    """Keeps the trainee's answers to one questionnaire of one course, once."""
+    """Keeps the trainee's answers to one questionnaire of one course, once, while it is open to them."""
     wanted = questionnaire(key)
     state = next(state for state in questionnaires(identity, slug) if state.questionnaire.key == wanted.key)
     if state.answered_at is not None:
@@ -87,9 +95,9 @@ def answer(identity: Identity, slug: str, key: str, form: Mapping[str, list[str]
 
 
 def require_academy(identity: Identity) -> None:
-    if identity.role.rank < Role.INSTRUCTOR.rank:
-        raise NotAuthorised(reason=Phrase(N_("the academy's training impact is for its instructors and "
-                                             "administrators")))
+    # Academy-wide: an instructor's role is given per Moodle course, and the comments of every course are here.
+    if identity.role is not Role.ADMINISTRATOR:
+        raise NotAuthorised(reason=Phrase(N_("the academy's training impact is for its administrators")))
 
 
 def is_regional(identity: Identity) -> bool:
@@ -118,7 +126,8 @@ def _course_titles(tenant_id: int, locale: str) -> dict[str, str]:
 
 def academy_report(tenant_id: int, locale: str) -> list[dict]:
     """Per course the academy offers: its people who started and completed it (level 2 participation), and per
-    questionnaire the answers' summary, the share that agree and the newest comments (no names)."""
+    questionnaire the answers' summary, the share that agree and up to COMMENTS_SHOWN comments in random order
+    (no names). Below indicators.ACADEMY_SHOWN_FROM answers only their number is given."""
     counts = content.completion_counts(tenant_id)
     answers = _answers(tenant_id)
     rows = []
@@ -127,10 +136,13 @@ def academy_report(tenant_id: int, locale: str) -> list[dict]:
         levels = {}
         for found in QUESTIONNAIRES.values():
             given = answers.get((tenant_id, slug, found.key), [])
+            shown = len(given) >= indicators.ACADEMY_SHOWN_FROM
             summary = indicators.statement_summary(found, (row.ratings for row in given))
-            levels[found.key] = {"summary": summary, "agreement": indicators.agreement(summary),
-                                 "comments": [row.comment for row in given if row.comment][:COMMENTS_SHOWN],
-                                 "comment_count": sum(1 for row in given if row.comment)}
+            comments = [row.comment for row in given if row.comment] if shown else []
+            levels[found.key] = {"answers": len(given), "shown": shown, "summary": summary if shown else None,
+                                 "agreement": indicators.agreement(summary) if shown else None,
+                                 "comments": random.sample(comments, min(len(comments), COMMENTS_SHOWN)),
+                                 "comment_count": len(comments)}
         rows.append({"slug": slug, "title": title, "started": started, "completed": completed,
                      "completion_rate": indicators.completion_rate(started, completed), "questionnaires": levels})
     return rows
@@ -139,7 +151,8 @@ def academy_report(tenant_id: int, locale: str) -> list[dict]:
 def regional_report(locale: str) -> list[dict]:
     """Per academy and shared course: completions and, per questionnaire, the number of answers, the mean rating
     and the share that agree. Counts below indicators.SHOWN_FROM, and the means and shares made of them, are
-    left out: the regional programme reads no figure that could be one person's."""
+    left out, and means and shares are of whole groups of five answers: the regional programme reads no figure
+    that could be one person's, at one reading or by the difference of two."""
     counts = content.completion_counts()
     answers = _answers(None)
     titles = {course.slug: course.title for course in content.catalogue(locale)}
@@ -150,7 +163,9 @@ def regional_report(locale: str) -> list[dict]:
             levels = {}
             for found in QUESTIONNAIRES.values():
                 given = answers.get((academy.id, slug, found.key), [])
-                summary = indicators.statement_summary(found, (row.ratings for row in given))
+                # Oldest first, in whole groups of five: see indicators.in_whole_groups.
+                grouped = indicators.in_whole_groups(list(reversed(given)))
+                summary = indicators.statement_summary(found, (row.ratings for row in grouped))
                 shown = indicators.shown_beyond_academy(len(given))
                 levels[found.key] = {"answers": len(given) if shown else None,
                                      "mean": summary["mean"] if shown else None,
@@ -164,18 +179,40 @@ def regional_report(locale: str) -> list[dict]:
     return rows
 
 
-def academy_csv(tenant_id: int, locale: str, heading: Mapping[str, str]) -> str:
-    """The academy's report as CSV, one row per course and questionnaire statement; `heading` holds the
-    column titles in the reader's language."""
+def academy_csv(tenant_id: int, locale: str, texts: Mapping[str, str]) -> str:
+    """The academy's report as CSV, one row per course and questionnaire statement, with the texts (`texts`:
+    the column titles and every questionnaire's and statement's msgid, in the reader's language) and the keys
+    beside them for a script. A statement of fewer than indicators.ACADEMY_SHOWN_FROM answers has its count only."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([heading[name] for name in ("course", "started", "completed", "questionnaire", "statement",
-                                                "rated", "mean", "not_applicable", "1", "2", "3", "4", "5")])
+    writer.writerow([texts[name] for name in (
+        "course", "course_key", "started", "completed", "questionnaire", "questionnaire_key", "answers",
+        "statement", "statement_key", "rated", "mean", "not_applicable", "1", "2", "3", "4", "5")])
     for row in academy_report(tenant_id, locale):
         for key, level in row["questionnaires"].items():
-            for statement_key, summary in level["summary"]["statements"].items():
+            found = QUESTIONNAIRES[key]
+            for statement in found.statements:
+                summary = level["summary"]["statements"][statement.key] if level["shown"] else None
+                figures = ([summary["rated"], "" if summary["mean"] is None else summary["mean"],
+                            summary["not_applicable"], *summary["spread"]] if summary else [""] * 8)
                 writer.writerow([spreadsheet_cell(value) for value in (
-                    row["title"], row["started"], row["completed"], key, statement_key, summary["rated"],
-                    "" if summary["mean"] is None else summary["mean"], summary["not_applicable"],
-                    *summary["spread"])])
-    return out.getvalue()
+                    row["title"], row["slug"], row["started"], row["completed"], texts[found.short_title], key,
+                    level["answers"], texts[statement.text], statement.key, *figures)])
+    return "\ufeff" + out.getvalue()
+
+
+def comments_csv(tenant_id: int, locale: str, texts: Mapping[str, str]) -> str:
+    """Every comment of the academy's trainees with its course and questionnaire, in random order and without
+    names or dates; a course with fewer than indicators.ACADEMY_SHOWN_FROM answers to a questionnaire gives none."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([texts["course"], texts["questionnaire"], texts["comment"]])
+    titles = _course_titles(tenant_id, locale)
+    rows = []
+    for (_, slug, key), given in _answers(tenant_id).items():
+        if slug in titles and len(given) >= indicators.ACADEMY_SHOWN_FROM:
+            rows += [(titles[slug], texts[QUESTIONNAIRES[key].short_title], row.comment) for row in given
+                     if row.comment]
+    for row in random.sample(rows, len(rows)):
+        writer.writerow([spreadsheet_cell(value) for value in row])
+    return "\ufeff" + out.getvalue()

@@ -91,18 +91,51 @@ def test_the_course_page_leads_to_the_questionnaires(trainee):
 
 @pytest.mark.parametrize("change, said", [
     ({"clear": None}, "statement 2 has no answer"),
+    ({"clear": ["4", "5"]}, "statement 2 was answered more than once"),
+    ({"comment": ["one", "two"]}, "the form holds more than one comment"),
     ({"confident": "6"}, "statement 4 has an answer that is not one of those offered"),
     ({"recommend": "na"}, "statement 5 has an answer that is not one of those offered"),
     ({"comment": "x" * 2001}, "the comment must be plain text of at most 2000 characters"),
     ({"comment": "bad\x00byte"}, "the comment must be plain text"),
     ({"comment": "\u202eevil"}, "characters that reorder text"),
 ])
-def test_a_bad_answer_says_which_and_keeps_nothing(trainee, launcher, change, said):
+def test_a_bad_answer_says_which_keeps_nothing_and_gives_the_form_back_as_typed(trainee, launcher, change, said):
     complete(launcher, "candidate")
     form = {**REACTION_FORM, **change}
     refused = send(trainee, "reaction", {k: v for k, v in form.items() if v is not None})
-    assert refused.status_code == 400 and said in refused.get_data(as_text=True)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and said in page
     assert not db.session.scalars(select(QuestionnaireAnswer)).all()
+    # What was chosen and typed is there to correct, not to do again.
+    assert 'id="reaction-relevant-5" name="relevant" value="5" required checked' in page
+    if change.get("comment") is None:
+        assert REACTION_FORM["comment"] in page
+
+
+def test_a_comment_at_the_fields_limit_with_line_breaks_is_taken(trainee, launcher):
+    complete(launcher, "candidate")
+    # The browser counts each line break as one character and sends it as two.
+    comment = "\r\n".join(["ab"] * 667)[:2000 + 666]
+    assert send(trainee, "reaction", {**REACTION_FORM, "comment": comment}).status_code == 303
+    assert db.session.scalars(select(QuestionnaireAnswer.comment)).one() == comment.replace("\r\n", "\n")
+
+
+def test_staff_see_the_questionnaires_but_only_trainees_answer(launcher, courses):
+    head = become(launcher, "head")
+    complete(launcher, "head")
+    page = head.get(f"/monitoring/courses/{SLUG}/questionnaires").get_data(as_text=True)
+    assert "only trainees answer it; you are signed in as staff" in page and "<textarea" not in page
+    assert send(head, "reaction", REACTION_FORM).status_code == 409
+    assert not db.session.scalars(select(QuestionnaireAnswer)).all()
+
+
+def test_a_questionnaire_closes_when_its_time_has_passed(trainee, launcher):
+    complete(launcher, "candidate", days_ago=91)
+    page = trainee.get(f"/monitoring/courses/{SLUG}/questionnaires?thanked=reaction").get_data(as_text=True)
+    assert "the time to answer it has passed" in page and 'id="answer-reaction"' not in page
+    assert "Thank you" not in page  # not answered: no thanks, whatever the address says
+    assert 'id="answer-follow_up"' in page
+    assert send(trainee, "reaction", REACTION_FORM).status_code == 409
 
 
 def test_a_form_without_its_csrf_token_or_for_an_unknown_questionnaire_is_refused(trainee, launcher):
@@ -127,9 +160,9 @@ def test_reading_an_answer_is_pure_and_strict():
     assert indicators.agreement(summary) == pytest.approx(4 / 7, abs=1e-3)
 
 
-def _many_answers(launcher, count: int) -> None:
+def _many_answers(launcher, count: int, first: int = 0) -> None:
     """`count` trainees of the academy complete the course and answer its first questionnaire."""
-    for number in range(count):
+    for number in range(first, first + count):
         client = become(launcher, DemoUser(f"trainee-{number}", "Trainee", str(number), None, (LEARNER,)))
         complete(launcher, f"trainee-{number}")
         assert send(client, "reaction", {**REACTION_FORM, "relevant": str(1 + number % 5),
@@ -137,21 +170,29 @@ def _many_answers(launcher, count: int) -> None:
 
 
 def test_the_academy_reads_its_figures_and_comments_without_names(launcher, courses):
-    _many_answers(launcher, 3)
-    trainee = become(launcher, "candidate")
-    assert trainee.get("/monitoring/", headers={"Accept": "application/json"}).status_code == 403
+    _many_answers(launcher, 2)
+    head = become(launcher, "head")
+    few = head.get("/monitoring/").get_data(as_text=True).split(f'id="impact-{SLUG}"')[1].split("</section>")[0]
+    assert "2 answers so far: the figures are shown from 3." in few and "comment 0" not in few
+    _many_answers(launcher, 3, first=2)
+    for role in ("candidate", "master"):  # a trainee; an instructor of one Moodle course
+        assert become(launcher, role).get("/monitoring/", headers={"Accept": "application/json"}).status_code == 403
     head = become(launcher, "head")
     page = head.get("/monitoring/").get_data(as_text=True)
     section = page.split(f'id="impact-{SLUG}"')[1].split("</section>")[0]
-    assert "Started: 3 · completed: 3" in section and "3 answers" in section
+    assert "Started: 5 · completed: 5" in section and "5 answers" in section
     assert "comment 0" in section and "Trainee" not in section
     exported = head.get("/monitoring/export.csv")
     assert exported.mimetype == "text/csv" and "attachment" in exported.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True))))
-    assert rows[0][:5] == ["Course", "People who started", "People who completed", "Questionnaire",
-                           "Questionnaire statement"]
-    relevant = next(row for row in rows if row[4] == "relevant" and row[3] == "reaction" and row[1] == "3")
-    assert relevant[5] == "3" and relevant[6] == "2.0" and relevant[8:] == ["1", "1", "1", "0", "0"]
+    body = exported.get_data(as_text=True)
+    assert body.startswith("\ufeff")  # without it Excel reads the Cyrillic, Georgian and Armenian texts wrong
+    rows = list(csv.reader(io.StringIO(body[1:])))
+    assert rows[0][:5] == ["Course", "Course key", "People who started", "People who completed", "Questionnaire"]
+    relevant = next(row for row in rows if row[1] == SLUG and row[5] == "reaction" and row[8] == "relevant")
+    assert relevant[4] == "At the end of the course" and relevant[7] == REACTION.statements[0].text
+    assert relevant[6] == "5" and relevant[9] == "5" and relevant[10] == "3.0" and relevant[12:] == ["1"] * 5
+    comments = list(csv.reader(io.StringIO(head.get("/monitoring/comments.csv").get_data(as_text=True)[1:])))
+    assert sorted(row[2] for row in comments[1:]) == [f"comment {n}" for n in range(5)]
 
 
 def test_the_regional_comparison_shows_only_figures_of_five_or_more(launcher, courses, cli):
@@ -174,6 +215,14 @@ def test_the_regional_comparison_shows_only_figures_of_five_or_more(launcher, co
     assert mine["completed"] == 5 and mine["questionnaires"]["reaction"]["answers"] == 5
     assert mine["questionnaires"]["reaction"]["mean"] is not None
     assert mine["questionnaires"]["follow_up"]["answers"] == 0
+    # A sixth answer does not move the mean: the difference would be that person's answer.
+    fifth_mean = mine["questionnaires"]["reaction"]["mean"]
+    _many_answers(launcher, 1, first=5)
+    figures = json.loads(cli.invoke(args=["monitoring", "regional"]).output)
+    [mine] = [entry for entry in figures if entry["slug"] == SLUG]
+    assert mine["questionnaires"]["reaction"]["answers"] == 6 and mine["questionnaires"]["reaction"]["mean"] == fifth_mean
+    db.session.delete(db.session.scalars(select(QuestionnaireAnswer)).first())
+    db.session.commit()
     # One answer fewer and the academy's figures are hidden.
     db.session.delete(db.session.scalars(select(QuestionnaireAnswer)).first())
     db.session.commit()
@@ -186,11 +235,12 @@ def test_an_academy_reads_only_its_own_answers(launcher, courses, cli):
     _many_answers(launcher, 2)
     other = tenancy.ensure_tenant("md-academy")
     with_other = json.loads(cli.invoke(args=["monitoring", "report", "--tenant", "md-academy"]).output)
-    assert all(level["summary"]["answers"] == 0 for row in with_other for level in row["questionnaires"].values())
+    assert all(level["answers"] == 0 for row in with_other for level in row["questionnaires"].values())
     assert other.id != tenancy.get_tenant("ge-academy").id
     mine = json.loads(cli.invoke(args=["monitoring", "report", "--tenant", "ge-academy"]).output)
     [course] = [row for row in mine if row["slug"] == SLUG]
-    assert course["questionnaires"]["reaction"]["summary"]["answers"] == 2
+    assert course["questionnaires"]["reaction"]["answers"] == 2
+    assert course["questionnaires"]["reaction"]["summary"] is None  # two answers: one person's would show
     assert "comments" not in course["questionnaires"]["reaction"]
     unknown = cli.invoke(args=["monitoring", "report", "--tenant", "nowhere"])
     assert unknown.exit_code != 0 and "nowhere" in unknown.output and "Traceback" not in unknown.output

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ibm_lms.config import ConfigurationError, require_public_address
 from ibm_lms.locales import LOCALES
 
 from . import service
@@ -32,6 +33,11 @@ def build_command(course, every_course, locale, package_format, out_dir, courses
     if course and every_course:
         raise click.UsageError("give --course SLUG or --all, not both")
     out_dir = out_dir or Path(current_app.config["SCORM_PACKAGES_DIR"])
+    try:
+        # cmi5 packages name the tool's address in their IRIs, and a package outlives the command.
+        require_public_address(current_app.config)
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from error
     try:
         built = service.build(Path(courses_dir or current_app.config["COURSES_DIR"]), out_dir,
                               courses=[course] if course else None,

@@ -79,7 +79,8 @@ def _course_files(course: CourseDefinition, locale: str) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     with current_app.test_request_context("/"), force_locale(locale):
         contents = pages.contents_page(course, locale)
-        files[pages.LAUNCH] = _page("scorm/contents.html", page=contents, identifier=_identifier(course, locale))
+        files[pages.LAUNCH] = _page("scorm/contents.html", page=contents, identifier=_identifier(course, locale),
+                                    state_id=_base() + "/xapi/state/package-progress")
         for lesson in pages.lessons_in_order(course):
             files[pages.lesson_file(lesson.key)] = _page("scorm/lesson.html", page=pages.lesson_page(
                 course, lesson, locale))
@@ -107,13 +108,18 @@ def _identifier(course: CourseDefinition, locale: str) -> str:
     return f"ibm-lms.{course.slug}.{locale}"
 
 
+def _base() -> str:
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
 def _plan(course: CourseDefinition, locale: str, flavour: Flavour, files: Iterable[str]) -> PackagePlan:
-    base = current_app.config["BASE_URL"].rstrip("/")
     summary = pick_text(course.summary, locale)
+    # The IRIs of the course structure and of its one unit, each its own per language (cmi5 13.1.4). The
+    # platform names the unit's statements' object itself (a registration's activityId, never the unit's id).
+    packaged = f"{_base()}/packages/cmi5/{course.slug}/{locale}"
     return PackagePlan(
         identifier=_identifier(course, locale),
-        # The unit's statements name the course as the tool's own statements do, so an LRS sees one course.
-        course_iri=f"{base}/courses/{course.slug}/packages/{locale}", unit_iri=f"{base}/courses/{course.slug}",
+        course_iri=packaged, unit_iri=f"{packaged}/unit",
         title=pick_text(course.title, locale).text, description=summary.text,
         language=locale, launch=pages.LAUNCH, files=tuple(files),
     )

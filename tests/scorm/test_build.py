@@ -76,16 +76,26 @@ def test_the_manifest_lists_one_sco_with_every_file_of_the_package(built_package
     assert manifest.get("identifier") == f"ibm-lms.{COURSE}.ka"
 
 
-def test_the_cmi5_course_structure_names_the_unit_as_the_tool_names_the_course(built_packages, app):
+def test_the_cmi5_course_structure_has_its_own_iris_per_language(built_packages, app):
     structure = SafeET.fromstring(_read(built_packages[("en", "cmi5")], "cmi5.xml"))
     course, unit = structure.find(f"{CMI5}course"), structure.find(f"{CMI5}au")
     base = app.config["BASE_URL"]
-    assert unit.get("id") == f"{base}/courses/{COURSE}"
-    assert course.get("id") == f"{base}/courses/{COURSE}/packages/en"
+    assert course.get("id") == f"{base}/packages/cmi5/{COURSE}/en"
+    assert unit.get("id") == f"{base}/packages/cmi5/{COURSE}/en/unit"
+    georgian = SafeET.fromstring(_read(built_packages[("ka", "cmi5")], "cmi5.xml"))
+    assert georgian.find(f"{CMI5}au").get("id") == f"{base}/packages/cmi5/{COURSE}/ka/unit"
     assert unit.get("moveOn") == "Completed"
     assert unit.find(f"{CMI5}url").text == "index.html"
     assert unit.find(f"{CMI5}title/{CMI5}langstring").get("lang") == "en"
     assert "Document" in course.find(f"{CMI5}title/{CMI5}langstring").text
+
+
+def test_a_build_outside_tests_and_demos_needs_the_tools_public_address(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "TESTING", False)
+    monkeypatch.setitem(app.config, "BASE_URL_GIVEN", False)
+    result = app.test_cli_runner().invoke(args=["scorm", "build", "--course", COURSE, "--out", str(tmp_path)])
+    assert result.exit_code != 0 and "IBM_LMS_BASE_URL is not set" in result.output
+    assert not any(tmp_path.iterdir())
 
 
 def test_every_link_and_image_in_a_package_is_a_file_of_it_or_the_web(built_packages, tmp_path):
@@ -111,6 +121,8 @@ def test_every_link_and_image_in_a_package_is_a_file_of_it_or_the_web(built_pack
     assert any(name.startswith("figures/") and name.endswith(".svg") for name in names)
     # Nothing in a package reaches back to the tool: it is played where the tool may not be reachable.
     for html in pages.values():
+        # The state document's id is an IRI the tool names, not an address anything is fetched from.
+        html = re.sub(r' data-state-id="[^"]*"', "", html)
         assert "localhost" not in html and "/lti/" not in html and "csrf_token" not in html
 
 

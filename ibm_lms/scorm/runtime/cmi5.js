@@ -1,7 +1,10 @@
 /* cmi5 adapter for course.js. The platform launches the unit with endpoint, fetch, actor, registration and
-   activityId in the address; the unit takes its one-time token from `fetch`, reads LMS.LaunchData from the
-   State API, and sends the cmi5 statements itself: initialized, completed (once, when every lesson is, and
-   only in Normal mode), terminated. Where the learner is goes in a state document of its own. */
+   activityId in the address; the unit takes its one-time token from `fetch`, reads LMS.LaunchData (and the
+   learner's preferences) from the platform's LRS, and sends the cmi5 statements itself, one after another:
+   initialized, completed (once per registration, only in Normal mode, when every lesson is), terminated. Where
+   the learner is, and whether completed was accepted, go in a state document of the unit's own. A platform that
+   does not answer within 20 s, or refuses the launch data or `initialized`, leaves the unit unconnected (the
+   learner is told). */
 (function () {
   "use strict";
   var CMI5_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
@@ -11,8 +14,11 @@
     completed: "http://adlnet.gov/expapi/verbs/completed",
     terminated: "http://adlnet.gov/expapi/verbs/terminated"
   };
-  var PROGRESS_STATE = "https://w3id.org/xapi/ibm-lms/state/package-progress";
+  var WAIT_MS = 20000;
+  var progressState = document.body.getAttribute("data-state-id");
   var launch = null;
+  var sent = Promise.resolve();
+  var completedSent = false;
 
   function parameters() {
     var query = new URLSearchParams(window.location.search);
@@ -43,20 +49,38 @@
     return "PT" + Math.max(0, seconds).toFixed(2) + "S";
   }
 
-  function request(method, path, body, keepalive) {
-    var headers = { "Authorization": launch.token, "X-Experience-API-Version": "1.0.3" };
+  function timed(url, options) {
+    var control = window.AbortController ? new AbortController() : null;
+    var timer = control ? window.setTimeout(function () { control.abort(); }, WAIT_MS) : null;
+    if (control) { options.signal = control.signal; }
+    return fetch(url, options).finally(function () { if (timer !== null) { window.clearTimeout(timer); } });
+  }
+
+  // `via`: the launch a request belongs to, kept by a statement queued behind others after the session ended.
+  function request(method, path, body, keepalive, via) {
+    var session = via || launch;
+    var headers = { "Authorization": session.token, "X-Experience-API-Version": "1.0.3" };
     if (body !== undefined) { headers["Content-Type"] = "application/json"; }
-    return fetch(launch.endpoint + path, {
+    return timed(session.endpoint + path, {
       method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body),
       keepalive: !!keepalive, credentials: "omit"
     });
   }
 
+  function documentQuery(kind, parameters) {
+    var query = new URLSearchParams(parameters);
+    query.set("agent", JSON.stringify(launch.actor));
+    return kind + "?" + query.toString();
+  }
+
   function stateQuery(stateId) {
-    return "activities/state?" + new URLSearchParams({
-      activityId: launch.activityId, agent: JSON.stringify(launch.actor), registration: launch.registration,
-      stateId: stateId
-    }).toString();
+    return documentQuery("activities/state", { activityId: launch.activityId, registration: launch.registration,
+                                               stateId: stateId });
+  }
+
+  function readJson(response) {
+    if (!response.ok) { throw new Error("refused: " + response.status); }
+    return response.json();
   }
 
   function context(categories) {
@@ -71,16 +95,26 @@
     return built;
   }
 
+  // Statements go one after another, so the platform never reads terminated before completed.
   function statement(verb, result, categories, keepalive) {
-    var sent = {
+    var made = {
       id: uuid(), timestamp: new Date().toISOString(), actor: launch.actor,
       verb: { id: VERBS[verb], display: { "en-US": verb } },
       object: { objectType: "Activity", id: launch.activityId },
       context: context(categories)
     };
-    if (result) { sent.result = result; }
-    return request("POST", "statements", [sent], keepalive).then(function (response) { return response.ok; },
-      function () { return false; });
+    if (result) { made.result = result; }
+    var session = launch;
+    var answer = sent.then(function () { return request("POST", "statements", [made], keepalive, session); })
+      .then(function (response) { return response.ok; }, function () { return false; });
+    sent = answer;
+    return answer;
+  }
+
+  function saveProgress(state) {
+    return request("PUT", stateQuery(progressState), { bookmark: state.bookmark, done: state.done,
+                                                      completed: state.completed, completedSent: completedSent })
+      .then(function (response) { return response.ok; }, function () { return false; });
   }
 
   window.IbmPackageLms = {
@@ -88,40 +122,53 @@
       var found = parameters();
       if (!found) { return null; }
       launch = found;
-      return fetch(found.fetch, { method: "POST", credentials: "omit" })
-        .then(function (response) { return response.json(); })
+      return timed(found.fetch, { method: "POST", credentials: "omit" })
+        .then(readJson)
         .then(function (answer) {
           if (!answer["auth-token"]) { throw new Error(answer["error-text"] || "no token"); }
           launch.token = "Basic " + answer["auth-token"];
           return request("GET", stateQuery("LMS.LaunchData"));
         })
-        .then(function (response) { return response.ok ? response.json() : {}; })
+        .then(readJson)
         .then(function (data) {
           launch.contextTemplate = data.contextTemplate;
           launch.mode = data.launchMode || "Normal";
-          launch.returnURL = data.returnURL || null;
-          return statement("initialized", null, [CMI5_CATEGORY]);
+          window.IbmPackageLms.exitTo = data.returnURL || null;
+          // cmi5 asks every unit to read the learner's preferences; a package in one language has no choice to
+          // make with them, and a platform without them is no fault.
+          return request("GET", documentQuery("agents/profile", { profileId: "cmi5LearnerPreferences" }))
+            .catch(function () { return null; });
         })
-        .then(function () { return request("GET", stateQuery(PROGRESS_STATE)); })
+        .then(function () { return statement("initialized", null, [CMI5_CATEGORY]); })
+        .then(function (accepted) {
+          if (!accepted) { throw new Error("initialized refused"); }
+          return request("GET", stateQuery(progressState));
+        })
         .then(function (response) { return response.ok ? response.json() : {}; })
-        .then(function (saved) { return { bookmark: saved.bookmark, done: saved.done, completed: !!saved.completed }; })
+        .then(function (saved) {
+          completedSent = !!saved.completedSent;
+          // Complete from an earlier session whose completed never reached the platform (or a Browse one).
+          return { bookmark: saved.bookmark, done: saved.done, completed: completedSent };
+        })
         .catch(function () { launch = null; return null; });
     },
     save: function (state) {
       if (!launch) { return false; }
-      return request("PUT", stateQuery(PROGRESS_STATE),
-                     { bookmark: state.bookmark, done: state.done, completed: state.completed })
-        .then(function (response) { return response.ok; }, function () { return false; });
+      return saveProgress(state);
     },
     complete: function (state) {
       // cmi5: no completed in Browse or Review mode, and no more than one per registration.
-      if (!launch || launch.mode !== "Normal") { return; }
-      statement("completed", { completion: true, duration: duration(state.seconds) }, [CMI5_CATEGORY, MOVEON_CATEGORY]);
+      if (!launch || launch.mode !== "Normal" || completedSent) { return; }
+      statement("completed", { completion: true, duration: duration(state.seconds) },
+                [CMI5_CATEGORY, MOVEON_CATEGORY], true).then(function (accepted) {
+        if (accepted) { completedSent = true; saveProgress(state); }
+      });
     },
     finish: function (state) {
-      if (!launch) { return; }
-      statement("terminated", { duration: duration(state.seconds) }, [CMI5_CATEGORY], true);
+      if (!launch) { return null; }
+      var ending = statement("terminated", { duration: duration(state.seconds) }, [CMI5_CATEGORY], true);
       launch = null;
+      return ending;
     }
   };
 })();

@@ -3,7 +3,6 @@
 (function () {
   "use strict";
   var api = null;
-
   var ok = window.IbmScorm.ok;
 
   // CMITimespan: HHHH:MM:SS.SS
@@ -22,6 +21,9 @@
       if (!api || !ok(api.LMSInitialize(""))) { api = null; return null; }
       var lessonStatus = api.LMSGetValue("cmi.core.lesson_status");
       if (lessonStatus === "not attempted" || lessonStatus === "") { set("cmi.core.lesson_status", "incomplete"); }
+      // Suspended from the start: a session that ends without a goodbye (a closed phone tab, a lost link)
+      // still resumes where it was.
+      set("cmi.core.exit", "suspend");
       return {
         bookmark: api.LMSGetValue("cmi.core.lesson_location"),
         done: api.LMSGetValue("cmi.suspend_data"),
@@ -37,13 +39,14 @@
       if (api) { set("cmi.core.lesson_status", "completed"); api.LMSCommit(""); }
     },
     finish: function (state) {
-      if (!api) { return; }
+      if (!api) { return null; }
       set("cmi.core.session_time", timespan(state.seconds));
-      // Suspended, the next launch resumes here; a completed course starts afresh as a review.
-      set("cmi.core.exit", state.completed ? "" : "suspend");
+      // Always suspended: the next launch opens where the learner was, a completed course included.
+      set("cmi.core.exit", "suspend");
       api.LMSCommit("");
       api.LMSFinish("");
       api = null;
+      return null;
     }
   };
 })();

@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   var api = null;
-
+  var shownProgress = 0;
   var ok = window.IbmScorm.ok;
 
   // timeinterval (second, 10, 2): PT#H#M#S with at most two decimals.
@@ -14,37 +14,45 @@
 
   function set(name, value) { return ok(api.SetValue(name, String(value))); }
 
+  // A value not set yet answers "" with error 403 (not initialized): that is an empty value, not a fault.
+  function get(name) { return api.GetValue(name) || ""; }
+
   window.IbmPackageLms = {
     start: function () {
       api = window.IbmScorm.find("API_1484_11");
       if (!api || !ok(api.Initialize(""))) { api = null; return null; }
-      var completion = api.GetValue("cmi.completion_status");
+      var completion = get("cmi.completion_status");
       if (completion !== "completed") { set("cmi.completion_status", "incomplete"); }
-      // Where the learner was is there only when the last session was suspended (cmi.entry "resume"); reading
-      // it otherwise is an error (403, not initialized) that a strict player records.
-      var resuming = api.GetValue("cmi.entry") === "resume";
-      return {
-        bookmark: resuming ? api.GetValue("cmi.location") : "",
-        done: resuming ? api.GetValue("cmi.suspend_data") : "",
-        completed: completion === "completed"
-      };
+      // Suspended from the start, and read whatever cmi.entry says: Moodle calls a session "ab-initio" after
+      // one that ended without setting cmi.exit, yet keeps its location and suspend data.
+      set("cmi.exit", "suspend");
+      shownProgress = Number(get("cmi.progress_measure")) || 0;
+      return { bookmark: get("cmi.location"), done: get("cmi.suspend_data"), completed: completion === "completed" };
     },
     save: function (state) {
       if (!api) { return false; }
       var saved = set("cmi.location", state.bookmark || "") && set("cmi.suspend_data", state.done);
-      if (state.count > 0) { set("cmi.progress_measure", (state.doneCount / state.count).toFixed(4)); }
+      var measure = state.count > 0 ? state.doneCount / state.count : 0;
+      // Progress reported never goes down (marks lost with an older build must not undo it).
+      if (measure > shownProgress) { shownProgress = measure; set("cmi.progress_measure", measure.toFixed(4)); }
       return ok(api.Commit("")) && saved;
     },
     complete: function () {
-      if (api) { set("cmi.completion_status", "completed"); set("cmi.progress_measure", "1"); api.Commit(""); }
+      if (!api) { return; }
+      set("cmi.completion_status", "completed");
+      shownProgress = 1;
+      set("cmi.progress_measure", "1");
+      api.Commit("");
     },
     finish: function (state) {
-      if (!api) { return; }
+      if (!api) { return null; }
       set("cmi.session_time", interval(state.seconds));
-      set("cmi.exit", state.completed ? "normal" : "suspend");
+      // Always suspended: "normal" ends the attempt, and a conformant player starts the next one afresh.
+      set("cmi.exit", "suspend");
       api.Commit("");
       api.Terminate("");
       api = null;
+      return null;
     }
   };
 })();

@@ -105,10 +105,12 @@ class CoursePart:
 @dataclass(frozen=True)
 class CourseSection:
     """A page of a room above this one that a trainee reaches from every course page (the course's
-    questionnaires): an endpoint taking `slug`, and its label (a lazy text)."""
+    questionnaires): an endpoint taking `slug`, its label (a lazy text), and whether it waits for something
+    from this person once they have completed the course (asked only then: a course page costs no more before)."""
 
     endpoint: str
     label: Any
+    waiting: Callable[[Any, str], bool] | None = None
 
 
 @dataclass(frozen=True)

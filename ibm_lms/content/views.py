@@ -92,8 +92,10 @@ def catalogue():
 def course(slug: str):
     identity = tenancy.require_identity()
     page = service.course_page(slug, identity, _locale())
-    return render_template("content/course.html", identity=identity, page=page,
-                           sections=service.course_sections(),
+    sections = service.course_sections()
+    waiting = {section.endpoint for section in sections if page["completed"]
+               and getattr(section, "waiting", None) and section.waiting(identity, slug)}
+    return render_template("content/course.html", identity=identity, page=page, sections=sections, waiting=waiting,
                            instructor=identity.role.rank >= Role.INSTRUCTOR.rank)
 
 

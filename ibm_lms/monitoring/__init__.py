@@ -8,9 +8,10 @@ def init_app(app) -> None:
     from ibm_lms.content import service as content
     from ibm_lms.content.data import CourseSection
 
-    from . import models, views  # noqa: F401
+    from . import models, service, views  # noqa: F401
     from .cli import group
 
     app.register_blueprint(views.blueprint)
     app.cli.add_command(group)
-    content.register_section(app, CourseSection("monitoring.questionnaires", lazy_gettext("Questionnaires")))
+    content.register_section(app, CourseSection("monitoring.questionnaires", lazy_gettext("Questionnaires"),
+                                                waiting=service.waiting_for))

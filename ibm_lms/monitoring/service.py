@@ -73,6 +73,11 @@ def questionnaires(identity: Identity, slug: str) -> list[QuestionnaireState]:
     return states
 
 
+def waiting_for(identity: Identity, slug: str) -> bool:
+    """Whether a questionnaire of the course is open to this person and not answered yet."""
+    return any(state.open for state in questionnaires(identity, slug))
+
+
 def answer(identity: Identity, slug: str, key: str, form: Mapping[str, list[str]]) -> None:
     """Keeps the trainee's answers to one questionnaire of one course, once, while it is open to them."""
     wanted = questionnaire(key)

@@ -85,8 +85,14 @@ def test_the_questionnaires_open_when_the_course_is_complete_and_the_follow_up_t
     assert row.ratings["detected"] is None and row.comment == ""
 
 
-def test_the_course_page_leads_to_the_questionnaires(trainee):
-    assert f'href="/monitoring/courses/{SLUG}/questionnaires"' in trainee.get(f"/courses/{SLUG}").get_data(as_text=True)
+def test_the_course_page_leads_to_the_questionnaires_and_says_when_one_waits(trainee, launcher):
+    page = trainee.get(f"/courses/{SLUG}").get_data(as_text=True)
+    assert f'href="/monitoring/courses/{SLUG}/questionnaires"' in page and "waiting for your answers" not in page
+    complete(launcher, "candidate")
+    page = trainee.get(f"/courses/{SLUG}").get_data(as_text=True)
+    assert "(waiting for your answers)" in page and 'id="waiting-1"' in page
+    assert send(trainee, "reaction", REACTION_FORM).status_code == 303
+    assert "waiting for your answers" not in trainee.get(f"/courses/{SLUG}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("change, said", [

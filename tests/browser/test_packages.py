@@ -359,8 +359,12 @@ def test_cmi5_sends_its_statements_to_the_lrs_and_keeps_its_place(page, served, 
     assert "https://w3id.org/xapi/cmi5/context/categories/moveon" in [
         entry["id"] for entry in completed["context"]["contextActivities"]["category"]]
     assert completed["result"]["completion"] is True and completed["result"]["duration"].startswith("PT")
-    # Where the learner is, in the unit's own state document.
-    [progress] = [json.loads(value) for key, value in platform.state.items() if key.endswith("package-progress")]
+    # Where the learner is, in the unit's own state document, saved once completed was accepted.
+    for _ in range(50):
+        [progress] = [json.loads(value) for key, value in platform.state.items() if key.endswith("package-progress")]
+        if progress.get("completedSent"):
+            break
+        page.wait_for_timeout(100)
     assert progress == {"bookmark": "limits-and-morphing", "done": marks("1" * LESSONS), "completed": True,
                         "completedSent": True}
 

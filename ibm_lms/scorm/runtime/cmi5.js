@@ -67,15 +67,16 @@
     });
   }
 
-  function documentQuery(kind, parameters) {
+  function documentQuery(kind, parameters, via) {
     var query = new URLSearchParams(parameters);
-    query.set("agent", JSON.stringify(launch.actor));
+    query.set("agent", JSON.stringify((via || launch).actor));
     return kind + "?" + query.toString();
   }
 
-  function stateQuery(stateId) {
-    return documentQuery("activities/state", { activityId: launch.activityId, registration: launch.registration,
-                                               stateId: stateId });
+  function stateQuery(stateId, via) {
+    var session = via || launch;
+    return documentQuery("activities/state", { activityId: session.activityId, registration: session.registration,
+                                               stateId: stateId }, session);
   }
 
   function readJson(response) {
@@ -111,10 +112,18 @@
     return answer;
   }
 
-  function saveProgress(state) {
-    return request("PUT", stateQuery(progressState), { bookmark: state.bookmark, done: state.done,
-                                                      completed: state.completed, completedSent: completedSent })
-      .then(function (response) { return response.ok; }, function () { return false; });
+  // Saves go one after another too, each with what is known when it leaves: a save made before completed was
+  // accepted never lands after the one that says it was.
+  var saving = Promise.resolve();
+  function saveProgress(state, via) {
+    var session = via || launch;
+    var answer = saving.then(function () {
+      return request("PUT", stateQuery(progressState, session), { bookmark: state.bookmark, done: state.done,
+                                                         completed: state.completed, completedSent: completedSent },
+                     false, session);
+    }).then(function (response) { return response.ok; }, function () { return false; });
+    saving = answer;
+    return answer;
   }
 
   window.IbmPackageLms = {
@@ -159,9 +168,10 @@
     complete: function (state) {
       // cmi5: no completed in Browse or Review mode, and no more than one per registration.
       if (!launch || launch.mode !== "Normal" || completedSent) { return; }
+      var session = launch;  // the answer may come after the session ended (terminated is queued behind it)
       statement("completed", { completion: true, duration: duration(state.seconds) },
                 [CMI5_CATEGORY, MOVEON_CATEGORY], true).then(function (accepted) {
-        if (accepted) { completedSent = true; saveProgress(state); }
+        if (accepted) { completedSent = true; saveProgress(state, session); }
       });
     },
     finish: function (state) {
